@@ -1,0 +1,70 @@
+import { unsupportedParts } from "./check.js";
+import type { UpdateCommand } from "./command.js";
+import { combineFailures, vendorFailure } from "./failures.js";
+import { failed, type DeliveryOutcome } from "./results.js";
+import type { CallContext, Vendor } from "./vendor.js";
+
+export interface DispatchHooks {
+  /** Called when an adapter throws (a bug), so the composition root can log it. */
+  readonly onAdapterCrash?: (vendor: string, error: unknown) => void;
+}
+
+/**
+ * Sends one command to each targeted vendor concurrently and returns one outcome per vendor, in
+ * the order given. A vendor's failure never affects another's delivery.
+ */
+export async function dispatchUpdate(
+  command: UpdateCommand,
+  targets: readonly Vendor[],
+  context: CallContext,
+  hooks: DispatchHooks = {},
+): Promise<DeliveryOutcome[]> {
+  return Promise.all(targets.map((vendor) => deliverTo(vendor, command, context, hooks)));
+}
+
+async function deliverTo(
+  vendor: Vendor,
+  command: UpdateCommand,
+  context: CallContext,
+  hooks: DispatchHooks,
+): Promise<DeliveryOutcome> {
+  if (!vendor.adapter) {
+    return failed(
+      vendorFailure(
+        "VENDOR_NOT_CONFIGURED",
+        vendor.id,
+        `${vendor.displayName} is not configured in this deployment`,
+      ),
+    );
+  }
+  const unsupported = unsupportedParts(command, vendor.id, vendor.capabilities);
+  if (unsupported.length > 0) return failed(combineFailures(unsupported));
+  try {
+    return await vendor.adapter.update(command, context);
+  } catch (error) {
+    // Other vendors' results are already real; losing them to one adapter's bug would be worse
+    // than reporting this delivery as failed with an unknown outcome.
+    hooks.onAdapterCrash?.(vendor.id, error);
+    return failed(
+      vendorFailure(
+        "INTERNAL",
+        vendor.id,
+        `the ${vendor.displayName} integration failed unexpectedly (request ${context.requestId}); whether the update was applied is unknown`,
+        { retryable: false },
+      ),
+    );
+  }
+}
+
+/** Resolves the `vendors` argument: the named vendors, or every configured one by default. */
+export function selectTargets(all: readonly Vendor[], requested?: readonly string[] | null): Vendor[] {
+  if (requested === undefined || requested === null) {
+    return all.filter((vendor) => vendor.mode !== "not-configured");
+  }
+  const unique = [...new Set(requested)];
+  return unique.map((id) => {
+    const vendor = all.find((v) => v.id === id);
+    if (!vendor) throw new Error(`unknown vendor ${id}`);
+    return vendor;
+  });
+}

@@ -1,0 +1,11 @@
+import type { InputLimits } from "../domain/command.js";
+import type { DispatchHooks } from "../domain/dispatch.js";
+import type { Vendor } from "../domain/vendor.js";
+
+/** What every resolver sees for one GraphQL operation. */
+export interface GraphQLContext {
+  readonly requestId: string;
+  readonly vendors: readonly Vendor[];
+  readonly limits: InputLimits;
+  readonly dispatchHooks: DispatchHooks;
+}

@@ -1,0 +1,115 @@
+import { Field, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
+import { FAILURE_CATEGORIES, type FailureCategory } from "../../domain/failures.js";
+import { OPERATION_KINDS, type OperationKind } from "../../domain/operations.js";
+import { Vendor } from "../vendor.enum.js";
+
+const ERROR_CODES = [...FAILURE_CATEGORIES, "INVALID_INPUT"] as const;
+export type ErrorCodeValue = (typeof ERROR_CODES)[number];
+export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
+  [K in ErrorCodeValue]: K;
+};
+registerEnumType(ErrorCode, {
+  name: "ErrorCode",
+  description: "Machine-readable category of an error; every error type carries one.",
+});
+
+export const AttributeOperationKind = Object.fromEntries(OPERATION_KINDS.map((k) => [k, k])) as {
+  [K in OperationKind]: K;
+};
+registerEnumType(AttributeOperationKind, {
+  name: "AttributeOperationKind",
+  description: "What an operation does to one custom attribute.",
+  valuesConfig: {
+    SET: { description: "Replace the attribute's value." },
+    SET_ONCE: { description: "Set the value only if the attribute has none yet." },
+    INCREMENT: { description: "Add a number to the attribute's value (a missing value counts as 0 where the vendor says so)." },
+    ADD_TO_SET: { description: "Add the value to the attribute's set of values." },
+    REMOVE_FROM_SET: { description: "Remove the value from the attribute's set of values." },
+    UNSET: { description: "Remove the attribute. Takes no value." },
+  },
+});
+
+@InterfaceType("Error", { description: "Every error this subgraph returns as data implements Error." })
+export abstract class ErrorInterface {
+  @Field(() => String, { description: "Human-readable explanation. Never contains credentials." })
+  message!: string;
+
+  @Field(() => ErrorCode)
+  code!: ErrorCodeValue;
+}
+
+@InterfaceType("VendorError", {
+  implements: ErrorInterface,
+  description: "A delivery to one vendor failed, or was refused before anything was sent to it.",
+})
+export abstract class VendorErrorInterface extends ErrorInterface {
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => Int, { nullable: true, description: "HTTP status the vendor answered with, if it answered." })
+  httpStatus!: number | null;
+
+  @Field(() => String, { nullable: true, description: "The vendor's own error code, unchanged." })
+  vendorCode!: string | null;
+
+  @Field(() => Boolean, {
+    description:
+      "Whether sending the same request again, unchanged, may succeed. False when a repeat could apply a change twice or cannot help.",
+  })
+  retryable!: boolean;
+
+  @Field(() => Int, { nullable: true, description: "Seconds to wait before retrying, when known." })
+  retryAfterSeconds!: number | null;
+
+  @Field(() => String, { nullable: true, description: "The attribute, profile field or tag the error is about." })
+  attribute!: string | null;
+
+  @Field(() => AttributeOperationKind, { nullable: true })
+  operation!: OperationKind | null;
+
+  @Field(() => [VendorErrorInterface], {
+    description: "Further errors of the same delivery, for example every other rejected attribute.",
+  })
+  relatedErrors!: VendorErrorInterface[];
+}
+
+type VendorErrorClass = new () => VendorErrorInterface;
+
+function vendorErrorType(name: string, description: string): VendorErrorClass {
+  @ObjectType(name, { implements: [ErrorInterface, VendorErrorInterface], description })
+  class VendorErrorType extends VendorErrorInterface {}
+  Object.defineProperty(VendorErrorType, "name", { value: name });
+  return VendorErrorType;
+}
+
+/** One GraphQL type per failure category: the closed vocabulary clients switch on. */
+export const VENDOR_ERROR_TYPES: Record<FailureCategory, VendorErrorClass> = {
+  AUTHENTICATION_FAILED: vendorErrorType("AuthenticationFailedError", "The vendor rejected this subgraph's credentials."),
+  PERMISSION_DENIED: vendorErrorType("PermissionDeniedError", "The credentials are valid but may not perform this call, or the user is blocked."),
+  USER_NOT_FOUND: vendorErrorType("VendorUserNotFoundError", "The vendor has no such user and this call does not create one."),
+  ATTRIBUTE_NOT_DEFINED: vendorErrorType("AttributeNotDefinedError", "The vendor requires attributes to be defined before use, and this one is not."),
+  VALUE_REJECTED: vendorErrorType("ValueRejectedError", "A value, name or combination the vendor would refuse, truncate or discard. Nothing was changed for it."),
+  UNSUPPORTED_OPERATION: vendorErrorType("UnsupportedOperationError", "The vendor cannot perform this operation or value type. Nothing was sent to it."),
+  RATE_LIMITED: vendorErrorType("RateLimitedError", "The vendor asked us to slow down; nothing was applied."),
+  VENDOR_UNAVAILABLE: vendorErrorType("VendorUnavailableError", "The vendor failed, timed out or could not be reached."),
+  VENDOR_NOT_CONFIGURED: vendorErrorType("VendorNotConfiguredError", "This deployment has no credentials for the vendor."),
+  INTERNAL: vendorErrorType("InternalDeliveryError", "The integration failed unexpectedly; whether the change was applied is unknown. The incident is logged."),
+};
+
+@ObjectType({ description: "One problem in the request, addressed by its field path." })
+export class InputProblem {
+  @Field(() => [String], { description: 'Path into the request, for example ["input", "operations", "2", "value"].' })
+  path!: string[];
+
+  @Field(() => String)
+  message!: string;
+}
+
+@ObjectType({ implements: ErrorInterface, description: "The request is invalid; nothing was sent to any vendor." })
+export class InvalidInputError extends ErrorInterface {
+  @Field(() => [String], { description: "Path of the first problem." })
+  path!: string[];
+
+  @Field(() => [InputProblem], { description: "Every problem found, in request order." })
+  problems!: InputProblem[];
+}

@@ -1,0 +1,43 @@
+import type { InputProblem as DomainInputProblem } from "../../domain/command.js";
+import type { VendorFailure } from "../../domain/failures.js";
+import type { DeliveryOutcome } from "../../domain/results.js";
+import { DeliveryWarning, VendorDeliverySuccess } from "../results/vendor-delivery.result.js";
+import { InputProblem, InvalidInputError, VENDOR_ERROR_TYPES, type VendorErrorInterface } from "./error.types.js";
+
+/** The only place where domain failures become GraphQL objects (union members resolve by class). */
+export function toVendorError(failure: VendorFailure): VendorErrorInterface {
+  const error = new VENDOR_ERROR_TYPES[failure.category]();
+  error.message = failure.message;
+  error.code = failure.category;
+  error.vendor = failure.vendor;
+  error.httpStatus = failure.httpStatus ?? null;
+  error.vendorCode = failure.vendorCode ?? null;
+  error.retryable = failure.retryable;
+  error.retryAfterSeconds = failure.retryAfterSeconds ?? null;
+  error.attribute = failure.attribute ?? null;
+  error.operation = failure.operation ?? null;
+  error.relatedErrors = failure.related.map(toVendorError);
+  return error;
+}
+
+export function toDeliveryResult(outcome: DeliveryOutcome): VendorDeliverySuccess | VendorErrorInterface {
+  if (!outcome.ok) return toVendorError(outcome.failure);
+  const success = new VendorDeliverySuccess();
+  success.vendor = outcome.vendor;
+  success.httpStatus = outcome.httpStatus ?? null;
+  success.warnings = outcome.warnings.map((w) => Object.assign(new DeliveryWarning(), { ...w, attribute: w.attribute ?? null }));
+  return success;
+}
+
+export function toInvalidInput(problems: readonly DomainInputProblem[]): InvalidInputError {
+  const [first] = problems;
+  const error = new InvalidInputError();
+  error.code = "INVALID_INPUT";
+  error.path = [...(first?.path ?? [])];
+  error.message =
+    problems.length === 1
+      ? `${first!.path.join(".")}: ${first!.message}`
+      : `${problems.length} problems in the request; first: ${first!.path.join(".")}: ${first!.message}`;
+  error.problems = problems.map((p) => Object.assign(new InputProblem(), { path: [...p.path], message: p.message }));
+  return error;
+}

@@ -1,0 +1,60 @@
+import { Field, ID, InputType } from "type-graphql";
+import type { OperationKind } from "../../domain/operations.js";
+import { AttributeOperationKind } from "../errors/error.types.js";
+import { Vendor } from "../vendor.enum.js";
+import { AttributeValueInput } from "./attribute-value.input.js";
+
+@InputType({ description: "One operation on one custom attribute." })
+export class AttributeOperationInput {
+  @Field(() => AttributeOperationKind)
+  op!: OperationKind;
+
+  @Field(() => String, { description: "The attribute's name as the caller knows it; vendors may normalize it (reported as a warning)." })
+  attribute!: string;
+
+  @Field(() => AttributeValueInput, { nullable: true, description: "Required for every operation but UNSET." })
+  value?: AttributeValueInput | null;
+}
+
+@InputType({ description: "Standard profile fields. Omit a field to leave it unchanged; they cannot be cleared." })
+export class ProfileFieldsInput {
+  @Field(() => String, { nullable: true }) email?: string | null;
+  @Field(() => String, { nullable: true }) firstName?: string | null;
+  @Field(() => String, { nullable: true }) lastName?: string | null;
+  @Field(() => String, { nullable: true, description: "E.164 is safest across vendors." }) phone?: string | null;
+  @Field(() => String, { nullable: true, description: "For example en_US." }) locale?: string | null;
+  @Field(() => String, { nullable: true, description: "ISO 3166-1 alpha-2." }) country?: string | null;
+  @Field(() => String, { nullable: true }) region?: string | null;
+  @Field(() => String, { nullable: true }) city?: string | null;
+  @Field(() => String, { nullable: true, description: "IANA time zone, for example Europe/Warsaw." }) timezone?: string | null;
+}
+
+@InputType({ description: "Tags to add to or remove from the user." })
+export class TagChangesInput {
+  @Field(() => [String], { nullable: true }) add?: string[] | null;
+  @Field(() => [String], { nullable: true }) remove?: string[] | null;
+}
+
+@InputType({ description: "One user's attribute update, delivered to one or several vendors." })
+export class UpdateAttributesInput {
+  @Field(() => ID)
+  userId!: string;
+
+  @Field(() => [AttributeOperationInput], { nullable: true, description: "At most one operation per attribute." })
+  operations?: AttributeOperationInput[] | null;
+
+  @Field(() => ProfileFieldsInput, { nullable: true })
+  profile?: ProfileFieldsInput | null;
+
+  @Field(() => TagChangesInput, { nullable: true })
+  tags?: TagChangesInput | null;
+
+  @Field(() => [Vendor], { nullable: true, description: "Vendors to deliver to. Default: every configured vendor." })
+  vendors?: string[] | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer VendorUserNotFoundError.",
+  })
+  createIfMissing?: boolean | null;
+}

@@ -1,0 +1,35 @@
+import { pino, type DestinationStream, type Logger } from "pino";
+
+export type { Logger } from "pino";
+
+/**
+ * JSON logs that cannot carry a secret: known credential fields are redacted by path, and, as a
+ * last line of defence, every configured secret value is replaced wherever it appears in a line.
+ */
+export function createLogger(options: {
+  level: string;
+  secrets?: readonly string[];
+  destination?: DestinationStream;
+}): Logger {
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  return pino(
+    {
+      level: options.level,
+      base: { service: "attributes-subgraph" },
+      redact: {
+        paths: ["*.authorization", "*.headers.authorization", "*.clientKey", "*.apiKey", "*.password", "*.secret"],
+        censor: "[redacted]",
+      },
+      hooks: secrets.length > 0 ? { streamWrite: (line) => scrub(line, secrets) } : {},
+    },
+    options.destination,
+  );
+}
+
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+import "reflect-metadata";
+import { startApp } from "./app.js";
+import { ConfigError, readAppConfig } from "./config/app-config.js";
+import { createLogger } from "./logging.js";
+import { startVendors } from "./runtime.js";
+import { vendorModules } from "./vendors/index.js";
+
+/** Entry point: configuration → vendors (live or sandboxed) → GraphQL server. */
+async function main(): Promise<void> {
+  const bootLogger = createLogger({ level: "info" });
+  let config;
+  try {
+    config = readAppConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      bootLogger.fatal({ problems: error.problems }, error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  let runtime;
+  try {
+    runtime = await startVendors(vendorModules, process.env, {
+      sandbox: config.sandbox,
+      sandboxHost: "127.0.0.1",
+      sandboxUserIds: config.sandboxUserIds,
+      logger: bootLogger,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      bootLogger.fatal({ problems: error.problems }, error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, secrets: runtime.secrets });
+
+  const sandboxed = runtime.summary.filter((s) => s.mode === "sandbox").map((s) => s.vendor);
+  const banner =
+    sandboxed.length > 0
+      ? `Sandbox vendors (no real vendor is called): ${sandboxed.join(", ")}. Users ${config.sandboxUserIds.length > 0 ? `${config.sandboxUserIds[0]}…${config.sandboxUserIds.at(-1)}` : "(none)"} exist in them.`
+      : `Live vendors: ${runtime.summary.filter((s) => s.mode === "live").map((s) => s.vendor).join(", ")}`;
+
+  const app = await startApp({
+    vendors: runtime.vendors,
+    logger,
+    port: config.port,
+    host: config.host,
+    maxBodyBytes: config.maxBodyBytes,
+    graphiql: config.graphiql,
+    introspection: config.introspection,
+    banner,
+  });
+  for (const entry of runtime.summary) {
+    logger.info({ vendor: entry.vendor, mode: entry.mode, target: entry.target }, `vendor ${entry.vendor}: ${entry.mode}`);
+  }
+  if (sandboxed.length > 0) logger.warn(`SANDBOX MODE: ${sandboxed.join(", ")} answer from built-in sandbox servers, not the real vendors`);
+  logger.info({ url: app.url, graphiql: config.graphiql }, `attributes subgraph ready at ${app.url}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    void app
+      .close()
+      .then(() => runtime.close())
+      .then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+await main();

@@ -1,0 +1,107 @@
+import type { Vendor } from "./domain/vendor.js";
+import type { VendorCallRecord } from "./http/client.js";
+import type { Logger } from "./logging.js";
+import { PacerRegistry } from "./pacing/pacer.js";
+import type { SandboxServer } from "./sandbox/kit.js";
+import type { ClosableAdapter, Env, VendorModule } from "./vendors/define-vendor.js";
+import { ConfigError, type SandboxMode } from "./config/app-config.js";
+
+export interface VendorRuntime {
+  readonly vendors: readonly Vendor[];
+  /** Running sandbox servers by vendor id (empty when every vendor is live). */
+  readonly sandboxes: ReadonlyMap<string, SandboxServer>;
+  /** Values of every configured secret, for log scrubbing and leak checks. */
+  readonly secrets: readonly string[];
+  /** One line per vendor for the start-up log: mode and target, never a secret. */
+  readonly summary: ReadonlyArray<{ vendor: string; mode: Vendor["mode"]; target?: string }>;
+  close(): Promise<void>;
+}
+
+export interface StartVendorsOptions {
+  readonly sandbox: SandboxMode;
+  readonly sandboxHost?: string;
+  readonly sandboxUserIds?: readonly string[];
+  readonly logger?: Logger;
+}
+
+/**
+ * The composition root for vendors: reads every registered vendor's configuration, starts
+ * sandboxes where they are wanted, and builds one adapter per reachable vendor. A vendor with
+ * credentials is live; with no credentials anywhere (or SANDBOX=true) every vendor is sandboxed.
+ */
+export async function startVendors(
+  modules: readonly VendorModule[],
+  env: Env,
+  options: StartVendorsOptions,
+): Promise<VendorRuntime> {
+  const problems: string[] = [];
+  const configs = modules.map((module) => {
+    const result = module.readConfig(env);
+    if (result.status === "invalid") problems.push(...result.problems.map((p) => `${module.displayName}: ${p}`));
+    return result;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const anyConfigured = configs.some((c) => c.status === "configured");
+  const useSandboxes = options.sandbox === "force" || (options.sandbox === "auto" && !anyConfigured);
+  const pacers = new PacerRegistry();
+  const onCall = options.logger ? vendorCallLogger(options.logger) : undefined;
+  const adapters: ClosableAdapter[] = [];
+  const sandboxes = new Map<string, SandboxServer>();
+  const vendors: Vendor[] = [];
+  const summary: Array<{ vendor: string; mode: Vendor["mode"]; target?: string }> = [];
+  const secrets = new Set<string>();
+
+  try {
+    for (const [index, module] of modules.entries()) {
+      let config = configs[index]!;
+      let mode: Vendor["mode"] = config.status === "configured" ? "live" : "not-configured";
+      if (useSandboxes) {
+        const sandbox = await module.startSandbox({
+          ...(options.sandboxHost ? { host: options.sandboxHost } : {}),
+          ...(options.sandboxUserIds ? { seedUserIds: options.sandboxUserIds } : {}),
+        });
+        sandboxes.set(module.id, sandbox);
+        config = module.readConfig({ ...env, ...module.sandboxEnv(sandbox.url) });
+        if (config.status !== "configured") throw new Error(`${module.id}: sandbox configuration is not usable`);
+        mode = "sandbox";
+      } else if (config.status === "configured") {
+        for (const [name, variable] of Object.entries(module.env)) {
+          const value = env[name];
+          if (variable.secret && value) secrets.add(value);
+        }
+      }
+      const base = { id: module.id, displayName: module.displayName, capabilities: module.capabilities };
+      if (config.status === "configured") {
+        const adapter = module.createAdapter(config.config, { pacers, ...(onCall ? { onCall } : {}) });
+        adapters.push(adapter);
+        vendors.push({ ...base, mode, adapter });
+        summary.push({ vendor: module.id, mode, target: module.describe(config.config) });
+      } else {
+        vendors.push({ ...base, mode });
+        summary.push({ vendor: module.id, mode });
+      }
+    }
+  } catch (error) {
+    await Promise.all([...sandboxes.values()].map((s) => s.close()));
+    throw error;
+  }
+
+  return {
+    vendors,
+    sandboxes,
+    secrets: [...secrets],
+    summary,
+    async close() {
+      for (const adapter of adapters) adapter.close();
+      await Promise.all([...sandboxes.values()].map((s) => s.close()));
+    },
+  };
+}
+
+function vendorCallLogger(logger: Logger): (call: VendorCallRecord) => void {
+  return (call) => {
+    const level = call.outcome === "response" && (call.status ?? 0) < 500 ? "debug" : "warn";
+    logger[level]({ vendorCall: call }, "vendor call");
+  };
+}

@@ -1,0 +1,328 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+/**
+ * Building blocks for the sandbox vendors: real HTTP servers on loopback that enforce each
+ * vendor's documented rules. They back the default start, the tests and the benchmarks.
+ * Every sandbox keeps a bounded journal of what it received, and can be told to misbehave.
+ */
+
+export interface SandboxRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+  /** The parsed body; `undefined` when empty or not JSON (see `jsonError`). */
+  readonly json: unknown;
+  readonly jsonError: boolean;
+}
+
+export interface SandboxResponse {
+  readonly status: number;
+  /** Serialized as JSON unless it is a string. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type SandboxFault =
+  | { readonly kind: "status"; readonly status: number }
+  | { readonly kind: "rate-limit"; readonly retryAfterSeconds?: number }
+  | { readonly kind: "hang"; readonly ms?: number }
+  | { readonly kind: "reset" }
+  | { readonly kind: "malformed" };
+
+export interface JournalEntry {
+  readonly at: number;
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: unknown;
+  readonly status: number;
+  readonly response: unknown;
+  readonly fault?: SandboxFault["kind"];
+}
+
+export type SandboxHandler = (request: SandboxRequest) => SandboxResponse | Promise<SandboxResponse>;
+
+export interface SandboxServerOptions {
+  readonly name: string;
+  readonly handler: SandboxHandler;
+  /** Vendor-specific routes under `/__sandbox/` (seeding users, inspecting state). */
+  readonly admin?: (request: SandboxRequest) => SandboxResponse | undefined;
+  readonly journalLimit?: number;
+  readonly maxBodyBytes?: number;
+}
+
+interface QueuedFault {
+  readonly fault: SandboxFault;
+  remaining: number;
+  readonly match?: (request: SandboxRequest) => boolean;
+}
+
+export const FAULT_HEADER = "x-sandbox-fault";
+
+/** Parses the fault header: `500`, `503`, `429`, `429;retry-after=2`, `hang`, `hang;ms=500`, `reset`, `malformed`. */
+export function parseFault(value: string): SandboxFault | undefined {
+  const [head = "", ...params] = value.split(";").map((part) => part.trim());
+  const param = (name: string): number | undefined => {
+    const found = params.find((p) => p.startsWith(`${name}=`));
+    return found ? Number(found.slice(name.length + 1)) : undefined;
+  };
+  if (head === "hang") {
+    const ms = param("ms");
+    return ms === undefined ? { kind: "hang" } : { kind: "hang", ms };
+  }
+  if (head === "reset") return { kind: "reset" };
+  if (head === "malformed") return { kind: "malformed" };
+  if (head === "429") {
+    const retryAfterSeconds = param("retry-after");
+    return retryAfterSeconds === undefined ? { kind: "rate-limit" } : { kind: "rate-limit", retryAfterSeconds };
+  }
+  const status = Number(head);
+  if (Number.isInteger(status) && status >= 400 && status <= 599) return { kind: "status", status };
+  return undefined;
+}
+
+export class SandboxServer {
+  readonly name: string;
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly journalEntries: JournalEntry[] = [];
+  private readonly journalLimit: number;
+  private readonly maxBodyBytes: number;
+  private readonly faults: QueuedFault[] = [];
+  private readonly handler: SandboxHandler;
+  private readonly admin: ((request: SandboxRequest) => SandboxResponse | undefined) | undefined;
+  private received = 0;
+  private baseUrl = "";
+
+  constructor(options: SandboxServerOptions) {
+    this.name = options.name;
+    this.handler = options.handler;
+    this.admin = options.admin;
+    this.journalLimit = options.journalLimit ?? 10_000;
+    this.maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
+    this.server = http.createServer((req, res) => void this.serve(req, res));
+    this.server.keepAliveTimeout = 30_000;
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Listens on loopback; port 0 picks a free one. Resolves with the base URL. */
+  async listen(port = 0, host = "127.0.0.1"): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    this.baseUrl = `http://${host}:${address.port}`;
+    return this.baseUrl;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  /** A copy of what was received, oldest first (bounded by `journalLimit`). */
+  journal(): JournalEntry[] {
+    return [...this.journalEntries];
+  }
+
+  /** Requests received since start, including those that fell out of the journal. */
+  requestCount(): number {
+    return this.received;
+  }
+
+  clearJournal(): void {
+    this.journalEntries.length = 0;
+  }
+
+  /** The next `count` matching requests get the fault instead of a normal answer. */
+  injectFault(fault: SandboxFault, options: { count?: number; match?: (r: SandboxRequest) => boolean } = {}): void {
+    this.faults.push({ fault, remaining: options.count ?? 1, ...(options.match ? { match: options.match } : {}) });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let request: SandboxRequest;
+    try {
+      request = await this.read(req);
+    } catch {
+      send(res, { status: 413, body: { error: "request body too large" } });
+      return;
+    }
+    if (request.path.startsWith("/__sandbox/")) {
+      send(res, this.serveAdmin(request));
+      return;
+    }
+    this.received++;
+    const fault = this.takeFault(request);
+    if (fault) {
+      this.record(request, fault.kind === "status" ? fault.status : fault.kind === "rate-limit" ? 429 : 0, undefined, fault.kind);
+      this.applyFault(fault, res);
+      return;
+    }
+    let response: SandboxResponse;
+    try {
+      response = await this.handler(request);
+    } catch (error) {
+      response = { status: 500, body: { error: `sandbox ${this.name} crashed: ${String(error)}` } };
+    }
+    this.record(request, response.status, response.body);
+    send(res, response);
+  }
+
+  private serveAdmin(request: SandboxRequest): SandboxResponse {
+    if (request.path === "/__sandbox/journal" && request.method === "GET") {
+      return { status: 200, body: this.journalEntries.map(redactEntry) };
+    }
+    if (request.path === "/__sandbox/faults" && request.method === "POST") {
+      const body = request.json as { fault?: string; count?: number } | undefined;
+      const fault = body?.fault ? parseFault(body.fault) : undefined;
+      if (!fault) return { status: 400, body: { error: "expected {fault, count?}" } };
+      this.injectFault(fault, { count: body?.count ?? 1 });
+      return { status: 204 };
+    }
+    if (request.path === "/__sandbox/faults" && request.method === "DELETE") {
+      this.clearFaults();
+      return { status: 204 };
+    }
+    return this.admin?.(request) ?? { status: 404, body: { error: "unknown sandbox admin route" } };
+  }
+
+  private takeFault(request: SandboxRequest): SandboxFault | undefined {
+    const header = request.headers[FAULT_HEADER];
+    if (typeof header === "string") {
+      const fault = parseFault(header);
+      if (fault) return fault;
+    }
+    const index = this.faults.findIndex((f) => !f.match || f.match(request));
+    if (index < 0) return undefined;
+    const queued = this.faults[index]!;
+    queued.remaining--;
+    if (queued.remaining <= 0) this.faults.splice(index, 1);
+    return queued.fault;
+  }
+
+  private applyFault(fault: SandboxFault, res: ServerResponse): void {
+    switch (fault.kind) {
+      case "status":
+        send(res, { status: fault.status, body: { error: `sandbox fault ${fault.status}` } });
+        return;
+      case "rate-limit":
+        send(res, {
+          status: 429,
+          body: { error: "rate limit exceeded" },
+          ...(fault.retryAfterSeconds === undefined ? {} : { headers: { "retry-after": String(fault.retryAfterSeconds) } }),
+        });
+        return;
+      case "hang": {
+        // Answer nothing; give up the socket after a while so a forgotten client cannot pin it.
+        const timer = setTimeout(() => res.destroy(), fault.ms ?? 60_000);
+        res.on("close", () => clearTimeout(timer));
+        return;
+      }
+      case "reset":
+        res.socket?.destroy();
+        return;
+      case "malformed":
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"truncated": ');
+        return;
+    }
+  }
+
+  private record(request: SandboxRequest, status: number, response: unknown, fault?: SandboxFault["kind"]): void {
+    this.journalEntries.push({
+      at: Date.now(),
+      method: request.method,
+      path: request.path,
+      query: Object.fromEntries(request.query),
+      headers: request.headers,
+      body: request.json ?? (request.text === "" ? undefined : request.text),
+      status,
+      response,
+      ...(fault ? { fault } : {}),
+    });
+    if (this.journalEntries.length > this.journalLimit) this.journalEntries.shift();
+  }
+
+  private async read(req: IncomingMessage): Promise<SandboxRequest> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > this.maxBodyBytes) throw new Error("too large");
+      chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://sandbox");
+    let json: unknown;
+    let jsonError = false;
+    if (text.length > 0) {
+      try {
+        json = JSON.parse(text) as unknown;
+      } catch {
+        jsonError = true;
+      }
+    }
+    return { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, text, json, jsonError };
+  }
+}
+
+function send(res: ServerResponse, response: SandboxResponse): void {
+  const headers: Record<string, string> = { ...response.headers };
+  let payload = "";
+  if (response.body !== undefined) {
+    payload = typeof response.body === "string" ? response.body : JSON.stringify(response.body);
+    headers["content-type"] ??= "application/json;charset=utf-8";
+  }
+  res.writeHead(response.status, headers);
+  res.end(payload);
+}
+
+function redactEntry(entry: JournalEntry): JournalEntry {
+  const headers = { ...entry.headers };
+  if (headers.authorization) headers.authorization = "[redacted]";
+  return { ...entry, headers };
+}
+
+/** Counts requests per key in a sliding one-second window, to answer over-rate traffic with 429. */
+export class RateWindow {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(private readonly limitPerSecond: number) {}
+
+  /** Records a hit; false when the key is over its limit in the last second. */
+  admit(key: string, now: number = performance.now()): boolean {
+    const list = this.hits.get(key) ?? [];
+    while (list.length > 0 && list[0]! <= now - 1000) list.shift();
+    if (list.length >= this.limitPerSecond) {
+      this.hits.set(key, list);
+      return false;
+    }
+    list.push(now);
+    this.hits.set(key, list);
+    return true;
+  }
+}
+
+export function decodeBasicAuth(header: string | undefined): { user: string; password: string } | undefined {
+  if (!header?.startsWith("Basic ")) return undefined;
+  const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

@@ -1,0 +1,152 @@
+import { randomUUID } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { HeaderMap, type ApolloServer } from "@apollo/server";
+import type { GraphQLContext } from "../graphql/context.js";
+import type { Logger } from "../logging.js";
+import { readAsset } from "./graphiql.js";
+
+export interface HttpServerOptions {
+  readonly apollo: ApolloServer<GraphQLContext>;
+  readonly context: (requestId: string) => GraphQLContext;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  /** The GraphiQL page, or undefined when GraphiQL is off. */
+  readonly graphiqlHtml?: string;
+}
+
+const GRAPHQL_PATHS = new Set(["/", "/graphql"]);
+
+/**
+ * A small node:http integration for Apollo Server: GraphQL on POST / (and GET for queries),
+ * GraphiQL on GET / for browsers, its assets under /graphiql/, and /health. Hand-written rather
+ * than Express so the hot path stays lean and body limits answer with a typed JSON error.
+ */
+export function createHttpServer(options: HttpServerOptions): http.Server {
+  const server = http.createServer((req, res) => {
+    handle(options, req, res).catch((error: unknown) => {
+      options.logger.error({ err: error }, "unhandled error serving a request");
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000; // longer than common gateway/load-balancer idle timeouts
+  return server;
+}
+
+async function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const method = (req.method ?? "GET").toUpperCase();
+
+  if (url.pathname === "/health" && (method === "GET" || method === "HEAD")) {
+    sendJson(res, 200, { status: "ok" });
+    return;
+  }
+  if (url.pathname.startsWith("/graphiql/") && options.graphiqlHtml && method === "GET") {
+    const asset = await readAsset(url.pathname.slice("/graphiql/".length));
+    if (!asset) return sendJson(res, 404, { error: "not found" });
+    res.writeHead(200, { "content-type": asset.type, "cache-control": "public, max-age=86400" });
+    res.end(asset.body);
+    return;
+  }
+  if (!GRAPHQL_PATHS.has(url.pathname)) {
+    sendJson(res, 404, { error: "not found", graphql: "/" });
+    return;
+  }
+  if (method === "GET" && !url.search && options.graphiqlHtml && acceptsHtml(req)) {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(options.graphiqlHtml);
+    return;
+  }
+
+  const requestId = requestIdOf(req);
+  res.setHeader("x-request-id", requestId);
+  let body: unknown;
+  if (method === "POST") {
+    const text = await readBody(req, options.maxBodyBytes);
+    if (text === undefined) {
+      graphqlError(res, 413, `request body exceeds ${options.maxBodyBytes} bytes`, "PAYLOAD_TOO_LARGE");
+      return;
+    }
+    const contentType = req.headers["content-type"] ?? "";
+    if (contentType.includes("json")) {
+      try {
+        body = text.length === 0 ? undefined : (JSON.parse(text) as unknown);
+      } catch {
+        graphqlError(res, 400, "request body is not valid JSON", "BAD_REQUEST");
+        return;
+      }
+    } else {
+      body = text;
+    }
+  }
+
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  const result = await options.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method, headers, search: url.search, body },
+    context: () => Promise.resolve(options.context(requestId)),
+  });
+  for (const [name, value] of result.headers) res.setHeader(name, value);
+  res.statusCode = result.status ?? 200;
+  if (result.body.kind === "complete") {
+    res.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function acceptsHtml(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? "").includes("text/html");
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  // Accept a caller's id only when it is short and plain, so it cannot forge log lines.
+  return typeof given === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** The body as text, or undefined when it exceeds the limit (the rest is drained, not buffered). */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk);
+  }
+  return tooLarge ? undefined : Buffer.concat(chunks).toString("utf8");
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  res.end(JSON.stringify(body));
+}
+
+function graphqlError(res: ServerResponse, status: number, message: string, code: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+export async function listen(server: http.Server, port: number, host: string): Promise<{ url: string; port: number }> {
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  return { url: `http://${shownHost}:${address.port}/`, port: address.port };
+}

@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import type { UpdateCommand } from "../../domain/command.js";
+import { combineFailures, vendorFailure } from "../../domain/failures.js";
+import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
+import type { CallContext } from "../../domain/vendor.js";
+import { HttpClient, basicAuth } from "../../http/client.js";
+import type { Pacer } from "../../pacing/pacer.js";
+import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
+import type { CarnivalConfig } from "./config.js";
+import { discardedKeys, failureFor } from "./errors.js";
+import { buildRequest, type CarnivalUserBody } from "./mapper.js";
+
+/** got calls to Carnival: Basic auth with an empty user name and the API key as password. */
+export class CarnivalClient {
+  private readonly http: HttpClient;
+
+  constructor(config: CarnivalConfig, deps: Pick<AdapterDeps, "onCall">) {
+    this.http = new HttpClient({
+      vendor: "carnival",
+      baseUrl: config.baseUrl,
+      timeoutMs: config.timeoutMs,
+      headers: { authorization: basicAuth("", config.apiKey), accept: "application/json" },
+      ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    });
+  }
+
+  putUser(userId: string, body: CarnivalUserBody, context: CallContext) {
+    return this.http.send({
+      method: "PUT",
+      path: `users/${encodeURIComponent(userId)}`,
+      json: body,
+      operation: "putUser",
+      requestId: context.requestId,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}
+
+export class CarnivalAdapter implements ClosableAdapter {
+  private readonly client: CarnivalClient;
+  private readonly pacer: Pacer;
+
+  constructor(config: CarnivalConfig, deps: AdapterDeps) {
+    this.client = new CarnivalClient(config, deps);
+    const credential = createHash("sha256").update(config.apiKey).digest("hex").slice(0, 16);
+    this.pacer = deps.pacers.get(`carnival:${credential}`, config.ratePerSecond);
+  }
+
+  async update(command: UpdateCommand, context: CallContext): Promise<DeliveryOutcome> {
+    const built = buildRequest(command);
+    if (!built.ok) return failed(combineFailures(built.failures));
+    const { request } = built;
+    await this.pacer.acquire(context.signal);
+    const result = await this.client.putUser(request.userId, request.body, context);
+    const failure = failureFor(result);
+    if (failure) {
+      if (failure.category === "RATE_LIMITED") this.pacer.pause(failure.retryAfterSeconds ?? 1);
+      return failed(failure);
+    }
+    if (result.kind !== "response") throw new Error("unreachable: transport failures are mapped above");
+    const sentKeys = Object.keys(request.body.user.custom);
+    const discarded = discardedKeys(result, sentKeys) ?? [];
+    if (discarded.length > 0) {
+      const kept = sentKeys.filter((key) => !discarded.includes(key));
+      return failed(
+        combineFailures(
+          discarded.map((key) =>
+            vendorFailure(
+              "VALUE_REJECTED",
+              "carnival",
+              `Carnival accepted the request but did not keep "${key}" (a device holds at most 50 custom attributes); ${kept.length > 0 ? `kept: ${kept.join(", ")}` : "nothing was kept"}`,
+              { httpStatus: result.status, attribute: request.keyOrigins.get(key) ?? key, operation: "SET" },
+            ),
+          ),
+        ),
+      );
+    }
+    return delivered("carnival", request.warnings, result.status);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

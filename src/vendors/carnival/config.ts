@@ -1,0 +1,34 @@
+import { httpUrl, positiveNumber, type ConfigResult, type Env, type EnvVariable } from "../define-vendor.js";
+
+export interface CarnivalConfig {
+  /** Includes the version prefix, for example https://api.carnivalmobile.com/v6 */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly ratePerSecond: number;
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_BASE_URL = "https://api.carnivalmobile.com/v6";
+/** Carnival asks for at most 120 requests per second; stay below it by default. */
+export const DEFAULT_RATE_PER_SECOND = 100;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export const carnivalEnv: Record<string, EnvVariable> = {
+  CARNIVAL_API_URL: { description: "Carnival (Marigold Engage) API base URL, with the version prefix", default: DEFAULT_BASE_URL },
+  CARNIVAL_API_KEY: { description: "API client key (sent as the Basic auth password)", secret: true },
+  CARNIVAL_RATE_LIMIT: { description: "Requests per second to Carnival, shared by all callers in the process", default: String(DEFAULT_RATE_PER_SECOND) },
+  CARNIVAL_TIMEOUT_MS: { description: "Timeout of one Carnival request", default: String(DEFAULT_TIMEOUT_MS) },
+};
+
+export function readCarnivalConfig(env: Env): ConfigResult<CarnivalConfig> {
+  const apiKey = env.CARNIVAL_API_KEY?.trim();
+  if (!apiKey) return { status: "absent" };
+  const problems: string[] = [];
+  const config: CarnivalConfig = {
+    baseUrl: httpUrl(env, "CARNIVAL_API_URL", DEFAULT_BASE_URL, problems),
+    apiKey,
+    ratePerSecond: positiveNumber(env, "CARNIVAL_RATE_LIMIT", DEFAULT_RATE_PER_SECOND, problems),
+    timeoutMs: positiveNumber(env, "CARNIVAL_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, problems),
+  };
+  return problems.length > 0 ? { status: "invalid", problems } : { status: "configured", config };
+}

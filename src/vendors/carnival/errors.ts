@@ -1,0 +1,49 @@
+import type { VendorFailure } from "../../domain/failures.js";
+import type { HttpResult } from "../../http/client.js";
+import { statusFailure, transportFailure } from "../../http/failures.js";
+
+const VENDOR = "carnival";
+const NAME = "Carnival";
+
+type Response = Extract<HttpResult, { kind: "response" }>;
+
+/**
+ * Carnival's documented answers for PUT /users/:user_id:
+ * 202 accepted · 401 {"error":"unauthorized"} · 403 {"error":"your api client does not have the
+ * correct roles"} · 404 {} (no such user) · 5xx now and then. 400/422 (invalid data) and 429
+ * (seen in practice, body undocumented) are read conventionally.
+ */
+export function failureFor(result: HttpResult): VendorFailure | undefined {
+  if (result.kind !== "response") return transportFailure(VENDOR, NAME, result);
+  if (result.status >= 200 && result.status < 300) return undefined;
+  const detail = errorText(result);
+  switch (result.status) {
+    case 401:
+      return statusFailure(VENDOR, result, `Carnival rejected the API key${detail}`);
+    case 403:
+      return statusFailure(VENDOR, result, `the Carnival API client lacks the role for this endpoint${detail}`);
+    case 404:
+      return statusFailure(VENDOR, result, "Carnival has no user with this user id (users are created by its SDK on login)");
+    case 429:
+      return statusFailure(VENDOR, result, `Carnival is rate limiting this API client${detail}`);
+    default:
+      if (result.status >= 500) return statusFailure(VENDOR, result, `Carnival answered ${result.status}${detail}`);
+      if (result.status === 400 || result.status === 422) {
+        return statusFailure(VENDOR, result, `Carnival rejected the attributes${detail}`);
+      }
+      return statusFailure(VENDOR, result, `Carnival answered with unexpected status ${result.status}${detail}`);
+  }
+}
+
+function errorText(result: Response): string {
+  const body = result.json as { error?: unknown } | undefined;
+  return typeof body?.error === "string" ? `: ${body.error}` : "";
+}
+
+/** Keys Carnival left out of its 202 echo, which it does when it discards an attribute. */
+export function discardedKeys(result: Response, sentKeys: readonly string[]): string[] | undefined {
+  const body = result.json as { custom?: unknown } | undefined;
+  if (!body || typeof body.custom !== "object" || body.custom === null) return undefined; // nothing to verify against
+  const echoed = body.custom as Record<string, unknown>;
+  return sentKeys.filter((key) => !(key in echoed));
+}

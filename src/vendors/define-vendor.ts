@@ -1,0 +1,96 @@
+import type { VendorCapabilities } from "../domain/capabilities.js";
+import type { VendorAdapter } from "../domain/vendor.js";
+import type { VendorCallRecord } from "../http/client.js";
+import type { PacerRegistry } from "../pacing/pacer.js";
+import type { SandboxServer } from "../sandbox/kit.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** One environment variable a vendor reads, documented where it is declared. */
+export interface EnvVariable {
+  readonly description: string;
+  readonly default?: string;
+  /** Never logged or returned; the secret-leak checks look for its value. */
+  readonly secret?: boolean;
+}
+
+export type ConfigResult<C> =
+  | { readonly status: "absent" }
+  | { readonly status: "invalid"; readonly problems: readonly string[] }
+  | { readonly status: "configured"; readonly config: C };
+
+export interface AdapterDeps {
+  readonly pacers: PacerRegistry;
+  readonly onCall?: (call: VendorCallRecord) => void;
+}
+
+export interface ClosableAdapter extends VendorAdapter {
+  close(): void;
+}
+
+export interface SandboxOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Users that exist from the start, for vendors that never create users on write. */
+  readonly seedUserIds?: readonly string[];
+}
+
+/**
+ * Everything one vendor brings, in its own folder. The composition root reads these from the
+ * registry; nothing outside the folder names the vendor.
+ */
+export interface VendorDefinition<Id extends string, C, S extends SandboxServer = SandboxServer> {
+  readonly id: Id;
+  readonly displayName: string;
+  readonly capabilities: VendorCapabilities;
+  readonly env: Readonly<Record<string, EnvVariable>>;
+  readonly docsUrl: string;
+  /** Reads and validates this vendor's variables; "absent" when none of its credentials is set. */
+  readConfig(env: Env): ConfigResult<C>;
+  /** Variables that point this vendor at a running sandbox of it (URL and sandbox credentials). */
+  sandboxEnv(sandboxUrl: string): Env;
+  /** Where calls go, for the start-up log. Must not contain secrets. */
+  describe(config: C): string;
+  createAdapter(config: C, deps: AdapterDeps): ClosableAdapter;
+  startSandbox(options: SandboxOptions): Promise<S>;
+}
+
+/** The registry's uniform view: the configuration type is private to the vendor. */
+export type VendorModule<Id extends string = string> = VendorDefinition<Id, unknown>;
+
+export function defineVendor<Id extends string, C, S extends SandboxServer>(
+  definition: VendorDefinition<Id, C, S>,
+): VendorModule<Id> {
+  return definition as unknown as VendorModule<Id>;
+}
+
+/** Parses a positive number from an environment variable, or explains why it cannot. */
+export function positiveNumber(
+  env: Env,
+  name: string,
+  fallback: number,
+  problems: string[],
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    problems.push(`${name} must be a positive number; got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+
+export function httpUrl(env: Env, name: string, fallback: string, problems: string[]): string {
+  const raw = env[name]?.trim() || fallback;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("protocol");
+    if (url.username || url.password) {
+      problems.push(`${name} must not contain credentials; use the vendor's key variables`);
+    }
+  } catch {
+    problems.push(`${name} must be an http(s) URL; got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, "");
+}
