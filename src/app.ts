@@ -3,6 +3,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { unwrapResolverError } from "@apollo/server/errors";
 import type http from "node:http";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "./domain/command.js";
+import { RequestScope } from "./domain/scope.js";
 import type { Vendor } from "./domain/vendor.js";
 import type { GraphQLContext } from "./graphql/context.js";
 import { EXAMPLES } from "./graphql/examples.js";
@@ -61,7 +62,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     apollo,
     logger,
     maxBodyBytes: options.maxBodyBytes,
-    context: (requestId) => ({ requestId, vendors: options.vendors, limits, dispatchHooks }),
+    context: (requestId) => ({ requestId, scope: new RequestScope(), vendors: options.vendors, limits, dispatchHooks }),
     ...(options.graphiql ? { graphiqlHtml: graphiqlPage(EXAMPLES, options.banner ?? "") } : {}),
   });
   const { url, port } = await listen(server, options.port, options.host);

@@ -71,7 +71,12 @@ export async function startVendors(
           if (variable.secret && value) secrets.add(value);
         }
       }
-      const base = { id: module.id, displayName: module.displayName, capabilities: module.capabilities };
+      const base = {
+        id: module.id,
+        displayName: module.displayName,
+        capabilities: module.capabilities,
+        ...(module.options ? { options: module.options } : {}),
+      };
       if (config.status === "configured") {
         const adapter = module.createAdapter(config.config, { pacers, ...(onCall ? { onCall } : {}) });
         adapters.push(adapter);

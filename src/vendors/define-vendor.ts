@@ -1,4 +1,5 @@
 import type { VendorCapabilities } from "../domain/capabilities.js";
+import type { VendorOptionsSpec } from "../domain/options.js";
 import type { VendorAdapter } from "../domain/vendor.js";
 import type { VendorCallRecord } from "../http/client.js";
 import type { PacerRegistry } from "../pacing/pacer.js";
@@ -45,6 +46,8 @@ export interface VendorDefinition<Id extends string, C, S extends SandboxServer 
   readonly capabilities: VendorCapabilities;
   readonly env: Readonly<Record<string, EnvVariable>>;
   readonly docsUrl: string;
+  /** Vendor-specific input, when the vendor has any; parsed values reach the adapter as `command.vendorOptions[id]`. */
+  readonly options?: VendorOptionsSpec;
   /** Reads and validates this vendor's variables; "absent" when none of its credentials is set. */
   readConfig(env: Env): ConfigResult<C>;
   /** Variables that point this vendor at a running sandbox of it (URL and sandbox credentials). */

@@ -28,7 +28,7 @@ export class UpdateAttributesResolver {
     const outcomes = await dispatchUpdate(
       { ...validated.value, vendorOptions: {} },
       targets,
-      { requestId: context.requestId },
+      { requestId: context.requestId, scope: context.scope },
       context.dispatchHooks,
     );
     const success = new UpdateAttributesSuccess();

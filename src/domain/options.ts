@@ -1,0 +1,46 @@
+import type { InputProblem, Validated } from "./command.js";
+
+/**
+ * Vendor-specific input, declared as data (Segment's "declared fields"). The GraphQL layer turns
+ * a vendor's declaration into an input type under `UpdateAttributesInput.vendorOptions`, so the
+ * vendor never imports GraphQL and the schema documents every option.
+ */
+export type OptionField =
+  | {
+      readonly type: "string" | "int" | "float" | "boolean" | "dateTime";
+      readonly list?: boolean;
+      readonly description: string;
+    }
+  | {
+      readonly type: "enum";
+      /** GraphQL enum name, for example LeanplumChannel. */
+      readonly name: string;
+      readonly values: readonly string[];
+      readonly list?: boolean;
+      readonly description: string;
+    }
+  | {
+      readonly type: "object";
+      /** GraphQL input name, for example LeanplumEventAggregateInput. */
+      readonly name: string;
+      readonly fields: Readonly<Record<string, OptionField>>;
+      readonly list?: boolean;
+      readonly description: string;
+    };
+
+export interface VendorOptionsSpec<T = unknown> {
+  /** GraphQL input name, for example LeanplumOptionsInput. */
+  readonly name: string;
+  readonly description: string;
+  readonly fields: Readonly<Record<string, OptionField>>;
+  /**
+   * Checks the plain object built from the declared fields (absent fields are left out, dates are
+   * Date objects) and returns the vendor's typed options. Problem paths are relative to the
+   * options object.
+   */
+  parse(raw: Readonly<Record<string, unknown>>): Validated<T>;
+}
+
+export function prefixProblems(problems: readonly InputProblem[], prefix: readonly string[]): InputProblem[] {
+  return problems.map((p) => ({ path: [...prefix, ...p.path], message: p.message }));
+}

@@ -1,0 +1,126 @@
+import "reflect-metadata";
+import { Writable } from "node:stream";
+import { startApp, type App } from "../../src/app.js";
+import type { InputLimits } from "../../src/domain/command.js";
+import { createLogger, type Logger } from "../../src/logging.js";
+import { startVendors, type VendorRuntime } from "../../src/runtime.js";
+import type { SandboxServer } from "../../src/sandbox/kit.js";
+import type { Env, VendorModule } from "../../src/vendors/define-vendor.js";
+import { vendorModules } from "../../src/vendors/index.js";
+
+export interface TestSubgraph {
+  readonly app: App;
+  readonly runtime: VendorRuntime;
+  readonly url: string;
+  /** Every log line written so far (JSON strings), for leak and content checks. */
+  readonly logLines: string[];
+  readonly logger: Logger;
+  sandbox<S extends SandboxServer = SandboxServer>(vendorId: string): S;
+  /** POSTs a GraphQL operation over real HTTP and returns the parsed body. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface GraphQLResponse<T> {
+  readonly status: number;
+  readonly data?: T;
+  readonly errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+}
+
+export interface StartTestSubgraphOptions {
+  /** Default: every registered vendor. */
+  readonly modules?: readonly VendorModule[];
+  /** Default: SANDBOX=true with no other variables. */
+  readonly env?: Env;
+  readonly sandbox?: "auto" | "force" | "off";
+  readonly sandboxUserIds?: readonly string[];
+  readonly limits?: InputLimits;
+  readonly maxBodyBytes?: number;
+  readonly graphiql?: boolean;
+}
+
+/** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
+export async function startTestSubgraph(options: StartTestSubgraphOptions = {}): Promise<TestSubgraph> {
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      callback();
+    },
+  });
+  const env = options.env ?? {};
+  const bootLogger = createLogger({ level: "debug", destination });
+  const runtime = await startVendors(options.modules ?? vendorModules, env, {
+    sandbox: options.sandbox ?? "force",
+    sandboxHost: "127.0.0.1",
+    sandboxUserIds: options.sandboxUserIds ?? ["1", "2", "3"],
+    logger: bootLogger,
+  });
+  const logger = createLogger({ level: "debug", secrets: runtime.secrets, destination });
+  const app = await startApp({
+    vendors: runtime.vendors,
+    logger,
+    port: 0,
+    host: "127.0.0.1",
+    maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+    graphiql: options.graphiql ?? true,
+    introspection: true,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  return {
+    app,
+    runtime,
+    url: app.url,
+    logLines,
+    logger,
+    sandbox<S extends SandboxServer>(vendorId: string): S {
+      const sandbox = runtime.sandboxes.get(vendorId);
+      if (!sandbox) throw new Error(`no sandbox for ${vendorId}`);
+      return sandbox as S;
+    },
+    async gql(query, variables, headers) {
+      return postGraphQL(app.url, query, variables, headers);
+    },
+    async close() {
+      await app.close();
+      await runtime.close();
+    },
+  };
+}
+
+export async function postGraphQL<T = any>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: GraphQLResponse<T>["errors"] };
+  return { status: response.status, ...body };
+}
+
+/** The selection every test uses to read an updateAttributes result in full. */
+export const UPDATE_RESULT_SELECTION = `
+  __typename
+  ... on UpdateAttributesSuccess {
+    user { id }
+    allDelivered
+    deliveries {
+      __typename
+      ... on VendorDeliverySuccess { vendor httpStatus warnings { code attribute message } }
+      ... on VendorError {
+        vendor code message httpStatus vendorCode retryable retryAfterSeconds attribute operation
+        relatedErrors { __typename code attribute message }
+      }
+    }
+  }
+  ... on InvalidInputError { code message path problems { path message } }
+`;
+
+export const UPDATE_ATTRIBUTES = `mutation Update($input: UpdateAttributesInput!) {
+  updateAttributes(input: $input) { ${UPDATE_RESULT_SELECTION} }
+}`;
