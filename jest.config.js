@@ -10,4 +10,5 @@ export default {
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   // Suites start real HTTP servers on loopback; give slow shared machines room.
   testTimeout: 30_000,
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.cjs"],
 };

@@ -35,7 +35,7 @@ export interface App {
 
 /** Builds the schema once, starts Apollo and the HTTP server. Used by main.ts and by the tests. */
 export async function startApp(options: AppOptions): Promise<App> {
-  const { schema } = await buildSubgraph(options.vendors.map((v) => v.id));
+  const { schema } = await buildSubgraph(options.vendors);
   const logger = options.logger;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,

@@ -6,6 +6,6 @@ export const SCHEMA_BANNER =
 
 /** The committed schema.graphql's exact content for the current code and vendor registry. */
 export async function renderSchemaFile(): Promise<string> {
-  const { sdl } = await buildSubgraph(vendorModules.map((m) => m.id));
+  const { sdl } = await buildSubgraph(vendorModules);
   return SCHEMA_BANNER + sdl;
 }

@@ -56,10 +56,15 @@ async function deliverTo(
   }
 }
 
-/** Resolves the `vendors` argument: the named vendors, or every configured one by default. */
+/**
+ * Resolves the `vendors` argument: the named vendors, or every configured one by default. With no
+ * vendor configured at all, the default is every vendor, so the caller sees why nothing happened
+ * instead of an empty success.
+ */
 export function selectTargets(all: readonly Vendor[], requested?: readonly string[] | null): Vendor[] {
   if (requested === undefined || requested === null) {
-    return all.filter((vendor) => vendor.mode !== "not-configured");
+    const configured = all.filter((vendor) => vendor.mode !== "not-configured");
+    return configured.length > 0 ? configured : [...all];
   }
   const unique = [...new Set(requested)];
   return unique.map((id) => {

@@ -57,4 +57,7 @@ export class UpdateAttributesInput {
     description: "Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer VendorUserNotFoundError.",
   })
   createIfMissing?: boolean | null;
+
+  /** Declared by registerVendorOptions() when a registered vendor has options. */
+  vendorOptions?: Record<string, unknown> | null;
 }

@@ -1,9 +1,12 @@
 import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
-import { validateUpdate, type InputProblem, type RawUpdate } from "../../domain/command.js";
+import { validateUpdate, type InputProblem, type RawUpdate, type Validated } from "../../domain/command.js";
+import { prefixProblems } from "../../domain/options.js";
+import type { Vendor } from "../../domain/vendor.js";
 import { dispatchUpdate, selectTargets } from "../../domain/dispatch.js";
 import type { GraphQLContext } from "../context.js";
 import { toDeliveryResult, toInvalidInput } from "../errors/to-graphql.js";
 import { UpdateAttributesInput } from "../inputs/update-attributes.input.js";
+import { toPlainOptions } from "../inputs/vendor-options.input.js";
 import { UpdateAttributesResult, UpdateAttributesSuccess } from "../results/update-attributes.result.js";
 import { userReference } from "../user.entity.js";
 
@@ -25,8 +28,10 @@ export class UpdateAttributesResolver {
     if (!validated.ok || problems.length > 0) return toInvalidInput(problems);
 
     const targets = selectTargets(context.vendors, input.vendors);
+    const options = parseVendorOptions(input.vendorOptions, targets, context.vendors);
+    if (!options.ok) return toInvalidInput(options.problems);
     const outcomes = await dispatchUpdate(
-      { ...validated.value, vendorOptions: {} },
+      { ...validated.value, vendorOptions: options.value },
       targets,
       { requestId: context.requestId, scope: context.scope },
       context.dispatchHooks,
@@ -37,6 +42,34 @@ export class UpdateAttributesResolver {
     success.allDelivered = outcomes.every((outcome) => outcome.ok);
     return success;
   }
+}
+
+/** Each targeted vendor parses its own options; options for an untargeted vendor would be ignored, so they are refused. */
+function parseVendorOptions(
+  raw: Record<string, unknown> | null | undefined,
+  targets: readonly Vendor[],
+  all: readonly Vendor[],
+): Validated<Record<string, unknown>> {
+  const parsed: Record<string, unknown> = {};
+  const problems: InputProblem[] = [];
+  for (const [vendorId, value] of Object.entries(raw ?? {})) {
+    if (value === null || value === undefined) continue;
+    const path = ["input", "vendorOptions", vendorId];
+    const vendor = targets.find((v) => v.id === vendorId);
+    if (!vendor) {
+      const known = all.some((v) => v.id === vendorId);
+      problems.push({ path, message: known ? `options given for ${vendorId}, which this call does not target` : "unknown vendor" });
+      continue;
+    }
+    if (!vendor.options) {
+      problems.push({ path, message: `${vendor.displayName} takes no options` });
+      continue;
+    }
+    const result = vendor.options.parse(toPlainOptions(value) as Record<string, unknown>);
+    if (result.ok) parsed[vendorId] = result.value;
+    else problems.push(...prefixProblems(result.problems, path));
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: parsed };
 }
 
 function toRawUpdate(input: UpdateAttributesInput): RawUpdate {

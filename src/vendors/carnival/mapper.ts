@@ -125,7 +125,7 @@ function mapValue(
   if (list && items.length > LIMITS.maxArrayLength) {
     return { failure: reject(`Carnival truncates arrays to ${LIMITS.maxArrayLength} elements; got ${items.length}`, name) };
   }
-  const type = TYPE_OF[list ? (items[0]?.kind ?? elementKindOf(value)) : (value as ScalarValue).kind];
+  const type = TYPE_OF[elementKindOf(value)];
   if (list && type === "boolean") {
     return { failure: reject("Carnival does not accept boolean arrays", name) };
   }
@@ -138,6 +138,7 @@ function mapValue(
   return { attribute: { type, value: list ? out : out[0]! } };
 }
 
+/** The kind of a scalar, or of a list's elements. */
 function elementKindOf(value: AttributeValue): ScalarKind {
   return value.kind.replace(/List$/, "") as ScalarKind;
 }

@@ -42,7 +42,7 @@ export class CarnivalSandbox extends SandboxServer {
 
   /** Users are created by Carnival's SDK, never by this API; tests and the dev start seed them. */
   addUser(userId: string, devices = this.devicesPerUser): void {
-    this.users.set(userId, Array.from({ length: devices }, () => new Map()));
+    this.users.set(userId, Array.from({ length: devices }, (): Device => new Map()));
   }
 
   /** The attributes stored on each of the user's devices. */

@@ -1,0 +1,84 @@
+import { GraphQLDateTime } from "graphql-scalars";
+import { Field, Float, InputType, Int, registerEnumType, type ClassType } from "type-graphql";
+import type { OptionField, VendorOptionsSpec } from "../../domain/options.js";
+import { UpdateAttributesInput } from "./update-attributes.input.js";
+
+/**
+ * Builds `VendorOptionsInput { <vendor>: <Vendor>OptionsInput }` from the vendors' declared option
+ * fields, and attaches it as `UpdateAttributesInput.vendorOptions`. type-graphql's metadata is
+ * process-global, so this runs once per process; later calls must declare the same vendors.
+ */
+let built: { key: string } | undefined;
+
+export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; options?: VendorOptionsSpec }>): void {
+  const withOptions = vendors.filter((v) => v.options);
+  const key = withOptions.map((v) => v.id).join(",");
+  if (built) {
+    if (!withOptions.every((v) => built!.key.split(",").includes(v.id))) {
+      throw new Error(`vendor options were built for [${built.key}] and cannot change to [${key}] in one process`);
+    }
+    return;
+  }
+  built = { key };
+  if (withOptions.length === 0) return;
+
+  class VendorOptionsInput {}
+  for (const vendor of withOptions) {
+    const type = inputClass(vendor.options!.name, vendor.options!.description, vendor.options!.fields);
+    Field(() => type, { nullable: true, description: vendor.options!.description })(VendorOptionsInput.prototype, vendor.id);
+  }
+  InputType("VendorOptionsInput", {
+    description: "Vendor-specific options, one field per vendor. Options for a vendor that is not targeted are refused.",
+  })(VendorOptionsInput);
+  Field(() => VendorOptionsInput, { nullable: true })(UpdateAttributesInput.prototype, "vendorOptions");
+}
+
+const enums = new Map<string, object>();
+
+function inputClass(name: string, description: string, fields: Readonly<Record<string, OptionField>>): ClassType {
+  const cls = { [name]: class {} }[name]!;
+  for (const [fieldName, field] of Object.entries(fields)) {
+    const scalar = fieldType(field);
+    Field(() => (field.list ? [scalar] : scalar), { nullable: true, description: field.description })(cls.prototype, fieldName);
+  }
+  InputType(name, { description })(cls);
+  return cls;
+}
+
+function fieldType(field: OptionField): ClassType | object {
+  switch (field.type) {
+    case "string":
+      return String;
+    case "int":
+      return Int;
+    case "float":
+      return Float;
+    case "boolean":
+      return Boolean;
+    case "dateTime":
+      return GraphQLDateTime;
+    case "enum": {
+      let values = enums.get(field.name);
+      if (!values) {
+        values = Object.fromEntries(field.values.map((v) => [v, v]));
+        registerEnumType(values, { name: field.name, description: field.description });
+        enums.set(field.name, values);
+      }
+      return values;
+    }
+    case "object":
+      return inputClass(field.name, field.description, field.fields);
+  }
+}
+
+/** type-graphql hands over class instances; vendors receive plain data with absent fields left out. */
+export function toPlainOptions(value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  if (Array.isArray(value)) return value.map(toPlainOptions);
+  if (value instanceof Date || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, toPlainOptions(v)]),
+  );
+}

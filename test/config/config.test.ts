@@ -1,0 +1,75 @@
+import { describe, expect, it } from "@jest/globals";
+import { ConfigError, readAppConfig } from "../../src/config/app-config.js";
+import { startVendors } from "../../src/runtime.js";
+import { carnival } from "../../src/vendors/carnival/index.js";
+import { startTestSubgraph } from "../support/subgraph.js";
+
+describe("application configuration", () => {
+  it("has documented defaults", () => {
+    expect(readAppConfig({})).toMatchObject({ port: 4001, host: "0.0.0.0", sandbox: "auto", graphiql: true, introspection: true });
+    expect(readAppConfig({ NODE_ENV: "production" })).toMatchObject({ graphiql: false, introspection: false });
+    expect(readAppConfig({ SANDBOX_USER_IDS: "a, 3-5" }).sandboxUserIds).toEqual(["a", "3", "4", "5"]);
+  });
+
+  it("reports every bad value at once, by name", () => {
+    expect(() => readAppConfig({ PORT: "http", SANDBOX: "maybe", LOG_LEVEL: "loud" })).toThrow(ConfigError);
+    try {
+      readAppConfig({ PORT: "http", SANDBOX: "maybe", LOG_LEVEL: "loud" });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'PORT must be an integer from 0 to 65535; got "http"',
+        'SANDBOX must be true or false; got "maybe"',
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "loud"',
+      ]);
+    }
+  });
+});
+
+describe("vendor start-up", () => {
+  it("sandboxes every vendor when no credentials are set", async () => {
+    const runtime = await startVendors([carnival], {}, { sandbox: "auto" });
+    try {
+      expect(runtime.summary).toEqual([{ vendor: "carnival", mode: "sandbox", target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v6$/) }]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("goes live when credentials are set, without starting a sandbox", async () => {
+    const runtime = await startVendors([carnival], { CARNIVAL_API_KEY: "live-key-123456", CARNIVAL_API_URL: "https://carnival.example.test/v6" }, { sandbox: "auto" });
+    try {
+      expect(runtime.summary).toEqual([{ vendor: "carnival", mode: "live", target: "https://carnival.example.test/v6" }]);
+      expect(runtime.sandboxes.size).toBe(0);
+      expect(runtime.secrets).toEqual(["live-key-123456"]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it("refuses to start with an invalid vendor setting, naming the vendor and variable", async () => {
+    await expect(startVendors([carnival], { CARNIVAL_API_KEY: "k-123456", CARNIVAL_RATE_LIMIT: "fast" }, { sandbox: "auto" })).rejects.toThrow(
+      'Carnival: CARNIVAL_RATE_LIMIT must be a positive number; got "fast"',
+    );
+    await expect(startVendors([carnival], { CARNIVAL_API_KEY: "k-123456", CARNIVAL_API_URL: "https://user:pw@x.test" }, { sandbox: "auto" })).rejects.toThrow(/must not contain credentials/);
+  });
+
+  it("never logs or returns a configured secret", async () => {
+    const secret = "carnival-live-secret-0123456789";
+    const subgraph = await startTestSubgraph({
+      modules: [carnival],
+      sandbox: "auto",
+      env: { CARNIVAL_API_KEY: secret, CARNIVAL_API_URL: "http://127.0.0.1:9/v6", CARNIVAL_TIMEOUT_MS: "500" },
+    });
+    try {
+      const result = await subgraph.gql(`mutation { updateAttributes(input: { userId: "1", operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) { ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { message vendorCode } } } } }`);
+      expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorUnavailableError");
+      subgraph.logger.info({ leaked: secret }, `a line that mentions ${secret}`);
+      expect(JSON.stringify(result)).not.toContain(secret);
+      expect(subgraph.logLines.length).toBeGreaterThan(0);
+      expect(subgraph.logLines.filter((line) => line.includes(secret))).toEqual([]);
+      expect(subgraph.logLines.some((line) => line.includes("[redacted]"))).toBe(true);
+    } finally {
+      await subgraph.close();
+    }
+  });
+});

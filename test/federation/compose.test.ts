@@ -1,0 +1,23 @@
+import "reflect-metadata";
+import { composeServices } from "@apollo/composition";
+import { describe, expect, it } from "@jest/globals";
+import { parse } from "graphql";
+import { buildSubgraph } from "../../src/graphql/schema.js";
+import { vendorModules } from "../../src/vendors/index.js";
+import { USERS_SDL } from "../support/users-subgraph.js";
+
+describe("composition with a users subgraph", () => {
+  it("composes with no errors and no hints", async () => {
+    const { sdl } = await buildSubgraph(vendorModules);
+    const result = composeServices([
+      { name: "users", url: "http://users.invalid/graphql", typeDefs: parse(USERS_SDL) },
+      { name: "attributes", url: "http://attributes.invalid/graphql", typeDefs: parse(sdl) },
+    ]);
+    expect(result.errors ?? []).toEqual([]);
+    expect((result.hints ?? []).map((h) => `${h.definition.code}: ${h.message}`)).toEqual([]);
+    const supergraph = result.supergraphSdl ?? "";
+    expect(supergraph).toMatch(/type User\s+@join__type\(graph: ATTRIBUTES, key: "id"\)\s+@join__type\(graph: USERS, key: "id"\)/);
+    expect(supergraph).toContain("updateAttributes(input: UpdateAttributesInput!): UpdateAttributesResult!");
+    expect(supergraph).toMatch(/attributeProfiles\(vendors: \[Vendor!\]\): \[VendorProfileResult!\]! @join__field\(graph: ATTRIBUTES\)/);
+  });
+});
