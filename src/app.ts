@@ -9,6 +9,10 @@ import type { GraphQLContext } from "./graphql/context.js";
 import { EXAMPLES } from "./graphql/examples.js";
 import { buildSubgraph } from "./graphql/schema.js";
 import type { Logger } from "./logging.js";
+import { BulkEngine } from "./bulk/engine.js";
+import { InProcessQueue } from "./bulk/queue.js";
+import { InMemoryJobStore } from "./bulk/store.js";
+import { readAppConfig, type BulkSettings } from "./config/app-config.js";
 import { graphiqlPage } from "./server/graphiql.js";
 import { createHttpServer, listen } from "./server/http-server.js";
 
@@ -21,6 +25,7 @@ export interface AppOptions {
   readonly graphiql: boolean;
   readonly introspection: boolean;
   readonly limits?: InputLimits;
+  readonly bulk?: Partial<BulkSettings> & { readonly retryBaseDelayMs?: number };
   /** Shown on top of GraphiQL, for example which vendors are sandboxed. */
   readonly banner?: string;
 }
@@ -30,6 +35,7 @@ export interface App {
   readonly port: number;
   readonly apollo: ApolloServer<GraphQLContext>;
   readonly server: http.Server;
+  readonly bulk: BulkEngine;
   close(): Promise<void>;
 }
 
@@ -58,11 +64,22 @@ export async function startApp(options: AppOptions): Promise<App> {
   const dispatchHooks = {
     onAdapterCrash: (vendor: string, error: unknown) => logger.error({ vendor, err: error }, "vendor adapter threw"),
   };
+  const bulkSettings = { ...readAppConfig({}).bulk, ...options.bulk };
+  const bulk = new BulkEngine({
+    store: new InMemoryJobStore(),
+    queue: new InProcessQueue(bulkSettings.jobConcurrency),
+    vendors: options.vendors,
+    maxUserIds: bulkSettings.maxUserIds,
+    fanOutConcurrency: bulkSettings.fanOutConcurrency,
+    retry: { maxAttempts: bulkSettings.maxAttempts, baseDelayMs: options.bulk?.retryBaseDelayMs ?? 250, maxDelayMs: 10_000 },
+    limits,
+    onError: (jobId, error) => logger.error({ jobId, err: error }, "bulk job error"),
+  });
   const server = createHttpServer({
     apollo,
     logger,
     maxBodyBytes: options.maxBodyBytes,
-    context: (requestId) => ({ requestId, scope: new RequestScope(), vendors: options.vendors, limits, dispatchHooks }),
+    context: (requestId) => ({ requestId, scope: new RequestScope(), vendors: options.vendors, limits, dispatchHooks, bulk }),
     ...(options.graphiql ? { graphiqlHtml: graphiqlPage(EXAMPLES, options.banner ?? "") } : {}),
   });
   const { url, port } = await listen(server, options.port, options.host);
@@ -72,7 +89,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     port,
     apollo,
     server,
+    bulk,
     async close() {
+      await bulk.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     maxBodyBytes: config.maxBodyBytes,
     graphiql: config.graphiql,
     introspection: config.introspection,
+    bulk: config.bulk,
     banner,
   });
   for (const entry of runtime.summary) {

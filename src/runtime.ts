@@ -21,6 +21,8 @@ export interface StartVendorsOptions {
   readonly sandbox: SandboxMode;
   readonly sandboxHost?: string;
   readonly sandboxUserIds?: readonly string[];
+  /** Per vendor id: the sandbox's rate limit, replacing the vendor's documented one. */
+  readonly sandboxRateLimits?: Readonly<Record<string, number>>;
   readonly logger?: Logger;
 }
 
@@ -60,6 +62,7 @@ export async function startVendors(
         const sandbox = await module.startSandbox({
           ...(options.sandboxHost ? { host: options.sandboxHost } : {}),
           ...(options.sandboxUserIds ? { seedUserIds: options.sandboxUserIds } : {}),
+          ...(options.sandboxRateLimits?.[module.id] ? { rateLimitPerSecond: options.sandboxRateLimits[module.id] } : {}),
         });
         sandboxes.set(module.id, sandbox);
         config = module.readConfig({ ...env, ...module.sandboxEnv(sandbox.url) });

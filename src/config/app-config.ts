@@ -14,6 +14,14 @@ export interface AppConfig {
   readonly introspection: boolean;
   /** Users that exist in the sandboxes of vendors that never create users. */
   readonly sandboxUserIds: readonly string[];
+  readonly bulk: BulkSettings;
+}
+
+export interface BulkSettings {
+  readonly maxUserIds: number;
+  readonly jobConcurrency: number;
+  readonly fanOutConcurrency: number;
+  readonly maxAttempts: number;
 }
 
 /** Every application-level variable, documented where it is read (vendors document their own). */
@@ -23,10 +31,14 @@ export const APP_ENV = {
   SANDBOX: { description: "true: always use the built-in sandbox vendors; false: never. Unset: sandboxes only when no vendor has credentials", default: "(unset)" },
   LOG_LEVEL: { description: "pino level: fatal, error, warn, info, debug, trace, silent", default: "info" },
   NODE_ENV: { description: "production turns GraphiQL and introspection off by default", default: "(unset)" },
-  MAX_BODY_BYTES: { description: "Largest accepted request body; larger ones get 413", default: "1048576" },
+  MAX_BODY_BYTES: { description: "Largest accepted request body; larger ones get 413 (room for 100,000 bulk user ids)", default: "8388608" },
   GRAPHIQL: { description: "Serve GraphiQL at GET /", default: "true, false in production" },
   INTROSPECTION: { description: "Allow introspection queries", default: "true, false in production" },
   SANDBOX_USER_IDS: { description: "Comma-separated user ids, or ranges such as 1-100, that exist in the sandbox vendors", default: "1-100" },
+  BULK_MAX_USER_IDS: { description: "Most user ids one bulkSetCustomAttribute call may name", default: "100000" },
+  BULK_JOB_CONCURRENCY: { description: "Bulk jobs running at once in this process", default: "2" },
+  BULK_FAN_OUT_CONCURRENCY: { description: "Users in flight per vendor without a native bulk path (the vendor's rate limit still applies)", default: "32" },
+  BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
 } as const;
 
 export class ConfigError extends Error {
@@ -51,10 +63,16 @@ export function readAppConfig(env: Env): AppConfig {
     sandbox,
     logLevel: env.LOG_LEVEL?.trim() || "info",
     production,
-    maxBodyBytes: integer(env, "MAX_BODY_BYTES", 1_048_576, problems, 1_024, 100 * 1_048_576),
+    maxBodyBytes: integer(env, "MAX_BODY_BYTES", 8 * 1_048_576, problems, 1_024, 256 * 1_048_576),
     graphiql: flag(env, "GRAPHIQL", !production, problems),
     introspection: flag(env, "INTROSPECTION", !production, problems),
     sandboxUserIds: userIds(env.SANDBOX_USER_IDS ?? "1-100", problems),
+    bulk: {
+      maxUserIds: integer(env, "BULK_MAX_USER_IDS", 100_000, problems, 1, 10_000_000),
+      jobConcurrency: integer(env, "BULK_JOB_CONCURRENCY", 2, problems, 1, 64),
+      fanOutConcurrency: integer(env, "BULK_FAN_OUT_CONCURRENCY", 32, problems, 1, 1_024),
+      maxAttempts: integer(env, "BULK_MAX_ATTEMPTS", 3, problems, 1, 10),
+    },
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);

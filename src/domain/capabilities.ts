@@ -17,4 +17,11 @@ export interface VendorCapabilities {
   readonly readProfile: boolean;
   /** Whether a write can create a user who does not exist yet at the vendor. */
   readonly createsUsers: boolean;
+  /** The vendor's native bulk path (`VendorAdapter.setForMany`), when it has one. */
+  readonly bulk?: {
+    /** Most users one `setForMany` call takes (for example Leanplum's 50 per multi). */
+    readonly chunkSize: number;
+    /** How many chunks may be in flight at once. */
+    readonly concurrency: number;
+  };
 }

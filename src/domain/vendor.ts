@@ -1,13 +1,19 @@
 import type { VendorCapabilities } from "./capabilities.js";
 import type { UpdateCommand } from "./command.js";
+import type { VendorFailure } from "./failures.js";
 import type { VendorOptionsSpec } from "./options.js";
 import type { ProfileReadOutcome } from "./profile-read.js";
 import type { DeliveryOutcome } from "./results.js";
 import type { RequestScope } from "./scope.js";
+import type { AttributeValue } from "./values.js";
 
 export interface CallContext {
   /** Correlates the vendor calls of one GraphQL operation in logs. */
   readonly requestId: string;
+  /**
+   * Cancels waiting (pacing, queues, backoff), never a request already sent: an aborted request
+   * might have been applied, and its user would then be counted wrongly.
+   */
   readonly signal?: AbortSignal;
   /** Per-operation memo for request-scoped loaders (see RequestScope). */
   readonly scope: RequestScope;
@@ -27,6 +33,25 @@ export interface VendorAdapter {
    * the capabilities declare `readProfile`. Called through a per-request DataLoader.
    */
   readProfiles?(userIds: readonly string[], context: CallContext): Promise<ReadonlyMap<string, ProfileReadOutcome>>;
+
+  /**
+   * Everything the vendor would refuse in this command regardless of the user, found without
+   * sending (the mapper's checks). Lets a bulk job refuse a value once instead of per user.
+   */
+  check?(command: UpdateCommand): readonly VendorFailure[];
+
+  /**
+   * The vendor's native bulk path: sets one attribute for a chunk of users (at most
+   * `capabilities.bulk.chunkSize`), returning one outcome per id. Vendors without one are
+   * driven user by user through `update`, paced by their shared pacer.
+   */
+  setForMany?(userIds: readonly string[], change: BulkChange, context: CallContext): Promise<ReadonlyMap<string, DeliveryOutcome>>;
+}
+
+/** One custom attribute value for many users. */
+export interface BulkChange {
+  readonly attribute: string;
+  readonly value: AttributeValue;
 }
 
 export type VendorMode = "live" | "sandbox" | "not-configured";

@@ -5,6 +5,7 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { parse, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
 import { UpdateAttributesResolver } from "./resolvers/update-attributes.resolver.js";
+import { BulkResolver } from "./resolvers/bulk.resolver.js";
 import { UserAttributesResolver } from "./resolvers/user-attributes.resolver.js";
 import { VendorsResolver } from "./resolvers/vendors.resolver.js";
 import { User, userReference } from "./user.entity.js";
@@ -35,7 +36,7 @@ export async function buildSubgraph(vendors: readonly SchemaVendor[]): Promise<S
   useVendorIds(vendors.map((v) => v.id));
   registerVendorOptions(vendors);
   const typeGraphQLSchema = await buildSchema({
-    resolvers: [UpdateAttributesResolver, UserAttributesResolver, VendorsResolver],
+    resolvers: [UpdateAttributesResolver, UserAttributesResolver, VendorsResolver, BulkResolver],
     orphanedTypes: [User],
     validate: false,
     // The federation directives are defined by buildSubgraphSchema, not by type-graphql.

@@ -17,11 +17,12 @@ export interface HttpRequest {
   readonly path: string;
   readonly searchParams?: Readonly<Record<string, string>>;
   readonly json?: unknown;
+  /** JSON already serialized, for bodies JSON.stringify cannot write (64-bit integers). */
+  readonly jsonText?: string;
   readonly headers?: Readonly<Record<string, string>>;
   /** A short label for logs and metrics (for example "setUserAttributes"). */
   readonly operation: string;
   readonly requestId?: string;
-  readonly signal?: AbortSignal;
 }
 
 /** The outcome of one HTTP exchange, with no exception and no request options attached. */
@@ -58,6 +59,7 @@ const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ERR
 
 /**
  * A vendor's HTTP client: one keep-alive agent per vendor, a timeout on every attempt, no
+ * cancellation of a request once sent (its outcome would become unknown; callers cancel waits), no
  * automatic retries (retry policy depends on the operation and lives with the caller), and
  * failures returned as values. got's error objects carry request options, credentials included,
  * so they never leave this module.
@@ -111,8 +113,11 @@ export class HttpClient {
         method: request.method,
         ...(request.searchParams ? { searchParams: { ...request.searchParams } } : {}),
         ...(request.json === undefined ? {} : { json: request.json }),
-        ...(request.headers ? { headers: { ...request.headers } } : {}),
-        ...(request.signal ? { signal: request.signal } : {}),
+        ...(request.jsonText === undefined ? {} : { body: request.jsonText }),
+        headers: {
+          ...(request.jsonText === undefined ? {} : { "content-type": "application/json" }),
+          ...request.headers,
+        },
       });
       const text = response.body;
       return {

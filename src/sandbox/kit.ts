@@ -96,6 +96,7 @@ export class SandboxServer {
   private readonly handler: SandboxHandler;
   private readonly admin: ((request: SandboxRequest) => SandboxResponse | undefined) | undefined;
   private received = 0;
+  private readonly statuses = new Map<number, number>();
   private baseUrl = "";
 
   constructor(options: SandboxServerOptions) {
@@ -137,8 +138,14 @@ export class SandboxServer {
     return this.received;
   }
 
+  /** Answers sent per HTTP status since start (unbounded, unlike the journal). */
+  statusCounts(): Record<number, number> {
+    return Object.fromEntries(this.statuses);
+  }
+
   clearJournal(): void {
     this.journalEntries.length = 0;
+    this.statuses.clear();
   }
 
   /** The next `count` matching requests get the fault instead of a normal answer. */
@@ -245,6 +252,7 @@ export class SandboxServer {
   }
 
   private record(request: SandboxRequest, status: number, response: unknown, fault?: SandboxFault["kind"]): void {
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
     this.journalEntries.push({
       at: Date.now(),
       method: request.method,

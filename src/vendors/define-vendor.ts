@@ -34,6 +34,8 @@ export interface SandboxOptions {
   readonly host?: string;
   /** Users that exist from the start, for vendors that never create users on write. */
   readonly seedUserIds?: readonly string[];
+  /** Overrides the vendor's documented rate limit (requests per second), to scale tests and benchmarks. */
+  readonly rateLimitPerSecond?: number;
 }
 
 /**

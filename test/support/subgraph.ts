@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { Writable } from "node:stream";
-import { startApp, type App } from "../../src/app.js";
+import { startApp, type App, type AppOptions } from "../../src/app.js";
 import type { InputLimits } from "../../src/domain/command.js";
 import { createLogger, type Logger } from "../../src/logging.js";
 import { startVendors, type VendorRuntime } from "../../src/runtime.js";
@@ -37,6 +37,8 @@ export interface StartTestSubgraphOptions {
   readonly limits?: InputLimits;
   readonly maxBodyBytes?: number;
   readonly graphiql?: boolean;
+  readonly sandboxRateLimits?: Readonly<Record<string, number>>;
+  readonly bulk?: AppOptions["bulk"];
 }
 
 /** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
@@ -54,6 +56,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     sandbox: options.sandbox ?? "force",
     sandboxHost: "127.0.0.1",
     sandboxUserIds: options.sandboxUserIds ?? ["1", "2", "3"],
+    ...(options.sandboxRateLimits ? { sandboxRateLimits: options.sandboxRateLimits } : {}),
     logger: bootLogger,
   });
   const logger = createLogger({ level: "debug", secrets: runtime.secrets, destination });
@@ -66,6 +69,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     graphiql: options.graphiql ?? true,
     introspection: true,
     ...(options.limits ? { limits: options.limits } : {}),
+    bulk: { retryBaseDelayMs: 20, ...options.bulk },
   });
   return {
     app,

@@ -3,7 +3,7 @@ import { FAILURE_CATEGORIES, type FailureCategory } from "../../domain/failures.
 import { OPERATION_KINDS, type OperationKind } from "../../domain/operations.js";
 import { Vendor } from "../vendor.enum.js";
 
-const ERROR_CODES = [...FAILURE_CATEGORIES, "INVALID_INPUT"] as const;
+const ERROR_CODES = [...FAILURE_CATEGORIES, "INVALID_INPUT", "TOO_MANY_USER_IDS", "BULK_JOB_NOT_FOUND"] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
   [K in ErrorCodeValue]: K;

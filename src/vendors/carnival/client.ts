@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { UpdateCommand } from "../../domain/command.js";
-import { combineFailures, vendorFailure } from "../../domain/failures.js";
+import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { CallContext } from "../../domain/vendor.js";
 import { HttpClient, basicAuth } from "../../http/client.js";
@@ -31,7 +31,6 @@ export class CarnivalClient {
       json: body,
       operation: "putUser",
       requestId: context.requestId,
-      ...(context.signal ? { signal: context.signal } : {}),
     });
   }
 
@@ -48,6 +47,11 @@ export class CarnivalAdapter implements ClosableAdapter {
     this.client = new CarnivalClient(config, deps);
     const credential = createHash("sha256").update(config.apiKey).digest("hex").slice(0, 16);
     this.pacer = deps.pacers.get(`carnival:${credential}`, config.ratePerSecond);
+  }
+
+  check(command: UpdateCommand): readonly VendorFailure[] {
+    const built = buildRequest(command);
+    return built.ok ? [] : built.failures;
   }
 
   async update(command: UpdateCommand, context: CallContext): Promise<DeliveryOutcome> {

@@ -13,8 +13,7 @@ interface StoredAttribute {
 type Device = Map<string, StoredAttribute>;
 
 export interface CarnivalSandboxOptions extends SandboxOptions {
-  /** Carnival asks for ≤ 120 requests/s; the sandbox answers 429 beyond this. */
-  readonly rateLimitPerSecond?: number;
+  /** Default 120: Carnival asks for ≤ 120 requests/s; the sandbox answers 429 beyond it. */
   readonly devicesPerUser?: number;
 }
 

@@ -1,0 +1,307 @@
+import { setMaxListeners } from "node:events";
+import { unsupportedParts } from "../domain/check.js";
+import { DEFAULT_INPUT_LIMITS, type InputLimits, type InputProblem, type UpdateCommand } from "../domain/command.js";
+import { selectTargets } from "../domain/dispatch.js";
+import { vendorFailure, type VendorFailure } from "../domain/failures.js";
+import type { DeliveryOutcome } from "../domain/results.js";
+import { RequestScope } from "../domain/scope.js";
+import type { BulkChange, CallContext, Vendor } from "../domain/vendor.js";
+import { chunk, mapWithConcurrency } from "../util/concurrency.js";
+import type { WorkQueue } from "./queue.js";
+import type { JobStore } from "./store.js";
+import type { BulkFailure, BulkJobSnapshot, JobStatus } from "./types.js";
+import { isFinished } from "./types.js";
+
+export interface BulkEngineOptions {
+  readonly store: JobStore;
+  readonly queue: WorkQueue;
+  readonly vendors: readonly Vendor[];
+  /** Most user ids one call may submit (BULK_MAX_USER_IDS). */
+  readonly maxUserIds?: number;
+  /** Users in flight per vendor without a native bulk path; the vendor's pacer sets the rate. */
+  readonly fanOutConcurrency?: number;
+  /** Users per progress update on the fan-out path. */
+  readonly fanOutChunkSize?: number;
+  readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  readonly limits?: InputLimits;
+  readonly onError?: (jobId: string, error: unknown) => void;
+}
+
+export interface BulkSubmission {
+  readonly userIds: readonly string[];
+  readonly change: BulkChange;
+  readonly vendors?: readonly string[] | null;
+}
+
+export type SubmitResult =
+  | { readonly kind: "accepted"; readonly job: BulkJobSnapshot }
+  | { readonly kind: "invalid"; readonly problems: readonly InputProblem[] }
+  | { readonly kind: "too-many"; readonly limit: number; readonly received: number };
+
+type ChunkOutcome = DeliveryOutcome | "cancelled";
+
+/** Categories worth another attempt: the same request may succeed later by itself. */
+const RETRIED = new Set(["RATE_LIMITED", "VENDOR_UNAVAILABLE"]);
+
+/**
+ * Runs bulk jobs: one attribute value for many users, per vendor through its native bulk path or
+ * a fan-out paced by the vendor's shared pacer. Every user ends exactly once as succeeded,
+ * failed (with its typed failure) or cancelled. A bulk write sets a value, so transient failures
+ * are retried with bounded backoff; the last attempt's failure is what the report shows.
+ */
+export class BulkEngine {
+  private readonly store: JobStore;
+  private readonly queue: WorkQueue;
+  private readonly vendors: readonly Vendor[];
+  private readonly maxUserIds: number;
+  private readonly fanOutConcurrency: number;
+  private readonly fanOutChunkSize: number;
+  private readonly retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  private readonly limits: InputLimits;
+  private readonly onError: (jobId: string, error: unknown) => void;
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(options: BulkEngineOptions) {
+    this.store = options.store;
+    this.queue = options.queue;
+    this.vendors = options.vendors;
+    this.maxUserIds = options.maxUserIds ?? 100_000;
+    this.fanOutConcurrency = options.fanOutConcurrency ?? 32;
+    this.fanOutChunkSize = options.fanOutChunkSize ?? 200;
+    this.retry = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000, ...options.retry };
+    this.limits = options.limits ?? DEFAULT_INPUT_LIMITS;
+    this.onError = options.onError ?? (() => undefined);
+    this.queue.start((jobId) => this.run(jobId));
+  }
+
+  get maxUserIdsPerCall(): number {
+    return this.maxUserIds;
+  }
+
+  async submit(submission: BulkSubmission): Promise<SubmitResult> {
+    const { userIds, change } = submission;
+    if (userIds.length > this.maxUserIds) return { kind: "too-many", limit: this.maxUserIds, received: userIds.length };
+    const problems: InputProblem[] = [];
+    if (userIds.length === 0) problems.push({ path: ["input", "userIds"], message: "give at least one user id" });
+    userIds.forEach((id, index) => {
+      if (id.length === 0 || id.length > this.limits.maxUserIdLength) {
+        problems.push({ path: ["input", "userIds", String(index)], message: `must be 1 to ${this.limits.maxUserIdLength} characters` });
+      }
+    });
+    if (change.attribute.length === 0) problems.push({ path: ["input", "attribute"], message: "must not be empty" });
+    if (submission.vendors?.length === 0) problems.push({ path: ["input", "vendors"], message: "name at least one vendor, or omit the field" });
+    if (problems.length > 0) return { kind: "invalid", problems };
+
+    const targets = selectTargets(this.vendors, submission.vendors);
+    const sample: UpdateCommand = {
+      userId: userIds[0]!,
+      operations: [{ kind: "SET", attribute: change.attribute, value: change.value }],
+      profile: {},
+      tags: { add: [], remove: [] },
+      vendorOptions: {},
+    };
+    targets.forEach((vendor) => {
+      const path = ["input", "vendors", vendor.id];
+      if (!vendor.adapter) {
+        problems.push({ path, message: `${vendor.displayName} is not configured in this deployment` });
+        return;
+      }
+      // A value the vendor refuses for every user is refused once, before the job exists.
+      const refusals = [...unsupportedParts(sample, vendor.id, vendor.capabilities), ...(vendor.adapter.check?.(sample) ?? [])];
+      for (const failure of refusals) problems.push({ path, message: failure.message });
+    });
+    if (problems.length > 0) return { kind: "invalid", problems };
+
+    const unique = [...new Set(userIds)];
+    const job = await this.store.create({ ...change, vendors: targets.map((v) => v.id) }, unique, userIds.length - unique.length);
+    await this.queue.enqueue(job.id);
+    return { kind: "accepted", job };
+  }
+
+  get(id: string): Promise<BulkJobSnapshot | undefined> {
+    return this.store.get(id);
+  }
+
+  failures(id: string, page: { vendor?: string; offset: number; limit: number }): Promise<{ items: BulkFailure[]; total: number }> {
+    return this.store.failures(id, page);
+  }
+
+  /** Stops a job promptly: users not yet sent end as cancelled; requests already sent finish. */
+  async cancel(id: string): Promise<BulkJobSnapshot | undefined> {
+    const job = await this.store.get(id);
+    if (!job) return undefined;
+    if (isFinished(job.status)) return job;
+    await this.store.requestCancel(id);
+    this.running.get(id)?.abort(new Error("bulk job cancelled"));
+    if (job.status === "QUEUED") await this.cancelRemaining(id);
+    return this.store.get(id);
+  }
+
+  async stop(): Promise<void> {
+    for (const controller of this.running.values()) controller.abort(new Error("shutting down"));
+    await this.queue.stop();
+  }
+
+  private async cancelRemaining(id: string): Promise<void> {
+    const job = await this.store.get(id);
+    if (!job || isFinished(job.status)) return;
+    for (const progress of job.progress) {
+      const left = progress.total - progress.succeeded - progress.failed - progress.cancelled;
+      if (left > 0) await this.store.record(id, progress.vendor, { succeeded: 0, failures: [], cancelled: left });
+    }
+    await this.store.setStatus(id, "CANCELLED", new Date());
+  }
+
+  private async run(jobId: string): Promise<void> {
+    const job = await this.store.get(jobId);
+    if (!job || isFinished(job.status)) return;
+    const userIds = await this.store.userIds(jobId);
+    if (job.cancelRequested || !userIds) return this.cancelRemaining(jobId);
+    const controller = new AbortController();
+    // Every user waiting on a pacer listens to this signal.
+    setMaxListeners(0, controller.signal);
+    this.running.set(jobId, controller);
+    try {
+      await this.store.setStatus(jobId, "RUNNING", new Date());
+      const change: BulkChange = { attribute: job.spec.attribute, value: job.spec.value };
+      await Promise.all(
+        job.spec.vendors.map((vendorId) => {
+          const vendor = this.vendors.find((v) => v.id === vendorId);
+          if (!vendor?.adapter) throw new Error(`vendor ${vendorId} is no longer available`);
+          return this.runVendor(jobId, vendor, userIds, change, controller.signal);
+        }),
+      );
+      const final = await this.store.get(jobId);
+      await this.store.setStatus(jobId, finalStatus(final!), new Date());
+    } catch (error) {
+      this.onError(jobId, error);
+      await this.store.setStatus(jobId, "FAILED", new Date());
+    } finally {
+      this.running.delete(jobId);
+    }
+  }
+
+  private async runVendor(jobId: string, vendor: Vendor, userIds: readonly string[], change: BulkChange, signal: AbortSignal): Promise<void> {
+    const native = vendor.capabilities.bulk && vendor.adapter?.setForMany ? vendor.capabilities.bulk : undefined;
+    const chunks = chunk(userIds, native?.chunkSize ?? this.fanOutChunkSize);
+    await mapWithConcurrency(chunks, native?.concurrency ?? 1, async (ids) => {
+      const outcomes = await this.deliverWithRetries(jobId, vendor, ids, change, signal, native !== undefined);
+      let succeeded = 0;
+      let cancelled = 0;
+      const failures: BulkFailure[] = [];
+      for (const id of ids) {
+        const outcome = outcomes.get(id)!;
+        if (outcome === "cancelled") cancelled++;
+        else if (outcome.ok) succeeded++;
+        else failures.push({ userId: id, vendor: vendor.id, failure: outcome.failure });
+      }
+      await this.store.record(jobId, vendor.id, { succeeded, failures, cancelled });
+    });
+  }
+
+  private async deliverWithRetries(
+    jobId: string,
+    vendor: Vendor,
+    ids: readonly string[],
+    change: BulkChange,
+    signal: AbortSignal,
+    native: boolean,
+  ): Promise<Map<string, ChunkOutcome>> {
+    const outcomes = new Map<string, ChunkOutcome>();
+    let todo = ids;
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      if (signal.aborted) {
+        for (const id of todo) if (!outcomes.has(id)) outcomes.set(id, "cancelled");
+        break;
+      }
+      const results = await this.deliver(jobId, vendor, todo, change, signal, native);
+      for (const [id, outcome] of results) outcomes.set(id, outcome);
+      const again = todo.filter((id) => {
+        const outcome = results.get(id)!;
+        return outcome !== "cancelled" && !outcome.ok && outcome.failure.retryable && RETRIED.has(outcome.failure.category);
+      });
+      if (again.length === 0 || attempt >= this.retry.maxAttempts) break;
+      const hinted = Math.max(
+        0,
+        ...again.map((id) => {
+          const outcome = results.get(id) as Extract<DeliveryOutcome, { ok: false }>;
+          return (outcome.failure.retryAfterSeconds ?? 0) * 1000;
+        }),
+      );
+      const backoff = Math.min(this.retry.maxDelayMs, Math.max(hinted, this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
+      // A cancel during the wait leaves these users with their last failure: they were attempted.
+      if (!(await abortableDelay(backoff, signal))) break;
+      todo = again;
+    }
+    return outcomes;
+  }
+
+  private async deliver(
+    jobId: string,
+    vendor: Vendor,
+    ids: readonly string[],
+    change: BulkChange,
+    signal: AbortSignal,
+    native: boolean,
+  ): Promise<Map<string, ChunkOutcome>> {
+    const adapter = vendor.adapter!;
+    const context: CallContext = { requestId: `bulk:${jobId}`, signal, scope: new RequestScope() };
+    const crashed = (error: unknown): DeliveryOutcome => {
+      this.onError(jobId, error);
+      return { ok: false, vendor: vendor.id, failure: internalFailure(vendor, jobId) };
+    };
+    if (native) {
+      try {
+        const results = await adapter.setForMany!(ids, change, context);
+        return new Map(ids.map((id) => [id, results.get(id) ?? crashed(new Error(`no outcome for a user from ${vendor.id}`))]));
+      } catch (error) {
+        if (signal.aborted) return new Map(ids.map((id) => [id, "cancelled" as const]));
+        const failure = crashed(error);
+        return new Map(ids.map((id) => [id, failure]));
+      }
+    }
+    const results = await mapWithConcurrency(ids, this.fanOutConcurrency, async (userId): Promise<ChunkOutcome> => {
+      if (signal.aborted) return "cancelled";
+      try {
+        return await adapter.update(
+          { userId, operations: [{ kind: "SET", attribute: change.attribute, value: change.value }], profile: {}, tags: { add: [], remove: [] }, vendorOptions: {} },
+          context,
+        );
+      } catch (error) {
+        // The only expected throw is the pacer giving up a wait on cancel: nothing was sent.
+        return signal.aborted ? "cancelled" : crashed(error);
+      }
+    });
+    return new Map(ids.map((id, i) => [id, results[i]!]));
+  }
+}
+
+function internalFailure(vendor: Vendor, jobId: string): VendorFailure {
+  return vendorFailure("INTERNAL", vendor.id, `the ${vendor.displayName} integration failed unexpectedly in bulk job ${jobId}; whether the value was applied is unknown`, {
+    retryable: false,
+  });
+}
+
+function finalStatus(job: BulkJobSnapshot): JobStatus {
+  if (job.cancelRequested) return "CANCELLED";
+  const failed = job.progress.reduce((n, p) => n + p.failed, 0);
+  const succeeded = job.progress.reduce((n, p) => n + p.succeeded, 0);
+  if (failed === 0) return "SUCCEEDED";
+  return succeeded === 0 ? "FAILED" : "PARTIALLY_FAILED";
+}
+
+/** Resolves true after `ms`, or false as soon as the signal aborts. */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,47 @@
+import type { VendorFailure } from "../domain/failures.js";
+import type { AttributeValue } from "../domain/values.js";
+
+export const JOB_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIALLY_FAILED", "FAILED", "CANCELLED"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export function isFinished(status: JobStatus): boolean {
+  return status !== "QUEUED" && status !== "RUNNING";
+}
+
+export interface VendorProgress {
+  readonly vendor: string;
+  readonly total: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+export interface BulkFailure {
+  readonly userId: string;
+  readonly vendor: string;
+  readonly failure: VendorFailure;
+}
+
+export interface BulkJobSpec {
+  readonly attribute: string;
+  readonly value: AttributeValue;
+  readonly vendors: readonly string[];
+}
+
+/** What a job store returns: never the user ids themselves, only counts and failures. */
+export interface BulkJobSnapshot {
+  readonly id: string;
+  readonly spec: BulkJobSpec;
+  readonly status: JobStatus;
+  readonly createdAt: Date;
+  readonly startedAt?: Date;
+  readonly finishedAt?: Date;
+  /** Ids given more than once: each user is processed and counted once. */
+  readonly duplicateUserIds: number;
+  readonly progress: readonly VendorProgress[];
+  readonly cancelRequested: boolean;
+}
+
+export function pending(progress: VendorProgress): number {
+  return progress.total - progress.succeeded - progress.failed - progress.cancelled;
+}

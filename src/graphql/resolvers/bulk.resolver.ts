@@ -1,0 +1,118 @@
+import { GraphQLError } from "graphql";
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { BulkJobSnapshot } from "../../bulk/types.js";
+import { pending } from "../../bulk/types.js";
+import { parseValueChoice } from "../../domain/command.js";
+import type { GraphQLContext } from "../context.js";
+import { toInvalidInput, toVendorError } from "../errors/to-graphql.js";
+import { BulkSetCustomAttributeInput } from "../inputs/bulk.input.js";
+import {
+  BulkFailure,
+  BulkFailureConnection,
+  BulkFailureEdge,
+  BulkJob,
+  BulkJobNotFoundError,
+  BulkSetCustomAttributeResult,
+  BulkVendorProgress,
+  CancelBulkJobResult,
+  PageInfo,
+  TooManyUserIdsError,
+  errorOf,
+} from "../results/bulk-job.type.js";
+import { toAttributeValue } from "../results/vendor-profile.result.js";
+import { Vendor as VendorEnum } from "../vendor.enum.js";
+
+const MAX_PAGE = 500;
+
+@Resolver(() => BulkJob)
+export class BulkResolver {
+  @Mutation(() => BulkSetCustomAttributeResult, {
+    description:
+      "Starts a job that sets one custom attribute value for many users at the targeted vendors, through each vendor's bulk path where it has one. Returns at once; follow it with `bulkJob`.",
+  })
+  async bulkSetCustomAttribute(
+    @Arg("input", () => BulkSetCustomAttributeInput) input: BulkSetCustomAttributeInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<typeof BulkSetCustomAttributeResult> {
+    const value = parseValueChoice({ ...input.value }, ["input", "value"], context.limits);
+    if (!value.ok) return toInvalidInput(value.problems);
+    const result = await context.bulk.submit({
+      userIds: input.userIds,
+      change: { attribute: input.attribute, value: value.value },
+      vendors: input.vendors ?? null,
+    });
+    switch (result.kind) {
+      case "accepted":
+        return toBulkJob(result.job);
+      case "invalid":
+        return toInvalidInput(result.problems);
+      case "too-many":
+        return errorOf(TooManyUserIdsError, "TOO_MANY_USER_IDS", `at most ${result.limit} user ids per call; got ${result.received}`, {
+          limit: result.limit,
+          received: result.received,
+        });
+    }
+  }
+
+  @Query(() => BulkJob, { nullable: true, description: "A bulk job by id; null when unknown or forgotten." })
+  async bulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<BulkJob | null> {
+    const job = await context.bulk.get(id);
+    return job ? toBulkJob(job) : null;
+  }
+
+  @Mutation(() => CancelBulkJobResult, { description: "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled." })
+  async cancelBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof CancelBulkJobResult> {
+    const job = await context.bulk.cancel(id);
+    return job ? toBulkJob(job) : errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
+  }
+
+  @FieldResolver(() => BulkFailureConnection)
+  async failures(
+    @Root() job: BulkJob,
+    @Ctx() context: GraphQLContext,
+    @Arg("vendor", () => VendorEnum, { nullable: true }) vendor: string | null,
+    @Arg("first", () => Int, { defaultValue: 50, description: `At most ${MAX_PAGE}.` }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ): Promise<BulkFailureConnection> {
+    const offset = after ? decodeCursor(after) + 1 : 0;
+    const limit = Math.max(0, Math.min(first, MAX_PAGE));
+    const page = await context.bulk.failures(job.id, { ...(vendor ? { vendor } : {}), offset, limit });
+    const edges = page.items.map((item, i) =>
+      Object.assign(new BulkFailureEdge(), {
+        cursor: encodeCursor(offset + i),
+        node: Object.assign(new BulkFailure(), { userId: item.userId, vendor: item.vendor, error: toVendorError(item.failure) }),
+      }),
+    );
+    return Object.assign(new BulkFailureConnection(), {
+      totalCount: page.total,
+      edges,
+      pageInfo: Object.assign(new PageInfo(), { hasNextPage: offset + edges.length < page.total, endCursor: edges.at(-1)?.cursor ?? null }),
+    });
+  }
+}
+
+function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
+  return Object.assign(new BulkJob(), {
+    id: snapshot.id,
+    status: snapshot.status,
+    attribute: snapshot.spec.attribute,
+    value: toAttributeValue(snapshot.spec.value),
+    progress: snapshot.progress.map((p) => Object.assign(new BulkVendorProgress(), { ...p, pending: pending(p) })),
+    duplicateUserIds: snapshot.duplicateUserIds,
+    cancelRequested: snapshot.cancelRequested,
+    createdAt: snapshot.createdAt,
+    startedAt: snapshot.startedAt ?? null,
+    finishedAt: snapshot.finishedAt ?? null,
+    snapshot,
+  });
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`failure:${offset}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^failure:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match) throw new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
+  return Number(match[1]);
+}

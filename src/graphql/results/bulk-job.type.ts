@@ -1,0 +1,98 @@
+import { GraphQLDateTime } from "graphql-scalars";
+import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
+import { JOB_STATUSES, type BulkJobSnapshot, type JobStatus } from "../../bulk/types.js";
+import { ErrorInterface, InvalidInputError, VendorErrorInterface, type ErrorCodeValue } from "../errors/error.types.js";
+import { Vendor } from "../vendor.enum.js";
+import { AttributeValue } from "./vendor-profile.result.js";
+
+export const BulkJobStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, s])) as { [K in JobStatus]: K };
+registerEnumType(BulkJobStatus, {
+  name: "BulkJobStatus",
+  valuesConfig: {
+    QUEUED: { description: "Accepted, waiting for a worker." },
+    RUNNING: { description: "Being delivered." },
+    SUCCEEDED: { description: "Every user landed at every targeted vendor." },
+    PARTIALLY_FAILED: { description: "Some users failed at some vendor; see `failures`." },
+    FAILED: { description: "No user landed anywhere it failed, or the job could not run." },
+    CANCELLED: { description: "Stopped on request; users not yet sent are counted as cancelled." },
+  },
+});
+
+@ObjectType({ description: "Counts for one vendor. At the end, succeeded + failed + cancelled = total." })
+export class BulkVendorProgress {
+  @Field(() => Vendor) vendor!: string;
+  @Field(() => Int) total!: number;
+  @Field(() => Int) succeeded!: number;
+  @Field(() => Int) failed!: number;
+  @Field(() => Int) cancelled!: number;
+  @Field(() => Int, { description: "Not yet settled." }) pending!: number;
+}
+
+@ObjectType({ description: "One user the value did not land for at one vendor, with the typed reason (the last attempt's)." })
+export class BulkFailure {
+  @Field(() => ID) userId!: string;
+  @Field(() => Vendor) vendor!: string;
+  @Field(() => VendorErrorInterface) error!: VendorErrorInterface;
+}
+
+@ObjectType()
+export class BulkFailureEdge {
+  @Field(() => String) cursor!: string;
+  @Field(() => BulkFailure) node!: BulkFailure;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean) hasNextPage!: boolean;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+@ObjectType({ description: "Failures in the order they were recorded; cursors stay valid while the job runs." })
+export class BulkFailureConnection {
+  @Field(() => Int) totalCount!: number;
+  @Field(() => [BulkFailureEdge]) edges!: BulkFailureEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: "A bulk job: one custom attribute value for many users at one or several vendors." })
+export class BulkJob {
+  @Field(() => ID) id!: string;
+  @Field(() => BulkJobStatus) status!: JobStatus;
+  @Field(() => String) attribute!: string;
+  @Field(() => AttributeValue) value!: AttributeValue;
+  @Field(() => [BulkVendorProgress]) progress!: BulkVendorProgress[];
+  @Field(() => Int, { description: "Ids given more than once in the request; each user is processed and counted once." })
+  duplicateUserIds!: number;
+  @Field(() => Boolean) cancelRequested!: boolean;
+  @Field(() => GraphQLDateTime) createdAt!: Date;
+  @Field(() => GraphQLDateTime, { nullable: true }) startedAt!: Date | null;
+  @Field(() => GraphQLDateTime, { nullable: true }) finishedAt!: Date | null;
+
+  /** The snapshot the object was built from, for the failures resolver. */
+  snapshot!: BulkJobSnapshot;
+}
+
+@ObjectType({ implements: ErrorInterface, description: "The request names more user ids than one call may (BULK_MAX_USER_IDS); split it." })
+export class TooManyUserIdsError extends ErrorInterface {
+  @Field(() => Int) limit!: number;
+  @Field(() => Int) received!: number;
+}
+
+@ObjectType({ implements: ErrorInterface, description: "No bulk job with this id (finished jobs are kept for a while, then forgotten)." })
+export class BulkJobNotFoundError extends ErrorInterface {
+  @Field(() => ID) id!: string;
+}
+
+export const BulkSetCustomAttributeResult = createUnionType({
+  name: "BulkSetCustomAttributeResult",
+  types: () => [BulkJob, InvalidInputError, TooManyUserIdsError] as const,
+});
+
+export const CancelBulkJobResult = createUnionType({
+  name: "CancelBulkJobResult",
+  types: () => [BulkJob, BulkJobNotFoundError] as const,
+});
+
+export function errorOf<T extends ErrorInterface>(cls: new () => T, code: ErrorCodeValue, message: string, fields: Partial<T>): T {
+  return Object.assign(new cls(), { code, message, ...fields });
+}
