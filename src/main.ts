@@ -2,12 +2,12 @@ import "reflect-metadata";
 import { startApp } from "./app.js";
 import { ConfigError, readAppConfig } from "./config/app-config.js";
 import { createLogger } from "./logging.js";
-import { startVendors } from "./runtime.js";
+import { secretValues, startVendors } from "./runtime.js";
 import { vendorModules } from "./vendors/index.js";
 
 /** Entry point: configuration → vendors (live or sandboxed) → GraphQL server. */
 async function main(): Promise<void> {
-  const bootLogger = createLogger({ level: "info" });
+  const bootLogger = createLogger({ level: "info", secrets: secretValues(vendorModules, process.env) });
   let config;
   try {
     config = readAppConfig(process.env);
@@ -19,13 +19,16 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  const logger = createLogger({ level: config.logLevel, secrets: secretValues(vendorModules, process.env) });
   let runtime;
   try {
     runtime = await startVendors(vendorModules, process.env, {
       sandbox: config.sandbox,
       sandboxHost: "127.0.0.1",
       sandboxUserIds: config.sandboxUserIds,
-      logger: bootLogger,
+      retry: config.retry,
+      circuit: config.circuit,
+      logger,
     });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -34,7 +37,6 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel, secrets: runtime.secrets });
 
   const sandboxed = runtime.summary.filter((s) => s.mode === "sandbox").map((s) => s.vendor);
   const banner =

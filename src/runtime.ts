@@ -4,7 +4,9 @@ import type { Logger } from "./logging.js";
 import { PacerRegistry } from "./pacing/pacer.js";
 import type { SandboxServer } from "./sandbox/kit.js";
 import type { ClosableAdapter, Env, VendorModule } from "./vendors/define-vendor.js";
-import { ConfigError, type SandboxMode } from "./config/app-config.js";
+import { ConfigError, circuitSettings, type SandboxMode } from "./config/app-config.js";
+import { NO_RETRIES, type RetryPolicy } from "./http/client.js";
+import { CircuitBreaker, withCircuitBreaker, type CircuitSettings } from "./reliability/circuit-breaker.js";
 
 export interface VendorRuntime {
   readonly vendors: readonly Vendor[];
@@ -12,9 +14,20 @@ export interface VendorRuntime {
   readonly sandboxes: ReadonlyMap<string, SandboxServer>;
   /** Values of every configured secret, for log scrubbing and leak checks. */
   readonly secrets: readonly string[];
+  /** One breaker per configured vendor, for metrics and readiness. */
+  readonly breakers: ReadonlyMap<string, CircuitBreaker>;
   /** One line per vendor for the start-up log: mode and target, never a secret. */
   readonly summary: ReadonlyArray<{ vendor: string; mode: Vendor["mode"]; target?: string }>;
   close(): Promise<void>;
+}
+
+/** Values of every secret variable any vendor declares, for log scrubbing and leak checks. */
+export function secretValues(modules: readonly VendorModule[], env: Env): string[] {
+  return modules.flatMap((module) =>
+    Object.entries(module.env)
+      .filter(([name, variable]) => variable.secret && env[name])
+      .map(([name]) => env[name]!),
+  );
 }
 
 export interface StartVendorsOptions {
@@ -24,6 +37,8 @@ export interface StartVendorsOptions {
   /** Per vendor id: the sandbox's rate limit, replacing the vendor's documented one. */
   readonly sandboxRateLimits?: Readonly<Record<string, number>>;
   readonly logger?: Logger;
+  readonly retry?: RetryPolicy;
+  readonly circuit?: CircuitSettings;
 }
 
 /**
@@ -44,6 +59,10 @@ export async function startVendors(
   });
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const circuitDefaults = options.circuit ?? { failureThreshold: 5, cooldownMs: 30_000 };
+  const circuits = modules.map((module) => circuitSettings(env, `${module.id.toUpperCase()}_`, circuitDefaults, problems));
+  if (problems.length > 0) throw new ConfigError(problems);
+
   const anyConfigured = configs.some((c) => c.status === "configured");
   const useSandboxes = options.sandbox === "force" || (options.sandbox === "auto" && !anyConfigured);
   const pacers = new PacerRegistry();
@@ -53,6 +72,8 @@ export async function startVendors(
   const vendors: Vendor[] = [];
   const summary: Array<{ vendor: string; mode: Vendor["mode"]; target?: string }> = [];
   const secrets = new Set<string>();
+  const breakers = new Map<string, CircuitBreaker>();
+  const retry = options.retry ?? NO_RETRIES;
 
   try {
     for (const [index, module] of modules.entries()) {
@@ -69,10 +90,7 @@ export async function startVendors(
         if (config.status !== "configured") throw new Error(`${module.id}: sandbox configuration is not usable`);
         mode = "sandbox";
       } else if (config.status === "configured") {
-        for (const [name, variable] of Object.entries(module.env)) {
-          const value = env[name];
-          if (variable.secret && value) secrets.add(value);
-        }
+        for (const secret of secretValues([module], env)) secrets.add(secret);
       }
       const base = {
         id: module.id,
@@ -81,9 +99,15 @@ export async function startVendors(
         ...(module.options ? { options: module.options } : {}),
       };
       if (config.status === "configured") {
-        const adapter = module.createAdapter(config.config, { pacers, ...(onCall ? { onCall } : {}) });
+        const adapter = module.createAdapter(config.config, { pacers, retry, ...(onCall ? { onCall } : {}) });
         adapters.push(adapter);
-        vendors.push({ ...base, mode, adapter });
+        const breaker = new CircuitBreaker(module.id, module.displayName, circuits[index]!);
+        if (options.logger) {
+          const logger = options.logger;
+          breaker.onChange((state) => logger.warn({ vendor: module.id, circuit: state }, `circuit of ${module.id} is ${state}`));
+        }
+        breakers.set(module.id, breaker);
+        vendors.push({ ...base, mode, adapter: withCircuitBreaker(adapter, breaker) });
         summary.push({ vendor: module.id, mode, target: module.describe(config.config) });
       } else {
         vendors.push({ ...base, mode });
@@ -98,6 +122,7 @@ export async function startVendors(
   return {
     vendors,
     sandboxes,
+    breakers,
     secrets: [...secrets],
     summary,
     async close() {

@@ -1,3 +1,5 @@
+import type { RetryPolicy } from "../http/client.js";
+import type { CircuitSettings } from "../reliability/circuit-breaker.js";
 import type { Env } from "../vendors/define-vendor.js";
 
 export type SandboxMode = "auto" | "force" | "off";
@@ -15,6 +17,8 @@ export interface AppConfig {
   /** Users that exist in the sandboxes of vendors that never create users. */
   readonly sandboxUserIds: readonly string[];
   readonly bulk: BulkSettings;
+  readonly retry: RetryPolicy;
+  readonly circuit: CircuitSettings;
 }
 
 export interface BulkSettings {
@@ -38,6 +42,12 @@ export const APP_ENV = {
   BULK_MAX_USER_IDS: { description: "Most user ids one bulkSetCustomAttribute call may name", default: "100000" },
   BULK_JOB_CONCURRENCY: { description: "Bulk jobs running at once in this process", default: "2" },
   BULK_FAN_OUT_CONCURRENCY: { description: "Users in flight per vendor without a native bulk path (the vendor's rate limit still applies)", default: "32" },
+  VENDOR_RETRY_LIMIT: { description: "Automatic retries of one vendor request (only where a repeat cannot change the outcome)", default: "2" },
+  VENDOR_RETRY_BASE_DELAY_MS: { description: "First retry delay before exponential growth and jitter", default: "200" },
+  VENDOR_RETRY_MAX_DELAY_MS: { description: "Longest delay between retries", default: "2000" },
+  VENDOR_MAX_RETRY_AFTER_MS: { description: "Longest Retry-After waited for inside one request; longer ones are returned as RateLimitedError", default: "5000" },
+  CIRCUIT_FAILURE_THRESHOLD: { description: "Consecutive unavailability failures that open a vendor's circuit (override per vendor: <VENDOR>_CIRCUIT_FAILURE_THRESHOLD)", default: "5" },
+  CIRCUIT_COOLDOWN_MS: { description: "How long an open circuit fails fast before a probe (override per vendor: <VENDOR>_CIRCUIT_COOLDOWN_MS)", default: "30000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
 } as const;
 
@@ -73,12 +83,27 @@ export function readAppConfig(env: Env): AppConfig {
       fanOutConcurrency: integer(env, "BULK_FAN_OUT_CONCURRENCY", 32, problems, 1, 1_024),
       maxAttempts: integer(env, "BULK_MAX_ATTEMPTS", 3, problems, 1, 10),
     },
+    retry: {
+      limit: integer(env, "VENDOR_RETRY_LIMIT", 2, problems, 0, 10),
+      baseDelayMs: integer(env, "VENDOR_RETRY_BASE_DELAY_MS", 200, problems, 0, 60_000),
+      maxDelayMs: integer(env, "VENDOR_RETRY_MAX_DELAY_MS", 2_000, problems, 0, 600_000),
+      maxRetryAfterMs: integer(env, "VENDOR_MAX_RETRY_AFTER_MS", 5_000, problems, 0, 600_000),
+    },
+    circuit: circuitSettings(env, "", { failureThreshold: 5, cooldownMs: 30_000 }, problems),
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Circuit settings from `<prefix>CIRCUIT_…`, falling back to the given defaults. */
+export function circuitSettings(env: Env, prefix: string, fallback: CircuitSettings, problems: string[]): CircuitSettings {
+  return {
+    failureThreshold: integer(env, `${prefix}CIRCUIT_FAILURE_THRESHOLD`, fallback.failureThreshold, problems, 1, 1_000),
+    cooldownMs: integer(env, `${prefix}CIRCUIT_COOLDOWN_MS`, fallback.cooldownMs, problems, 100, 3_600_000),
+  };
 }
 
 function integer(env: Env, name: string, fallback: number, problems: string[], min: number, max: number): number {

@@ -9,7 +9,20 @@ export interface HttpClientOptions {
   /** Sent with every request (auth, content negotiation). Never logged. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly onCall?: (call: VendorCallRecord) => void;
+  /** Automatic retries; none by default. */
+  readonly retry?: RetryPolicy;
 }
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  readonly limit: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A longer `Retry-After` is not waited for: the failure is returned with its delay. */
+  readonly maxRetryAfterMs: number;
+}
+
+export const NO_RETRIES: RetryPolicy = { limit: 0, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };
 
 export interface HttpRequest {
   readonly method: Method;
@@ -22,6 +35,12 @@ export interface HttpRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** A short label for logs and metrics (for example "setUserAttributes"). */
   readonly operation: string;
+  /**
+   * Whether sending this request twice leaves the same state as sending it once. Decides which
+   * failures are retried here (timeouts, resets and 5xx only when true; 429 and never-sent
+   * failures always) and whether the resulting failure is `retryable`. Default false.
+   */
+  readonly repeatSafe?: boolean;
   readonly requestId?: string;
 }
 
@@ -34,13 +53,17 @@ export type HttpResult =
       readonly text: string;
       /** The parsed body, or `undefined` when it is empty or not JSON. */
       readonly json: unknown;
+      readonly attempts: number;
+      readonly repeatSafe: boolean;
     }
-  | { readonly kind: "timeout"; readonly timeoutMs: number }
+  | { readonly kind: "timeout"; readonly timeoutMs: number; readonly attempts: number; readonly repeatSafe: boolean }
   | {
       readonly kind: "network";
       readonly code: string;
       /** False only when the request provably never reached the vendor (connection refused). */
       readonly mayHaveReachedVendor: boolean;
+      readonly attempts: number;
+      readonly repeatSafe: boolean;
     };
 
 export interface VendorCallRecord {
@@ -52,10 +75,14 @@ export interface VendorCallRecord {
   readonly status?: number;
   readonly errorCode?: string;
   readonly durationMs: number;
+  readonly attempts: number;
 }
 
 /** Error codes that mean no byte of the request reached the vendor. */
 const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ERR_INVALID_URL"]);
+/** Transient failures after which the request may or may not have been applied. */
+const AMBIGUOUS_CODES = ["ETIMEDOUT", "ECONNRESET", "EPIPE", "ENETUNREACH", "EHOSTUNREACH", "ECONNABORTED"];
+const ALL_METHODS: Method[] = ["GET", "PUT", "POST", "DELETE", "PATCH"];
 
 /**
  * A vendor's HTTP client: one keep-alive agent per vendor, a timeout on every attempt, no
@@ -68,12 +95,14 @@ export class HttpClient {
   readonly vendor: string;
   private readonly got: Got;
   private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
   private readonly onCall?: (call: VendorCallRecord) => void;
   private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(options: HttpClientOptions) {
     this.vendor = options.vendor;
     this.timeoutMs = options.timeoutMs;
+    this.retry = options.retry ?? NO_RETRIES;
     if (options.onCall) this.onCall = options.onCall;
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
@@ -82,7 +111,6 @@ export class HttpClient {
     this.got = got.extend({
       prefixUrl: options.baseUrl,
       timeout: { request: options.timeoutMs },
-      retry: { limit: 0 },
       throwHttpErrors: false,
       followRedirect: false,
       responseType: "text",
@@ -93,7 +121,7 @@ export class HttpClient {
 
   async send(request: HttpRequest): Promise<HttpResult> {
     const started = performance.now();
-    const result = await this.exchange(request);
+    const result = await this.exchange(request, request.repeatSafe ?? false);
     this.onCall?.({
       vendor: this.vendor,
       operation: request.operation,
@@ -103,14 +131,32 @@ export class HttpClient {
       ...(result.kind === "response" ? { status: result.status } : {}),
       ...(result.kind === "network" ? { errorCode: result.code } : {}),
       durationMs: Math.round((performance.now() - started) * 100) / 100,
+      attempts: result.attempts,
     });
     return result;
   }
 
-  private async exchange(request: HttpRequest): Promise<HttpResult> {
+  private async exchange(request: HttpRequest, repeatSafe: boolean): Promise<HttpResult> {
+    let attempts = 1;
+    const policy = this.retry;
     try {
       const response = await this.got(request.path, {
         method: request.method,
+        retry: {
+          limit: policy.limit,
+          methods: ALL_METHODS,
+          // 429 means refused, and a never-sent request was not applied: both are always safe to repeat.
+          statusCodes: repeatSafe ? [408, 429, 500, 502, 503, 504] : [429],
+          errorCodes: repeatSafe ? [...NEVER_SENT_CODES, ...AMBIGUOUS_CODES] : [...NEVER_SENT_CODES],
+          maxRetryAfter: policy.maxRetryAfterMs,
+          calculateDelay: ({ attemptCount, retryAfter, computedValue }) => {
+            if (computedValue === 0) return 0; // got decided against a retry
+            if (retryAfter !== undefined) return retryAfter;
+            // Exponential backoff with full jitter, so retries from many callers spread out.
+            return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptCount - 1));
+          },
+        },
+        hooks: { beforeRetry: [() => void attempts++] },
         ...(request.searchParams ? { searchParams: { ...request.searchParams } } : {}),
         ...(request.json === undefined ? {} : { json: request.json }),
         ...(request.jsonText === undefined ? {} : { body: request.jsonText }),
@@ -126,12 +172,14 @@ export class HttpClient {
         headers: response.headers,
         text,
         json: parseJson(text),
+        attempts,
+        repeatSafe,
       };
     } catch (error) {
-      if (error instanceof TimeoutError) return { kind: "timeout", timeoutMs: this.timeoutMs };
+      if (error instanceof TimeoutError) return { kind: "timeout", timeoutMs: this.timeoutMs, attempts, repeatSafe };
       if (error instanceof RequestError) {
         const code = error.code || "ERR_NETWORK";
-        return { kind: "network", code, mayHaveReachedVendor: !NEVER_SENT_CODES.has(code) };
+        return { kind: "network", code, mayHaveReachedVendor: !NEVER_SENT_CODES.has(code), attempts, repeatSafe };
       }
       throw error;
     }

@@ -2,23 +2,33 @@ import { vendorFailure, type FailureCategory, type VendorFailure } from "../doma
 import type { HttpResult } from "./client.js";
 import { retryAfterSeconds } from "./client.js";
 
-/** Timeouts and network faults, the same for every vendor. */
+/**
+ * Timeouts and network faults, the same for every vendor. After an ambiguous fault a request that
+ * is not repeat-safe may have been applied, so the failure is not `retryable` (the caller must
+ * check before repeating it); a request that never reached the vendor always is.
+ */
 export function transportFailure(
   vendor: string,
   displayName: string,
   result: Exclude<HttpResult, { kind: "response" }>,
 ): VendorFailure {
+  const tries = result.attempts > 1 ? ` (${result.attempts} attempts)` : "";
   if (result.kind === "timeout") {
-    return vendorFailure("VENDOR_UNAVAILABLE", vendor, `${displayName} did not answer within ${result.timeoutMs} ms`);
+    return vendorFailure(
+      "VENDOR_UNAVAILABLE",
+      vendor,
+      `${displayName} did not answer within ${result.timeoutMs} ms${tries}${result.repeatSafe ? "" : "; the update may or may not have been applied"}`,
+      { retryable: result.repeatSafe },
+    );
   }
   const neverSent = !result.mayHaveReachedVendor;
   return vendorFailure(
     "VENDOR_UNAVAILABLE",
     vendor,
     neverSent
-      ? `could not connect to ${displayName} (${result.code}); nothing was sent`
-      : `the connection to ${displayName} failed (${result.code})`,
-    { vendorCode: result.code },
+      ? `could not connect to ${displayName} (${result.code})${tries}; nothing was sent`
+      : `the connection to ${displayName} failed (${result.code})${tries}${result.repeatSafe ? "" : "; the update may or may not have been applied"}`,
+    { vendorCode: result.code, retryable: neverSent || result.repeatSafe },
   );
 }
 
@@ -45,7 +55,8 @@ export function statusFailure(
     ...(overrides.vendorCode === undefined ? {} : { vendorCode: overrides.vendorCode }),
     ...(overrides.attribute === undefined ? {} : { attribute: overrides.attribute }),
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-    // A status we do not recognize is not known to be transient.
-    ...(category === "VENDOR_UNAVAILABLE" && result.status < 500 ? { retryable: false } : {}),
+    // A status we do not recognize is not known to be transient; after a 5xx a request that is
+    // not repeat-safe may have been applied.
+    ...(category === "VENDOR_UNAVAILABLE" ? { retryable: result.status >= 500 && result.repeatSafe } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import type { VendorCapabilities } from "../domain/capabilities.js";
 import type { VendorOptionsSpec } from "../domain/options.js";
 import type { VendorAdapter } from "../domain/vendor.js";
-import type { VendorCallRecord } from "../http/client.js";
+import type { RetryPolicy, VendorCallRecord } from "../http/client.js";
 import type { PacerRegistry } from "../pacing/pacer.js";
 import type { SandboxServer } from "../sandbox/kit.js";
 
@@ -22,6 +22,8 @@ export type ConfigResult<C> =
 
 export interface AdapterDeps {
   readonly pacers: PacerRegistry;
+  /** Automatic retries for the vendor's HttpClient (it applies them only to repeat-safe requests). */
+  readonly retry: RetryPolicy;
   readonly onCall?: (call: VendorCallRecord) => void;
 }
 

@@ -108,14 +108,15 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     expect(sandbox.statusCounts()).toEqual({ 202: 200, 503: 40, 429: 10 });
 
     sandbox.clearJournal();
-    sandbox.injectFault({ kind: "status", status: 500 }, { count: 3, match: (r) => r.path.endsWith("/users/5") });
+    // Three engine attempts of three HTTP attempts each (two automatic retries of a repeat-safe PUT).
+    sandbox.injectFault({ kind: "status", status: 500 }, { count: 9, match: (r) => r.path.endsWith("/users/5") });
     const persistent = await subgraph.gql(BULK, { input: { userIds: ids(10), attribute: "tier", value: { int: 4 } } });
     const failed = await waitForEnd(subgraph, persistent.data.bulkSetCustomAttribute.id);
     expect(failed.progress[0]).toMatchObject({ total: 10, succeeded: 9, failed: 1 });
     expect(failed.failures.edges).toEqual([
       expect.objectContaining({ node: { userId: "5", vendor: "CARNIVAL", error: expect.objectContaining({ __typename: "VendorUnavailableError", httpStatus: 500, retryable: true }) } }),
     ]);
-    expect(sandbox.journal().filter((e) => e.path.endsWith("/users/5")).length).toBe(3);
+    expect(sandbox.journal().filter((e) => e.path.endsWith("/users/5")).length).toBe(9);
   });
 
   it("stops promptly on cancel, with every user counted once", async () => {

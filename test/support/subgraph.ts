@@ -3,7 +3,9 @@ import { Writable } from "node:stream";
 import { startApp, type App, type AppOptions } from "../../src/app.js";
 import type { InputLimits } from "../../src/domain/command.js";
 import { createLogger, type Logger } from "../../src/logging.js";
-import { startVendors, type VendorRuntime } from "../../src/runtime.js";
+import type { RetryPolicy } from "../../src/http/client.js";
+import type { CircuitSettings } from "../../src/reliability/circuit-breaker.js";
+import { secretValues, startVendors, type VendorRuntime } from "../../src/runtime.js";
 import type { SandboxServer } from "../../src/sandbox/kit.js";
 import type { Env, VendorModule } from "../../src/vendors/define-vendor.js";
 import { vendorModules } from "../../src/vendors/index.js";
@@ -39,6 +41,10 @@ export interface StartTestSubgraphOptions {
   readonly graphiql?: boolean;
   readonly sandboxRateLimits?: Readonly<Record<string, number>>;
   readonly bulk?: AppOptions["bulk"];
+  /** Default: 2 quick retries, as in production but with millisecond delays. */
+  readonly retry?: RetryPolicy;
+  /** Default: a threshold high enough that fault tests do not trip it unless they mean to. */
+  readonly circuit?: CircuitSettings;
 }
 
 /** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
@@ -51,15 +57,17 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     },
   });
   const env = options.env ?? {};
-  const bootLogger = createLogger({ level: "debug", destination });
-  const runtime = await startVendors(options.modules ?? vendorModules, env, {
+  const modules = options.modules ?? vendorModules;
+  const logger = createLogger({ level: "debug", secrets: secretValues(modules, env), destination });
+  const runtime = await startVendors(modules, env, {
     sandbox: options.sandbox ?? "force",
     sandboxHost: "127.0.0.1",
     sandboxUserIds: options.sandboxUserIds ?? ["1", "2", "3"],
     ...(options.sandboxRateLimits ? { sandboxRateLimits: options.sandboxRateLimits } : {}),
-    logger: bootLogger,
+    logger,
+    retry: options.retry ?? { limit: 2, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 2_000 },
+    circuit: options.circuit ?? { failureThreshold: 1_000, cooldownMs: 1_000 },
   });
-  const logger = createLogger({ level: "debug", secrets: runtime.secrets, destination });
   const app = await startApp({
     vendors: runtime.vendors,
     logger,

@@ -14,11 +14,12 @@ import { buildRequest, type CarnivalUserBody } from "./mapper.js";
 export class CarnivalClient {
   private readonly http: HttpClient;
 
-  constructor(config: CarnivalConfig, deps: Pick<AdapterDeps, "onCall">) {
+  constructor(config: CarnivalConfig, deps: Pick<AdapterDeps, "onCall" | "retry">) {
     this.http = new HttpClient({
       vendor: "carnival",
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs,
+      retry: deps.retry,
       headers: { authorization: basicAuth("", config.apiKey), accept: "application/json" },
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
@@ -30,6 +31,8 @@ export class CarnivalClient {
       path: `users/${encodeURIComponent(userId)}`,
       json: body,
       operation: "putUser",
+      // Carnival merges the values sent: sending them twice leaves the same state.
+      repeatSafe: true,
       requestId: context.requestId,
     });
   }

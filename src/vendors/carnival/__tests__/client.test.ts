@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { UpdateCommand } from "../../../domain/command.js";
 import { RequestScope } from "../../../domain/scope.js";
 import type { AttributeValue } from "../../../domain/values.js";
+import { NO_RETRIES } from "../../../http/client.js";
 import { PacerRegistry } from "../../../pacing/pacer.js";
 import { CarnivalAdapter } from "../client.js";
 import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_ROLE, startCarnivalSandbox, type CarnivalSandbox } from "../sandbox.js";
@@ -28,7 +29,7 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
   const makeAdapter = (apiKey: string, extra: { timeoutMs?: number; ratePerSecond?: number; baseUrl?: string } = {}) => {
     const a = new CarnivalAdapter(
       { baseUrl: extra.baseUrl ?? `${sandbox.url}/v6`, apiKey, ratePerSecond: extra.ratePerSecond ?? 1000, timeoutMs: extra.timeoutMs ?? 2000 },
-      { pacers: new PacerRegistry() },
+      { pacers: new PacerRegistry(), retry: NO_RETRIES },
     );
     adapters.push(a);
     return a;

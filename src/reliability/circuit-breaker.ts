@@ -1,0 +1,123 @@
+import { vendorFailure, type VendorFailure } from "../domain/failures.js";
+import type { ProfileReadOutcome } from "../domain/profile-read.js";
+import type { DeliveryOutcome } from "../domain/results.js";
+import type { BulkChange, CallContext, VendorAdapter } from "../domain/vendor.js";
+import type { UpdateCommand } from "../domain/command.js";
+
+export interface CircuitSettings {
+  /** Consecutive unavailability failures that open the circuit. */
+  readonly failureThreshold: number;
+  /** How long an open circuit fails fast before letting one probe through. */
+  readonly cooldownMs: number;
+}
+
+export type CircuitState = "closed" | "open" | "half-open";
+
+/**
+ * Stops hammering a vendor that is down: after `failureThreshold` consecutive unavailability
+ * failures (5xx, timeouts, connection faults) calls fail fast with VendorUnavailableError and a
+ * retry delay, nothing sent, until the cooldown ends; then one probe decides whether it closes.
+ * Refusals about the request itself (bad value, unknown user) say the vendor is up: they reset it.
+ */
+export class CircuitBreaker {
+  private state: CircuitState = "closed";
+  private consecutiveFailures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private readonly listeners: Array<(state: CircuitState) => void> = [];
+
+  constructor(
+    readonly vendor: string,
+    private readonly displayName: string,
+    private readonly settings: CircuitSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get current(): CircuitState {
+    if (this.state === "open" && this.now() - this.openedAt >= this.settings.cooldownMs) return "half-open";
+    return this.state;
+  }
+
+  onChange(listener: (state: CircuitState) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Runs the call, or returns the fail-fast failure without running it. */
+  async run<T>(call: () => Promise<T>, unavailable: (result: T) => boolean, failFast: (failure: VendorFailure) => T): Promise<T> {
+    const state = this.current;
+    if (state === "open" || (state === "half-open" && this.probing)) return failFast(this.fastFailure());
+    const probe = state === "half-open";
+    if (probe) this.probing = true;
+    try {
+      const result = await call();
+      this.settle(!unavailable(result));
+      return result;
+    } catch (error) {
+      this.settle(false);
+      throw error;
+    } finally {
+      if (probe) this.probing = false;
+    }
+  }
+
+  private settle(ok: boolean): void {
+    if (ok) {
+      this.consecutiveFailures = 0;
+      this.transition("closed");
+      return;
+    }
+    this.consecutiveFailures++;
+    if (this.state !== "closed" || this.consecutiveFailures >= this.settings.failureThreshold) {
+      this.openedAt = this.now();
+      this.transition("open");
+    }
+  }
+
+  private transition(state: CircuitState): void {
+    if (this.state === state) return;
+    this.state = state;
+    for (const listener of this.listeners) listener(state);
+  }
+
+  private fastFailure(): VendorFailure {
+    const remainingMs = Math.max(0, this.settings.cooldownMs - (this.now() - this.openedAt));
+    return vendorFailure(
+      "VENDOR_UNAVAILABLE",
+      this.vendor,
+      `${this.displayName} failed ${this.settings.failureThreshold} times in a row; calls are paused (nothing was sent)`,
+      { retryable: true, retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)), vendorCode: "CIRCUIT_OPEN" },
+    );
+  }
+}
+
+const isUnavailable = (outcome: DeliveryOutcome | ProfileReadOutcome): boolean =>
+  !outcome.ok && outcome.failure.category === "VENDOR_UNAVAILABLE" && outcome.failure.vendorCode !== "CIRCUIT_OPEN";
+
+/** The adapter behind a circuit breaker, with the same interface. */
+export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreaker): VendorAdapter {
+  const vendor = breaker.vendor;
+  const wrapped: VendorAdapter = {
+    update: (command: UpdateCommand, context: CallContext) =>
+      breaker.run(() => adapter.update(command, context), isUnavailable, (failure): DeliveryOutcome => ({ ok: false, vendor, failure })),
+  };
+  if (adapter.check) wrapped.check = (command) => adapter.check!(command);
+  if (adapter.readProfiles) {
+    const read = adapter.readProfiles.bind(adapter);
+    wrapped.readProfiles = (userIds, context) =>
+      breaker.run(
+        () => read(userIds, context),
+        (results) => results.size > 0 && [...results.values()].every(isUnavailable),
+        (failure) => new Map(userIds.map((id): [string, ProfileReadOutcome] => [id, { ok: false, failure }])),
+      );
+  }
+  if (adapter.setForMany) {
+    const setForMany = adapter.setForMany.bind(adapter);
+    wrapped.setForMany = (userIds: readonly string[], change: BulkChange, context: CallContext) =>
+      breaker.run(
+        () => setForMany(userIds, change, context),
+        (results) => results.size > 0 && [...results.values()].every(isUnavailable),
+        (failure) => new Map(userIds.map((id): [string, DeliveryOutcome] => [id, { ok: false, vendor, failure }])),
+      );
+  }
+  return wrapped;
+}
