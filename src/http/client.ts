@@ -151,7 +151,8 @@ export class HttpClient {
           maxRetryAfter: policy.maxRetryAfterMs,
           calculateDelay: ({ attemptCount, retryAfter, computedValue }) => {
             if (computedValue === 0) return 0; // got decided against a retry
-            if (retryAfter !== undefined) return retryAfter;
+            // 0 would mean "no retry" to got: "Retry-After: 0" means "now".
+            if (retryAfter !== undefined) return Math.max(1, retryAfter);
             // Exponential backoff with full jitter, so retries from many callers spread out.
             return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptCount - 1));
           },

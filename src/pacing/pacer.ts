@@ -67,6 +67,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
+    // A wait alone must not keep a shutting-down process alive.
+    timer.unref();
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

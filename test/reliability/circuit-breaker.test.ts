@@ -1,0 +1,77 @@
+import { describe, expect, it } from "@jest/globals";
+import { vendorFailure } from "../../src/domain/failures.js";
+import type { DeliveryOutcome } from "../../src/domain/results.js";
+import { RequestScope } from "../../src/domain/scope.js";
+import type { VendorAdapter } from "../../src/domain/vendor.js";
+import { CircuitBreaker, withCircuitBreaker } from "../../src/reliability/circuit-breaker.js";
+
+const command = { userId: "u", operations: [], profile: {}, tags: { add: [], remove: [] }, vendorOptions: {} };
+const context = { requestId: "t", scope: new RequestScope() };
+const down: DeliveryOutcome = { ok: false, vendor: "v", failure: vendorFailure("VENDOR_UNAVAILABLE", "v", "503") };
+const refused: DeliveryOutcome = { ok: false, vendor: "v", failure: vendorFailure("VALUE_REJECTED", "v", "bad") };
+const up: DeliveryOutcome = { ok: true, vendor: "v", warnings: [] };
+
+function scripted(outcomes: DeliveryOutcome[]): VendorAdapter & { calls: number } {
+  const adapter = {
+    calls: 0,
+    update: () => {
+      adapter.calls++;
+      return Promise.resolve(outcomes.shift() ?? up);
+    },
+  };
+  return adapter;
+}
+
+describe("circuit breaker", () => {
+  it("opens after consecutive unavailability, fails fast with a delay, probes once after the cooldown, then closes", async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker("v", "Vendor", { failureThreshold: 3, cooldownMs: 10_000 }, () => now);
+    const states: string[] = [];
+    breaker.onChange((s) => states.push(s));
+    const inner = scripted([down, down, down, down]);
+    const adapter = withCircuitBreaker(inner, breaker);
+
+    for (let i = 0; i < 3; i++) expect(await adapter.update(command, context)).toBe(down);
+    expect(breaker.current).toBe("open");
+    const fast = await adapter.update(command, context);
+    expect(inner.calls).toBe(3);
+    expect(fast.ok || fast.failure).toMatchObject({ category: "VENDOR_UNAVAILABLE", vendorCode: "CIRCUIT_OPEN", retryable: true, retryAfterSeconds: 10 });
+
+    now = 10_000;
+    expect(breaker.current).toBe("half-open");
+    expect(await adapter.update(command, context)).toBe(down); // the probe fails: open again
+    expect(inner.calls).toBe(4);
+    expect(breaker.current).toBe("open");
+
+    now = 20_000;
+    expect(await adapter.update(command, context)).toBe(up); // the probe succeeds
+    expect(breaker.current).toBe("closed");
+    expect(states).toEqual(["open", "closed"]);
+  });
+
+  it("lets only one probe through while half-open", async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker("v", "Vendor", { failureThreshold: 1, cooldownMs: 1_000 }, () => now);
+    let release: (o: DeliveryOutcome) => void = () => undefined;
+    const inner: VendorAdapter = {
+      update: () => new Promise<DeliveryOutcome>((resolve) => (release = resolve)),
+    };
+    const adapter = withCircuitBreaker(inner, breaker);
+    const first = adapter.update(command, context);
+    release(down);
+    await first;
+    now = 1_000;
+    const probe = adapter.update(command, context);
+    const second = await adapter.update(command, context);
+    expect(second.ok || second.failure.vendorCode).toBe("CIRCUIT_OPEN");
+    release(up);
+    expect(await probe).toBe(up);
+  });
+
+  it("treats refusals about the request as proof the vendor is up", async () => {
+    const breaker = new CircuitBreaker("v", "Vendor", { failureThreshold: 2, cooldownMs: 1_000 });
+    const adapter = withCircuitBreaker(scripted([down, refused, down, up]), breaker);
+    for (let i = 0; i < 4; i++) await adapter.update(command, context);
+    expect(breaker.current).toBe("closed");
+  });
+});
