@@ -5,8 +5,11 @@ import type http from "node:http";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "./domain/command.js";
 import { RequestScope } from "./domain/scope.js";
 import type { Vendor } from "./domain/vendor.js";
-import type { GraphQLContext } from "./graphql/context.js";
+import { OPEN_ACCESS, type Authenticator } from "./auth/caller.js";
+import type { GraphQLContext, StoredUpdate } from "./graphql/context.js";
+import { InMemoryIdempotencyStore } from "./reliability/idempotency.js";
 import { EXAMPLES } from "./graphql/examples.js";
+import { operationLimits } from "./graphql/limits.js";
 import { buildSubgraph } from "./graphql/schema.js";
 import type { Logger } from "./logging.js";
 import { BulkEngine } from "./bulk/engine.js";
@@ -26,6 +29,12 @@ export interface AppOptions {
   readonly introspection: boolean;
   readonly limits?: InputLimits;
   readonly bulk?: Partial<BulkSettings> & { readonly retryBaseDelayMs?: number };
+  /** Default: open access (tests, sandbox). main.ts chooses with chooseAuthenticator. */
+  readonly authenticator?: Authenticator;
+  readonly idempotency?: { readonly windowMs: number; readonly maxKeys: number };
+  readonly queryLimits?: { readonly maxDepth: number; readonly maxFields: number };
+  /** Default true; false behind @apollo/gateway (see FEDERATION_AUTH_DIRECTIVES). */
+  readonly federationAuthDirectives?: boolean;
   /** Shown on top of GraphiQL, for example which vendors are sandboxed. */
   readonly banner?: string;
 }
@@ -41,13 +50,15 @@ export interface App {
 
 /** Builds the schema once, starts Apollo and the HTTP server. Used by main.ts and by the tests. */
 export async function startApp(options: AppOptions): Promise<App> {
-  const { schema } = await buildSubgraph(options.vendors);
+  const { schema } = await buildSubgraph(options.vendors, { authDirectives: options.federationAuthDirectives ?? true });
   const logger = options.logger;
+  const queryLimits = options.queryLimits ?? readAppConfig({}).queryLimits;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     logger,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    validationRules: [operationLimits(queryLimits.maxDepth, queryLimits.maxFields)],
     plugins: [ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
@@ -75,11 +86,24 @@ export async function startApp(options: AppOptions): Promise<App> {
     limits,
     onError: (jobId, error) => logger.error({ jobId, err: error }, "bulk job error"),
   });
+  const authenticator = options.authenticator ?? OPEN_ACCESS;
+  const defaults = readAppConfig({});
+  const idempotencySettings = options.idempotency ?? defaults.idempotency;
+  const idempotency = new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys);
   const server = createHttpServer({
     apollo,
     logger,
     maxBodyBytes: options.maxBodyBytes,
-    context: (requestId) => ({ requestId, scope: new RequestScope(), vendors: options.vendors, limits, dispatchHooks, bulk }),
+    context: async (requestId, authorization) => ({
+      requestId,
+      scope: new RequestScope(),
+      vendors: options.vendors,
+      limits,
+      dispatchHooks,
+      bulk,
+      idempotency,
+      caller: await authenticator.authenticate(authorization),
+    }),
     ...(options.graphiql ? { graphiqlHtml: graphiqlPage(EXAMPLES, options.banner ?? "") } : {}),
   });
   const { url, port } = await listen(server, options.port, options.host);

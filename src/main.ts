@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { startApp } from "./app.js";
+import { chooseAuthenticator } from "./auth/choose.js";
 import { ConfigError, readAppConfig } from "./config/app-config.js";
 import { createLogger } from "./logging.js";
 import { secretValues, startVendors } from "./runtime.js";
@@ -7,7 +8,8 @@ import { vendorModules } from "./vendors/index.js";
 
 /** Entry point: configuration → vendors (live or sandboxed) → GraphQL server. */
 async function main(): Promise<void> {
-  const bootLogger = createLogger({ level: "info", secrets: secretValues(vendorModules, process.env) });
+  const secrets = [...secretValues(vendorModules, process.env), ...(process.env.AUTH_JWT_SECRET ? [process.env.AUTH_JWT_SECRET] : [])];
+  const bootLogger = createLogger({ level: "info", secrets });
   let config;
   try {
     config = readAppConfig(process.env);
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = createLogger({ level: config.logLevel, secrets: secretValues(vendorModules, process.env) });
+  const logger = createLogger({ level: config.logLevel, secrets });
   let runtime;
   try {
     runtime = await startVendors(vendorModules, process.env, {
@@ -38,6 +40,19 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  let auth;
+  try {
+    auth = chooseAuthenticator(config.auth, runtime.summary.some((s) => s.mode === "live"));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      logger.fatal({ problems: error.problems }, error.message);
+      await runtime.close();
+      process.exit(78);
+    }
+    throw error;
+  }
+  if (auth.warning) logger.warn(auth.warning);
+
   const sandboxed = runtime.summary.filter((s) => s.mode === "sandbox").map((s) => s.vendor);
   const banner =
     sandboxed.length > 0
@@ -53,6 +68,10 @@ async function main(): Promise<void> {
     graphiql: config.graphiql,
     introspection: config.introspection,
     bulk: config.bulk,
+    authenticator: auth.authenticator,
+    idempotency: config.idempotency,
+    queryLimits: config.queryLimits,
+    federationAuthDirectives: config.federationAuthDirectives,
     banner,
   });
   for (const entry of runtime.summary) {

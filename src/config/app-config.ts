@@ -1,3 +1,4 @@
+import type { JwtSettings } from "../auth/caller.js";
 import type { RetryPolicy } from "../http/client.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
 import type { Env } from "../vendors/define-vendor.js";
@@ -19,6 +20,18 @@ export interface AppConfig {
   readonly bulk: BulkSettings;
   readonly retry: RetryPolicy;
   readonly circuit: CircuitSettings;
+  readonly auth: AuthSettings;
+  readonly idempotency: { readonly windowMs: number; readonly maxKeys: number };
+  readonly queryLimits: { readonly maxDepth: number; readonly maxFields: number };
+  /** Declare @authenticated / @requiresScopes (Apollo Router); off for @apollo/gateway, which refuses them. */
+  readonly federationAuthDirectives: boolean;
+}
+
+export interface AuthSettings {
+  /** Verify callers' JWTs with these settings; undefined when neither secret nor JWKS URL is set. */
+  readonly jwt?: JwtSettings;
+  /** AUTH_DISABLED=true: everyone may do everything. Required to run live vendors without auth. */
+  readonly disabled: boolean;
 }
 
 export interface BulkSettings {
@@ -48,6 +61,16 @@ export const APP_ENV = {
   VENDOR_MAX_RETRY_AFTER_MS: { description: "Longest Retry-After waited for inside one request; longer ones are returned as RateLimitedError", default: "5000" },
   CIRCUIT_FAILURE_THRESHOLD: { description: "Consecutive unavailability failures that open a vendor's circuit (override per vendor: <VENDOR>_CIRCUIT_FAILURE_THRESHOLD)", default: "5" },
   CIRCUIT_COOLDOWN_MS: { description: "How long an open circuit fails fast before a probe (override per vendor: <VENDOR>_CIRCUIT_COOLDOWN_MS)", default: "30000" },
+  AUTH_JWT_SECRET: { description: "HS256 secret that signs callers' JWTs (at least 32 characters). Secret", default: "(unset)" },
+  AUTH_JWKS_URL: { description: "JWKS URL with the keys that sign callers' JWTs (instead of AUTH_JWT_SECRET)", default: "(unset)" },
+  AUTH_ISSUER: { description: "Required `iss` of callers' JWTs", default: "(any)" },
+  AUTH_AUDIENCE: { description: "Required `aud` of callers' JWTs", default: "(any)" },
+  AUTH_DISABLED: { description: "true: no caller authorization. Required to run live vendors without AUTH_JWT_SECRET or AUTH_JWKS_URL", default: "false" },
+  IDEMPOTENCY_WINDOW_SECONDS: { description: "How long an idempotency key remembers its result", default: "86400" },
+  IDEMPOTENCY_MAX_KEYS: { description: "Most idempotency keys remembered at once (oldest forgotten first)", default: "100000" },
+  FEDERATION_AUTH_DIRECTIVES: { description: "Declare @authenticated / @requiresScopes in the subgraph schema for Apollo Router; set false behind @apollo/gateway, which refuses supergraphs containing them (the subgraph enforces authorization either way)", default: "true" },
+  MAX_QUERY_DEPTH: { description: "Deepest selection nesting accepted in one operation", default: "12" },
+  MAX_QUERY_FIELDS: { description: "Most fields selected in one operation, fragments expanded", default: "2000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
 } as const;
 
@@ -90,12 +113,44 @@ export function readAppConfig(env: Env): AppConfig {
       maxRetryAfterMs: integer(env, "VENDOR_MAX_RETRY_AFTER_MS", 5_000, problems, 0, 600_000),
     },
     circuit: circuitSettings(env, "", { failureThreshold: 5, cooldownMs: 30_000 }, problems),
+    auth: authSettings(env, problems),
+    federationAuthDirectives: flag(env, "FEDERATION_AUTH_DIRECTIVES", true, problems),
+    idempotency: {
+      windowMs: integer(env, "IDEMPOTENCY_WINDOW_SECONDS", 86_400, problems, 1, 30 * 86_400) * 1000,
+      maxKeys: integer(env, "IDEMPOTENCY_MAX_KEYS", 100_000, problems, 1, 10_000_000),
+    },
+    queryLimits: {
+      maxDepth: integer(env, "MAX_QUERY_DEPTH", 12, problems, 2, 100),
+      maxFields: integer(env, "MAX_QUERY_FIELDS", 2_000, problems, 10, 100_000),
+    },
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function authSettings(env: Env, problems: string[]): AuthSettings {
+  const secret = env.AUTH_JWT_SECRET?.trim() || undefined;
+  const jwksUrl = env.AUTH_JWKS_URL?.trim() || undefined;
+  const disabled = flag(env, "AUTH_DISABLED", false, problems);
+  if (secret && jwksUrl) problems.push("set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both");
+  if (secret && secret.length < 32) problems.push("AUTH_JWT_SECRET must be at least 32 characters");
+  if (jwksUrl) {
+    try {
+      if (new URL(jwksUrl).protocol !== "https:" && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(jwksUrl)) {
+        problems.push("AUTH_JWKS_URL must use https (plain http only on loopback)");
+      }
+    } catch {
+      problems.push(`AUTH_JWKS_URL must be a URL; got "${jwksUrl}"`);
+    }
+  }
+  if (disabled && (secret || jwksUrl)) problems.push("AUTH_DISABLED=true contradicts AUTH_JWT_SECRET / AUTH_JWKS_URL");
+  const issuer = env.AUTH_ISSUER?.trim() || undefined;
+  const audience = env.AUTH_AUDIENCE?.trim() || undefined;
+  const jwt = secret || jwksUrl ? { ...(secret ? { secret } : {}), ...(jwksUrl ? { jwksUrl } : {}), ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) } : undefined;
+  return { disabled, ...(jwt ? { jwt } : {}) };
 }
 
 /** Circuit settings from `<prefix>CIRCUIT_…`, falling back to the given defaults. */

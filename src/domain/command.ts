@@ -58,6 +58,8 @@ export interface RawUpdate {
   readonly profile?: Readonly<Record<string, string | null | undefined>> | null;
   readonly tags?: { readonly add?: readonly string[] | null; readonly remove?: readonly string[] | null } | null;
   readonly createIfMissing?: boolean | null;
+  /** Vendor options can be the whole update (for example a Leanplum unsubscribe). */
+  readonly hasVendorOptions?: boolean;
 }
 
 /**
@@ -218,8 +220,9 @@ export function validateUpdate(
     });
   }
 
-  if (rawOperations.length === 0 && Object.keys(raw.profile ?? {}).length === 0 && add.length + remove.length === 0) {
-    problems.push({ path: root, message: "nothing to update: give operations, profile fields or tags" });
+  const profileGiven = Object.values(raw.profile ?? {}).some((v) => v !== undefined);
+  if (rawOperations.length === 0 && !profileGiven && add.length + remove.length === 0 && !raw.hasVendorOptions) {
+    problems.push({ path: root, message: "nothing to update: give operations, profile fields, tags or vendor options" });
   }
 
   if (problems.length > 0) return { ok: false, problems };

@@ -9,6 +9,8 @@ export type OptionField =
   | {
       readonly type: "string" | "int" | "float" | "boolean" | "dateTime";
       readonly list?: boolean;
+      /** Non-null in the schema; `parse` still receives plain data. */
+      readonly required?: boolean;
       readonly description: string;
     }
   | {
@@ -17,6 +19,8 @@ export type OptionField =
       readonly name: string;
       readonly values: readonly string[];
       readonly list?: boolean;
+      /** Non-null in the schema; `parse` still receives plain data. */
+      readonly required?: boolean;
       readonly description: string;
     }
   | {
@@ -25,6 +29,8 @@ export type OptionField =
       readonly name: string;
       readonly fields: Readonly<Record<string, OptionField>>;
       readonly list?: boolean;
+      /** Non-null in the schema; `parse` still receives plain data. */
+      readonly required?: boolean;
       readonly description: string;
     };
 

@@ -4,7 +4,16 @@ import type { RequestScope } from "../domain/scope.js";
 import type { Vendor } from "../domain/vendor.js";
 
 /** What every resolver sees for one GraphQL operation. */
+import type { Caller } from "../auth/caller.js";
 import type { BulkEngine } from "../bulk/engine.js";
+import type { DeliveryOutcome } from "../domain/results.js";
+import type { IdempotencyStore } from "../reliability/idempotency.js";
+
+/** What an idempotency key remembers: plain data, so a shared store can hold it as JSON. */
+export interface StoredUpdate {
+  readonly userId: string;
+  readonly outcomes: readonly DeliveryOutcome[];
+}
 
 export interface GraphQLContext {
   readonly requestId: string;
@@ -14,4 +23,6 @@ export interface GraphQLContext {
   readonly limits: InputLimits;
   readonly dispatchHooks: DispatchHooks;
   readonly bulk: BulkEngine;
+  readonly caller: Caller;
+  readonly idempotency: IdempotencyStore<StoredUpdate>;
 }

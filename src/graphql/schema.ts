@@ -2,24 +2,34 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 // The package has no export map; its resolver-map type lives here.
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
-import { parse, type GraphQLSchema } from "graphql";
+import { Kind, parse, print, visit, type DocumentNode, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
-import { UpdateAttributesResolver } from "./resolvers/update-attributes.resolver.js";
+import type { Vendor } from "../domain/vendor.js";
+import { registerVendorOptions } from "./inputs/vendor-options.input.js";
 import { BulkResolver } from "./resolvers/bulk.resolver.js";
+import { UpdateAttributesResolver } from "./resolvers/update-attributes.resolver.js";
 import { UserAttributesResolver } from "./resolvers/user-attributes.resolver.js";
 import { VendorsResolver } from "./resolvers/vendors.resolver.js";
 import { User, userReference } from "./user.entity.js";
 import { useVendorIds } from "./vendor.enum.js";
-import { registerVendorOptions } from "./inputs/vendor-options.input.js";
-import type { Vendor } from "../domain/vendor.js";
 
-export const FEDERATION_LINK =
-  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
+const AUTH_DIRECTIVES = ["authenticated", "requiresScopes"];
+
+export const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", ${AUTH_DIRECTIVES.map((d) => `"@${d}"`).join(", ")}])`;
 
 type ResolverMap = Record<string, Record<string, unknown>>;
 
 /** What the schema needs to know of each vendor: its id (for the enum) and declared options. */
 export type SchemaVendor = Pick<Vendor, "id" | "options">;
+
+export interface SubgraphOptions {
+  /**
+   * Declare `@authenticated` / `@requiresScopes` for routers that enforce them (default). Apollo
+   * Gateway refuses supergraphs that contain them, so deployments behind it turn this off
+   * (FEDERATION_AUTH_DIRECTIVES=false). The subgraph enforces authorization either way.
+   */
+  readonly authDirectives?: boolean;
+}
 
 export interface SubgraphSchema {
   readonly schema: GraphQLSchema;
@@ -32,7 +42,7 @@ export interface SubgraphSchema {
  * buildSubgraphSchema with type-graphql's resolvers plus the entity reference resolver.
  * `schema.graphql` is printed from the same string, so the two cannot drift apart.
  */
-export async function buildSubgraph(vendors: readonly SchemaVendor[]): Promise<SubgraphSchema> {
+export async function buildSubgraph(vendors: readonly SchemaVendor[], options: SubgraphOptions = {}): Promise<SubgraphSchema> {
   useVendorIds(vendors.map((v) => v.id));
   registerVendorOptions(vendors);
   const typeGraphQLSchema = await buildSchema({
@@ -42,7 +52,8 @@ export async function buildSubgraph(vendors: readonly SchemaVendor[]): Promise<S
     // The federation directives are defined by buildSubgraphSchema, not by type-graphql.
     skipCheck: true,
   });
-  const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphQLSchema)}\n`;
+  const printed = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphQLSchema)}\n`;
+  const sdl = options.authDirectives === false ? withoutAuthDirectives(printed) : printed;
   const resolvers: ResolverMap = createResolversMap(typeGraphQLSchema) as ResolverMap;
   resolvers.User = {
     ...resolvers.User,
@@ -50,4 +61,16 @@ export async function buildSubgraph(vendors: readonly SchemaVendor[]): Promise<S
   };
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> });
   return { schema, sdl };
+}
+
+/** The SDL without the authorization directives and their imports. */
+function withoutAuthDirectives(sdl: string): string {
+  const document = visit<DocumentNode>(parse(sdl), {
+    Directive: (node) => (AUTH_DIRECTIVES.includes(node.name.value) ? null : undefined),
+    ListValue: (node) => ({
+      ...node,
+      values: node.values.filter((v) => !(v.kind === Kind.STRING && AUTH_DIRECTIVES.includes(v.value.replace(/^@/, "")))),
+    }),
+  });
+  return `${print(document)}\n`;
 }

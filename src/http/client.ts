@@ -11,6 +11,12 @@ export interface HttpClientOptions {
   readonly onCall?: (call: VendorCallRecord) => void;
   /** Automatic retries; none by default. */
   readonly retry?: RetryPolicy;
+  /**
+   * The vendor credential's shared pacer: every retry waits for it, so retries count against the
+   * vendor's rate like any request. (Callers acquire it themselves before the first attempt, with
+   * their cancellation signal.)
+   */
+  readonly pacer?: { acquire(): Promise<void> };
 }
 
 export interface RetryPolicy {
@@ -96,6 +102,7 @@ export class HttpClient {
   private readonly got: Got;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
+  private readonly pacer: { acquire(): Promise<void> } | undefined;
   private readonly onCall?: (call: VendorCallRecord) => void;
   private readonly agents: { http: http.Agent; https: https.Agent };
 
@@ -103,6 +110,7 @@ export class HttpClient {
     this.vendor = options.vendor;
     this.timeoutMs = options.timeoutMs;
     this.retry = options.retry ?? NO_RETRIES;
+    this.pacer = options.pacer;
     if (options.onCall) this.onCall = options.onCall;
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
@@ -157,7 +165,14 @@ export class HttpClient {
             return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptCount - 1));
           },
         },
-        hooks: { beforeRetry: [() => void attempts++] },
+        hooks: {
+          beforeRetry: [
+            async () => {
+              attempts++;
+              await this.pacer?.acquire();
+            },
+          ],
+        },
         ...(request.searchParams ? { searchParams: { ...request.searchParams } } : {}),
         ...(request.json === undefined ? {} : { json: request.json }),
         ...(request.jsonText === undefined ? {} : { body: request.jsonText }),

@@ -8,7 +8,7 @@ import { readAsset } from "./graphiql.js";
 
 export interface HttpServerOptions {
   readonly apollo: ApolloServer<GraphQLContext>;
-  readonly context: (requestId: string) => GraphQLContext;
+  readonly context: (requestId: string, authorization: string | undefined) => Promise<GraphQLContext>;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   /** The GraphiQL page, or undefined when GraphiQL is off. */
@@ -87,7 +87,7 @@ async function handle(options: HttpServerOptions, req: IncomingMessage, res: Ser
   }
   const result = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method, headers, search: url.search, body },
-    context: () => Promise.resolve(options.context(requestId)),
+    context: () => options.context(requestId, req.headers.authorization),
   });
   for (const [name, value] of result.headers) res.setHeader(name, value);
   res.statusCode = result.status ?? 200;

@@ -3,3 +3,6 @@
  * The GraphQL `Vendor` enum, configuration, sandboxes and dispatch all follow this list.
  */
 export { carnival } from "./carnival/index.js";
+export { jiguang } from "./jiguang/index.js";
+export { leanplum } from "./leanplum/index.js";
+export { usercom } from "./usercom/index.js";

@@ -14,6 +14,8 @@ const BULK = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
 
 const JOB = `query Job($id: ID!, $after: String, $first: Int) {
   bulkJob(id: $id) {
+    __typename
+    ... on BulkJob {
     id status startedAt finishedAt cancelRequested
     value { type boolean }
     progress { vendor total succeeded failed cancelled pending }
@@ -22,6 +24,8 @@ const JOB = `query Job($id: ID!, $after: String, $first: Int) {
       pageInfo { hasNextPage endCursor }
       edges { cursor node { userId vendor error { __typename code message httpStatus retryable } } }
     }
+    }
+    ... on BulkJobNotFoundError { code id }
   }
 }`;
 
@@ -176,7 +180,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   });
 
   it("answers unknown job ids", async () => {
-    expect((await subgraph.gql(JOB, { id: "nope" })).data.bulkJob).toBeNull();
+    expect((await subgraph.gql(JOB, { id: "nope" })).data.bulkJob).toEqual({ __typename: "BulkJobNotFoundError", code: "BULK_JOB_NOT_FOUND", id: "nope" });
     const cancel = await subgraph.gql(`mutation { cancelBulkJob(id: "nope") { __typename ... on BulkJobNotFoundError { code id } } }`);
     expect(cancel.data.cancelBulkJob).toEqual({ __typename: "BulkJobNotFoundError", code: "BULK_JOB_NOT_FOUND", id: "nope" });
   });

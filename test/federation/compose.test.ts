@@ -7,8 +7,11 @@ import { vendorModules } from "../../src/vendors/index.js";
 import { USERS_SDL } from "../support/users-subgraph.js";
 
 describe("composition with a users subgraph", () => {
-  it("composes with no errors and no hints", async () => {
-    const { sdl } = await buildSubgraph(vendorModules);
+  it.each([
+    ["with the authorization directives (Apollo Router)", true],
+    ["without them (@apollo/gateway)", false],
+  ])("composes %s with no errors and no hints", async (_flavor, authDirectives) => {
+    const { sdl } = await buildSubgraph(vendorModules, { authDirectives });
     const result = composeServices([
       { name: "users", url: "http://users.invalid/graphql", typeDefs: parse(USERS_SDL) },
       { name: "attributes", url: "http://attributes.invalid/graphql", typeDefs: parse(sdl) },
@@ -19,5 +22,6 @@ describe("composition with a users subgraph", () => {
     expect(supergraph).toMatch(/type User\s+@join__type\(graph: ATTRIBUTES, key: "id"\)\s+@join__type\(graph: USERS, key: "id"\)/);
     expect(supergraph).toContain("updateAttributes(input: UpdateAttributesInput!): UpdateAttributesResult!");
     expect(supergraph).toMatch(/attributeProfiles\(vendors: \[Vendor!\]\): \[VendorProfileResult!\]! @join__field\(graph: ATTRIBUTES\)/);
+    expect(supergraph.includes("@requiresScopes(scopes: [[\"attributes:bulk\"]])")).toBe(authDirectives);
   });
 });

@@ -21,7 +21,8 @@ describe("through @apollo/gateway", () => {
   };
 
   beforeAll(async () => {
-    attributes = await startTestSubgraph({ sandboxUserIds: ["7"] });
+    // @apollo/gateway refuses supergraphs with @authenticated / @requiresScopes (Router-only features).
+    attributes = await startTestSubgraph({ sandboxUserIds: ["7"], federationAuthDirectives: false });
     users = await startUsersSubgraph();
     gateway = new ApolloServer({
       gateway: new ApolloGateway({

@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { startApp, type App, type AppOptions } from "../../src/app.js";
 import type { InputLimits } from "../../src/domain/command.js";
 import { createLogger, type Logger } from "../../src/logging.js";
+import type { Authenticator } from "../../src/auth/caller.js";
 import type { RetryPolicy } from "../../src/http/client.js";
 import type { CircuitSettings } from "../../src/reliability/circuit-breaker.js";
 import { secretValues, startVendors, type VendorRuntime } from "../../src/runtime.js";
@@ -45,6 +46,10 @@ export interface StartTestSubgraphOptions {
   readonly retry?: RetryPolicy;
   /** Default: a threshold high enough that fault tests do not trip it unless they mean to. */
   readonly circuit?: CircuitSettings;
+  readonly authenticator?: Authenticator;
+  readonly idempotency?: AppOptions["idempotency"];
+  readonly queryLimits?: AppOptions["queryLimits"];
+  readonly federationAuthDirectives?: boolean;
 }
 
 /** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
@@ -78,6 +83,10 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     introspection: true,
     ...(options.limits ? { limits: options.limits } : {}),
     bulk: { retryBaseDelayMs: 20, ...options.bulk },
+    ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+    ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+    ...(options.queryLimits ? { queryLimits: options.queryLimits } : {}),
+    ...(options.federationAuthDirectives === undefined ? {} : { federationAuthDirectives: options.federationAuthDirectives }),
   });
   return {
     app,
@@ -131,6 +140,8 @@ export const UPDATE_RESULT_SELECTION = `
     }
   }
   ... on InvalidInputError { code message path problems { path message } }
+  ... on NotAuthorizedError { code message requiredScope }
+  ... on IdempotencyKeyReusedError { code message idempotencyKey }
 `;
 
 export const UPDATE_ATTRIBUTES = `mutation Update($input: UpdateAttributesInput!) {

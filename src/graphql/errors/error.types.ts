@@ -3,7 +3,7 @@ import { FAILURE_CATEGORIES, type FailureCategory } from "../../domain/failures.
 import { OPERATION_KINDS, type OperationKind } from "../../domain/operations.js";
 import { Vendor } from "../vendor.enum.js";
 
-const ERROR_CODES = [...FAILURE_CATEGORIES, "INVALID_INPUT", "TOO_MANY_USER_IDS", "BULK_JOB_NOT_FOUND"] as const;
+const ERROR_CODES = [...FAILURE_CATEGORIES, "INVALID_INPUT", "TOO_MANY_USER_IDS", "BULK_JOB_NOT_FOUND", "NOT_AUTHORIZED", "IDEMPOTENCY_KEY_REUSED"] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
   [K in ErrorCodeValue]: K;
@@ -112,4 +112,23 @@ export class InvalidInputError extends ErrorInterface {
 
   @Field(() => [InputProblem], { description: "Every problem found, in request order." })
   problems!: InputProblem[];
+}
+
+@ObjectType({
+  implements: ErrorInterface,
+  description: "The caller may not do this: no valid token, another user's attributes without the attributes:write:any scope, or bulk work without attributes:bulk. Nothing was sent.",
+})
+export class NotAuthorizedError extends ErrorInterface {
+  @Field(() => String, { nullable: true, description: "The scope that would allow it, when one would." })
+  requiredScope!: string | null;
+}
+
+@ObjectType({ implements: ErrorInterface, description: "This idempotency key was used with a different input within the window. Nothing was sent." })
+export class IdempotencyKeyReusedError extends ErrorInterface {
+  @Field(() => String)
+  idempotencyKey!: string;
+}
+
+export function notAuthorized(message: string, requiredScope: string | null = null): NotAuthorizedError {
+  return Object.assign(new NotAuthorizedError(), { code: "NOT_AUTHORIZED" as const, message, requiredScope });
 }

@@ -58,6 +58,12 @@ export class UpdateAttributesInput {
   })
   createIfMissing?: boolean | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is IdempotencyKeyReusedError. Keys are scoped to the user.",
+  })
+  idempotencyKey?: string | null;
+
   /** Declared by registerVendorOptions() when a registered vendor has options. */
   vendorOptions?: Record<string, unknown> | null;
 }

@@ -39,7 +39,7 @@ function inputClass(name: string, description: string, fields: Readonly<Record<s
   const cls = { [name]: class {} }[name]!;
   for (const [fieldName, field] of Object.entries(fields)) {
     const scalar = fieldType(field);
-    Field(() => (field.list ? [scalar] : scalar), { nullable: true, description: field.description })(cls.prototype, fieldName);
+    Field(() => (field.list ? [scalar] : scalar), { nullable: !field.required, description: field.description })(cls.prototype, fieldName);
   }
   InputType(name, { description })(cls);
   return cls;

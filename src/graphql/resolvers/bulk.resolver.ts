@@ -1,5 +1,7 @@
 import { GraphQLError } from "graphql";
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { SCOPES, refuseScope } from "../../auth/caller.js";
+import { notAuthorized } from "../errors/error.types.js";
 import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
 import { parseValueChoice } from "../../domain/command.js";
@@ -12,6 +14,7 @@ import {
   BulkFailureEdge,
   BulkJob,
   BulkJobNotFoundError,
+  BulkJobResult,
   BulkSetCustomAttributeResult,
   BulkVendorProgress,
   CancelBulkJobResult,
@@ -26,6 +29,8 @@ const MAX_PAGE = 500;
 
 @Resolver(() => BulkJob)
 export class BulkResolver {
+  @Directive("@authenticated")
+  @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
   @Mutation(() => BulkSetCustomAttributeResult, {
     description:
       "Starts a job that sets one custom attribute value for many users at the targeted vendors, through each vendor's bulk path where it has one. Returns at once; follow it with `bulkJob`.",
@@ -34,6 +39,8 @@ export class BulkResolver {
     @Arg("input", () => BulkSetCustomAttributeInput) input: BulkSetCustomAttributeInput,
     @Ctx() context: GraphQLContext,
   ): Promise<typeof BulkSetCustomAttributeResult> {
+    const refusal = refuseScope(context.caller, SCOPES.bulk);
+    if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const value = parseValueChoice({ ...input.value }, ["input", "value"], context.limits);
     if (!value.ok) return toInvalidInput(value.problems);
     const result = await context.bulk.submit({
@@ -54,14 +61,22 @@ export class BulkResolver {
     }
   }
 
-  @Query(() => BulkJob, { nullable: true, description: "A bulk job by id; null when unknown or forgotten." })
-  async bulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<BulkJob | null> {
+  @Directive("@authenticated")
+  @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
+  @Query(() => BulkJobResult, { description: "A bulk job by id (finished jobs are kept for a while, then forgotten)." })
+  async bulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof BulkJobResult> {
+    const refusal = refuseScope(context.caller, SCOPES.bulk);
+    if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const job = await context.bulk.get(id);
-    return job ? toBulkJob(job) : null;
+    return job ? toBulkJob(job) : errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
   }
 
+  @Directive("@authenticated")
+  @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
   @Mutation(() => CancelBulkJobResult, { description: "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled." })
   async cancelBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof CancelBulkJobResult> {
+    const refusal = refuseScope(context.caller, SCOPES.bulk);
+    if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const job = await context.bulk.cancel(id);
     return job ? toBulkJob(job) : errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
   }

@@ -1,47 +1,97 @@
-import { Arg, Ctx, Mutation, Resolver } from "type-graphql";
-import { validateUpdate, type InputProblem, type RawUpdate, type Validated } from "../../domain/command.js";
+import { Arg, Ctx, Directive, Mutation, Resolver } from "type-graphql";
+import { refuseUserAccess } from "../../auth/caller.js";
+import { validateUpdate, type InputProblem, type RawUpdate, type UpdateCommand, type Validated } from "../../domain/command.js";
+import { dispatchUpdate, selectTargets } from "../../domain/dispatch.js";
 import { prefixProblems } from "../../domain/options.js";
 import type { Vendor } from "../../domain/vendor.js";
-import { dispatchUpdate, selectTargets } from "../../domain/dispatch.js";
-import type { GraphQLContext } from "../context.js";
+import { fingerprint } from "../../reliability/idempotency.js";
+import type { GraphQLContext, StoredUpdate } from "../context.js";
+import { IdempotencyKeyReusedError, notAuthorized } from "../errors/error.types.js";
 import { toDeliveryResult, toInvalidInput } from "../errors/to-graphql.js";
 import { UpdateAttributesInput } from "../inputs/update-attributes.input.js";
 import { toPlainOptions } from "../inputs/vendor-options.input.js";
 import { UpdateAttributesResult, UpdateAttributesSuccess } from "../results/update-attributes.result.js";
 import { userReference } from "../user.entity.js";
 
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
 @Resolver()
 export class UpdateAttributesResolver {
+  @Directive("@authenticated")
   @Mutation(() => UpdateAttributesResult, {
     description:
-      "Applies typed attribute operations, profile fields and tags for one user to the targeted vendors. Invalid input fails as a whole before anything is sent; otherwise each vendor answers on its own.",
+      "Applies typed attribute operations, profile fields and tags for one user to the targeted vendors. Invalid input fails as a whole before anything is sent; otherwise each vendor answers on its own. A caller may update only its own user unless it holds attributes:write:any.",
   })
   async updateAttributes(
     @Arg("input", () => UpdateAttributesInput) input: UpdateAttributesInput,
     @Ctx() context: GraphQLContext,
   ): Promise<typeof UpdateAttributesResult> {
+    const refusal = refuseUserAccess(context.caller, input.userId);
+    if (refusal) return notAuthorized(refusal, "attributes:write:any");
+
     const validated = validateUpdate(toRawUpdate(input), context.limits);
     const problems: InputProblem[] = validated.ok ? [] : [...validated.problems];
     if (input.vendors?.length === 0) {
       problems.push({ path: ["input", "vendors"], message: "name at least one vendor, or omit the field to target every configured vendor" });
+    }
+    const key = input.idempotencyKey ?? undefined;
+    if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      problems.push({ path: ["input", "idempotencyKey"], message: `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
     }
     if (!validated.ok || problems.length > 0) return toInvalidInput(problems);
 
     const targets = selectTargets(context.vendors, input.vendors);
     const options = parseVendorOptions(input.vendorOptions, targets, context.vendors);
     if (!options.ok) return toInvalidInput(options.problems);
-    const outcomes = await dispatchUpdate(
-      { ...validated.value, vendorOptions: options.value },
-      targets,
-      { requestId: context.requestId, scope: context.scope },
-      context.dispatchHooks,
+    const neutral = validated.value;
+    if (neutral.operations.length === 0 && Object.keys(neutral.profile).length === 0 && neutral.tags.add.length + neutral.tags.remove.length === 0) {
+      const idle = targets.filter((t) => options.value[t.id] === undefined);
+      if (idle.length > 0) {
+        return toInvalidInput([
+          {
+            path: ["input", "vendors"],
+            message: `only vendor options were given, so ${idle.map((t) => t.displayName).join(", ")} would have nothing to do; name the vendors whose options you give`,
+          },
+        ]);
+      }
+    }
+    const command: UpdateCommand = { ...validated.value, vendorOptions: options.value };
+    const send = async (): Promise<StoredUpdate> => ({
+      userId: command.userId,
+      outcomes: await dispatchUpdate(command, targets, { requestId: context.requestId, scope: context.scope }, context.dispatchHooks),
+    });
+
+    if (key === undefined) return toSuccess(await send(), false);
+    const begin = await context.idempotency.begin(
+      `${command.userId}\u0000${key}`,
+      fingerprint({ command, targets: targets.map((t) => t.id) }),
     );
-    const success = new UpdateAttributesSuccess();
-    success.user = userReference(validated.value.userId);
-    success.deliveries = outcomes.map(toDeliveryResult);
-    success.allDelivered = outcomes.every((outcome) => outcome.ok);
-    return success;
+    if (begin.kind === "conflict") {
+      return Object.assign(new IdempotencyKeyReusedError(), {
+        code: "IDEMPOTENCY_KEY_REUSED" as const,
+        message: "this idempotency key was already used with a different input; use a new key for a new update",
+        idempotencyKey: key,
+      });
+    }
+    if (begin.kind === "replay") return toSuccess(await begin.result, true);
+    try {
+      const stored = await send();
+      await begin.complete(stored);
+      return toSuccess(stored, false);
+    } catch (error) {
+      await begin.abandon();
+      throw error;
+    }
   }
+}
+
+function toSuccess(stored: StoredUpdate, replayed: boolean): UpdateAttributesSuccess {
+  const success = new UpdateAttributesSuccess();
+  success.user = userReference(stored.userId);
+  success.deliveries = stored.outcomes.map(toDeliveryResult);
+  success.allDelivered = stored.outcomes.every((outcome) => outcome.ok);
+  success.replayed = replayed;
+  return success;
 }
 
 /** Each targeted vendor parses its own options; options for an untargeted vendor would be ignored, so they are refused. */
@@ -79,5 +129,6 @@ function toRawUpdate(input: UpdateAttributesInput): RawUpdate {
     profile: input.profile ? { ...input.profile } : null,
     tags: input.tags ? { add: input.tags.add ?? null, remove: input.tags.remove ?? null } : null,
     createIfMissing: input.createIfMissing ?? null,
+    hasVendorOptions: Object.values(input.vendorOptions ?? {}).some((v) => v !== null && v !== undefined),
   };
 }

@@ -1,4 +1,6 @@
-import { Arg, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { Arg, Ctx, Directive, FieldResolver, Resolver, Root } from "type-graphql";
+import { refuseUserAccess } from "../../auth/caller.js";
+import { notAuthorized } from "../errors/error.types.js";
 import { selectTargets } from "../../domain/dispatch.js";
 import { vendorFailure } from "../../domain/failures.js";
 import type { GraphQLContext } from "../context.js";
@@ -11,9 +13,10 @@ import { Vendor as VendorEnum } from "../vendor.enum.js";
 
 @Resolver(() => User)
 export class UserAttributesResolver {
+  @Directive("@authenticated")
   @FieldResolver(() => [VendorProfileResult], {
     description:
-      "The user's attributes as each vendor holds them (default: every configured vendor), one result per vendor. Values come back in the neutral types; vendor quirks (such as booleans stored as text) are normalized and listed in `notes`.",
+      "The user's attributes as each vendor holds them (default: every configured vendor), one result per vendor. Readable by the user itself or a caller with attributes:write:any. Values come back in the neutral types; vendor quirks (such as booleans stored as text) are normalized and listed in `notes`.",
   })
   async attributeProfiles(
     @Root() user: User,
@@ -21,6 +24,8 @@ export class UserAttributesResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<Array<typeof VendorProfileResult>> {
     const targets = selectTargets(context.vendors, vendors);
+    const refusal = refuseUserAccess(context.caller, user.id);
+    if (refusal) return targets.map(() => notAuthorized(refusal, "attributes:write:any"));
     const callContext = { requestId: context.requestId, scope: context.scope };
     return Promise.all(
       targets.map(async (vendor) => {

@@ -1,7 +1,7 @@
 import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
 import { JOB_STATUSES, type BulkJobSnapshot, type JobStatus } from "../../bulk/types.js";
-import { ErrorInterface, InvalidInputError, VendorErrorInterface, type ErrorCodeValue } from "../errors/error.types.js";
+import { ErrorInterface, InvalidInputError, NotAuthorizedError, VendorErrorInterface, type ErrorCodeValue } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 import { AttributeValue } from "./vendor-profile.result.js";
 
@@ -85,12 +85,17 @@ export class BulkJobNotFoundError extends ErrorInterface {
 
 export const BulkSetCustomAttributeResult = createUnionType({
   name: "BulkSetCustomAttributeResult",
-  types: () => [BulkJob, InvalidInputError, TooManyUserIdsError] as const,
+  types: () => [BulkJob, InvalidInputError, TooManyUserIdsError, NotAuthorizedError] as const,
+});
+
+export const BulkJobResult = createUnionType({
+  name: "BulkJobResult",
+  types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError] as const,
 });
 
 export const CancelBulkJobResult = createUnionType({
   name: "CancelBulkJobResult",
-  types: () => [BulkJob, BulkJobNotFoundError] as const,
+  types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError] as const,
 });
 
 export function errorOf<T extends ErrorInterface>(cls: new () => T, code: ErrorCodeValue, message: string, fields: Partial<T>): T {

@@ -1,5 +1,5 @@
 import { Field, ObjectType, createUnionType } from "type-graphql";
-import { InvalidInputError, type VendorErrorInterface } from "../errors/error.types.js";
+import { IdempotencyKeyReusedError, InvalidInputError, NotAuthorizedError, type VendorErrorInterface } from "../errors/error.types.js";
 import { User } from "../user.entity.js";
 import { VendorDeliveryResult, type VendorDeliverySuccess } from "./vendor-delivery.result.js";
 
@@ -13,9 +13,12 @@ export class UpdateAttributesSuccess {
 
   @Field(() => Boolean, { description: "True when every targeted vendor accepted the update." })
   allDelivered!: boolean;
+
+  @Field(() => Boolean, { description: "True when this is the stored result of an earlier call with the same idempotency key: nothing was sent this time." })
+  replayed!: boolean;
 }
 
 export const UpdateAttributesResult = createUnionType({
   name: "UpdateAttributesResult",
-  types: () => [UpdateAttributesSuccess, InvalidInputError] as const,
+  types: () => [UpdateAttributesSuccess, InvalidInputError, NotAuthorizedError, IdempotencyKeyReusedError] as const,
 });

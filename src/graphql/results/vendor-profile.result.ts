@@ -2,7 +2,7 @@ import { GraphQLDateTime } from "graphql-scalars";
 import { Field, Float, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
 import type { ProfileFields } from "../../domain/profile.js";
 import { VALUE_KINDS, type AttributeValue as DomainValue, type ValueKind } from "../../domain/values.js";
-import { VENDOR_ERROR_TYPES } from "../errors/error.types.js";
+import { NotAuthorizedError, VENDOR_ERROR_TYPES } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 import { DeliveryWarning } from "./vendor-delivery.result.js";
 
@@ -74,6 +74,7 @@ export const VendorProfileResult = createUnionType({
       E.VENDOR_UNAVAILABLE,
       E.VENDOR_NOT_CONFIGURED,
       E.INTERNAL,
+      NotAuthorizedError,
     ] as const,
 });
 

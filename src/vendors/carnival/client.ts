@@ -14,12 +14,13 @@ import { buildRequest, type CarnivalUserBody } from "./mapper.js";
 export class CarnivalClient {
   private readonly http: HttpClient;
 
-  constructor(config: CarnivalConfig, deps: Pick<AdapterDeps, "onCall" | "retry">) {
+  constructor(config: CarnivalConfig, deps: Pick<AdapterDeps, "onCall" | "retry">, pacer: Pacer) {
     this.http = new HttpClient({
       vendor: "carnival",
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs,
       retry: deps.retry,
+      pacer,
       headers: { authorization: basicAuth("", config.apiKey), accept: "application/json" },
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
@@ -47,9 +48,9 @@ export class CarnivalAdapter implements ClosableAdapter {
   private readonly pacer: Pacer;
 
   constructor(config: CarnivalConfig, deps: AdapterDeps) {
-    this.client = new CarnivalClient(config, deps);
     const credential = createHash("sha256").update(config.apiKey).digest("hex").slice(0, 16);
     this.pacer = deps.pacers.get(`carnival:${credential}`, config.ratePerSecond);
+    this.client = new CarnivalClient(config, deps, this.pacer);
   }
 
   check(command: UpdateCommand): readonly VendorFailure[] {

@@ -1,0 +1,91 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+
+export const SCOPES = {
+  /** Update or read any user's attributes, not only one's own. */
+  writeAny: "attributes:write:any",
+  /** Start, follow and cancel bulk jobs. */
+  bulk: "attributes:bulk",
+} as const;
+
+/** Who is calling, as far as the subgraph can tell. */
+export type Caller =
+  /** Authorization is switched off (AUTH_DISABLED=true, or sandbox mode without auth settings). */
+  | { readonly kind: "open" }
+  | { readonly kind: "authenticated"; readonly subject: string; readonly scopes: ReadonlySet<string> }
+  /** No token, or one that did not verify: `problem` says which, without echoing the token. */
+  | { readonly kind: "anonymous"; readonly problem: string };
+
+export interface Authenticator {
+  authenticate(authorization: string | undefined): Promise<Caller>;
+}
+
+export const OPEN_ACCESS: Authenticator = { authenticate: () => Promise.resolve({ kind: "open" }) };
+
+export interface JwtSettings {
+  readonly secret?: string;
+  readonly jwksUrl?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+/**
+ * Trusts only a verified JWT (forwarded by the gateway as `Authorization: Bearer …`): HS256 with a
+ * shared secret, or any key from a JWKS URL. Scopes come from `scope` (space-separated) or `scp`.
+ */
+export class JwtAuthenticator implements Authenticator {
+  private readonly key: Uint8Array | JWTVerifyGetKey;
+
+  constructor(private readonly settings: JwtSettings) {
+    if (settings.secret) this.key = new TextEncoder().encode(settings.secret);
+    else if (settings.jwksUrl) this.key = createRemoteJWKSet(new URL(settings.jwksUrl));
+    else throw new Error("JwtAuthenticator needs a secret or a JWKS URL");
+  }
+
+  async authenticate(authorization: string | undefined): Promise<Caller> {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? "");
+    if (!match) return { kind: "anonymous", problem: authorization ? "the Authorization header is not a Bearer token" : "no bearer token" };
+    try {
+      const options = {
+        ...(this.settings.secret ? { algorithms: ["HS256"] } : {}),
+        ...(this.settings.issuer ? { issuer: this.settings.issuer } : {}),
+        ...(this.settings.audience ? { audience: this.settings.audience } : {}),
+      };
+      const { payload } =
+        this.key instanceof Uint8Array ? await jwtVerify(match[1]!, this.key, options) : await jwtVerify(match[1]!, this.key, options);
+      if (!payload.sub) return { kind: "anonymous", problem: "the token has no subject" };
+      return { kind: "authenticated", subject: payload.sub, scopes: scopesOf(payload) };
+    } catch (error) {
+      return { kind: "anonymous", problem: tokenProblem(error) };
+    }
+  }
+}
+
+function scopesOf(payload: JWTPayload): Set<string> {
+  const raw = payload.scope ?? payload.scp;
+  if (typeof raw === "string") return new Set(raw.split(/\s+/).filter(Boolean));
+  if (Array.isArray(raw)) return new Set(raw.filter((s): s is string => typeof s === "string"));
+  return new Set();
+}
+
+function tokenProblem(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "the token has expired";
+  if (error instanceof errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is not accepted`;
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "the token's algorithm is not accepted";
+  if (error instanceof errors.JWKSNoMatchingKey) return "no key of the JWKS matches the token";
+  return "the token is not a valid JWT";
+}
+
+/** Why the caller may not act on this user's attributes, or undefined when it may. */
+export function refuseUserAccess(caller: Caller, userId: string): string | undefined {
+  if (caller.kind === "open") return undefined;
+  if (caller.kind === "anonymous") return `authentication required: ${caller.problem}`;
+  if (caller.subject === userId || caller.scopes.has(SCOPES.writeAny)) return undefined;
+  return `a caller may only act on its own user unless it holds the ${SCOPES.writeAny} scope`;
+}
+
+export function refuseScope(caller: Caller, scope: string): string | undefined {
+  if (caller.kind === "open") return undefined;
+  if (caller.kind === "anonymous") return `authentication required: ${caller.problem}`;
+  return caller.scopes.has(scope) ? undefined : `the ${scope} scope is required`;
+}

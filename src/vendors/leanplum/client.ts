@@ -1,0 +1,342 @@
+import { createHash } from "node:crypto";
+import type { UpdateCommand } from "../../domain/command.js";
+import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
+import type { ProfileReadOutcome } from "../../domain/profile-read.js";
+import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
+import type { BulkChange, CallContext } from "../../domain/vendor.js";
+import { HttpClient, type HttpResult } from "../../http/client.js";
+import type { Pacer } from "../../pacing/pacer.js";
+import { mapWithConcurrency } from "../../util/concurrency.js";
+import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
+import { API_VERSION } from "./api-version.js";
+import { leanplumCapabilities, MULTI_LIMITS } from "./capabilities.js";
+import type { LeanplumConfig } from "./config.js";
+import { elementFailure, readEnvelope, type ReadingContext } from "./errors.js";
+import { buildAction, profileFromExport, setCommand, VENDOR, type LeanplumAction } from "./mapper.js";
+import { userSerializerFor, type UserSerializer } from "./queue.js";
+
+export { MULTI_LIMITS };
+
+/** `multi` calls one `updateMany` keeps in flight (each holds up to 50 users' turns). */
+const MULTI_CONCURRENCY = leanplumCapabilities.bulk?.concurrency ?? 1;
+
+export type ActionOutcome =
+  | { readonly ok: true; readonly httpStatus: number }
+  | { readonly ok: false; readonly failure: VendorFailure };
+
+/** The users an action touches: its own and, when re-identifying, the target id. */
+export function actionUsers(action: LeanplumAction): string[] {
+  return action.args.newUserId === undefined ? [action.args.userId] : [action.args.userId, action.args.newUserId];
+}
+
+/**
+ * Splits actions into consecutive groups that each fit one `multi` call (≤ 50 distinct users,
+ * ≤ 500 actions), keeping their order. Returns indices into `actions`.
+ */
+export function chunkForMulti(actions: readonly LeanplumAction[]): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let users = new Set<string>();
+  actions.forEach((action, index) => {
+    const mine = actionUsers(action);
+    const added = mine.filter((u) => !users.has(u)).length;
+    if (current.length > 0 && (current.length + 1 > MULTI_LIMITS.maxActions || users.size + added > MULTI_LIMITS.maxUsers)) {
+      chunks.push(current);
+      current = [];
+      users = new Set();
+    }
+    current.push(index);
+    for (const u of mine) users.add(u);
+  });
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * HTTP calls to Leanplum's RPC endpoint. Credentials travel in the JSON body of POSTs, never in a
+ * URL; exportUser is a GET, whose key is a query parameter that only got sees (the HttpClient
+ * logs vendor, operation and status, never the URL). Every call holds its users' turn in the
+ * process-wide per-user queue, because Leanplum answers concurrent requests for one user with 429.
+ */
+export class LeanplumClient {
+  private readonly http: HttpClient;
+  private readonly path: string;
+  private readonly serializer: UserSerializer;
+  private readonly pacer: Pacer | undefined;
+  private readonly secrets: string[];
+
+  constructor(
+    private readonly config: LeanplumConfig,
+    deps: AdapterDeps,
+  ) {
+    const { base, path } = splitApiUrl(config.apiUrl);
+    this.path = path;
+    if (config.ratePerSecond !== undefined) {
+      const credential = createHash("sha256").update(`${config.appId}:${config.clientKey}`).digest("hex").slice(0, 16);
+      this.pacer = deps.pacers.get(`leanplum:${credential}`, config.ratePerSecond);
+    }
+    this.http = new HttpClient({
+      vendor: VENDOR,
+      baseUrl: base,
+      timeoutMs: config.timeoutMs,
+      headers: { accept: "application/json" },
+      // Retries happen inside the user's turn in the queue, so they keep that user's order.
+      retry: deps.retry,
+      ...(this.pacer ? { pacer: this.pacer } : {}),
+      ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    });
+    this.serializer = userSerializerFor(config.apiUrl, config.appId);
+    this.secrets = [config.clientKey, ...(config.exportKey ? [config.exportKey] : [])];
+  }
+
+  /** One setUserAttributes call: applied only when Leanplum's element has no warning or error. */
+  async setUserAttributes(action: LeanplumAction, context: CallContext): Promise<ActionOutcome> {
+    const result = await this.serialized([action], context, () =>
+      this.post("setUserAttributes", { ...action.args }, action.repeatSafe, context),
+    );
+    const reading = readEnvelope(result, 1, this.readingContext(action));
+    if (!reading.ok) return { ok: false, failure: reading.failure };
+    const failure = elementFailure(reading.elements[0]!, reading.status, this.readingContext(action));
+    return failure ? { ok: false, failure } : { ok: true, httpStatus: reading.status };
+  }
+
+  /**
+   * One `multi` call with one outcome per action, in input order. The caller keeps within
+   * MULTI_LIMITS (use `chunkForMulti`): exceeding them is a programming error and throws, because
+   * Leanplum would refuse the whole batch. Leanplum's elements are matched to actions by index.
+   */
+  async multi(actions: readonly LeanplumAction[], context: CallContext): Promise<ActionOutcome[]> {
+    if (actions.length === 0) return [];
+    const users = new Set(actions.flatMap(actionUsers));
+    if (actions.length > MULTI_LIMITS.maxActions || users.size > MULTI_LIMITS.maxUsers) {
+      throw new RangeError(
+        `a Leanplum multi call takes at most ${MULTI_LIMITS.maxActions} actions and ${MULTI_LIMITS.maxUsers} users; got ${actions.length} actions for ${users.size} users (split with chunkForMulti)`,
+      );
+    }
+    const result = await this.serialized(actions, context, () =>
+      this.post(
+        "multi",
+        {
+          // UNIX seconds when the request is issued; Leanplum uses it to correct clock skew.
+          time: Math.floor(Date.now() / 1000),
+          data: actions.map((action) => ({ action: action.action, ...action.args })),
+        },
+        actions.every((action) => action.repeatSafe),
+        context,
+      ),
+    );
+    // Whole-call failures apply to every action; whether each may be retried depends on the action.
+    const safe = readEnvelope(result, actions.length, { secrets: this.secrets, repeatSafe: true });
+    const unsafe = readEnvelope(result, actions.length, { secrets: this.secrets, repeatSafe: false });
+    return actions.map((action, index) => {
+      const reading = action.repeatSafe ? safe : unsafe;
+      if (!reading.ok) return { ok: false, failure: reading.failure };
+      const failure = elementFailure(reading.elements[index]!, reading.status, this.readingContext(action));
+      return failure ? { ok: false, failure } : { ok: true, httpStatus: reading.status };
+    });
+  }
+
+  /** One exportUser call with the data-export key. */
+  async exportUser(userId: string, context: CallContext): Promise<ProfileReadOutcome> {
+    const exportKey = this.config.exportKey;
+    if (exportKey === undefined) return { ok: false, failure: exportKeyMissing() };
+    const result = await this.serialized([{ users: [userId], devMode: false }], context, () =>
+      this.http.send({
+        method: "GET",
+        path: this.path,
+        searchParams: {
+          action: "exportUser",
+          appId: this.config.appId,
+          clientKey: exportKey,
+          apiVersion: API_VERSION,
+          userId,
+        },
+        operation: "exportUser",
+        repeatSafe: true,
+        requestId: context.requestId,
+      }),
+    );
+    const readingContext: ReadingContext = { secrets: this.secrets, repeatSafe: true };
+    const reading = readEnvelope(result, 1, readingContext);
+    if (!reading.ok) return { ok: false, failure: reading.failure };
+    const element = reading.elements[0]!;
+    const failure = elementFailure(element, reading.status, readingContext);
+    if (failure) return { ok: false, failure };
+    const returnedId = element.fields.userId;
+    if (returnedId === undefined || returnedId === null) {
+      // Leanplum leaves userId out when it has no such user.
+      return {
+        ok: false,
+        failure: vendorFailure("USER_NOT_FOUND", VENDOR, `Leanplum has no such user (exportUser returned no userId)`, {
+          httpStatus: reading.status,
+          retryable: false,
+        }),
+      };
+    }
+    // Numeric ids come back as strings (or numbers from older data): compare as text.
+    if ((typeof returnedId === "string" || typeof returnedId === "number" ? String(returnedId) : undefined) !== userId) {
+      return {
+        ok: false,
+        failure: vendorFailure("VENDOR_UNAVAILABLE", VENDOR, "Leanplum's exportUser answered for a different user id", {
+          httpStatus: reading.status,
+          retryable: false,
+        }),
+      };
+    }
+    return { ok: true, profile: profileFromExport(userId, element.fields) };
+  }
+
+  close(): void {
+    this.http.close();
+  }
+
+  private post(
+    action: "setUserAttributes" | "multi",
+    args: Record<string, unknown>,
+    repeatSafe: boolean,
+    context: CallContext,
+  ): Promise<HttpResult> {
+    return this.http.send({
+      method: "POST",
+      path: this.path,
+      // Only the action goes in the URL: URLs end up in proxies' and servers' logs, keys must not.
+      searchParams: { action },
+      json: { appId: this.config.appId, clientKey: this.config.clientKey, apiVersion: API_VERSION, ...args },
+      operation: action,
+      repeatSafe,
+      requestId: context.requestId,
+    });
+  }
+
+  private serialized(
+    actions: ReadonlyArray<LeanplumAction | { users: string[]; devMode: boolean }>,
+    context: CallContext,
+    send: () => Promise<HttpResult>,
+  ): Promise<HttpResult> {
+    const users: string[] = [];
+    const devModeUsers: string[] = [];
+    for (const action of actions) {
+      const touched = "args" in action ? actionUsers(action) : action.users;
+      users.push(...touched);
+      if ("args" in action ? action.args.devMode === true : action.devMode) devModeUsers.push(...touched);
+    }
+    // The signal ends waiting (queue, devMode spacing, pacing) by throwing; a sent request is never aborted.
+    return this.serializer.run(
+      users,
+      devModeUsers,
+      async () => {
+        await this.pacer?.acquire(context.signal);
+        return send();
+      },
+      context.signal,
+    );
+  }
+
+  private readingContext(action: LeanplumAction): ReadingContext {
+    return { secrets: this.secrets, repeatSafe: action.repeatSafe, attributes: action.attributes };
+  }
+}
+
+export class LeanplumAdapter implements ClosableAdapter {
+  readonly client: LeanplumClient;
+
+  constructor(
+    private readonly config: LeanplumConfig,
+    deps: AdapterDeps,
+  ) {
+    this.client = new LeanplumClient(config, deps);
+  }
+
+  /** What Leanplum would refuse for any user: the command is checked under a stand-in id, so id rules are left to each user's own outcome. */
+  check(command: UpdateCommand): readonly VendorFailure[] {
+    const built = buildAction({ ...command, userId: "leanplum-check" });
+    return built.ok ? [] : built.failures;
+  }
+
+  async update(command: UpdateCommand, context: CallContext): Promise<DeliveryOutcome> {
+    const built = buildAction(command);
+    if (!built.ok) return failed(combineFailures(built.failures));
+    const outcome = await this.client.setUserAttributes(built.action, context);
+    return outcome.ok ? delivered(VENDOR, [], outcome.httpStatus) : failed(outcome.failure);
+  }
+
+  /**
+   * Several users' updates through `multi`, one outcome per command in input order. Commands that
+   * fail mapping are answered without being sent; the rest go out in batches that fit Leanplum's
+   * multi limits. Built for the bulk engine.
+   */
+  async updateMany(commands: readonly UpdateCommand[], context: CallContext): Promise<DeliveryOutcome[]> {
+    const outcomes = new Array<DeliveryOutcome>(commands.length);
+    const actions: LeanplumAction[] = [];
+    const origin: number[] = [];
+    commands.forEach((command, index) => {
+      const built = buildAction(command);
+      if (!built.ok) {
+        outcomes[index] = failed(combineFailures(built.failures));
+        return;
+      }
+      actions.push(built.action);
+      origin.push(index);
+    });
+    await mapWithConcurrency(chunkForMulti(actions), MULTI_CONCURRENCY, async (chunk) => {
+      const results = await this.client.multi(
+        chunk.map((i) => actions[i]!),
+        context,
+      );
+      results.forEach((result, k) => {
+        outcomes[origin[chunk[k]!]!] = result.ok ? delivered(VENDOR, [], result.httpStatus) : failed(result.failure);
+      });
+    });
+    return outcomes;
+  }
+
+  /**
+   * The bulk engine's native path: one attribute, one value, many users, through `multi` (the
+   * engine sends at most `capabilities.bulk.chunkSize` ids; more are split here all the same).
+   * Users are created when missing, as a single update without createIfMissing would.
+   */
+  async setForMany(userIds: readonly string[], change: BulkChange, context: CallContext): Promise<ReadonlyMap<string, DeliveryOutcome>> {
+    const unique = [...new Set(userIds)];
+    const outcomes = await this.updateMany(
+      unique.map((id) => setCommand(id, change.attribute, change.value)),
+      context,
+    );
+    return new Map(unique.map((id, index) => [id, outcomes[index]!]));
+  }
+
+  async readProfiles(userIds: readonly string[], context: CallContext): Promise<ReadonlyMap<string, ProfileReadOutcome>> {
+    const unique = [...new Set(userIds)];
+    const outcomes = new Map<string, ProfileReadOutcome>();
+    if (this.config.exportKey === undefined) {
+      for (const id of unique) outcomes.set(id, { ok: false, failure: exportKeyMissing() });
+      return outcomes;
+    }
+    const results = await mapWithConcurrency(unique, this.config.readConcurrency, (id) => this.client.exportUser(id, context));
+    unique.forEach((id, index) => outcomes.set(id, results[index]!));
+    return outcomes;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function exportKeyMissing(): VendorFailure {
+  return vendorFailure(
+    "VENDOR_NOT_CONFIGURED",
+    VENDOR,
+    "reading Leanplum profiles needs the data-export key: LEANPLUM_EXPORT_KEY is missing in this deployment",
+    { retryable: false },
+  );
+}
+
+/**
+ * got's prefixUrl always ends in "/", which would turn …/api into …/api/. The base is therefore
+ * everything up to the last "/" and the last segment is the request path.
+ */
+export function splitApiUrl(apiUrl: string): { base: string; path: string } {
+  const url = new URL(apiUrl);
+  const cut = url.pathname.lastIndexOf("/");
+  return { base: `${url.origin}${url.pathname.slice(0, cut + 1)}`, path: url.pathname.slice(cut + 1) };
+}
+

@@ -1,0 +1,81 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { startTestSubgraph, type TestSubgraph } from "../../../../test/support/subgraph.js";
+import { usercom } from "../index.js";
+import type { UserComSandbox } from "../sandbox.js";
+
+const BULK = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
+  bulkSetCustomAttribute(input: $input) {
+    __typename
+    ... on BulkJob { id status }
+    ... on InvalidInputError { message problems { path message } }
+  }
+}`;
+
+const JOB = `query Job($id: ID!) {
+  bulkJob(id: $id) {
+    ... on BulkJob {
+      status
+      progress { vendor total succeeded failed cancelled pending }
+      failures(first: 100) { totalCount edges { node { userId vendor error { __typename code } } } }
+    }
+  }
+}`;
+
+const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+
+async function finished(subgraph: TestSubgraph, id: string): Promise<any> {
+  for (;;) {
+    const result = await subgraph.gql(JOB, { id });
+    if (result.errors) throw new Error(JSON.stringify(result.errors));
+    const job = result.data.bulkJob;
+    if (!["QUEUED", "RUNNING"].includes(job.status)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The bulk engine drives User.com through its native path: look-ups, then mass-update chunks. */
+describe("bulkSetCustomAttribute through User.com's mass update", () => {
+  let subgraph: TestSubgraph;
+  let sandbox: UserComSandbox;
+  beforeAll(async () => {
+    subgraph = await startTestSubgraph({
+      modules: [usercom],
+      sandboxUserIds: ids(240),
+      env: { USERCOM_RATE_LIMIT: "5000", USERCOM_MASS_UPDATE_CHUNK_SIZE: "50", USERCOM_KNOWN_ATTRIBUTES: "plan:string,logins:integer" },
+      sandboxRateLimits: { usercom: 10_000 },
+    });
+    sandbox = subgraph.sandbox<UserComSandbox>("usercom");
+  });
+  afterEach(() => sandbox.clearJournal());
+  afterAll(() => subgraph.close());
+
+  it("sets the value for every user with exact counts; unknown ids fail alone as VendorUserNotFoundError", async () => {
+    const users = [...ids(240), "ghost-1", "ghost-2"];
+    const started = await subgraph.gql(BULK, { input: { userIds: users, vendors: ["USERCOM"], attribute: "plan", value: { string: "gold" } } });
+    expect(started.errors).toBeUndefined();
+    expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    const job = await finished(subgraph, started.data.bulkSetCustomAttribute.id);
+    expect(job.status).toBe("PARTIALLY_FAILED");
+    expect(job.progress).toEqual([{ vendor: "USERCOM", total: 242, succeeded: 240, failed: 2, cancelled: 0, pending: 0 }]);
+    const edges = job.failures.edges as Array<{ node: { userId: string; error: { __typename: string } } }>;
+    expect(edges.map((e) => [e.node.userId, e.node.error.__typename]).sort()).toEqual([
+      ["ghost-1", "VendorUserNotFoundError"],
+      ["ghost-2", "VendorUserNotFoundError"],
+    ]);
+    const calls = sandbox.journal();
+    expect(calls.filter((c) => c.method === "GET")).toHaveLength(242);
+    const chunks = calls.filter((c) => c.path.endsWith("/mass_update_custom_attributes/"));
+    expect(chunks.map((c) => (c.body as { ids: number[] }).ids.length)).toEqual([50, 50, 50, 50, 40]);
+    expect(sandbox.user("u240")!.attributes).toEqual([{ value: "gold", name: "plan", name_std: "plan", id: expect.any(Number) }]);
+  });
+
+  it("a value User.com would refuse for everyone is refused before the job exists (check)", async () => {
+    const started = await subgraph.gql(BULK, { input: { userIds: ids(3), vendors: ["USERCOM"], attribute: "logins", value: { string: "many" } } });
+    expect(started.data.bulkSetCustomAttribute).toEqual({
+      __typename: "InvalidInputError",
+      message: expect.any(String),
+      problems: [{ path: ["input", "vendors", "usercom"], message: 'User.com\'s attribute "logins" is of type integer; it takes an int, got string' }],
+    });
+    expect(sandbox.journal()).toEqual([]);
+  });
+});

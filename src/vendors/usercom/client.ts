@@ -1,0 +1,93 @@
+import type { CallContext } from "../../domain/vendor.js";
+import { HttpClient, retryAfterSeconds, type HttpRequest, type HttpResult } from "../../http/client.js";
+import type { Pacer } from "../../pacing/pacer.js";
+import type { AdapterDeps } from "../define-vendor.js";
+import { VERSION_2_ACCEPT } from "./api-version.js";
+import type { UserComConfig } from "./config.js";
+import type { WireScalar } from "./mapper.js";
+
+/** Seconds to hold every caller back after a 429 that names no delay. */
+const DEFAULT_RATE_LIMIT_PAUSE_SECONDS = 1;
+
+/**
+ * got calls to User.com: `Authorization: Token …`, the version header when configured, paths with
+ * the trailing slash User.com requires, and every call paced by the credential's shared pacer.
+ * A 429 pauses that pacer for everyone, for `Retry-After` seconds when the answer names them.
+ */
+export class UserComClient {
+  private readonly http: HttpClient;
+
+  constructor(
+    private readonly config: UserComConfig,
+    private readonly pacer: Pacer,
+    deps: Pick<AdapterDeps, "onCall" | "retry">,
+  ) {
+    this.http = new HttpClient({
+      vendor: "usercom",
+      baseUrl: config.baseUrl,
+      timeoutMs: config.timeoutMs,
+      retry: deps.retry,
+      // Retries count against User.com's rate like any request.
+      pacer: this.pacer,
+      headers: {
+        authorization: `Token ${config.apiKey}`,
+        // Version 1 is what User.com serves without an Accept version (its old pages send none).
+        ...(config.apiVersion === 2 ? { accept: VERSION_2_ACCEPT } : {}),
+      },
+      ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    });
+  }
+
+  getUser(customId: string, context: CallContext): Promise<HttpResult> {
+    return this.send({ method: "GET", path: userPath(customId), operation: "getUserByCustomId" }, context);
+  }
+
+  updateUser(customId: string, body: Readonly<Record<string, unknown>>, context: CallContext): Promise<HttpResult> {
+    return this.send({ method: "PUT", path: userPath(customId), json: body, operation: "updateUserByCustomId" }, context);
+  }
+
+  removeAttribute(customId: string, attribute: string, context: CallContext): Promise<HttpResult> {
+    return this.send(
+      { method: "POST", path: `${userPath(customId)}remove_attribute/`, json: { attribute }, operation: "removeAttribute" },
+      context,
+    );
+  }
+
+  removeTag(customId: string, name: string, context: CallContext): Promise<HttpResult> {
+    return this.send({ method: "POST", path: `${userPath(customId)}remove_tag/`, json: { name }, operation: "removeTag" }, context);
+  }
+
+  massUpdateCustomAttribute(ids: readonly number[], attribute: string, value: WireScalar, context: CallContext): Promise<HttpResult> {
+    return this.send(
+      {
+        method: this.config.massUpdateMethod,
+        path: "users/mass_update_custom_attributes/",
+        json: { ids, attribute, value },
+        operation: "massUpdateCustomAttributes",
+      },
+      context,
+    );
+  }
+
+  close(): void {
+    this.http.close();
+  }
+
+  /**
+   * Every User.com call made here is repeat-safe (set, remove, add-only tags, reads), which lets
+   * timeouts and 5xx be retried. The signal cancels the pacing wait only, never a sent request.
+   */
+  private async send(request: Omit<HttpRequest, "requestId" | "repeatSafe">, context: CallContext): Promise<HttpResult> {
+    await this.pacer.acquire(context.signal);
+    const result = await this.http.send({ ...request, repeatSafe: true, requestId: context.requestId });
+    if (result.kind === "response" && result.status === 429) {
+      this.pacer.pause(retryAfterSeconds(result.headers) ?? DEFAULT_RATE_LIMIT_PAUSE_SECONDS);
+    }
+    return result;
+  }
+}
+
+/** `users-by-id/<custom id>/`: the custom id is one encoded path segment, and the slash is required. */
+export function userPath(customId: string): string {
+  return `users-by-id/${encodeURIComponent(customId)}/`;
+}
