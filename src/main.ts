@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       sandbox: config.sandbox,
       sandboxHost: "127.0.0.1",
       sandboxUserIds: config.sandboxUserIds,
+      sandboxFaults: config.sandboxFaults,
       retry: config.retry,
       circuit: config.circuit,
       logger,

@@ -2,7 +2,7 @@ import type { Vendor } from "./domain/vendor.js";
 import type { VendorCallRecord } from "./http/client.js";
 import type { Logger } from "./logging.js";
 import { PacerRegistry } from "./pacing/pacer.js";
-import type { SandboxServer } from "./sandbox/kit.js";
+import type { RandomFault, SandboxServer } from "./sandbox/kit.js";
 import type { ClosableAdapter, Env, VendorModule } from "./vendors/define-vendor.js";
 import { ConfigError, circuitSettings, type SandboxMode } from "./config/app-config.js";
 import { NO_RETRIES, type RetryPolicy } from "./http/client.js";
@@ -36,6 +36,7 @@ export interface StartVendorsOptions {
   readonly sandboxUserIds?: readonly string[];
   /** Per vendor id: the sandbox's rate limit, replacing the vendor's documented one. */
   readonly sandboxRateLimits?: Readonly<Record<string, number>>;
+  readonly sandboxFaults?: readonly RandomFault[];
   readonly logger?: Logger;
   readonly retry?: RetryPolicy;
   readonly circuit?: CircuitSettings;
@@ -85,6 +86,7 @@ export async function startVendors(
           ...(options.sandboxUserIds ? { seedUserIds: options.sandboxUserIds } : {}),
           ...(options.sandboxRateLimits?.[module.id] ? { rateLimitPerSecond: options.sandboxRateLimits[module.id] } : {}),
         });
+        if (options.sandboxFaults?.length) sandbox.setRandomFaults(options.sandboxFaults);
         sandboxes.set(module.id, sandbox);
         config = module.readConfig({ ...env, ...module.sandboxEnv(sandbox.url) });
         if (config.status !== "configured") throw new Error(`${module.id}: sandbox configuration is not usable`);

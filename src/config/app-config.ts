@@ -1,5 +1,6 @@
 import type { JwtSettings } from "../auth/caller.js";
 import type { RetryPolicy } from "../http/client.js";
+import { parseRandomFaults, type RandomFault } from "../sandbox/kit.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
 import type { Env } from "../vendors/define-vendor.js";
 
@@ -17,6 +18,8 @@ export interface AppConfig {
   readonly introspection: boolean;
   /** Users that exist in the sandboxes of vendors that never create users. */
   readonly sandboxUserIds: readonly string[];
+  /** Random faults every sandbox answers with (SANDBOX_FAULTS). */
+  readonly sandboxFaults: readonly RandomFault[];
   readonly bulk: BulkSettings;
   readonly retry: RetryPolicy;
   readonly circuit: CircuitSettings;
@@ -52,6 +55,7 @@ export const APP_ENV = {
   GRAPHIQL: { description: "Serve GraphiQL at GET /", default: "true, false in production" },
   INTROSPECTION: { description: "Allow introspection queries", default: "true, false in production" },
   SANDBOX_USER_IDS: { description: "Comma-separated user ids, or ranges such as 1-100, that exist in the sandbox vendors", default: "1-100" },
+  SANDBOX_FAULTS: { description: "Random faults the sandbox vendors answer with, e.g. 503:0.02,429;retry-after=1:0.01,hang;ms=2000:0.005,reset:0.005,malformed:0.005,500-after-apply:0.005", default: "(none)" },
   BULK_MAX_USER_IDS: { description: "Most user ids one bulkSetCustomAttribute call may name", default: "100000" },
   BULK_JOB_CONCURRENCY: { description: "Bulk jobs running at once in this process", default: "2" },
   BULK_FAN_OUT_CONCURRENCY: { description: "Users in flight per vendor without a native bulk path (the vendor's rate limit still applies)", default: "32" },
@@ -100,6 +104,7 @@ export function readAppConfig(env: Env): AppConfig {
     graphiql: flag(env, "GRAPHIQL", !production, problems),
     introspection: flag(env, "INTROSPECTION", !production, problems),
     sandboxUserIds: userIds(env.SANDBOX_USER_IDS ?? "1-100", problems),
+    sandboxFaults: sandboxFaults(env.SANDBOX_FAULTS ?? "", problems),
     bulk: {
       maxUserIds: integer(env, "BULK_MAX_USER_IDS", 100_000, problems, 1, 10_000_000),
       jobConcurrency: integer(env, "BULK_JOB_CONCURRENCY", 2, problems, 1, 64),
@@ -129,6 +134,12 @@ export function readAppConfig(env: Env): AppConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function sandboxFaults(spec: string, problems: string[]): RandomFault[] {
+  const parsed = parseRandomFaults(spec);
+  problems.push(...parsed.problems);
+  return parsed.faults;
 }
 
 function authSettings(env: Env, problems: string[]): AuthSettings {

@@ -30,7 +30,16 @@ export type SandboxFault =
   | { readonly kind: "rate-limit"; readonly retryAfterSeconds?: number }
   | { readonly kind: "hang"; readonly ms?: number }
   | { readonly kind: "reset" }
-  | { readonly kind: "malformed" };
+  | { readonly kind: "malformed" }
+  /** The request is applied, then the answer is lost: the ambiguous failure retries must respect. */
+  | { readonly kind: "reset-after-apply" }
+  | { readonly kind: "status-after-apply"; readonly status: number };
+
+/** A fault answered at random to a share of requests (SANDBOX_FAULTS), for soak and chaos runs. */
+export interface RandomFault {
+  readonly fault: SandboxFault;
+  readonly probability: number;
+}
 
 export interface JournalEntry {
   readonly at: number;
@@ -63,9 +72,15 @@ interface QueuedFault {
 
 export const FAULT_HEADER = "x-sandbox-fault";
 
-/** Parses the fault header: `500`, `503`, `429`, `429;retry-after=2`, `hang`, `hang;ms=500`, `reset`, `malformed`. */
+/**
+ * Parses a fault: `500`, `503`, `429`, `429;retry-after=2`, `hang`, `hang;ms=500`, `reset`,
+ * `malformed`, `reset-after-apply`, `500-after-apply`.
+ */
 export function parseFault(value: string): SandboxFault | undefined {
   const [head = "", ...params] = value.split(";").map((part) => part.trim());
+  if (head === "reset-after-apply") return { kind: "reset-after-apply" };
+  const afterApply = /^(\d{3})-after-apply$/.exec(head);
+  if (afterApply) return { kind: "status-after-apply", status: Number(afterApply[1]) };
   const param = (name: string): number | undefined => {
     const found = params.find((p) => p.startsWith(`${name}=`));
     return found ? Number(found.slice(name.length + 1)) : undefined;
@@ -96,6 +111,7 @@ export class SandboxServer {
   private readonly handler: SandboxHandler;
   private readonly admin: ((request: SandboxRequest) => SandboxResponse | undefined) | undefined;
   private received = 0;
+  private randomFaults: readonly RandomFault[] = [];
   private readonly statuses = new Map<number, number>();
   private baseUrl = "";
 
@@ -157,6 +173,11 @@ export class SandboxServer {
     this.faults.length = 0;
   }
 
+  /** Answers each request with one of these faults at its probability (the rest normally). */
+  setRandomFaults(faults: readonly RandomFault[]): void {
+    this.randomFaults = faults;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -176,6 +197,12 @@ export class SandboxServer {
     }
     this.received++;
     const fault = this.takeFault(request);
+    if (fault && (fault.kind === "reset-after-apply" || fault.kind === "status-after-apply")) {
+      const applied = await Promise.resolve(this.handler(request)).catch(() => undefined);
+      this.record(request, fault.kind === "reset-after-apply" ? 0 : fault.status, applied?.body, fault.kind);
+      this.applyFault(fault, res);
+      return;
+    }
     if (fault) {
       this.record(request, fault.kind === "status" ? fault.status : fault.kind === "rate-limit" ? 429 : 0, undefined, fault.kind);
       this.applyFault(fault, res);
@@ -216,15 +243,25 @@ export class SandboxServer {
       if (fault) return fault;
     }
     const index = this.faults.findIndex((f) => !f.match || f.match(request));
-    if (index < 0) return undefined;
+    if (index < 0) return this.randomFault();
     const queued = this.faults[index]!;
     queued.remaining--;
     if (queued.remaining <= 0) this.faults.splice(index, 1);
     return queued.fault;
   }
 
+  private randomFault(): SandboxFault | undefined {
+    let draw = Math.random();
+    for (const { fault, probability } of this.randomFaults) {
+      if (draw < probability) return fault;
+      draw -= probability;
+    }
+    return undefined;
+  }
+
   private applyFault(fault: SandboxFault, res: ServerResponse): void {
     switch (fault.kind) {
+      case "status-after-apply":
       case "status":
         send(res, { status: fault.status, body: { error: `sandbox fault ${fault.status}` } });
         return;
@@ -241,6 +278,7 @@ export class SandboxServer {
         res.on("close", () => clearTimeout(timer));
         return;
       }
+      case "reset-after-apply":
       case "reset":
         res.socket?.destroy();
         return;
@@ -333,4 +371,19 @@ export function decodeBasicAuth(header: string | undefined): { user: string; pas
   const colon = decoded.indexOf(":");
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Parses SANDBOX_FAULTS, for example `503:0.02,429:0.01,hang;ms=2000:0.005,reset:0.005`. */
+export function parseRandomFaults(spec: string): { faults: RandomFault[]; problems: string[] } {
+  const faults: RandomFault[] = [];
+  const problems: string[] = [];
+  for (const part of spec.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const at = part.lastIndexOf(":");
+    const fault = at > 0 ? parseFault(part.slice(0, at)) : undefined;
+    const probability = at > 0 ? Number(part.slice(at + 1)) : NaN;
+    if (!fault || !(probability > 0 && probability <= 1)) problems.push(`SANDBOX_FAULTS entry "${part}" must be <fault>:<probability 0..1>`);
+    else faults.push({ fault, probability });
+  }
+  if (faults.reduce((sum, f) => sum + f.probability, 0) > 1) problems.push("SANDBOX_FAULTS probabilities add up to more than 1");
+  return { faults, problems };
 }
