@@ -12,10 +12,12 @@ export interface VendorRuntime {
   readonly vendors: readonly Vendor[];
   /** Running sandbox servers by vendor id (empty when every vendor is live). */
   readonly sandboxes: ReadonlyMap<string, SandboxServer>;
-  /** Values of every configured secret, for log scrubbing and leak checks. */
+  /** Values of every configured secret (sandbox credentials included), for scrubbing and leak checks. */
   readonly secrets: readonly string[];
   /** One breaker per configured vendor, for metrics and readiness. */
   readonly breakers: ReadonlyMap<string, CircuitBreaker>;
+  /** The pacers every adapter shares, for metrics (waits, backlog). */
+  readonly pacers: PacerRegistry;
   /** One line per vendor for the start-up log: mode and target, never a secret. */
   readonly summary: ReadonlyArray<{ vendor: string; mode: Vendor["mode"]; target?: string }>;
   close(): Promise<void>;
@@ -38,6 +40,8 @@ export interface StartVendorsOptions {
   readonly sandboxRateLimits?: Readonly<Record<string, number>>;
   readonly sandboxFaults?: readonly RandomFault[];
   readonly logger?: Logger;
+  /** Observes every vendor HTTP exchange besides the log (metrics). */
+  readonly onCall?: (call: VendorCallRecord) => void;
   readonly retry?: RetryPolicy;
   readonly circuit?: CircuitSettings;
 }
@@ -67,7 +71,8 @@ export async function startVendors(
   const anyConfigured = configs.some((c) => c.status === "configured");
   const useSandboxes = options.sandbox === "force" || (options.sandbox === "auto" && !anyConfigured);
   const pacers = new PacerRegistry();
-  const onCall = options.logger ? vendorCallLogger(options.logger) : undefined;
+  const observers = [...(options.logger ? [vendorCallLogger(options.logger)] : []), ...(options.onCall ? [options.onCall] : [])];
+  const onCall = observers.length > 0 ? (call: VendorCallRecord) => observers.forEach((observe) => observe(call)) : undefined;
   const adapters: ClosableAdapter[] = [];
   const sandboxes = new Map<string, SandboxServer>();
   const vendors: Vendor[] = [];
@@ -88,8 +93,11 @@ export async function startVendors(
         });
         if (options.sandboxFaults?.length) sandbox.setRandomFaults(options.sandboxFaults);
         sandboxes.set(module.id, sandbox);
-        config = module.readConfig({ ...env, ...module.sandboxEnv(sandbox.url) });
+        const sandboxEnv = module.sandboxEnv(sandbox.url);
+        config = module.readConfig({ ...env, ...sandboxEnv });
         if (config.status !== "configured") throw new Error(`${module.id}: sandbox configuration is not usable`);
+        // Sandbox credentials are treated like real ones: never logged, never returned.
+        for (const secret of secretValues([module], sandboxEnv)) secrets.add(secret);
         mode = "sandbox";
       } else if (config.status === "configured") {
         for (const secret of secretValues([module], env)) secrets.add(secret);
@@ -125,6 +133,7 @@ export async function startVendors(
     vendors,
     sandboxes,
     breakers,
+    pacers,
     secrets: [...secrets],
     summary,
     async close() {
@@ -137,6 +146,7 @@ export async function startVendors(
 function vendorCallLogger(logger: Logger): (call: VendorCallRecord) => void {
   return (call) => {
     const level = call.outcome === "response" && (call.status ?? 0) < 500 ? "debug" : "warn";
-    logger[level]({ vendorCall: call }, "vendor call");
+    // The request id on top, like the operation's own line, so one field finds every line of a request.
+    logger[level]({ requestId: call.requestId, vendorCall: call }, "vendor call");
   };
 }

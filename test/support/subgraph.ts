@@ -18,6 +18,8 @@ export interface TestSubgraph {
   /** Every log line written so far (JSON strings), for leak and content checks. */
   readonly logLines: string[];
   readonly logger: Logger;
+  /** Every GraphQL response body received through `gql`, for leak checks. */
+  readonly responses: string[];
   sandbox<S extends SandboxServer = SandboxServer>(vendorId: string): S;
   /** POSTs a GraphQL operation over real HTTP and returns the parsed body. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
@@ -55,6 +57,7 @@ export interface StartTestSubgraphOptions {
 /** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
 export async function startTestSubgraph(options: StartTestSubgraphOptions = {}): Promise<TestSubgraph> {
   const logLines: string[] = [];
+  const responses: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       logLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
@@ -94,19 +97,39 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     url: app.url,
     logLines,
     logger,
+    responses,
     sandbox<S extends SandboxServer>(vendorId: string): S {
       const sandbox = runtime.sandboxes.get(vendorId);
       if (!sandbox) throw new Error(`no sandbox for ${vendorId}`);
       return sandbox as S;
     },
     async gql(query, variables, headers) {
-      return postGraphQL(app.url, query, variables, headers);
+      const response = await postGraphQL(app.url, query, variables, headers);
+      responses.push(JSON.stringify(response));
+      return response;
     },
     async close() {
       await app.close();
       await runtime.close();
+      assertNoSecretLeaked([...runtime.secrets, ...secretValues(modules, env)], responses, logLines);
     },
   };
+}
+
+/**
+ * Fails the suite when a configured credential (live or sandbox) appears in any response or log
+ * line it produced. Runs on every close, so every suite that uses this harness is scanned.
+ */
+export function assertNoSecretLeaked(secrets: readonly string[], responses: readonly string[], logLines: readonly string[]): void {
+  const leaks: string[] = [];
+  for (const secret of new Set(secrets.filter((s) => s.length >= 8))) {
+    const masked = `${secret.slice(0, 3)}…(${secret.length} chars)`;
+    const inResponse = responses.findIndex((r) => r.includes(secret));
+    const inLog = logLines.findIndex((l) => l.includes(secret));
+    if (inResponse >= 0) leaks.push(`${masked} in response #${inResponse}`);
+    if (inLog >= 0) leaks.push(`${masked} in log line #${inLog}`);
+  }
+  if (leaks.length > 0) throw new Error(`secrets leaked: ${leaks.join("; ")}`);
 }
 
 export async function postGraphQL<T = any>(
