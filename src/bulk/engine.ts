@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { unsupportedParts } from "../domain/check.js";
 import { DEFAULT_INPUT_LIMITS, type InputLimits, type InputProblem, type UpdateCommand } from "../domain/command.js";
 import { selectTargets } from "../domain/dispatch.js";
-import { vendorFailure, type VendorFailure } from "../domain/failures.js";
+import { vendorFailure, type FailureCategory, type VendorFailure } from "../domain/failures.js";
 import type { DeliveryOutcome } from "../domain/results.js";
 import { RequestScope } from "../domain/scope.js";
 import type { BulkChange, CallContext, Vendor } from "../domain/vendor.js";
@@ -25,7 +25,25 @@ export interface BulkEngineOptions {
   readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly limits?: InputLimits;
   readonly onError?: (jobId: string, error: unknown) => void;
+  /** Every status change and every settled chunk of users, for metrics. Must not throw. */
+  readonly onProgress?: (event: BulkProgressEvent) => void;
 }
+
+/**
+ * What a job did, as it happens: a status change (with the job's vendors and user count, so an
+ * observer needs no store look-up), or users settled at one vendor.
+ */
+export type BulkProgressEvent =
+  | { readonly kind: "status"; readonly jobId: string; readonly status: JobStatus; readonly vendors: readonly string[]; readonly users: number }
+  | {
+      readonly kind: "users";
+      readonly jobId: string;
+      readonly vendor: string;
+      readonly succeeded: number;
+      readonly cancelled: number;
+      /** The category of each failed user's final failure. */
+      readonly failed: readonly FailureCategory[];
+    };
 
 export interface BulkSubmission {
   readonly userIds: readonly string[];
@@ -59,6 +77,7 @@ export class BulkEngine {
   private readonly retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   private readonly limits: InputLimits;
   private readonly onError: (jobId: string, error: unknown) => void;
+  private readonly onProgress: (event: BulkProgressEvent) => void;
   private readonly running = new Map<string, AbortController>();
 
   constructor(options: BulkEngineOptions) {
@@ -71,6 +90,7 @@ export class BulkEngine {
     this.retry = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000, ...options.retry };
     this.limits = options.limits ?? DEFAULT_INPUT_LIMITS;
     this.onError = options.onError ?? (() => undefined);
+    this.onProgress = options.onProgress ?? (() => undefined);
     this.queue.start((jobId) => this.run(jobId));
   }
 
@@ -93,13 +113,7 @@ export class BulkEngine {
     if (problems.length > 0) return { kind: "invalid", problems };
 
     const targets = selectTargets(this.vendors, submission.vendors);
-    const sample: UpdateCommand = {
-      userId: userIds[0]!,
-      operations: [{ kind: "SET", attribute: change.attribute, value: change.value }],
-      profile: {},
-      tags: { add: [], remove: [] },
-      vendorOptions: {},
-    };
+    const sample = setCommand(userIds[0]!, change);
     targets.forEach((vendor) => {
       const path = ["input", "vendors", vendor.id];
       if (!vendor.adapter) {
@@ -114,6 +128,7 @@ export class BulkEngine {
 
     const unique = [...new Set(userIds)];
     const job = await this.store.create({ ...change, vendors: targets.map((v) => v.id) }, unique, userIds.length - unique.length);
+    this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: unique.length });
     await this.queue.enqueue(job.id);
     return { kind: "accepted", job };
   }
@@ -147,9 +162,9 @@ export class BulkEngine {
     if (!job || isFinished(job.status)) return;
     for (const progress of job.progress) {
       const left = progress.total - progress.succeeded - progress.failed - progress.cancelled;
-      if (left > 0) await this.store.record(id, progress.vendor, { succeeded: 0, failures: [], cancelled: left });
+      if (left > 0) await this.record(id, progress.vendor, { succeeded: 0, failures: [], cancelled: left });
     }
-    await this.store.setStatus(id, "CANCELLED", new Date());
+    await this.setStatus(job, "CANCELLED");
   }
 
   private async run(jobId: string): Promise<void> {
@@ -162,7 +177,7 @@ export class BulkEngine {
     setMaxListeners(0, controller.signal);
     this.running.set(jobId, controller);
     try {
-      await this.store.setStatus(jobId, "RUNNING", new Date());
+      await this.setStatus(job, "RUNNING");
       const change: BulkChange = { attribute: job.spec.attribute, value: job.spec.value };
       await Promise.all(
         job.spec.vendors.map((vendorId) => {
@@ -172,10 +187,10 @@ export class BulkEngine {
         }),
       );
       const final = await this.store.get(jobId);
-      await this.store.setStatus(jobId, finalStatus(final!), new Date());
+      await this.setStatus(job, finalStatus(final!));
     } catch (error) {
       this.onError(jobId, error);
-      await this.store.setStatus(jobId, "FAILED", new Date());
+      await this.setStatus(job, "FAILED");
     } finally {
       this.running.delete(jobId);
     }
@@ -195,8 +210,27 @@ export class BulkEngine {
         else if (outcome.ok) succeeded++;
         else failures.push({ userId: id, vendor: vendor.id, failure: outcome.failure });
       }
-      await this.store.record(jobId, vendor.id, { succeeded, failures, cancelled });
+      await this.record(jobId, vendor.id, { succeeded, failures, cancelled });
     });
+  }
+
+  private async setStatus(job: BulkJobSnapshot, status: JobStatus): Promise<void> {
+    await this.store.setStatus(job.id, status, new Date());
+    this.progress({ kind: "status", jobId: job.id, status, vendors: job.spec.vendors, users: job.progress[0]?.total ?? 0 });
+  }
+
+  private async record(jobId: string, vendor: string, delta: { succeeded: number; failures: readonly BulkFailure[]; cancelled: number }): Promise<void> {
+    await this.store.record(jobId, vendor, delta);
+    this.progress({ kind: "users", jobId, vendor, succeeded: delta.succeeded, cancelled: delta.cancelled, failed: delta.failures.map((f) => f.failure.category) });
+  }
+
+  private progress(event: BulkProgressEvent): void {
+    try {
+      this.onProgress(event);
+    } catch (error) {
+      // Observing a job must never change it.
+      this.onError(event.jobId, error);
+    }
   }
 
   private async deliverWithRetries(
@@ -263,10 +297,7 @@ export class BulkEngine {
     const results = await mapWithConcurrency(ids, this.fanOutConcurrency, async (userId): Promise<ChunkOutcome> => {
       if (signal.aborted) return "cancelled";
       try {
-        return await adapter.update(
-          { userId, operations: [{ kind: "SET", attribute: change.attribute, value: change.value }], profile: {}, tags: { add: [], remove: [] }, vendorOptions: {} },
-          context,
-        );
+        return await adapter.update(setCommand(userId, change), context);
       } catch (error) {
         // The only expected throw is the pacer giving up a wait on cancel: nothing was sent.
         return signal.aborted ? "cancelled" : crashed(error);
@@ -274,6 +305,17 @@ export class BulkEngine {
     });
     return new Map(ids.map((id, i) => [id, results[i]!]));
   }
+}
+
+/** A bulk change for one user, as the single-user update path takes it. */
+function setCommand(userId: string, change: BulkChange): UpdateCommand {
+  return {
+    userId,
+    operations: [{ kind: "SET", attribute: change.attribute, value: change.value }],
+    profile: {},
+    tags: { add: [], remove: [] },
+    vendorOptions: {},
+  };
 }
 
 function internalFailure(vendor: Vendor, jobId: string): VendorFailure {

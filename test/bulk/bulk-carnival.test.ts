@@ -1,16 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { carnival } from "../../src/vendors/carnival/index.js";
 import type { CarnivalSandbox } from "../../src/vendors/carnival/sandbox.js";
+import { BULK_MUTATION, waitForBulkJob } from "../support/bulk.js";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
-
-const BULK = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
-  bulkSetCustomAttribute(input: $input) {
-    __typename
-    ... on BulkJob { id status duplicateUserIds progress { vendor total succeeded failed cancelled pending } }
-    ... on InvalidInputError { message path problems { path message } }
-    ... on TooManyUserIdsError { limit received message code }
-  }
-}`;
 
 const JOB = `query Job($id: ID!, $after: String, $first: Int) {
   bulkJob(id: $id) {
@@ -31,16 +23,17 @@ const JOB = `query Job($id: ID!, $after: String, $first: Int) {
 
 const ids = (n: number, prefix = "") => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
-async function waitForEnd(subgraph: TestSubgraph, id: string, timeoutMs = 60_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await subgraph.gql(JOB, { id, first: 500 });
-    const job = result.data.bulkJob;
-    if (!["QUEUED", "RUNNING"].includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status}`);
-    await new Promise((r) => setTimeout(r, 50));
+const JOB_FIELDS = `
+  id startedAt finishedAt cancelRequested
+  value { type boolean }
+  progress { vendor total succeeded failed cancelled pending }
+  failures(first: 500) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { userId vendor error { __typename code message httpStatus retryable } } }
   }
-}
+`;
+const waitForEnd = (subgraph: TestSubgraph, id: string) => waitForBulkJob(subgraph, id, JOB_FIELDS);
 
 describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   let subgraph: TestSubgraph;
@@ -64,7 +57,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   afterAll(() => subgraph.close());
 
   it("completes a 10,000-user job with exact counts, under the pace, with no rate-limit answer", async () => {
-    const started = await subgraph.gql(BULK, { input: { userIds: ids(10_000), attribute: "vip", value: { boolean: true } } });
+    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(10_000), attribute: "vip", value: { boolean: true } } });
     expect(started.data.bulkSetCustomAttribute).toMatchObject({ __typename: "BulkJob", duplicateUserIds: 0 });
     expect(["QUEUED", "RUNNING"]).toContain(started.data.bulkSetCustomAttribute.status);
     const job = await waitForEnd(subgraph, started.data.bulkSetCustomAttribute.id);
@@ -77,7 +70,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
 
   it("reports users the vendor refused one by one, with typed errors and pages, while the rest succeed", async () => {
     const users = [...ids(300), ...ids(120, "ghost-")];
-    const started = await subgraph.gql(BULK, { input: { userIds: users, attribute: "plan", value: { string: "gold" } } });
+    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: users, attribute: "plan", value: { string: "gold" } } });
     const job = await waitForEnd(subgraph, started.data.bulkSetCustomAttribute.id);
     expect(job.status).toBe("PARTIALLY_FAILED");
     expect(job.progress).toEqual([{ vendor: "CARNIVAL", total: 420, succeeded: 300, failed: 120, cancelled: 0, pending: 0 }]);
@@ -106,7 +99,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   it("retries transient failures, and reports the last attempt's error when they persist", async () => {
     sandbox.injectFault({ kind: "status", status: 503 }, { count: 40 });
     sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 0 }, { count: 10 });
-    const recovered = await subgraph.gql(BULK, { input: { userIds: ids(200), attribute: "tier", value: { int: 3 } } });
+    const recovered = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(200), attribute: "tier", value: { int: 3 } } });
     const job = await waitForEnd(subgraph, recovered.data.bulkSetCustomAttribute.id);
     expect(job.progress[0]).toMatchObject({ total: 200, succeeded: 200, failed: 0 });
     expect(sandbox.statusCounts()).toEqual({ 202: 200, 503: 40, 429: 10 });
@@ -114,7 +107,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     sandbox.clearJournal();
     // Three engine attempts of three HTTP attempts each (two automatic retries of a repeat-safe PUT).
     sandbox.injectFault({ kind: "status", status: 500 }, { count: 9, match: (r) => r.path.endsWith("/users/5") });
-    const persistent = await subgraph.gql(BULK, { input: { userIds: ids(10), attribute: "tier", value: { int: 4 } } });
+    const persistent = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(10), attribute: "tier", value: { int: 4 } } });
     const failed = await waitForEnd(subgraph, persistent.data.bulkSetCustomAttribute.id);
     expect(failed.progress[0]).toMatchObject({ total: 10, succeeded: 9, failed: 1 });
     expect(failed.failures.edges).toEqual([
@@ -126,7 +119,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   it("stops promptly on cancel, with every user counted once", async () => {
     const slow = await startTestSubgraph({ modules: [carnival], sandboxUserIds: ids(3_000), env: { CARNIVAL_RATE_LIMIT: "200" } });
     try {
-      const started = await slow.gql(BULK, { input: { userIds: ids(3_000), attribute: "vip", value: { boolean: false } } });
+      const started = await slow.gql(BULK_MUTATION, { input: { userIds: ids(3_000), attribute: "vip", value: { boolean: false } } });
       const id = started.data.bulkSetCustomAttribute.id;
       const carnivalSandbox = slow.sandbox<CarnivalSandbox>("carnival");
       while (carnivalSandbox.requestCount() < 100) await new Promise((r) => setTimeout(r, 20));
@@ -148,24 +141,24 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   });
 
   it("counts a repeated id once and says so", async () => {
-    const started = await subgraph.gql(BULK, { input: { userIds: ["1", "2", "1", "1"], attribute: "a", value: { int: 1 } } });
+    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1", "2", "1", "1"], attribute: "a", value: { int: 1 } } });
     expect(started.data.bulkSetCustomAttribute.duplicateUserIds).toBe(2);
     const job = await waitForEnd(subgraph, started.data.bulkSetCustomAttribute.id);
     expect(job.progress[0]).toMatchObject({ total: 2, succeeded: 2 });
   });
 
   it("refuses, before any job exists, a value the vendor would alter for every user", async () => {
-    const result = await subgraph.gql(BULK, { input: { userIds: ids(5), attribute: "bio", value: { string: "x".repeat(300) } } });
+    const result = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(5), attribute: "bio", value: { string: "x".repeat(300) } } });
     expect(result.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "vendors", "carnival"] });
     expect(result.data.bulkSetCustomAttribute.message).toMatch(/truncates strings to 255/);
-    const unsupported = await subgraph.gql(BULK, { input: { userIds: ids(5), attribute: "flags", value: { booleanList: [true] } } });
+    const unsupported = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(5), attribute: "flags", value: { booleanList: [true] } } });
     expect(unsupported.data.bulkSetCustomAttribute.message).toMatch(/does not support SET with a booleanList/);
     expect(sandbox.requestCount()).toBeGreaterThan(0);
     expect(sandbox.journal()).toEqual([]);
   });
 
   it("answers request-level errors with typed results", async () => {
-    const tooMany = await subgraph.gql(BULK, { input: { userIds: ids(20_001), attribute: "a", value: { int: 1 } } });
+    const tooMany = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(20_001), attribute: "a", value: { int: 1 } } });
     expect(tooMany.data.bulkSetCustomAttribute).toEqual({
       __typename: "TooManyUserIdsError",
       code: "TOO_MANY_USER_IDS",
@@ -173,9 +166,9 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
       received: 20_001,
       message: "at most 20000 user ids per call; got 20001",
     });
-    const empty = await subgraph.gql(BULK, { input: { userIds: [], attribute: "a", value: { int: 1 } } });
+    const empty = await subgraph.gql(BULK_MUTATION, { input: { userIds: [], attribute: "a", value: { int: 1 } } });
     expect(empty.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "userIds"] });
-    const twoValues = await subgraph.gql(BULK, { input: { userIds: ["1"], attribute: "a", value: { int: 1, boolean: true } } });
+    const twoValues = await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1"], attribute: "a", value: { int: 1, boolean: true } } });
     expect(twoValues.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "value"] });
   });
 

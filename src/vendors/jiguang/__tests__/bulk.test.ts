@@ -1,34 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { BULK_MUTATION, waitForBulkJob } from "../../../../test/support/bulk.js";
 import { startTestSubgraph, type TestSubgraph } from "../../../../test/support/subgraph.js";
 import { jiguang } from "../index.js";
 import type { JiguangSandbox } from "../sandbox.js";
 
-const BULK = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
-  bulkSetCustomAttribute(input: $input) {
-    __typename
-    ... on BulkJob { id status }
-    ... on InvalidInputError { message problems { path message } }
-  }
-}`;
-
-const JOB = `query Job($id: ID!) {
-  bulkJob(id: $id) { ... on BulkJob { status progress { vendor total succeeded failed cancelled pending } failures(first: 10) { totalCount } } }
-}`;
+const JOB_FIELDS = "progress { vendor total succeeded failed cancelled pending } failures(first: 10) { totalCount }";
 
 async function runJob(subgraph: TestSubgraph, input: Record<string, unknown>): Promise<any> {
-  const started = await subgraph.gql(BULK, { input: { vendors: ["JIGUANG"], ...input } });
+  const started = await subgraph.gql(BULK_MUTATION, { input: { vendors: ["JIGUANG"], ...input } });
   expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
-  return runJobEnd(subgraph, started.data.bulkSetCustomAttribute.id);
-}
-
-async function runJobEnd(subgraph: TestSubgraph, id: string): Promise<any> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = (await subgraph.gql(JOB, { id })).data.bulkJob;
-    if (!["QUEUED", "RUNNING"].includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job still ${job.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS, 30_000);
 }
 
 const ids = (n: number, prefix = "") => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
@@ -68,11 +49,11 @@ describe.each([
 
   it("stops on cancel after the chunks in flight, with every user counted once", async () => {
     sandbox.clearJournal();
-    const started = await subgraph.gql(BULK, { input: { vendors: ["JIGUANG"], userIds: ids(600, prefix), attribute: "nickname", value: { string: "n" } } });
+    const started = await subgraph.gql(BULK_MUTATION, { input: { vendors: ["JIGUANG"], userIds: ids(600, prefix), attribute: "nickname", value: { string: "n" } } });
     const id = started.data.bulkSetCustomAttribute.id;
     while (sandbox.journal().filter((e) => e.path.endsWith("/attribute")).length === 0) await new Promise((r) => setTimeout(r, 5));
     await subgraph.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id });
-    const job = (await runJobEnd(subgraph, id)) as { status: string; progress: Array<{ succeeded: number; failed: number; cancelled: number }> };
+    const job = (await waitForBulkJob(subgraph, id, JOB_FIELDS, 30_000)) as { status: string; progress: Array<{ succeeded: number; failed: number; cancelled: number }> };
     const progress = job.progress[0]!;
     expect(job.status).toBe("CANCELLED");
     expect(progress.failed).toBe(0);
@@ -84,7 +65,7 @@ describe.each([
 
   it("refuses a value the catalog rules out before the job exists", async () => {
     sandbox.clearJournal();
-    const refused = await subgraph.gql(BULK, { input: { vendors: ["JIGUANG"], userIds: ids(5, prefix), attribute: "points", value: { int: 1 } } });
+    const refused = await subgraph.gql(BULK_MUTATION, { input: { vendors: ["JIGUANG"], userIds: ids(5, prefix), attribute: "points", value: { int: 1 } } });
     expect(refused.data.bulkSetCustomAttribute.__typename).toBe("InvalidInputError");
     expect(refused.data.bulkSetCustomAttribute.problems[0].message).toMatch(/"points" has the accumulate rule/);
     expect(sandbox.journal()).toEqual([]);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
+import { BULK_MUTATION, waitForBulkJob } from "../../../../test/support/bulk.js";
 import { startTestSubgraph, UPDATE_ATTRIBUTES, type TestSubgraph } from "../../../../test/support/subgraph.js";
 import { leanplum } from "../index.js";
 import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY, type LeanplumSandbox } from "../sandbox.js";
@@ -22,19 +23,10 @@ const READ_BACK = `query Read($representations: [_Any!]!) {
   }
 }`;
 
-const BULK = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
-  bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id } }
-}`;
-
-const JOB = `query Job($id: ID!) {
-  bulkJob(id: $id) {
-    ... on BulkJob {
-      status
-      progress { vendor total succeeded failed cancelled pending }
-      failures(first: 100) { totalCount edges { node { userId error { code } } } }
-    }
-  }
-}`;
+const JOB_FIELDS = `
+  progress { vendor total succeeded failed cancelled pending }
+  failures(first: 100) { totalCount edges { node { userId error { code } } } }
+`;
 
 describe("Leanplum through the subgraph's GraphQL API", () => {
   let subgraph: TestSubgraph;
@@ -156,15 +148,9 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
   it("runs bulkSetCustomAttribute through multi, 50 users per call, with per-user outcomes", async () => {
     sandbox.block("bulk-7");
     const userIds = Array.from({ length: 120 }, (_, i) => `bulk-${i}`);
-    const started = await subgraph.gql(BULK, { input: { userIds, attribute: "tier", value: { string: "gold" }, vendors: ["LEANPLUM"] } });
+    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds, attribute: "tier", value: { string: "gold" }, vendors: ["LEANPLUM"] } });
     expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
-    let job: any;
-    do {
-      await new Promise((r) => setTimeout(r, 20));
-      const polled = await subgraph.gql(JOB, { id: started.data.bulkSetCustomAttribute.id });
-      expect(polled.errors).toBeUndefined();
-      job = polled.data.bulkJob;
-    } while (["QUEUED", "RUNNING"].includes(job.status));
+    const job = await waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS);
     expect(job).toEqual({
       status: "PARTIALLY_FAILED",
       progress: [{ vendor: "LEANPLUM", total: 120, succeeded: 119, failed: 1, cancelled: 0, pending: 0 }],

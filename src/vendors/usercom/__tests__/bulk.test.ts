@@ -1,37 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { BULK_MUTATION, waitForBulkJob } from "../../../../test/support/bulk.js";
 import { startTestSubgraph, type TestSubgraph } from "../../../../test/support/subgraph.js";
 import { usercom } from "../index.js";
 import type { UserComSandbox } from "../sandbox.js";
 
-const BULK = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
-  bulkSetCustomAttribute(input: $input) {
-    __typename
-    ... on BulkJob { id status }
-    ... on InvalidInputError { message problems { path message } }
-  }
-}`;
-
-const JOB = `query Job($id: ID!) {
-  bulkJob(id: $id) {
-    ... on BulkJob {
-      status
-      progress { vendor total succeeded failed cancelled pending }
-      failures(first: 100) { totalCount edges { node { userId vendor error { __typename code } } } }
-    }
-  }
-}`;
+const JOB_FIELDS = `
+  progress { vendor total succeeded failed cancelled pending }
+  failures(first: 100) { totalCount edges { node { userId vendor error { __typename code } } } }
+`;
 
 const ids = (n: number, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
-
-async function finished(subgraph: TestSubgraph, id: string): Promise<any> {
-  for (;;) {
-    const result = await subgraph.gql(JOB, { id });
-    if (result.errors) throw new Error(JSON.stringify(result.errors));
-    const job = result.data.bulkJob;
-    if (!["QUEUED", "RUNNING"].includes(job.status)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** The bulk engine drives User.com through its native path: look-ups, then mass-update chunks. */
 describe("bulkSetCustomAttribute through User.com's mass update", () => {
@@ -51,10 +29,10 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
 
   it("sets the value for every user with exact counts; unknown ids fail alone as VendorUserNotFoundError", async () => {
     const users = [...ids(240), "ghost-1", "ghost-2"];
-    const started = await subgraph.gql(BULK, { input: { userIds: users, vendors: ["USERCOM"], attribute: "plan", value: { string: "gold" } } });
+    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: users, vendors: ["USERCOM"], attribute: "plan", value: { string: "gold" } } });
     expect(started.errors).toBeUndefined();
     expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
-    const job = await finished(subgraph, started.data.bulkSetCustomAttribute.id);
+    const job = await waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS);
     expect(job.status).toBe("PARTIALLY_FAILED");
     expect(job.progress).toEqual([{ vendor: "USERCOM", total: 242, succeeded: 240, failed: 2, cancelled: 0, pending: 0 }]);
     const edges = job.failures.edges as Array<{ node: { userId: string; error: { __typename: string } } }>;
@@ -70,10 +48,11 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
   });
 
   it("a value User.com would refuse for everyone is refused before the job exists (check)", async () => {
-    const started = await subgraph.gql(BULK, { input: { userIds: ids(3), vendors: ["USERCOM"], attribute: "logins", value: { string: "many" } } });
+    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(3), vendors: ["USERCOM"], attribute: "logins", value: { string: "many" } } });
     expect(started.data.bulkSetCustomAttribute).toEqual({
       __typename: "InvalidInputError",
       message: expect.any(String),
+      path: ["input", "vendors", "usercom"],
       problems: [{ path: ["input", "vendors", "usercom"], message: 'User.com\'s attribute "logins" is of type integer; it takes an int, got string' }],
     });
     expect(sandbox.journal()).toEqual([]);
