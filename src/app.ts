@@ -1,6 +1,7 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { unwrapResolverError } from "@apollo/server/errors";
+import { introspectionFromSchema, type GraphQLSchema, type IntrospectionQuery } from "graphql";
 import type http from "node:http";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "./domain/command.js";
 import { RequestScope } from "./domain/scope.js";
@@ -16,6 +17,10 @@ import { BulkEngine } from "./bulk/engine.js";
 import { InProcessQueue } from "./bulk/queue.js";
 import { InMemoryJobStore } from "./bulk/store.js";
 import { readAppConfig, type BulkSettings } from "./config/app-config.js";
+import { Metrics } from "./observability/metrics.js";
+import { OperationObserver } from "./observability/operations.js";
+import { DEFAULT_READINESS, Readiness, type ReadinessSettings } from "./observability/readiness.js";
+import type { VendorRuntime } from "./runtime.js";
 import { graphiqlPage } from "./server/graphiql.js";
 import { createHttpServer, listen } from "./server/http-server.js";
 
@@ -37,6 +42,16 @@ export interface AppOptions {
   readonly federationAuthDirectives?: boolean;
   /** Shown on top of GraphiQL, for example which vendors are sandboxed. */
   readonly banner?: string;
+  /**
+   * Where the app's metrics go. Default: a registry of its own without process metrics; main.ts
+   * passes one with process metrics whose `recordVendorCall` also observes the vendors' HTTP calls.
+   */
+  readonly metrics?: Metrics;
+  /** Serve GET /metrics (METRICS); default true. */
+  readonly metricsEndpoint?: boolean;
+  /** The running vendors: circuit breakers, pacers and targets, for metrics and GET /ready. */
+  readonly runtime?: Pick<VendorRuntime, "summary" | "breakers" | "pacers">;
+  readonly readiness?: ReadinessSettings;
 }
 
 export interface App {
@@ -45,6 +60,8 @@ export interface App {
   readonly apollo: ApolloServer<GraphQLContext>;
   readonly server: http.Server;
   readonly bulk: BulkEngine;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
   close(): Promise<void>;
 }
 
@@ -52,14 +69,22 @@ export interface App {
 export async function startApp(options: AppOptions): Promise<App> {
   const { schema } = await buildSubgraph(options.vendors, { authDirectives: options.federationAuthDirectives ?? true });
   const logger = options.logger;
+  const metrics = options.metrics ?? new Metrics();
+  if (options.runtime) metrics.observeRuntime(options.runtime);
+  const observer = new OperationObserver(logger, metrics);
   const queryLimits = options.queryLimits ?? readAppConfig({}).queryLimits;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     logger,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    // main.ts (and the dev stack) stop the server on SIGINT/SIGTERM in order; Apollo's own handlers
+    // would race them, and a second concurrent stop() never resolves in @apollo/server 5.
+    stopOnTerminationSignals: false,
     validationRules: [operationLimits(queryLimits.maxDepth, queryLimits.maxFields)],
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // Federated inline tracing (ftv1) is added by Apollo Server itself for subgraph schemas, with
+    // error messages masked; test/ops/tracing.test.ts holds it to that.
+    plugins: [ApolloServerPluginLandingPageDisabled(), observer.plugin<GraphQLContext>()],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       // Errors outside the typed unions are either GraphQL validation errors or bugs; log bugs.
@@ -72,9 +97,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   await apollo.start();
 
   const limits = options.limits ?? DEFAULT_INPUT_LIMITS;
-  const dispatchHooks = {
-    onAdapterCrash: (vendor: string, error: unknown) => logger.error({ vendor, err: error }, "vendor adapter threw"),
-  };
+  const onAdapterCrash = (vendor: string, error: unknown): void => logger.error({ vendor, err: error }, "vendor adapter threw");
   const bulkSettings = { ...readAppConfig({}).bulk, ...options.bulk };
   const bulk = new BulkEngine({
     store: new InMemoryJobStore(),
@@ -85,11 +108,17 @@ export async function startApp(options: AppOptions): Promise<App> {
     retry: { maxAttempts: bulkSettings.maxAttempts, baseDelayMs: options.bulk?.retryBaseDelayMs ?? 250, maxDelayMs: 10_000 },
     limits,
     onError: (jobId, error) => logger.error({ jobId, err: error }, "bulk job error"),
+    onProgress: metrics.recordBulkProgress,
   });
   const authenticator = options.authenticator ?? OPEN_ACCESS;
   const defaults = readAppConfig({});
   const idempotencySettings = options.idempotency ?? defaults.idempotency;
   const idempotency = new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys);
+  const readiness = new Readiness(
+    options.runtime?.summary ?? options.vendors.map((vendor) => ({ vendor: vendor.id, mode: vendor.mode })),
+    options.runtime?.breakers ?? new Map(),
+    options.readiness ?? DEFAULT_READINESS,
+  );
   const server = createHttpServer({
     apollo,
     logger,
@@ -99,12 +128,20 @@ export async function startApp(options: AppOptions): Promise<App> {
       scope: new RequestScope(),
       vendors: options.vendors,
       limits,
-      dispatchHooks,
+      // Per operation, so the operation's log line lists its deliveries.
+      dispatchHooks: observer.dispatchHooks({ onAdapterCrash }),
       bulk,
       idempotency,
       caller: await authenticator.authenticate(authorization),
     }),
-    ...(options.graphiql ? { graphiqlHtml: graphiqlPage(EXAMPLES, options.banner ?? "") } : {}),
+    ...(options.graphiql
+      ? { graphiqlHtml: graphiqlPage(EXAMPLES, options.banner ?? "", options.introspection ? graphiqlIntrospection(schema) : undefined) }
+      : {}),
+    ...(options.metricsEndpoint === false ? {} : { metrics: () => metrics.render() }),
+    readiness: async () => {
+      const report = await readiness.check();
+      return { ready: report.status === "ready", report };
+    },
   });
   const { url, port } = await listen(server, options.port, options.host);
 
@@ -114,6 +151,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     apollo,
     server,
     bulk,
+    metrics,
+    readiness,
     async close() {
       await bulk.stop();
       server.closeAllConnections();
@@ -121,4 +160,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       await apollo.stop();
     },
   };
+}
+
+/** What GraphiQL's own introspection query asks for, including descriptions and deprecations. */
+function graphiqlIntrospection(schema: GraphQLSchema): IntrospectionQuery {
+  return introspectionFromSchema(schema, { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
 }

@@ -10,12 +10,14 @@ export function createLogger(options: {
   level: string;
   secrets?: readonly string[];
   destination?: DestinationStream;
+  /** The `service` field of every line; default attributes-subgraph (the dev users subgraph has its own). */
+  service?: string;
 }): Logger {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   return pino(
     {
       level: options.level,
-      base: { service: "attributes-subgraph" },
+      base: { service: options.service ?? "attributes-subgraph" },
       redact: {
         paths: ["*.authorization", "*.headers.authorization", "*.clientKey", "*.apiKey", "*.password", "*.secret"],
         censor: "[redacted]",

@@ -3,6 +3,7 @@ import { startApp } from "./app.js";
 import { chooseAuthenticator } from "./auth/choose.js";
 import { ConfigError, readAppConfig } from "./config/app-config.js";
 import { createLogger } from "./logging.js";
+import { Metrics } from "./observability/metrics.js";
 import { secretValues, startVendors } from "./runtime.js";
 import { vendorModules } from "./vendors/index.js";
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ level: config.logLevel, secrets });
+  const metrics = new Metrics({ processMetrics: true });
   let runtime;
   try {
     runtime = await startVendors(vendorModules, process.env, {
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
       retry: config.retry,
       circuit: config.circuit,
       logger,
+      onCall: metrics.recordVendorCall,
     });
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -74,12 +77,19 @@ async function main(): Promise<void> {
     queryLimits: config.queryLimits,
     federationAuthDirectives: config.federationAuthDirectives,
     banner,
+    metrics,
+    metricsEndpoint: config.metrics,
+    runtime,
+    readiness: config.readiness,
   });
   for (const entry of runtime.summary) {
     logger.info({ vendor: entry.vendor, mode: entry.mode, target: entry.target }, `vendor ${entry.vendor}: ${entry.mode}`);
   }
   if (sandboxed.length > 0) logger.warn(`SANDBOX MODE: ${sandboxed.join(", ")} answer from built-in sandbox servers, not the real vendors`);
-  logger.info({ url: app.url, graphiql: config.graphiql }, `attributes subgraph ready at ${app.url}`);
+  logger.info(
+    { url: app.url, graphiql: config.graphiql, metrics: config.metrics ? `${app.url}metrics` : false, ready: `${app.url}ready` },
+    `attributes subgraph ready at ${app.url}`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -2,6 +2,7 @@ import type { JwtSettings } from "../auth/caller.js";
 import type { RetryPolicy } from "../http/client.js";
 import { parseRandomFaults, type RandomFault } from "../sandbox/kit.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
+import { READINESS_POLICIES, type ReadinessPolicy, type ReadinessSettings } from "../observability/readiness.js";
 import type { Env } from "../vendors/define-vendor.js";
 
 export type SandboxMode = "auto" | "force" | "off";
@@ -28,6 +29,9 @@ export interface AppConfig {
   readonly queryLimits: { readonly maxDepth: number; readonly maxFields: number };
   /** Declare @authenticated / @requiresScopes (Apollo Router); off for @apollo/gateway, which refuses them. */
   readonly federationAuthDirectives: boolean;
+  /** Serve Prometheus metrics at GET /metrics. */
+  readonly metrics: boolean;
+  readonly readiness: ReadinessSettings;
 }
 
 export interface AuthSettings {
@@ -76,6 +80,10 @@ export const APP_ENV = {
   MAX_QUERY_DEPTH: { description: "Deepest selection nesting accepted in one operation", default: "12" },
   MAX_QUERY_FIELDS: { description: "Most fields selected in one operation, fragments expanded", default: "2000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
+  METRICS: { description: "Serve Prometheus metrics at GET /metrics", default: "true" },
+  READINESS_POLICY: { description: "Live vendors that must be reachable (circuit not open) for GET /ready to answer 200: any (at least one), all, or none (reported only). Sandboxed vendors are always ready", default: "any" },
+  READINESS_PROBE_TIMEOUT_MS: { description: "Longest wait for one vendor reachability probe (a TCP connection to its base URL's host; nothing is sent)", default: "2000" },
+  READINESS_CACHE_MS: { description: "How long a vendor reachability probe's result is reused by GET /ready", default: "10000" },
 } as const;
 
 export class ConfigError extends Error {
@@ -128,12 +136,26 @@ export function readAppConfig(env: Env): AppConfig {
       maxDepth: integer(env, "MAX_QUERY_DEPTH", 12, problems, 2, 100),
       maxFields: integer(env, "MAX_QUERY_FIELDS", 2_000, problems, 10, 100_000),
     },
+    metrics: flag(env, "METRICS", true, problems),
+    readiness: {
+      policy: readinessPolicy(env.READINESS_POLICY, problems),
+      probeTimeoutMs: integer(env, "READINESS_PROBE_TIMEOUT_MS", 2_000, problems, 50, 60_000),
+      cacheMs: integer(env, "READINESS_CACHE_MS", 10_000, problems, 0, 600_000),
+    },
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readinessPolicy(raw: string | undefined, problems: string[]): ReadinessPolicy {
+  const value = raw?.trim().toLowerCase();
+  if (!value) return "any";
+  const policy = READINESS_POLICIES.find((p) => p === value);
+  if (!policy) problems.push(`READINESS_POLICY must be one of ${READINESS_POLICIES.join(", ")}; got "${raw}"`);
+  return policy ?? "any";
 }
 
 function sandboxFaults(spec: string, problems: string[]): RandomFault[] {

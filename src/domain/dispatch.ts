@@ -7,6 +7,11 @@ import type { CallContext, Vendor } from "./vendor.js";
 export interface DispatchHooks {
   /** Called when an adapter throws (a bug), so the composition root can log it. */
   readonly onAdapterCrash?: (vendor: string, error: unknown) => void;
+  /**
+   * Called once per targeted vendor with its outcome (typed failures included) and how long the
+   * delivery took, pacing and retries included: metrics and the per-operation log line.
+   */
+  readonly onOutcome?: (outcome: DeliveryOutcome, details: { readonly requestId: string; readonly durationMs: number }) => void;
 }
 
 /**
@@ -19,7 +24,18 @@ export async function dispatchUpdate(
   context: CallContext,
   hooks: DispatchHooks = {},
 ): Promise<DeliveryOutcome[]> {
-  return Promise.all(targets.map((vendor) => deliverTo(vendor, command, context, hooks)));
+  return Promise.all(
+    targets.map(async (vendor) => {
+      const started = performance.now();
+      const outcome = await deliverTo(vendor, command, context, hooks);
+      try {
+        hooks.onOutcome?.(outcome, { requestId: context.requestId, durationMs: performance.now() - started });
+      } catch {
+        // Observing a delivery must never change its result: the outcome is real either way.
+      }
+      return outcome;
+    }),
+  );
 }
 
 async function deliverTo(

@@ -20,6 +20,58 @@ const DELIVERY_FIELDS = `
         }
       }`;
 
+/** The selection of a whole updateAttributes result, for examples that show every case. */
+const UPDATE_RESULT = `
+    __typename
+    ... on UpdateAttributesSuccess {
+      user { id }
+      allDelivered
+      replayed${DELIVERY_FIELDS}
+    }
+    ... on InvalidInputError { code message path problems { path message } }
+    ... on NotAuthorizedError { code message requiredScope }
+    ... on IdempotencyKeyReusedError { code message idempotencyKey }`;
+
+const BULK_JOB_FIELDS = `
+      id status attribute duplicateUserIds cancelRequested createdAt startedAt finishedAt
+      value { type string int float boolean dateTime stringList }
+      progress { vendor total succeeded failed cancelled pending }
+      failures(first: 20) {
+        totalCount
+        edges { node { userId vendor error { __typename code message retryable retryAfterSeconds } } }
+        pageInfo { hasNextPage endCursor }
+      }`;
+
+const PROFILE_FIELDS = `
+        __typename
+        ... on VendorProfile {
+          vendor
+          attributes { name value { type string int float boolean dateTime stringList } }
+          profile { email firstName lastName phone locale country region city timezone }
+          tags
+          notes { code attribute message }
+        }
+        ... on VendorError { vendor code message retryable }
+        ... on NotAuthorizedError { code message }`;
+
+/** An updateAttributes example with the full result selection and its input as variables. */
+function update(name: string, operation: string, comment: string, input: Record<string, unknown>, typename: string, path = ["updateAttributes", "deliveries", "0"]): ExampleOperation {
+  return {
+    name,
+    query: `${comment
+      .trim()
+      .split("\n")
+      .map((line) => `# ${line.trim()}`)
+      .join("\n")}
+mutation ${operation}($input: UpdateAttributesInput!) {
+  updateAttributes(input: $input) {${UPDATE_RESULT}
+  }
+}`,
+    variables: { input },
+    expect: { path, typename },
+  };
+}
+
 export const EXAMPLES: readonly ExampleOperation[] = [
   {
     name: "Set custom attributes (Carnival)",
@@ -51,6 +103,80 @@ mutation SetAttributes($input: UpdateAttributesInput!) {
     },
     expect: { path: ["updateAttributes", "deliveries", "0"], typename: "VendorDeliverySuccess" },
   },
+  update(
+    "Typed attributes, checked against the catalog (Jiguang)",
+    "JiguangAttributes",
+    `Jiguang decides what a write does from each attribute's declared type and rule (the catalog,
+JIGUANG_ATTRIBUTES; the sandbox declares plan, vip_level, is_member, last_login, points, interests…).
+Every operation is checked against it before anything is sent. Appends carry APPEND_NOT_DEDUPLICATED.`,
+    {
+      userId: "1",
+      vendors: ["JIGUANG"],
+      operations: [
+        { op: "SET", attribute: "plan", value: { string: "gold" } },
+        { op: "SET", attribute: "vip_level", value: { int: 3 } },
+        { op: "SET", attribute: "is_member", value: { boolean: true } },
+        { op: "SET", attribute: "last_login", value: { dateTime: "2026-05-01T08:30:00Z" } },
+        { op: "INCREMENT", attribute: "points", value: { int: 10 } },
+        { op: "ADD_TO_SET", attribute: "interests", value: { stringList: ["jazz", "cycling"] } },
+      ],
+    },
+    "VendorDeliverySuccess",
+  ),
+  update(
+    "Attributes and location fields (Leanplum)",
+    "LeanplumAttributes",
+    `Leanplum takes SET, INCREMENT (integers), ADD_TO_SET / REMOVE_FROM_SET (one string) and UNSET,
+plus location and locale fields. createIfMissing: true creates the user if Leanplum has none.`,
+    {
+      userId: "1",
+      vendors: ["LEANPLUM"],
+      createIfMissing: true,
+      operations: [
+        { op: "SET", attribute: "plan", value: { string: "gold" } },
+        { op: "INCREMENT", attribute: "logins", value: { int: 1 } },
+        { op: "ADD_TO_SET", attribute: "genres", value: { string: "jazz" } },
+        { op: "UNSET", attribute: "trial_ends_at" },
+      ],
+      profile: { city: "Berlin", country: "DE", locale: "de_DE", timezone: "Europe/Berlin" },
+    },
+    "VendorDeliverySuccess",
+  ),
+  update(
+    "Profile fields, attributes and tags (User.com)",
+    "UserComProfile",
+    `User.com takes standard profile fields, SET on defined custom attributes and tags.
+The subgraph compares the user User.com returns with what was sent, so nothing is lost silently.`,
+    {
+      userId: "1",
+      vendors: ["USERCOM"],
+      profile: { email: "ada@example.test", firstName: "Ada", lastName: "Lovelace" },
+      operations: [
+        { op: "SET", attribute: "plan", value: { string: "gold" } },
+        { op: "SET", attribute: "logins", value: { int: 42 } },
+        { op: "SET", attribute: "vip", value: { boolean: true } },
+      ],
+      tags: { add: ["beta"] },
+    },
+    "VendorDeliverySuccess",
+  ),
+  update(
+    "Every vendor at once",
+    "EveryVendor",
+    `Without \`vendors\`, the update goes to every configured vendor concurrently.
+Each vendor answers on its own: one VendorDeliveryResult per vendor, in registry order.`,
+    { userId: "1", operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] },
+    "VendorDeliverySuccess",
+  ),
+  update(
+    "One request, a different answer per vendor",
+    "MixedResults",
+    `INCREMENT is not something every vendor can do: Carnival and User.com refuse it before sending
+(UnsupportedOperationError), Jiguang's catalog does not declare "logins" (AttributeNotDefinedError),
+and Leanplum applies it. A frontend switches on each delivery's __typename.`,
+    { userId: "1", operations: [{ op: "INCREMENT", attribute: "logins", value: { int: 1 } }] },
+    "UnsupportedOperationError",
+  ),
   {
     name: "Values Carnival would lose (typed errors)",
     query: `# Carnival truncates strings over 255 characters and discards out-of-range integers.
@@ -91,6 +217,37 @@ mutation UnknownUser {
 }`,
     expect: { path: ["updateAttributes", "deliveries", "0"], typename: "VendorUserNotFoundError" },
   },
+  update(
+    "Attribute missing from the catalog (Jiguang, typed error)",
+    "JiguangUndeclared",
+    `An attribute the catalog does not declare cannot exist in Jiguang: AttributeNotDefinedError,
+nothing sent. Declare it in Jiguang's Data Center and in JIGUANG_ATTRIBUTES first.`,
+    { userId: "1", vendors: ["JIGUANG"], operations: [{ op: "SET", attribute: "favourite_colour", value: { string: "teal" } }] },
+    "AttributeNotDefinedError",
+  ),
+  update(
+    "Operation against the attribute's rule (Jiguang, typed error)",
+    "JiguangWrongRule",
+    `"points" accumulates in Jiguang: a SET would add instead of overwrite.
+The subgraph refuses it (UnsupportedOperationError) and the message names the operation that fits.`,
+    { userId: "1", vendors: ["JIGUANG"], operations: [{ op: "SET", attribute: "points", value: { int: 100 } }] },
+    "UnsupportedOperationError",
+  ),
+  update(
+    "Undefined custom attribute (User.com, typed error)",
+    "UserComUndefined",
+    `User.com (API version 2) refuses custom attributes the app has not defined:
+AttributeNotDefinedError, and the message says nothing was applied.`,
+    { userId: "1", vendors: ["USERCOM"], operations: [{ op: "SET", attribute: "shoe_size", value: { int: 42 } }] },
+    "AttributeNotDefinedError",
+  ),
+  update(
+    "Operation a vendor does not have (Leanplum, typed error)",
+    "LeanplumSetOnce",
+    `Leanplum has no SET_ONCE: UnsupportedOperationError, and nothing is sent to Leanplum.`,
+    { userId: "1", vendors: ["LEANPLUM"], operations: [{ op: "SET_ONCE", attribute: "first_channel", value: { string: "ads" } }] },
+    "UnsupportedOperationError",
+  ),
   {
     name: "Invalid input (typed error)",
     query: `# Each value sets exactly one field; two fields is a request-level InvalidInputError.
@@ -104,6 +261,103 @@ mutation InvalidInput {
   }
 }`,
     expect: { path: ["updateAttributes"], typename: "InvalidInputError" },
+  },
+  update(
+    "Safe to repeat: an idempotency key",
+    "IdempotentUpdate",
+    `Run this twice: the second answer is the stored first one with replayed: true, and nothing is sent.
+The same key with another input is IdempotencyKeyReusedError.`,
+    {
+      userId: "2",
+      vendors: ["CARNIVAL", "USERCOM"],
+      idempotencyKey: "checkout-2026-05-01-0001",
+      operations: [{ op: "SET", attribute: "plan", value: { string: "platinum" } }],
+    },
+    "UpdateAttributesSuccess",
+    ["updateAttributes"],
+  ),
+  {
+    name: "Read attributes back (as the router asks for a User)",
+    query: `# The users subgraph owns User; this subgraph adds attributeProfiles. Through a router this is
+# { user(id: "1") { attributeProfiles { … } } }; here the router's entity request is written out.
+# Vendors without a read endpoint (Carnival, Jiguang) answer UnsupportedOperationError.
+query ReadBack($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on User {
+      id
+      attributeProfiles(vendors: [USERCOM, LEANPLUM, CARNIVAL]) {${PROFILE_FIELDS}
+      }
+    }
+  }
+}`,
+    variables: { representations: [{ __typename: "User", id: "1" }] },
+    expect: { path: ["_entities", "0", "attributeProfiles", "0"], typename: "VendorProfile" },
+  },
+  {
+    name: "Start a bulk job",
+    query: `# One attribute value for many users, through each vendor's fastest honest path. Returns at once:
+# copy the id into the "Follow a bulk job" tab.
+mutation StartBulkJob($input: BulkSetCustomAttributeInput!) {
+  bulkSetCustomAttribute(input: $input) {
+    __typename
+    ... on BulkJob {${BULK_JOB_FIELDS}
+    }
+    ... on InvalidInputError { code message problems { path message } }
+    ... on TooManyUserIdsError { code message limit received }
+    ... on NotAuthorizedError { code message requiredScope }
+  }
+}`,
+    variables: {
+      input: { userIds: ["1", "2", "3", "404"], attribute: "plan", value: { string: "gold" }, vendors: ["CARNIVAL", "LEANPLUM", "USERCOM"] },
+    },
+    expect: { path: ["bulkSetCustomAttribute"], typename: "BulkJob" },
+  },
+  {
+    name: "Follow a bulk job",
+    query: `# Paste the id from "Start a bulk job" into the variables. An unknown id is BulkJobNotFoundError.
+# Failures are typed like any delivery error, per user and vendor (user 404 exists nowhere).
+query FollowBulkJob($id: ID!) {
+  bulkJob(id: $id) {
+    __typename
+    ... on BulkJob {${BULK_JOB_FIELDS}
+    }
+    ... on BulkJobNotFoundError { code message id }
+    ... on NotAuthorizedError { code message requiredScope }
+  }
+}`,
+    variables: { id: "paste-the-id-of-a-bulk-job" },
+    expect: { path: ["bulkJob"], typename: "BulkJobNotFoundError" },
+  },
+  {
+    name: "Cancel a bulk job",
+    query: `# Stops a job promptly: users not yet sent end as cancelled; requests already sent finish.
+mutation CancelBulkJob($id: ID!) {
+  cancelBulkJob(id: $id) {
+    __typename
+    ... on BulkJob { id status cancelRequested progress { vendor total succeeded failed cancelled pending } }
+    ... on BulkJobNotFoundError { code message id }
+    ... on NotAuthorizedError { code message requiredScope }
+  }
+}`,
+    variables: { id: "paste-the-id-of-a-bulk-job" },
+    expect: { path: ["cancelBulkJob"], typename: "BulkJobNotFoundError" },
+  },
+  {
+    name: "Bulk value refused before the job exists (typed error)",
+    query: `# A value a vendor would refuse for every user is refused once, before any job exists.
+mutation RefusedBulkJob {
+  bulkSetCustomAttribute(input: {
+    userIds: ["1", "2", "3"]
+    attribute: "bio"
+    value: { string: "${"x".repeat(256)}" }
+    vendors: [CARNIVAL]
+  }) {
+    __typename
+    ... on InvalidInputError { code message problems { path message } }
+  }
+}`,
+    expect: { path: ["bulkSetCustomAttribute"], typename: "InvalidInputError" },
   },
   {
     name: "Vendors and what they support",

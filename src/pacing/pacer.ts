@@ -85,4 +85,9 @@ export class PacerRegistry {
     }
     return pacer;
   }
+
+  /** Every pacer created so far with its key (`<vendor>:<hashed credential>`), for metrics. */
+  entries(): Array<[string, Pacer]> {
+    return [...this.pacers.entries()];
+  }
 }

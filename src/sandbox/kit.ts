@@ -62,6 +62,8 @@ export interface SandboxServerOptions {
   readonly admin?: (request: SandboxRequest) => SandboxResponse | undefined;
   readonly journalLimit?: number;
   readonly maxBodyBytes?: number;
+  /** Milliseconds every vendor request waits before it is answered (benchmarks); default 0. */
+  readonly responseDelayMs?: number;
 }
 
 interface QueuedFault {
@@ -112,6 +114,7 @@ export class SandboxServer {
   private readonly admin: ((request: SandboxRequest) => SandboxResponse | undefined) | undefined;
   private received = 0;
   private randomFaults: readonly RandomFault[] = [];
+  private responseDelayMs: number;
   private readonly statuses = new Map<number, number>();
   private baseUrl = "";
 
@@ -121,6 +124,7 @@ export class SandboxServer {
     this.admin = options.admin;
     this.journalLimit = options.journalLimit ?? 10_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
+    this.responseDelayMs = options.responseDelayMs ?? 0;
     this.server = http.createServer((req, res) => void this.serve(req, res));
     this.server.keepAliveTimeout = 30_000;
     this.server.on("connection", (socket) => {
@@ -178,6 +182,14 @@ export class SandboxServer {
     this.randomFaults = faults;
   }
 
+  /**
+   * Every following vendor request (not admin routes, not faults) waits `ms` before the vendor's
+   * rules run, like network and vendor latency; 0 turns it off (the default).
+   */
+  setResponseDelay(ms: number): void {
+    this.responseDelayMs = Math.max(0, ms);
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -208,6 +220,7 @@ export class SandboxServer {
       this.applyFault(fault, res);
       return;
     }
+    if (this.responseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.responseDelayMs));
     let response: SandboxResponse;
     try {
       response = await this.handler(request);

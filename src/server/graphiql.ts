@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
+import type { IntrospectionQuery } from "graphql";
 import type { ExampleOperation } from "../graphql/examples.js";
 
 const require = createRequire(import.meta.url);
@@ -35,7 +36,13 @@ function inlineJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
-export function graphiqlPage(examples: readonly ExampleOperation[], banner: string): string {
+/**
+ * The GraphiQL page. `schema` (an introspection result) is embedded when given, so GraphiQL has
+ * docs and completion without sending its own introspection query, which nests deeper than
+ * MAX_QUERY_DEPTH allows. Give it only when introspection is allowed. GraphiQL 4 takes only a
+ * GraphQLSchema built by its own copy of graphql-js (exposed as GraphiQL.GraphQL).
+ */
+export function graphiqlPage(examples: readonly ExampleOperation[], banner: string, schema?: IntrospectionQuery): string {
   const tabs = examples.map((e) => ({
     query: e.query,
     ...(e.variables ? { variables: JSON.stringify(e.variables, null, 2) } : {}),
@@ -55,19 +62,24 @@ export function graphiqlPage(examples: readonly ExampleOperation[], banner: stri
   </style>
 </head>
 <body>
-  <div id="banner">${escapeHtml(banner)}</div>
+  ${banner ? `<div id="banner">${escapeHtml(banner)}</div>` : ""}
   <div id="graphiql">Loading GraphiQL…</div>
   <script src="/graphiql/react.js"></script>
   <script src="/graphiql/react-dom.js"></script>
   <script src="/graphiql/graphiql.js"></script>
   <script>
     const fetcher = GraphiQL.createFetcher({ url: window.location.origin + "/" });
+    const tabs = ${inlineJson(tabs)};
+    // GraphiQL 4 opens the first default tab with its query but without its variables; on a first
+    // visit (no tabs stored yet) they are handed over as the initial variables. Later visits
+    // restore the tabs GraphiQL stored itself. test/e2e/graphiql.e2e.test.ts runs that first tab.
+    const firstVisit = window.localStorage.getItem("graphiql:tabState") === null;
     const root = ReactDOM.createRoot(document.getElementById("graphiql"));
-    root.render(React.createElement(GraphiQL, {
+    root.render(React.createElement(GraphiQL, Object.assign({
       fetcher,
       defaultEditorToolsVisibility: true,
-      defaultTabs: ${inlineJson(tabs)},
-    }));
+      defaultTabs: tabs,
+    }, ${schema ? `{ schema: GraphiQL.GraphQL.buildClientSchema(${inlineJson(schema)}) }, ` : ""}firstVisit && tabs.length > 0 && tabs[0].variables ? { variables: tabs[0].variables } : {})));
   </script>
 </body>
 </html>`;

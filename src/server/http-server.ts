@@ -1,28 +1,34 @@
 import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { HeaderMap, type ApolloServer } from "@apollo/server";
+import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import type { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logging.js";
 import { readAsset } from "./graphiql.js";
 
-export interface HttpServerOptions {
-  readonly apollo: ApolloServer<GraphQLContext>;
-  readonly context: (requestId: string, authorization: string | undefined) => Promise<GraphQLContext>;
+/** Generic in the context so the dev stack's users subgraph and gateway are served the same way. */
+export interface HttpServerOptions<TContext extends BaseContext = GraphQLContext> {
+  readonly apollo: ApolloServer<TContext>;
+  readonly context: (requestId: string, authorization: string | undefined) => Promise<TContext>;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   /** The GraphiQL page, or undefined when GraphiQL is off. */
   readonly graphiqlHtml?: string;
+  /** Prometheus exposition for GET /metrics, or undefined when metrics are off. */
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** GET /ready: 200 when ready, 503 otherwise, with the report as JSON. */
+  readonly readiness?: () => Promise<{ ready: boolean; report: unknown }>;
 }
 
 const GRAPHQL_PATHS = new Set(["/", "/graphql"]);
 
 /**
  * A small node:http integration for Apollo Server: GraphQL on POST / (and GET for queries),
- * GraphiQL on GET / for browsers, its assets under /graphiql/, and /health. Hand-written rather
+ * GraphiQL on GET / for browsers, its assets under /graphiql/, /health (alive), /ready and
+ * /metrics. Hand-written rather
  * than Express so the hot path stays lean and body limits answer with a typed JSON error.
  */
-export function createHttpServer(options: HttpServerOptions): http.Server {
+export function createHttpServer<TContext extends BaseContext>(options: HttpServerOptions<TContext>): http.Server {
   const server = http.createServer((req, res) => {
     handle(options, req, res).catch((error: unknown) => {
       options.logger.error({ err: error }, "unhandled error serving a request");
@@ -34,12 +40,24 @@ export function createHttpServer(options: HttpServerOptions): http.Server {
   return server;
 }
 
-async function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle<TContext extends BaseContext>(options: HttpServerOptions<TContext>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const method = (req.method ?? "GET").toUpperCase();
 
   if (url.pathname === "/health" && (method === "GET" || method === "HEAD")) {
     sendJson(res, 200, { status: "ok" });
+    return;
+  }
+  if (url.pathname === "/ready" && options.readiness && (method === "GET" || method === "HEAD")) {
+    const { ready, report } = await options.readiness();
+    res.setHeader("cache-control", "no-store");
+    sendJson(res, ready ? 200 : 503, report);
+    return;
+  }
+  if (url.pathname === "/metrics" && options.metrics && method === "GET") {
+    const { contentType, body } = await options.metrics();
+    res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" });
+    res.end(body);
     return;
   }
   if (url.pathname.startsWith("/graphiql/") && options.graphiqlHtml && method === "GET") {

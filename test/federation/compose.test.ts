@@ -4,7 +4,7 @@ import { describe, expect, it } from "@jest/globals";
 import { parse } from "graphql";
 import { buildSubgraph } from "../../src/graphql/schema.js";
 import { vendorModules } from "../../src/vendors/index.js";
-import { USERS_SDL } from "../support/users-subgraph.js";
+import { USERS_SDL } from "../../src/dev/users-subgraph.js";
 
 describe("composition with a users subgraph", () => {
   it.each([

@@ -2,7 +2,7 @@ import { ApolloGateway, IntrospectAndCompose } from "@apollo/gateway";
 import { ApolloServer, HeaderMap } from "@apollo/server";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
-import { startUsersSubgraph } from "../support/users-subgraph.js";
+import { startUsersSubgraph } from "../../src/dev/users-subgraph.js";
 
 /** Both subgraphs and @apollo/gateway on loopback; the gateway composes them by introspection. */
 describe("through @apollo/gateway", () => {

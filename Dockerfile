@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# The attributes subgraph: build with dev dependencies, run with production dependencies only,
+# as the unprivileged `node` user. The same image runs the sample users subgraph (compose.yaml).
+#
+#   docker build -t attributes-subgraph .
+#   docker run --rm -p 4001:4001 -e SANDBOX=true -e GRAPHIQL=true attributes-subgraph
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No dependency needs an install script (package.json "allowScripts" allows none).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS production-dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only to the app: the process cannot change its own code.
+COPY --from=production-dependencies /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+USER node
+EXPOSE 4001
+# Liveness only (/ready also probes vendors; orchestrators should use it as the readiness probe).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4001) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "--enable-source-maps", "dist/main.js"]

@@ -1,0 +1,121 @@
+/**
+ * How a frontend reads the subgraph's results: every outcome is a union member, so the code
+ * switches on `__typename`, and TypeScript checks the switch is exhaustive. When the schema gains
+ * a member (a new error type) and the documents are regenerated, this file stops compiling until
+ * the new case is handled: the reason to type them.
+ */
+import {
+  BulkJobDocument,
+  StartBulkJobDocument,
+  UpdateAttributesDocument,
+  type BulkJobProgressFragment,
+  type DeliveryFragment,
+  type TypedDocumentString,
+  type UpdateAttributesInput,
+  type UpdateAttributesMutation,
+} from "./gql/graphql.js";
+
+export { possibleTypes } from "./gql/possible-types.js";
+
+/** Sends one typed operation; GraphQL errors (not typed results) are thrown. */
+export async function execute<TResult, TVariables>(
+  endpoint: string,
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+  token?: string,
+): Promise<TResult> {
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query: document.toString(), variables }),
+  });
+  const body = (await response.json()) as { data?: TResult; errors?: Array<{ message: string }> };
+  if (body.errors?.length || !body.data) throw new Error(body.errors?.map((e) => e.message).join("; ") ?? `HTTP ${response.status}`);
+  return body.data;
+}
+
+/** What the user sees, and whether an automatic retry makes sense, for one vendor's delivery. */
+export interface DeliveryView {
+  readonly vendor: string;
+  readonly ok: boolean;
+  readonly text: string;
+  /** Seconds to wait before retrying this vendor, when a retry can help. */
+  readonly retryInSeconds?: number;
+}
+
+export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
+  const vendor = delivery.vendor;
+  switch (delivery.__typename) {
+    case "VendorDeliverySuccess":
+      return {
+        vendor,
+        ok: true,
+        text: delivery.warnings.length === 0 ? "saved" : `saved (${delivery.warnings.map((w) => w.message).join("; ")})`,
+      };
+    case "RateLimitedError":
+    case "VendorUnavailableError":
+      // retryable is false after an ambiguous failure of an update that must not be repeated.
+      return delivery.retryable
+        ? { vendor, ok: false, text: `temporarily unavailable: ${delivery.message}`, retryInSeconds: delivery.retryAfterSeconds ?? 5 }
+        : { vendor, ok: false, text: `may or may not have been saved: ${delivery.message}` };
+    case "ValueRejectedError":
+    case "AttributeNotDefinedError":
+    case "UnsupportedOperationError":
+      return { vendor, ok: false, text: `not saved${delivery.attribute ? ` (${delivery.attribute})` : ""}: ${delivery.message}` };
+    case "VendorUserNotFoundError":
+      return { vendor, ok: false, text: "this user does not exist there yet" };
+    case "AuthenticationFailedError":
+    case "PermissionDeniedError":
+    case "VendorNotConfiguredError":
+    case "InternalDeliveryError":
+      // Operator problems: the user can do nothing about them.
+      return { vendor, ok: false, text: `not saved: ${delivery.message}` };
+    default:
+      return unreachable(delivery);
+  }
+}
+
+export type UpdateView =
+  | { readonly kind: "done"; readonly deliveries: readonly DeliveryView[]; readonly replayed: boolean }
+  | { readonly kind: "invalid"; readonly problems: ReadonlyArray<{ readonly field: string; readonly message: string }> }
+  | { readonly kind: "refused"; readonly message: string };
+
+export function viewUpdate(result: UpdateAttributesMutation["updateAttributes"]): UpdateView {
+  switch (result.__typename) {
+    case "UpdateAttributesSuccess":
+      return { kind: "done", deliveries: result.deliveries.map(viewDelivery), replayed: result.replayed };
+    case "InvalidInputError":
+      return { kind: "invalid", problems: result.problems.map((p) => ({ field: p.path.join("."), message: p.message })) };
+    case "NotAuthorizedError":
+    case "IdempotencyKeyReusedError":
+      return { kind: "refused", message: result.message };
+    default:
+      return unreachable(result);
+  }
+}
+
+export async function updateAttributes(endpoint: string, input: UpdateAttributesInput, token?: string): Promise<UpdateView> {
+  const data = await execute(endpoint, UpdateAttributesDocument, { input }, token);
+  return viewUpdate(data.updateAttributes);
+}
+
+/** Starts a bulk job and polls it until it ends; returns its final progress. */
+export async function setForMany(
+  endpoint: string,
+  input: { userIds: string[]; attribute: string; value: { string: string } },
+  options: { token?: string; pollMs?: number } = {},
+): Promise<BulkJobProgressFragment> {
+  const started = await execute(endpoint, StartBulkJobDocument, { input }, options.token);
+  const result = started.bulkSetCustomAttribute;
+  if (result.__typename !== "BulkJob") throw new Error(`${result.__typename}: ${result.message}`);
+  for (;;) {
+    const polled = (await execute(endpoint, BulkJobDocument, { id: result.id }, options.token)).bulkJob;
+    if (polled.__typename !== "BulkJob") throw new Error(`${polled.__typename}: ${polled.message}`);
+    if (polled.status !== "QUEUED" && polled.status !== "RUNNING") return polled;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
+  }
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unexpected result ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,112 @@
+import "reflect-metadata";
+import { Writable } from "node:stream";
+import { startApp, type App } from "../../src/app.js";
+import { createLogger } from "../../src/logging.js";
+import { Metrics } from "../../src/observability/metrics.js";
+import { DEFAULT_READINESS, type ReadinessSettings } from "../../src/observability/readiness.js";
+import type { CircuitSettings } from "../../src/reliability/circuit-breaker.js";
+import { secretValues, startVendors, type VendorRuntime } from "../../src/runtime.js";
+import type { Env, VendorModule } from "../../src/vendors/define-vendor.js";
+import { vendorModules } from "../../src/vendors/index.js";
+
+export interface ObservedSubgraph {
+  readonly app: App;
+  readonly runtime: VendorRuntime;
+  readonly metrics: Metrics;
+  readonly url: string;
+  /** Every log line so far, parsed. */
+  readonly logs: Array<Record<string, any>>;
+  /** Every log line so far, as written. */
+  readonly rawLogs: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The subgraph wired as main.ts wires it (metrics observing vendor calls, breakers and pacers;
+ * readiness probing live vendors), which test/support/subgraph.ts does not do.
+ */
+export async function startObservedSubgraph(
+  options: {
+    modules?: readonly VendorModule[];
+    env?: Env;
+    sandbox?: "auto" | "force" | "off";
+    circuit?: CircuitSettings;
+    readiness?: Partial<ReadinessSettings>;
+    processMetrics?: boolean;
+  } = {},
+): Promise<ObservedSubgraph> {
+  const rawLogs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      rawLogs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      callback();
+    },
+  });
+  const modules = options.modules ?? vendorModules;
+  const env = options.env ?? {};
+  const logger = createLogger({ level: "debug", secrets: secretValues(modules, env), destination });
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
+  const runtime = await startVendors(modules, env, {
+    sandbox: options.sandbox ?? "force",
+    sandboxHost: "127.0.0.1",
+    sandboxUserIds: ["1", "2", "3"],
+    logger,
+    onCall: metrics.recordVendorCall,
+    retry: { limit: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1_000 },
+    circuit: options.circuit ?? { failureThreshold: 1_000, cooldownMs: 60_000 },
+  });
+  const app = await startApp({
+    vendors: runtime.vendors,
+    logger,
+    port: 0,
+    host: "127.0.0.1",
+    maxBodyBytes: 1_048_576,
+    graphiql: false,
+    introspection: true,
+    bulk: { retryBaseDelayMs: 1 },
+    metrics,
+    runtime,
+    readiness: { ...DEFAULT_READINESS, ...options.readiness },
+  });
+  return {
+    app,
+    runtime,
+    metrics,
+    url: app.url,
+    rawLogs,
+    get logs() {
+      return rawLogs.map((line) => JSON.parse(line) as Record<string, any>);
+    },
+    async close() {
+      await app.close();
+      await runtime.close();
+    },
+  };
+}
+
+/** The value of one sample in Prometheus text, or undefined when absent. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const match = /^([^{ ]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+export async function scrape(url: string): Promise<string> {
+  const response = await fetch(new URL("/metrics", url));
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+  return response.text();
+}
+
+export async function post(url: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<any> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
+  });
+  return response.json();
+}
