@@ -4,6 +4,7 @@ import {
   type ASTVisitor,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
@@ -12,8 +13,12 @@ import {
 /**
  * Bounds on an operation's shape, checked before execution: selection depth and the number of
  * fields selected, counting every fragment where it is spread (so fragments cannot hide depth or
- * multiply work). Introspection fields count like any other.
+ * multiply work). Introspection (`__schema`, `__type`) is held to INTROSPECTION_DEPTH instead of
+ * the depth limit, because the standard introspection query that tools send (Rover, codegen,
+ * GraphiQL, Apollo Sandbox) is 15 levels deep; its fields still count against `maxFields`.
  */
+export const INTROSPECTION_DEPTH = 20;
+
 export function operationLimits(maxDepth: number, maxFields: number): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation: OperationDefinitionNode) {
@@ -21,16 +26,27 @@ export function operationLimits(maxDepth: number, maxFields: number): Validation
       for (const definition of context.getDocument().definitions) {
         if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
       }
-      const measured = measure(operation.selectionSet, fragments, 1, new Set(), { fields: 0, maxFields });
+      const budget = { fields: 0, maxFields };
+      const regular = { ...operation.selectionSet, selections: operation.selectionSet.selections.filter((s) => !isIntrospection(s)) };
+      const introspection = { ...operation.selectionSet, selections: operation.selectionSet.selections.filter(isIntrospection) };
+      const measured = measure(regular, fragments, 1, new Set(), budget);
+      const introspected = measure(introspection, fragments, 1, new Set(), budget);
       const name = operation.name ? `"${operation.name.value}"` : "the operation";
+      if (introspected.depth > Math.max(maxDepth, INTROSPECTION_DEPTH)) {
+        context.reportError(new GraphQLError(`${name} nests introspection ${introspected.depth} levels deep; at most ${Math.max(maxDepth, INTROSPECTION_DEPTH)} are allowed`, { nodes: [operation] }));
+      }
       if (measured.depth > maxDepth) {
         context.reportError(new GraphQLError(`${name} nests ${measured.depth} levels deep; at most ${maxDepth} are allowed`, { nodes: [operation] }));
       }
-      if (measured.fields > maxFields) {
+      if (budget.fields > maxFields) {
         context.reportError(new GraphQLError(`${name} selects more than ${maxFields} fields (fragments counted where spread)`, { nodes: [operation] }));
       }
     },
   });
+}
+
+function isIntrospection(selection: SelectionNode): boolean {
+  return selection.kind === Kind.FIELD && (selection.name.value === "__schema" || selection.name.value === "__type");
 }
 
 function measure(

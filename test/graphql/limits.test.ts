@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { getIntrospectionQuery } from "graphql";
 import { carnival } from "../../src/vendors/carnival/index.js";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 
@@ -14,12 +15,28 @@ describe("operation limits", () => {
     expect(result.errors).toBeUndefined();
   });
 
+  it("lets the standard introspection query through (tools send it), still bounded", async () => {
+    const limited = await startTestSubgraph({ modules: [carnival], queryLimits: { maxDepth: 6, maxFields: 2_000 } });
+    try {
+      const result = await limited.gql(getIntrospectionQuery());
+      expect(result.errors).toBeUndefined();
+      expect(result.data.__schema.queryType.name).toBe("Query");
+      const tooDeep = await limited.gql(`{ __schema { types { ${"ofType { ".repeat(22)}name${" }".repeat(22)} } } }`);
+      expect(tooDeep.errors?.[0]?.message).toMatch(/nests introspection \d+ levels deep; at most 20/);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("refuses an operation nested too deeply, even through fragments", async () => {
     const result = await subgraph.gql(`
-      query Deep { __schema { types { fields { type { ...T } } } } }
-      fragment T on __Type { ofType { ofType { ofType { name } } } }`);
+      mutation Deep { updateAttributes(input: { userId: "1", operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) {
+        ... on UpdateAttributesSuccess { deliveries { ... on VendorError { relatedErrors { relatedErrors { ...R } } } } }
+      } }
+      fragment R on VendorError { relatedErrors { relatedErrors { code } } }`);
     expect(result.status).toBe(400);
     expect(result.errors?.[0]?.message).toMatch(/"Deep" nests \d+ levels deep; at most 6/);
+    expect(subgraph.sandbox("carnival").requestCount()).toBe(0);
   });
 
   it("refuses an operation selecting too many fields, counting aliases and fragment spreads", async () => {
