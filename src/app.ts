@@ -22,7 +22,7 @@ import { OperationObserver } from "./observability/operations.js";
 import { DEFAULT_READINESS, Readiness, type ReadinessSettings } from "./observability/readiness.js";
 import type { VendorRuntime } from "./runtime.js";
 import { graphiqlPage } from "./server/graphiql.js";
-import { createHttpServer, listen } from "./server/http-server.js";
+import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 
 export interface AppOptions {
   readonly vendors: readonly Vendor[];
@@ -155,9 +155,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     readiness,
     async close() {
       await bulk.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
+      await closeServer(server, apollo);
     },
   };
 }

@@ -5,7 +5,7 @@ import type http from "node:http";
 import type { ExampleOperation } from "../graphql/examples.js";
 import type { Logger } from "../logging.js";
 import { graphiqlPage } from "../server/graphiql.js";
-import { createHttpServer, listen } from "../server/http-server.js";
+import { closeServer, createHttpServer, listen } from "../server/http-server.js";
 
 /** What the gateway keeps of an incoming request, to forward to the subgraphs. */
 interface GatewayContext {
@@ -73,9 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     server,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
+      await closeServer(server, apollo);
     },
   };
 }

@@ -4,7 +4,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import type http from "node:http";
 import { parse } from "graphql";
 import { createLogger, type Logger } from "../logging.js";
-import { createHttpServer, listen } from "../server/http-server.js";
+import { closeServer, createHttpServer, listen } from "../server/http-server.js";
 
 /**
  * The sample `users` subgraph that owns User { id email name }, as a company's would. It exists
@@ -68,9 +68,7 @@ export async function startUsersSubgraph(options: UsersSubgraphOptions = {}): Pr
     port,
     server,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
+      await closeServer(server, apollo);
     },
   };
 }

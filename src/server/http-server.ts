@@ -168,3 +168,10 @@ export async function listen(server: http.Server, port: number, host: string): P
   const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   return { url: `http://${shownHost}:${address.port}/`, port: address.port };
 }
+
+/** Closes the HTTP server (keep-alive connections included, so it cannot linger) and then Apollo. */
+export async function closeServer(server: http.Server, apollo: { stop(): Promise<void> }): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await apollo.stop();
+}
