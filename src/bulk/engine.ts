@@ -73,6 +73,8 @@ export class BulkEngine {
   private readonly vendors: readonly Vendor[];
   private readonly maxUserIds: number;
   private readonly fanOutConcurrency: number;
+  /** Fan-out chunks in flight per vendor (each with its share of the fan-out concurrency). */
+  private readonly fanOutLanes: number;
   private readonly fanOutChunkSize: number;
   private readonly retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   private readonly limits: InputLimits;
@@ -86,6 +88,7 @@ export class BulkEngine {
     this.vendors = options.vendors;
     this.maxUserIds = options.maxUserIds ?? 100_000;
     this.fanOutConcurrency = options.fanOutConcurrency ?? 32;
+    this.fanOutLanes = Math.min(2, this.fanOutConcurrency);
     this.fanOutChunkSize = options.fanOutChunkSize ?? 200;
     this.retry = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000, ...options.retry };
     this.limits = options.limits ?? DEFAULT_INPUT_LIMITS;
@@ -199,7 +202,9 @@ export class BulkEngine {
   private async runVendor(jobId: string, vendor: Vendor, userIds: readonly string[], change: BulkChange, signal: AbortSignal): Promise<void> {
     const native = vendor.capabilities.bulk && vendor.adapter?.setForMany ? vendor.capabilities.bulk : undefined;
     const chunks = chunk(userIds, native?.chunkSize ?? this.fanOutChunkSize);
-    await mapWithConcurrency(chunks, native?.concurrency ?? 1, async (ids) => {
+    // Fan-out chunks run in lanes that share the fan-out concurrency, so one chunk's last calls
+    // drain while the next chunk's go out and the vendor's pacer never idles between chunks.
+    await mapWithConcurrency(chunks, native?.concurrency ?? this.fanOutLanes, async (ids) => {
       const outcomes = await this.deliverWithRetries(jobId, vendor, ids, change, signal, native !== undefined);
       let succeeded = 0;
       let cancelled = 0;
@@ -294,7 +299,7 @@ export class BulkEngine {
         return new Map(ids.map((id) => [id, failure]));
       }
     }
-    const results = await mapWithConcurrency(ids, this.fanOutConcurrency, async (userId): Promise<ChunkOutcome> => {
+    const results = await mapWithConcurrency(ids, Math.floor(this.fanOutConcurrency / this.fanOutLanes), async (userId): Promise<ChunkOutcome> => {
       if (signal.aborted) return "cancelled";
       try {
         return await adapter.update(setCommand(userId, change), context);

@@ -1,0 +1,259 @@
+/**
+ * Overhead of the subgraph (issue 9): updateAttributes for one vendor (Carnival sandbox, answering at
+ * once, its rate limit and the adapter's pacing lifted) against (a) a bare Apollo Server resolver
+ * making the same single got PUT to the same sandbox and (b) raw node:http answering the subgraph's
+ * payload. Throughput and p50/p99 at 1, 10 and 50 connections, setups alternated within each round.
+ *
+ *   npm run bench:overhead -- [--duration=5] [--warmup=1] [--rounds=6] [--connections=1,10,50]
+ *                             [--variants=NAME=path/to/main.js,…] (extra subgraph builds, e.g. from
+ *                             bench/support/make-variant.ts, measured in the same rounds)
+ */
+import { load, type LoadResult } from "./support/load.js";
+import { cpuMsOf, machineFacts, startSubgraph, type ServerProcess } from "./support/proc.js";
+import { writeOut, table } from "./support/out.js";
+import {
+  args,
+  BASELINE_MUTATION,
+  rotatingBodies,
+  startOverheadSetup,
+  updateBody,
+} from "./support/setups.js";
+
+const options = args();
+const durationSec = Number(options.duration ?? 5);
+const warmupSec = Number(options.warmup ?? 1);
+const rounds = Number(options.rounds ?? 6);
+const connectionsList = (options.connections ?? "1,10,50").split(",").map(Number);
+
+type SetupName = string;
+const facts = machineFacts();
+const setup = await startOverheadSetup({ baselines: true });
+const variants: Record<string, ServerProcess> = {};
+for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {
+  const [name, main] = spec.split("=");
+  variants[name!] = await startSubgraph(setup.subgraphEnv, [], main);
+}
+const urls: Record<SetupName, string> = {
+  raw: setup.raw!.url,
+  apollo: setup.apollo!.url,
+  subgraph: setup.subgraph.url,
+  ...Object.fromEntries(Object.entries(variants).map(([n, p]) => [n, p.url])),
+};
+const subgraphBody = rotatingBodies(1000, updateBody(["CARNIVAL"]));
+const bodies: Record<SetupName, () => string> = {
+  subgraph: subgraphBody,
+  apollo: rotatingBodies(1000, (userId) => ({ query: BASELINE_MUTATION, variables: { userId } })),
+  raw: rotatingBodies(1000, updateBody(["CARNIVAL"])),
+  ...Object.fromEntries(
+    Object.keys(variants).map((n) => [n, rotatingBodies(1000, updateBody(["CARNIVAL"]))]),
+  ),
+};
+const subgraphs = ["subgraph", ...Object.keys(variants)];
+
+const pids: Record<SetupName, number> = {
+  raw: setup.raw!.pid,
+  apollo: setup.apollo!.pid,
+  subgraph: setup.subgraph.pid,
+  ...Object.fromEntries(Object.entries(variants).map(([n, p]) => [n, p.pid])),
+};
+type Measured = LoadResult & {
+  setup: SetupName;
+  round: number;
+  serverCpuUsPerRequest: number;
+  sandboxCpuUsPerRequest: number;
+};
+const results: Measured[] = [];
+try {
+  // JIT warm-up of every setup before any measurement.
+  for (const name of Object.keys(urls))
+    await load({ url: urls[name]!, connections: 10, durationSec: 3, body: bodies[name]! });
+  for (const connections of connectionsList) {
+    for (let round = 1; round <= rounds; round++) {
+      // Alternate the order each round so drift on the shared machine does not favour one setup.
+      const forward: SetupName[] = ["raw", "apollo", ...subgraphs];
+      const order: SetupName[] = round % 2 === 1 ? forward : [...forward].reverse();
+      for (const name of order) {
+        await load({ url: urls[name]!, connections, durationSec: warmupSec, body: bodies[name]! });
+        const cpuBefore = { server: cpuMsOf(pids[name]!), sandbox: cpuMsOf(setup.vendors.pid) };
+        const result = await load({
+          url: urls[name]!,
+          connections,
+          durationSec,
+          body: bodies[name]!,
+        });
+        const perRequest = (before: number, pid: number): number =>
+          Math.round(((cpuMsOf(pid) - before) * 1000) / Math.max(1, result.requests));
+        const measured = {
+          ...result,
+          setup: name,
+          round,
+          serverCpuUsPerRequest: perRequest(cpuBefore.server, pids[name]!),
+          sandboxCpuUsPerRequest: perRequest(cpuBefore.sandbox, setup.vendors.pid),
+        };
+        results.push(measured);
+        console.error(
+          `c=${connections} round ${round} ${name}: ${result.rps} req/s p50 ${result.p50} ms p99 ${result.p99} ms, server CPU ${measured.serverCpuUsPerRequest} µs/req, sandbox CPU ${measured.sandboxCpuUsPerRequest} µs/req, non2xx ${result.non2xx} errors ${result.errors}`,
+        );
+      }
+    }
+  }
+  const stats = await setup.vendors.stats();
+  const summary = connectionsList.map((connections) => {
+    const of = (name: SetupName) =>
+      results.filter((r) => r.setup === name && r.connections === connections);
+    const perRound = Array.from({ length: rounds }, (_, i) => i).flatMap((i) =>
+      subgraphs.map((name) => {
+        const s = of(name)[i]!;
+        const a = of("apollo")[i]!;
+        const r = of("raw")[i]!;
+        return {
+          round: i + 1,
+          subgraph: name,
+          ratioVsApollo: s.rps / a.rps,
+          ratioVsRaw: s.rps / r.rps,
+          addedP50VsApollo: s.p50 - a.p50,
+          addedP99VsApollo: s.p99 - a.p99,
+          cpuRatioVsApollo: s.serverCpuUsPerRequest / a.serverCpuUsPerRequest,
+        };
+      }),
+    );
+    return { connections, perRound };
+  });
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const spread = (xs: number[], digits: number): string =>
+    `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+  // Medians over rounds of each setup's figures, and of the per-round ratios (each round's setups ran back to back).
+  const setupRows = connectionsList.flatMap((connections) =>
+    ["raw", "apollo", ...subgraphs].map((name) => {
+      const rs = results.filter((r) => r.setup === name && r.connections === connections);
+      return [
+        connections,
+        name,
+        Math.round(median(rs.map((r) => r.rps))),
+        spread(
+          rs.map((r) => r.rps),
+          0,
+        ),
+        median(rs.map((r) => r.p50)).toFixed(2),
+        median(rs.map((r) => r.p99)).toFixed(2),
+        Math.round(median(rs.map((r) => r.serverCpuUsPerRequest))),
+        name === "raw" ? "-" : Math.round(median(rs.map((r) => r.sandboxCpuUsPerRequest))),
+        rs.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0),
+      ];
+    }),
+  );
+  const ratioRows = summary.flatMap((s) =>
+    subgraphs.map((name) => {
+      const ps = s.perRound.filter((p) => p.subgraph === name);
+      const ratio = median(ps.map((p) => p.ratioVsApollo));
+      const addedP99 = median(ps.map((p) => p.addedP99VsApollo));
+      return [
+        s.connections,
+        name,
+        ratio.toFixed(3),
+        spread(
+          ps.map((p) => p.ratioVsApollo),
+          2,
+        ),
+        median(ps.map((p) => p.ratioVsRaw)).toFixed(3),
+        median(ps.map((p) => p.addedP50VsApollo)).toFixed(2),
+        addedP99.toFixed(2),
+        spread(
+          ps.map((p) => p.addedP99VsApollo),
+          1,
+        ),
+        median(ps.map((p) => p.cpuRatioVsApollo)).toFixed(2),
+        ratio >= 0.8 && addedP99 <= 2 ? "met" : "MISSED",
+      ];
+    }),
+  );
+  const rows = results.map((r) => [
+    r.connections,
+    r.round,
+    r.setup,
+    r.rps,
+    r.p50,
+    r.p99,
+    r.serverCpuUsPerRequest,
+    r.setup === "raw" ? "-" : r.sandboxCpuUsPerRequest,
+    r.non2xx + r.errors + r.timeouts,
+  ]);
+  const subgraphRequests = results
+    .filter((r) => r.setup === "subgraph")
+    .reduce((n, r) => n + r.requests, 0);
+  console.log(`\n## Overhead (${new Date().toISOString()})\n`);
+  console.log(`machine: ${JSON.stringify(facts)}\n`);
+  console.log(
+    `Medians over ${rounds} rounds of ${durationSec} s per setup (range in brackets columns):\n`,
+  );
+  console.log(
+    table(
+      [
+        "c",
+        "setup",
+        "req/s",
+        "req/s range",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/req",
+        "sandbox CPU µs/req",
+        "errors+non2xx",
+      ],
+      setupRows,
+    ),
+  );
+  console.log();
+  console.log(
+    table(
+      [
+        "c",
+        "build",
+        "req/s ÷ apollo (median of rounds)",
+        "range",
+        "req/s ÷ raw",
+        "added p50 ms",
+        "added p99 ms",
+        "range",
+        "server CPU/req ÷ apollo's",
+        "target (≥0.8, ≤2 ms)",
+      ],
+      ratioRows,
+    ),
+  );
+  console.log("\nEvery run:\n");
+  console.log(
+    table(
+      [
+        "c",
+        "round",
+        "setup",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/req",
+        "sandbox CPU µs/req",
+        "errors+non2xx",
+      ],
+      rows,
+    ),
+  );
+  console.log(
+    `\nCarnival sandbox answers: ${JSON.stringify(stats.carnival?.statuses)} (measured subgraph requests: ${subgraphRequests}, plus warm-ups and the baseline's)`,
+  );
+  console.log(`subgraph warnings logged: ${setup.subgraph.warnings().length}`);
+  const file = writeOut("overhead", {
+    facts,
+    options: { durationSec, warmupSec, rounds, connectionsList },
+    results,
+    summary,
+    sandbox: stats,
+  });
+  console.log(`raw figures: ${file}`);
+} finally {
+  await Promise.all(Object.values(variants).map((v) => v.close()));
+  await setup.close();
+}

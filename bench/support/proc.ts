@@ -1,0 +1,227 @@
+/** Child processes of a benchmark: the sandbox vendors, the subgraph, the baselines. */
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { JournalSummary, SandboxStats, VendorsProcessConfig } from "./vendors-process.js";
+
+/** dist-bench/ (compiled bench and src live side by side there). */
+export const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SUBGRAPH_MAIN = path.join(DIST, "src/main.js");
+
+export interface VendorsProcess {
+  readonly pid: number;
+  /** Per vendor id: the variables that point the subgraph at its sandbox (URL and sandbox credentials). */
+  readonly envs: Record<string, Record<string, string | undefined>>;
+  stats(): Promise<Record<string, SandboxStats>>;
+  journal(): Promise<JournalSummary>;
+  clear(): Promise<void>;
+  /** Starts a new counting window for `stats().sinceMark` and `spanMs`. */
+  mark(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startVendorsProcess(
+  config: VendorsProcessConfig,
+  nodeArgs: string[] = [],
+): Promise<VendorsProcess> {
+  const child = fork(path.join(DIST, "bench/support/vendors-process.js"), [], {
+    env: { ...process.env, BENCH_VENDORS: JSON.stringify(config) },
+    execArgv: nodeArgs,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const pending = new Map<number, (value: unknown) => void>();
+  let nextId = 1;
+  const envs = await new Promise<VendorsProcess["envs"]>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`vendors process exited with ${code}`)));
+    child.on(
+      "message",
+      (message: {
+        ready?: boolean;
+        envs?: VendorsProcess["envs"];
+        id?: number;
+        result?: unknown;
+      }) => {
+        if (message.ready) resolve(message.envs!);
+        else if (message.id !== undefined) {
+          pending.get(message.id)?.(message.result);
+          pending.delete(message.id);
+        }
+      },
+    );
+  });
+  child.removeAllListeners("exit");
+  const ask = <T>(op: "stats" | "journal" | "clear" | "mark"): Promise<T> =>
+    new Promise<T>((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve as (value: unknown) => void);
+      child.send({ id, op });
+    });
+  return {
+    pid: child.pid!,
+    envs,
+    stats: () => ask("stats"),
+    journal: () => ask("journal"),
+    clear: () => ask<void>("clear"),
+    mark: () => ask<void>("mark"),
+    close: () => stopChild(child, () => child.disconnect()),
+  };
+}
+
+export interface ServerProcess {
+  readonly pid: number;
+  readonly url: string;
+  /** File the server's stdout (its pino log) goes to: a file, so no benchmark process pays for reading it. */
+  readonly logFile: string;
+  /** Log lines at warn level or above (pino JSON), read from the log file. */
+  warnings(): string[];
+  readonly exitCode: () => number | null;
+  /** Date.now() when the process was spawned (≈ the start of `--trace-gc` times). */
+  readonly startedAt: number;
+  close(): Promise<void>;
+}
+
+/** Environment every subgraph run shares: production mode, loopback, no GraphiQL. */
+export function subgraphEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "info",
+    AUTH_DISABLED: "true",
+    SANDBOX: "false",
+  };
+  for (const [name, value] of Object.entries(extra)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
+let serverCount = 0;
+
+/**
+ * Starts the subgraph's real entry point (compiled src/main.ts) and waits for its "ready" log line.
+ * Vendors are "live" here: their URLs and credentials point at the sandboxes of the vendors process.
+ */
+export function startSubgraph(
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+  main = SUBGRAPH_MAIN,
+): Promise<ServerProcess> {
+  return startServer("subgraph", [...nodeArgs, main], env, (line) => {
+    if (!line.includes("attributes subgraph ready")) return undefined;
+    return (JSON.parse(line) as { url: string }).url;
+  });
+}
+
+/** Starts a baseline server script (bench/support/*.js) that prints `READY <url>`. */
+export function startScript(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
+  return startServer(
+    script.replace(/\.js$/, ""),
+    [...nodeArgs, path.join(DIST, "bench/support", script)],
+    env,
+    (line) => (line.startsWith("READY ") ? line.slice(6).trim() : undefined),
+  );
+}
+
+async function startServer(
+  name: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  readyUrl: (line: string) => string | undefined,
+): Promise<ServerProcess> {
+  const dir = path.resolve(DIST, "../bench/out/logs");
+  mkdirSync(dir, { recursive: true });
+  const logFile = path.join(dir, `${process.pid}-${++serverCount}-${name}.log`);
+  const fd = openSync(logFile, "w");
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, argv, { env, stdio: ["ignore", fd, "inherit"] });
+  closeSync(fd);
+  const started = Date.now();
+  let url: string | undefined;
+  while (url === undefined) {
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with ${child.exitCode} before it was ready; see ${logFile}`);
+    if (Date.now() - started > 60_000)
+      throw new Error(`${name} not ready after 60 s; see ${logFile}`);
+    await sleep(50);
+    for (const line of readFileSync(logFile, "utf8").split("\n")) {
+      url = readyUrl(line);
+      if (url) break;
+    }
+  }
+  return {
+    pid: child.pid!,
+    url,
+    logFile,
+    warnings: () =>
+      readFileSync(logFile, "utf8")
+        .split("\n")
+        .filter((line) => /"level":(40|50|60)/.test(line)),
+    exitCode: () => child.exitCode,
+    startedAt,
+    close: () => stopChild(child, () => child.kill("SIGTERM")),
+  };
+}
+
+/** From a `--trace-gc` log: the heap in MB left after each full (Mark-Compact) collection, at ms since process start. */
+export function liveHeapAfterFullGcs(logFile: string): Array<{ atMs: number; mb: number }> {
+  const out: Array<{ atMs: number; mb: number }> = [];
+  for (const line of readFileSync(logFile, "utf8").split("\n")) {
+    const match = /\s(\d+) ms: Mark-Compact[^>]*-> ([\d.]+) \(/.exec(line);
+    if (match) out.push({ atMs: Number(match[1]), mb: Number(match[2]) });
+  }
+  return out;
+}
+
+function stopChild(child: ChildProcess, stop: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stop();
+  });
+}
+
+/** Resident and peak resident memory of a process, in MB (Linux /proc). */
+export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rssMb: kb("VmRSS") / 1024, peakRssMb: kb("VmHWM") / 1024 };
+}
+
+export function machineFacts(): Record<string, string> {
+  return {
+    nproc: String(os.availableParallelism()),
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free at start`,
+    loadavg: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" "),
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU time (user + system) a process has used so far, in milliseconds (Linux /proc). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may contain spaces) start at field 3.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+const CLOCK_TICKS = 100;
