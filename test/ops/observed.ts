@@ -1,13 +1,10 @@
-import "reflect-metadata";
-import { Writable } from "node:stream";
-import { startApp, type App } from "../../src/app.js";
-import { createLogger } from "../../src/logging.js";
+import type { App } from "../../src/app.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import { DEFAULT_READINESS, type ReadinessSettings } from "../../src/observability/readiness.js";
 import type { CircuitSettings } from "../../src/reliability/circuit-breaker.js";
-import { secretValues, startVendors, type VendorRuntime } from "../../src/runtime.js";
+import type { VendorRuntime } from "../../src/runtime.js";
 import type { Env, VendorModule } from "../../src/vendors/define-vendor.js";
-import { vendorModules } from "../../src/vendors/index.js";
+import { startTestSubgraph } from "../support/subgraph.js";
 
 export interface ObservedSubgraph {
   readonly app: App;
@@ -21,10 +18,7 @@ export interface ObservedSubgraph {
   close(): Promise<void>;
 }
 
-/**
- * The subgraph wired as main.ts wires it (metrics observing vendor calls, breakers and pacers;
- * readiness probing live vendors), which test/support/subgraph.ts does not do.
- */
+/** The shared test harness with metrics observing the vendors and readiness probing them, as main.ts wires it. */
 export async function startObservedSubgraph(
   options: {
     modules?: readonly VendorModule[];
@@ -35,52 +29,28 @@ export async function startObservedSubgraph(
     processMetrics?: boolean;
   } = {},
 ): Promise<ObservedSubgraph> {
-  const rawLogs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      rawLogs.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-      callback();
-    },
-  });
-  const modules = options.modules ?? vendorModules;
-  const env = options.env ?? {};
-  const logger = createLogger({ level: "debug", secrets: secretValues(modules, env), destination });
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? false });
-  const runtime = await startVendors(modules, env, {
+  const subgraph = await startTestSubgraph({
+    ...(options.modules ? { modules: options.modules } : {}),
+    ...(options.env ? { env: options.env } : {}),
     sandbox: options.sandbox ?? "force",
-    sandboxHost: "127.0.0.1",
-    sandboxUserIds: ["1", "2", "3"],
-    logger,
-    onCall: metrics.recordVendorCall,
     retry: { limit: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1_000 },
     circuit: options.circuit ?? { failureThreshold: 1_000, cooldownMs: 60_000 },
-  });
-  const app = await startApp({
-    vendors: runtime.vendors,
-    logger,
-    port: 0,
-    host: "127.0.0.1",
-    maxBodyBytes: 1_048_576,
     graphiql: false,
-    introspection: true,
     bulk: { retryBaseDelayMs: 1 },
     metrics,
-    runtime,
     readiness: { ...DEFAULT_READINESS, ...options.readiness },
   });
   return {
-    app,
-    runtime,
+    app: subgraph.app,
+    runtime: subgraph.runtime,
     metrics,
-    url: app.url,
-    rawLogs,
+    url: subgraph.url,
+    rawLogs: subgraph.logLines,
     get logs() {
-      return rawLogs.map((line) => JSON.parse(line) as Record<string, any>);
+      return subgraph.logLines.map((line) => JSON.parse(line) as Record<string, any>);
     },
-    async close() {
-      await app.close();
-      await runtime.close();
-    },
+    close: () => subgraph.close(),
   };
 }
 

@@ -5,6 +5,8 @@ import type { InputLimits } from "../../src/domain/command.js";
 import { createLogger, type Logger } from "../../src/logging.js";
 import type { Authenticator } from "../../src/auth/caller.js";
 import type { RetryPolicy } from "../../src/http/client.js";
+import type { Metrics } from "../../src/observability/metrics.js";
+import type { ReadinessSettings } from "../../src/observability/readiness.js";
 import type { CircuitSettings } from "../../src/reliability/circuit-breaker.js";
 import { secretValues, startVendors, type VendorRuntime } from "../../src/runtime.js";
 import type { SandboxServer } from "../../src/sandbox/kit.js";
@@ -52,6 +54,9 @@ export interface StartTestSubgraphOptions {
   readonly idempotency?: AppOptions["idempotency"];
   readonly queryLimits?: AppOptions["queryLimits"];
   readonly federationAuthDirectives?: boolean;
+  /** Wire the app as main.ts does: these metrics observe vendor calls, breakers and pacers, and GET /ready probes. */
+  readonly metrics?: Metrics;
+  readonly readiness?: ReadinessSettings;
 }
 
 /** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
@@ -75,6 +80,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     logger,
     retry: options.retry ?? { limit: 2, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 2_000 },
     circuit: options.circuit ?? { failureThreshold: 1_000, cooldownMs: 1_000 },
+    ...(options.metrics ? { onCall: options.metrics.recordVendorCall } : {}),
   });
   const app = await startApp({
     vendors: runtime.vendors,
@@ -90,6 +96,8 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
     ...(options.queryLimits ? { queryLimits: options.queryLimits } : {}),
     ...(options.federationAuthDirectives === undefined ? {} : { federationAuthDirectives: options.federationAuthDirectives }),
+    ...(options.metrics ? { metrics: options.metrics, runtime } : {}),
+    ...(options.readiness ? { readiness: options.readiness } : {}),
   });
   return {
     app,
