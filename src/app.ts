@@ -72,7 +72,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const metrics = options.metrics ?? new Metrics();
   if (options.runtime) metrics.observeRuntime(options.runtime);
   const observer = new OperationObserver(logger, metrics);
-  const queryLimits = options.queryLimits ?? readAppConfig({}).queryLimits;
+  // The documented defaults, for whatever the caller does not set (tests set little; main.ts all).
+  const defaults = readAppConfig({});
+  const queryLimits = options.queryLimits ?? defaults.queryLimits;
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     logger,
@@ -98,7 +100,7 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const limits = options.limits ?? DEFAULT_INPUT_LIMITS;
   const onAdapterCrash = (vendor: string, error: unknown): void => logger.error({ vendor, err: error }, "vendor adapter threw");
-  const bulkSettings = { ...readAppConfig({}).bulk, ...options.bulk };
+  const bulkSettings = { ...defaults.bulk, ...options.bulk };
   const bulk = new BulkEngine({
     store: new InMemoryJobStore(),
     queue: new InProcessQueue(bulkSettings.jobConcurrency),
@@ -111,7 +113,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     onProgress: metrics.recordBulkProgress,
   });
   const authenticator = options.authenticator ?? OPEN_ACCESS;
-  const defaults = readAppConfig({});
   const idempotencySettings = options.idempotency ?? defaults.idempotency;
   const idempotency = new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys);
   const readiness = new Readiness(

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Paces calls to at most `ratePerSecond`, first come first served, with a small burst allowance
  * (a generic cell rate algorithm: one "theoretical arrival time" instead of a refill timer).
@@ -74,8 +76,21 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** One pacer per key (vendor + credential), created on first use. */
+/**
+ * A stable key for one vendor credential (`<vendor>:<hash>`): pacer keys may appear in
+ * diagnostics and metrics, credentials must not.
+ */
+export function credentialKey(vendor: string, credential: string): string {
+  return `${vendor}:${createHash("sha256").update(credential).digest("hex").slice(0, 16)}`;
+}
+
 export class PacerRegistry {
   private readonly pacers = new Map<string, Pacer>();
+
+  /** The pacer shared by everything in the process that uses this vendor credential. */
+  forCredential(vendor: string, credential: string, ratePerSecond: number, burst?: number): Pacer {
+    return this.get(credentialKey(vendor, credential), ratePerSecond, burst);
+  }
 
   get(key: string, ratePerSecond: number, burst?: number): Pacer {
     let pacer = this.pacers.get(key);

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
@@ -48,8 +47,7 @@ export class CarnivalAdapter implements ClosableAdapter {
   private readonly pacer: Pacer;
 
   constructor(config: CarnivalConfig, deps: AdapterDeps) {
-    const credential = createHash("sha256").update(config.apiKey).digest("hex").slice(0, 16);
-    this.pacer = deps.pacers.get(`carnival:${credential}`, config.ratePerSecond);
+    this.pacer = deps.pacers.forCredential("carnival", config.apiKey, config.ratePerSecond);
     this.client = new CarnivalClient(config, deps, this.pacer);
   }
 

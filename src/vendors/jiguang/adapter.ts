@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
 import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, type VendorFailure } from "../../domain/failures.js";
 import { isRepeatSafe, type AttributeOperation } from "../../domain/operations.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { BulkChange, CallContext } from "../../domain/vendor.js";
-import type { Pacer } from "../../pacing/pacer.js";
+import { credentialKey, type Pacer } from "../../pacing/pacer.js";
 import { mapWithConcurrency } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import { JiguangClient } from "./client.js";
@@ -31,9 +30,9 @@ export class JiguangAdapter implements ClosableAdapter {
   private readonly resolver: CuidResolver;
 
   constructor(config: JiguangConfig, deps: AdapterDeps) {
-    // Jiguang limits per project. The key is a hash: pacer keys may appear in diagnostics, credentials must not.
-    const credential = createHash("sha256").update(config.projectId).digest("hex").slice(0, 16);
-    this.pacer = deps.pacers.get(`jiguang:${credential}`, config.ratePerSecond * PACING_HEADROOM);
+    // Jiguang limits per project.
+    const credential = credentialKey("jiguang", config.projectId);
+    this.pacer = deps.pacers.get(credential, config.ratePerSecond * PACING_HEADROOM);
     this.client = new JiguangClient(config, deps, this.pacer);
     this.settings = { timeZone: config.timeZone, ...(config.catalog ? { catalog: config.catalog } : {}) };
     const identityName = config.identityName;

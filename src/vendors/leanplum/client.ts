@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
@@ -72,8 +71,7 @@ export class LeanplumClient {
     const { base, path } = splitApiUrl(config.apiUrl);
     this.path = path;
     if (config.ratePerSecond !== undefined) {
-      const credential = createHash("sha256").update(`${config.appId}:${config.clientKey}`).digest("hex").slice(0, 16);
-      this.pacer = deps.pacers.get(`leanplum:${credential}`, config.ratePerSecond);
+      this.pacer = deps.pacers.forCredential("leanplum", `${config.appId}:${config.clientKey}`, config.ratePerSecond);
     }
     this.http = new HttpClient({
       vendor: VENDOR,

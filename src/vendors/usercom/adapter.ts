@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
@@ -36,7 +35,7 @@ export class UserComAdapter implements ClosableAdapter {
     private readonly config: UserComConfig,
     deps: AdapterDeps,
   ) {
-    const pacer = deps.pacers.get(pacerKey(config.apiKey), config.ratePerSecond);
+    const pacer = deps.pacers.forCredential("usercom", config.apiKey, config.ratePerSecond);
     this.client = new UserComClient(config, pacer, deps);
   }
 
@@ -170,9 +169,6 @@ export class UserComAdapter implements ClosableAdapter {
 }
 
 /** One pacer per credential, shared with every other User.com caller in the process; the key is hashed. */
-export function pacerKey(apiKey: string): string {
-  return `usercom:${createHash("sha256").update(apiKey).digest("hex").slice(0, 16)}`;
-}
 
 /** Whether a failed call may still have changed something at User.com. */
 function mayHaveApplied(result: HttpResult): boolean {

@@ -5,7 +5,8 @@ import { NO_RETRIES, type HttpResult } from "../../../http/client.js";
 import { PacerRegistry } from "../../../pacing/pacer.js";
 import { SandboxServer, type SandboxFault } from "../../../sandbox/kit.js";
 import type { DeliveryOutcome } from "../../../domain/results.js";
-import { UserComAdapter, pacerKey } from "../adapter.js";
+import { credentialKey } from "../../../pacing/pacer.js";
+import { UserComAdapter } from "../adapter.js";
 import { readUserComConfig } from "../config.js";
 import { failureFor, fieldMessages, type CallDescription } from "../errors.js";
 import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_PERMISSION, startUserComSandbox } from "../sandbox.js";
@@ -142,7 +143,7 @@ describe("User.com statuses the default sandbox does not produce", () => {
       const failure = failureOf(await h.adapter.update(command({ profile: { city: "Oslo" } }), h.context()));
       expect(failure).toMatchObject({ category: "RATE_LIMITED", httpStatus: 429, retryAfterSeconds: 7, retryable: true });
       // The pacer is the one the runtime shares per credential: the next caller now waits about 7 s.
-      expect(h.pacers.get(pacerKey(SANDBOX_API_KEY), 10_000).peekDelayMs()).toBeGreaterThan(6_000);
+      expect(h.pacers.get(credentialKey("usercom", SANDBOX_API_KEY), 10_000).peekDelayMs()).toBeGreaterThan(6_000);
     } finally {
       await h.close();
     }
