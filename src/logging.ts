@@ -35,3 +35,12 @@ export function scrub(text: string, secrets: readonly string[]): string {
   }
   return out;
 }
+
+/**
+ * The same logger (level, destination, secret scrubbing) without path redaction, for hot lines built
+ * only from fields that cannot hold a credential: redaction walks every line's object, wildcards
+ * included, and cost more than the rest of the line.
+ */
+export function withoutPathRedaction(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}

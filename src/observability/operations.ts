@@ -1,18 +1,19 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from "@apollo/server";
 import {
   Kind,
+  defaultTypeResolver,
   getNamedType,
   getNullableType,
   isAbstractType,
   isListType,
-  isObjectType,
   type DocumentNode,
-  type GraphQLResolveInfo,
+  type FieldNode,
+  type GraphQLSchema,
   type SelectionSetNode,
 } from "graphql";
 import type { DispatchHooks } from "../domain/dispatch.js";
 import type { DeliveryOutcome } from "../domain/results.js";
-import type { Logger } from "../logging.js";
+import { withoutPathRedaction, type Logger } from "../logging.js";
 import type { Metrics } from "./metrics.js";
 
 /** One vendor's delivery as the operation's log line shows it. */
@@ -41,12 +42,16 @@ const MAX_NAME_LENGTH = 200;
  * Variables are never logged: they carry users' data.
  */
 export class OperationObserver {
-  private readonly deliveries = new WeakMap<DispatchHooks, DeliveryNote[]>();
+  private readonly records = new WeakMap<DispatchHooks, OperationRecord>();
+  /** The per-operation line is built only from fields known to carry no secret: no path redaction. */
+  private readonly operationLogger: Logger;
 
   constructor(
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.operationLogger = withoutPathRedaction(logger);
+  }
 
   /**
    * The dispatch hooks of one operation's context: `base` plus counting each delivery and keeping
@@ -54,61 +59,74 @@ export class OperationObserver {
    * stays the same when Apollo Server copies the context.
    */
   dispatchHooks(base: DispatchHooks): DispatchHooks {
-    const notes: DeliveryNote[] = [];
+    const record: OperationRecord = { deliveries: [], rootTypenames: new Map() };
     const hooks: DispatchHooks = {
       ...base,
       onOutcome: (outcome, details) => {
         this.metrics.recordDelivery(outcome, details.durationMs);
-        notes.push(noteOf(outcome, details.durationMs));
+        record.deliveries.push(noteOf(outcome, details.durationMs));
       },
     };
-    this.deliveries.set(hooks, notes);
+    this.records.set(hooks, record);
     return hooks;
   }
 
   plugin<TContext extends ObservedContext>(): ApolloServerPlugin<TContext> {
     return {
+      serverWillStart: ({ schema }) => {
+        this.recordRootTypenames(schema);
+        return Promise.resolve();
+      },
       requestDidStart: () => {
         const started = performance.now();
-        let rootResult: Promise<string> | undefined;
         return Promise.resolve({
-          executionDidStart: () =>
-            Promise.resolve({
-              willResolveField: ({ info, contextValue }) => {
-                // Only the first root field: its result type is what the operation answered.
-                if (info.path.prev !== undefined || rootResult !== undefined) return;
-                let settle: (typename: string) => void = () => undefined;
-                rootResult = new Promise<string>((resolve) => (settle = resolve));
-                return (error, result) => {
-                  if (error) settle("error");
-                  else void resultTypename(info, contextValue, result).then(settle, () => settle("unknown"));
-                };
-              },
-            }),
           willSendResponse: async (requestContext) => {
-            await this.report(requestContext, performance.now() - started, rootResult);
+            this.report(requestContext, performance.now() - started);
+            return Promise.resolve();
           },
         });
       },
     };
   }
 
-  private async report<TContext extends ObservedContext>(
-    requestContext: GraphQLRequestContextWillSendResponse<TContext>,
-    durationMs: number,
-    rootResult: Promise<string> | undefined,
-  ): Promise<void> {
-    const { operation, response, contextValue } = requestContext;
+  /**
+   * A root field that returns a union or an interface answers with one of its member types, which
+   * only type resolution knows. Wrapping the few abstract types' `resolveType` (rather than every
+   * field resolver through Apollo's `willResolveField`) records it at the cost of one check per
+   * abstract value.
+   */
+  private recordRootTypenames(schema: GraphQLSchema): void {
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isAbstractType(type) || type.name.startsWith("__")) continue;
+      const resolve = type.resolveType ?? defaultTypeResolver;
+      type.resolveType = (value, context: Partial<ObservedContext> | undefined, info, abstractType) => {
+        const resolved = resolve(value, context, info, abstractType);
+        if (info.path.prev === undefined && context?.dispatchHooks) {
+          const record = this.records.get(context.dispatchHooks);
+          const key = String(info.path.key);
+          if (typeof resolved === "string") record?.rootTypenames.set(key, resolved);
+          else void resolved?.then((name) => name !== undefined && record?.rootTypenames.set(key, name), () => undefined);
+        }
+        return resolved;
+      };
+    }
+  }
+
+  private report<TContext extends ObservedContext>(requestContext: GraphQLRequestContextWillSendResponse<TContext>, durationMs: number): void {
+    const { operation, response, contextValue, schema } = requestContext;
     const body = response.body.kind === "single" ? response.body.singleResult : undefined;
     const errorCodes = (body?.errors ?? []).map((e) => (typeof e.extensions?.code === "string" ? e.extensions.code : "UNKNOWN"));
-    const fields = operation ? rootFields(operation.selectionSet, requestContext.document) : [];
+    const selections = operation ? rootFieldNodes(operation.selectionSet, requestContext.document) : [];
+    const fields = [...new Set(selections.map((node) => node.name.value))];
     const type = operation?.operation ?? "unknown";
     const field = fields[0] ?? "none";
-    const result = rootResult ? await rootResult : errorCodes.length > 0 ? "error" : "none";
+    const record = this.records.get(contextValue.dispatchHooks);
+    const first = selections[0];
+    const result = first && operation ? resultOf(first, schema, operation.operation, body?.data, record, errorCodes.length > 0) : errorCodes.length > 0 ? "error" : "none";
     this.metrics.recordOperation({ type, field, result, durationMs });
     const name = requestContext.operationName ?? null;
-    const deliveries = this.deliveries.get(contextValue.dispatchHooks) ?? [];
-    this.logger.info(
+    const deliveries = record?.deliveries ?? [];
+    this.operationLogger.info(
       {
         requestId: contextValue.requestId,
         operation: { name: name === null ? null : name.slice(0, MAX_NAME_LENGTH), type, fields, result },
@@ -119,6 +137,40 @@ export class OperationObserver {
       "graphql operation",
     );
   }
+}
+
+/** What one operation's context collects for its log line and metrics. */
+interface OperationRecord {
+  readonly deliveries: DeliveryNote[];
+  /** Root response key → the member type it resolved to, for root fields returning a union or interface. */
+  readonly rootTypenames: Map<string, string>;
+}
+
+/**
+ * The GraphQL type name the operation's first root field answered with: the union member for
+ * abstract results, "list" or "null", or "error" when it failed.
+ */
+function resultOf(
+  node: FieldNode,
+  schema: GraphQLSchema,
+  operationType: "query" | "mutation" | "subscription",
+  data: Record<string, unknown> | null | undefined,
+  record: OperationRecord | undefined,
+  hasErrors: boolean,
+): string {
+  const rootType = operationType === "query" ? schema.getQueryType() : operationType === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
+  const key = node.alias?.value ?? node.name.value;
+  const value = data?.[key];
+  if (node.name.value === "__typename") return "String";
+  if (value === undefined || value === null) return hasErrors ? "error" : "null";
+  if (node.name.value === "__schema") return "__Schema";
+  if (node.name.value === "__type") return "__Type";
+  const definition = rootType?.getFields()[node.name.value];
+  if (!definition) return "none";
+  if (isListType(getNullableType(definition.type))) return "list";
+  const named = getNamedType(definition.type);
+  if (!isAbstractType(named)) return named.name;
+  return record?.rootTypenames.get(key) ?? named.name;
 }
 
 function noteOf(outcome: DeliveryOutcome, durationMs: number): DeliveryNote {
@@ -134,29 +186,16 @@ function noteOf(outcome: DeliveryOutcome, durationMs: number): DeliveryNote {
   };
 }
 
-/** Root field names of a validated operation, through fragments (validation rules out cycles). */
-function rootFields(selectionSet: SelectionSetNode, document: DocumentNode | undefined): string[] {
-  const names: string[] = [];
+/** Root field selections of a validated operation, through fragments (validation rules out cycles). */
+function rootFieldNodes(selectionSet: SelectionSetNode, document: DocumentNode | undefined): FieldNode[] {
+  const nodes: FieldNode[] = [];
   for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) names.push(selection.name.value);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) names.push(...rootFields(selection.selectionSet, document));
+    if (selection.kind === Kind.FIELD) nodes.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) nodes.push(...rootFieldNodes(selection.selectionSet, document));
     else {
       const fragment = document?.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
-      if (fragment?.kind === Kind.FRAGMENT_DEFINITION) names.push(...rootFields(fragment.selectionSet, document));
+      if (fragment?.kind === Kind.FRAGMENT_DEFINITION) nodes.push(...rootFieldNodes(fragment.selectionSet, document));
     }
   }
-  return [...new Set(names)];
-}
-
-/** The GraphQL type name a root field resolved to: the union member for union results. */
-async function resultTypename(info: GraphQLResolveInfo, context: unknown, result: unknown): Promise<string> {
-  if (result === null || result === undefined) return "null";
-  if (isListType(getNullableType(info.returnType))) return "list";
-  const named = getNamedType(info.returnType);
-  if (isObjectType(named)) return named.name;
-  if (isAbstractType(named) && named.resolveType) {
-    const resolved = await named.resolveType(result, context, info, named);
-    if (typeof resolved === "string") return resolved;
-  }
-  return named.name;
+  return nodes;
 }

@@ -118,6 +118,31 @@ describe("GET /metrics", () => {
     expect(text).not.toMatch(/^attributes_bulk_users_pending\{[^}]*\} [1-9]/m);
   });
 
+  it("labels an operation with the type its first root field answered, aliases and fragments included", async () => {
+    const before = await scrape(subgraph.url);
+    const count = (text: string, type: string, field: string, result: string) => sample(text, "attributes_graphql_operations_total", { type, field, result }) ?? 0;
+    const input = { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] };
+    const invalid = { userId: "1", operations: [{ op: "SET", attribute: "plan", value: { string: "a", int: 1 } }] };
+    // The first root field is aliased and reached through a fragment; the second answers another member.
+    const result = await post(
+      subgraph.url,
+      `mutation($a: UpdateAttributesInput!, $b: UpdateAttributesInput!) { ...First second: updateAttributes(input: $b) { __typename } }
+       fragment First on Mutation { first: updateAttributes(input: $a) { __typename } }`,
+      { a: invalid, b: input },
+    );
+    expect(result.data).toEqual({ first: { __typename: "InvalidInputError" }, second: { __typename: "UpdateAttributesSuccess" } });
+    await post(subgraph.url, `{ __typename }`);
+    await post(subgraph.url, `query($id: ID!) { bulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
+    const after = await scrape(subgraph.url);
+    expect(count(after, "mutation", "updateAttributes", "InvalidInputError") - count(before, "mutation", "updateAttributes", "InvalidInputError")).toBe(1);
+    expect(count(after, "mutation", "updateAttributes", "UpdateAttributesSuccess") - count(before, "mutation", "updateAttributes", "UpdateAttributesSuccess")).toBe(0);
+    expect(count(after, "query", "__typename", "String") - count(before, "query", "__typename", "String")).toBe(1);
+    const job = await post(subgraph.url, `query($id: ID!) { bulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
+    const jobType = job.data.bulkJob.__typename as string;
+    const final = await scrape(subgraph.url);
+    expect(count(final, "query", "bulkJob", jobType) - count(before, "query", "bulkJob", jobType)).toBe(2);
+  });
+
   it("keeps caller-chosen text out of labels", async () => {
     await post(subgraph.url, `query Evil_Label_Injection { vendors { vendor } }`);
     await post(subgraph.url, `{ noSuchField }`);
