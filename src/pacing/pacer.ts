@@ -23,8 +23,12 @@ export class Pacer {
     this.burstMs = Math.max(0, burst - 1) * this.intervalMs;
   }
 
-  /** Resolves when the caller may send; rejects if the signal aborts first. */
+  /**
+   * Resolves when the caller may send; rejects if the signal aborts first, or has already aborted
+   * (a cancelled caller sends nothing new, with or without a wait).
+   */
   async acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
     const delay = this.reserve();
     this.acquired++;
     if (delay <= 0) return;

@@ -116,9 +116,12 @@ export class UserComAdapter implements ClosableAdapter {
   /**
    * The native bulk path: one custom attribute, one value, many users, through
    * `/users/mass_update_custom_attributes/`, which takes User.com's internal ids. Custom ids are
-   * resolved first (batched, cached per request), then sent in chunks of
-   * USERCOM_MASS_UPDATE_CHUNK_SIZE. Returns one outcome per distinct custom id, in input order. An
-   * id that does not resolve fails alone; a chunk that fails fails its users with its typed failure.
+   * resolved (batched, cached per request) a mass-update chunk at a time, and each chunk of
+   * USERCOM_MASS_UPDATE_CHUNK_SIZE resolved ids is sent while the next ones are being looked up, so
+   * neither the look-ups nor the vendor's pacer wait for a mass update. At most one mass update is in
+   * flight per call, and look-ups keep their own concurrency bound. Returns one outcome per distinct
+   * custom id, in input order. An id that does not resolve fails alone; a chunk that fails fails its
+   * users with its typed failure.
    */
   async setForMany(customIds: readonly string[], change: BulkChange, context: CallContext): Promise<ReadonlyMap<string, DeliveryOutcome>> {
     const { attribute, value } = change;
@@ -132,15 +135,8 @@ export class UserComAdapter implements ClosableAdapter {
     }
 
     const loader = userLoader(this.client, this.config, context);
-    const lookups = await loader.loadMany(unique);
-    const resolved: Array<{ customId: string; id: number }> = [];
-    unique.forEach((customId, index) => {
-      const lookup = settled(lookups[index], context);
-      if (lookup.ok) resolved.push({ customId, id: lookup.user.id });
-      else outcomes.set(customId, failed(this.safe(lookup.failure)));
-    });
-
-    for (const group of chunk(resolved, this.config.massUpdateChunkSize)) {
+    const chunkSize = this.config.massUpdateChunkSize;
+    const sendChunk = async (group: ReadonlyArray<{ customId: string; id: number }>): Promise<void> => {
       const ids = group.map((member) => member.id);
       const call: CallDescription = { kind: "massUpdate", attribute, method: this.config.massUpdateMethod, ids: ids.length };
       const result = await this.client.massUpdateCustomAttribute(ids, attribute, mapped.value.value, context);
@@ -148,7 +144,30 @@ export class UserComAdapter implements ClosableAdapter {
       const failure = failureFor(result, call) ?? massUpdateProblem(result as Response, call);
       const outcome = failure ? failed(this.safe(failure)) : delivered(VENDOR, mapped.value.warnings, (result as Response).status);
       for (const member of group) outcomes.set(member.customId, outcome);
+    };
+
+    const resolved: Array<{ customId: string; id: number }> = [];
+    let inFlight: Promise<void> | undefined;
+    const send = async (group: Array<{ customId: string; id: number }>): Promise<void> => {
+      await inFlight; // one mass update at a time
+      inFlight = sendChunk(group);
+    };
+    try {
+      for (const lookupGroup of chunk(unique, chunkSize)) {
+        const lookups = await loader.loadMany(lookupGroup);
+        lookupGroup.forEach((customId, index) => {
+          const lookup = settled(lookups[index], context);
+          if (lookup.ok) resolved.push({ customId, id: lookup.user.id });
+          else outcomes.set(customId, failed(this.safe(lookup.failure)));
+        });
+        while (resolved.length >= chunkSize) await send(resolved.splice(0, chunkSize));
+      }
+      if (resolved.length > 0) await send(resolved);
+    } finally {
+      // A cancelled look-up throws; a mass update already sent still completes before this returns.
+      await inFlight?.catch(() => undefined);
     }
+    await inFlight;
     return new Map(unique.map((id) => [id, outcomes.get(id)!]));
   }
 

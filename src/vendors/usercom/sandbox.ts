@@ -48,6 +48,8 @@ export interface UserComSandboxOptions extends SandboxOptions {
   readonly massUpdateMaxIds?: number;
   /** Holds each custom-id look-up this long, so tests can observe how many run at once. */
   readonly lookupDelayMs?: number;
+  /** Holds each mass update this long (applied at the end), so tests can observe what overlaps it. */
+  readonly massUpdateDelayMs?: number;
 }
 
 interface Definition {
@@ -109,6 +111,7 @@ export class UserComSandbox extends SandboxServer {
   private readonly acceptedVersions: readonly ApiVersion[];
   private readonly massUpdateMaxIds: number;
   private readonly lookupDelayMs: number;
+  private readonly massUpdateDelayMs: number;
   private policy: SandboxAttributePolicy;
   private nextUserId = 19_678_376;
   private nextDefinitionId = 1_109;
@@ -127,6 +130,7 @@ export class UserComSandbox extends SandboxServer {
     this.acceptedVersions = options.acceptedVersions ?? API_VERSIONS;
     this.massUpdateMaxIds = options.massUpdateMaxIds ?? 1_000;
     this.lookupDelayMs = options.lookupDelayMs ?? 0;
+    this.massUpdateDelayMs = options.massUpdateDelayMs ?? 0;
     for (const definition of options.attributes ?? SANDBOX_DEFAULT_ATTRIBUTES) this.defineAttribute(definition);
     for (const id of options.seedUserIds ?? []) this.addUser(id);
   }
@@ -229,7 +233,10 @@ export class UserComSandbox extends SandboxServer {
     }
     if (request.jsonError) return { status: 400, body: { detail: "JSON parse error - the body is not valid JSON" } };
 
-    if (route.name === "massUpdate") return this.massUpdate(request, version);
+    if (route.name === "massUpdate") {
+      if (this.massUpdateDelayMs > 0) await sleep(this.massUpdateDelayMs);
+      return this.massUpdate(request, version);
+    }
     const user = this.users.get(route.customId!);
     if (route.name === "user" && request.method === "GET") return this.lookUp(user, version);
     if (!user) return { status: 404, body: { detail: "Not found." } };

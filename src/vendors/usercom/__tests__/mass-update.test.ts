@@ -38,6 +38,37 @@ describe("mass update of one custom attribute (setForMany)", () => {
     }
   });
 
+  it("looks up the next chunk's ids while a mass update is in flight, with one mass update at a time", async () => {
+    h = await startHarness({ seed: ["a", "b", "c", "d", "e", "f"], env: { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2" }, sandbox: { massUpdateDelayMs: 150 } });
+    const outcomes = await h.adapter.setForMany(["a", "b", "c", "d", "e", "f"], plan("gold"), h.context());
+    expect(summary(outcomes).every(([, outcome]) => outcome === "ok")).toBe(true);
+    // The journal is in answer order: c and d were looked up while the first mass update was held.
+    const order = h.sandbox.journal().map((entry) => (entry.path === MASS ? `mass:${(entry.body as { ids: number[] }).ids.length}` : entry.path.split("/").at(-2)));
+    expect(order).toEqual(["a", "b", "c", "d", "mass:2", "e", "f", "mass:2", "mass:2"]);
+    const massAt = h.sandbox.journal().filter((entry) => entry.path === MASS).map((entry) => entry.at);
+    for (let i = 1; i < massAt.length; i++) expect(massAt[i]! - massAt[i - 1]!).toBeGreaterThanOrEqual(140);
+  });
+
+  it("cancelled during its look-ups, it still waits for the mass update it already sent, which applied", async () => {
+    h = await startHarness({ seed: ["a", "b", "c", "d"], env: { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2" }, sandbox: { massUpdateDelayMs: 150, lookupDelayMs: 40 } });
+    const controller = new AbortController();
+    const pending = h.adapter.setForMany(["a", "b", "c", "d"], plan("gold"), { ...h.context(), signal: controller.signal });
+    let settled = false;
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // Cancel once the first mass update is on its way and the next look-ups are running.
+    while (h.sandbox.lookupStats().maxInFlight === 0 || h.sandbox.journal().filter((entry) => entry.method === "GET").length < 2) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    controller.abort(new Error("cancelled"));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(settled).toBe(false); // the first mass update is still held by the sandbox
+    await expect(pending).rejects.toThrow("cancelled");
+    expect(h.sandbox.user("a")!.attributes).toEqual([expect.objectContaining({ name: "plan", value: "gold" })]);
+    expect(h.sandbox.journal().filter((entry) => entry.path === MASS)).toHaveLength(1);
+  });
+
   it.each([["PUT"], ["POST"]])("USERCOM_MASS_UPDATE_METHOD=%s is what goes out, and the sandbox takes both", async (method) => {
     h = await startHarness({ seed: ["a"], env: { USERCOM_MASS_UPDATE_METHOD: method } });
     const outcomes = await h.adapter.setForMany(["a"], plan("silver"), h.context());
