@@ -8,6 +8,8 @@
  *
  *   npm run bench:bulk -- [--users=100000] [--rates=carnival:600,jiguang:670,usercom:600,leanplum:20]
  *                         [--vendors=carnival,jiguang,leanplum,usercom] [--max-seconds=240]
+ *                         [--each-vendor] (one job per vendor, each alone on the machine, instead of one
+ *                         job for all of them: how fast each vendor's path goes when CPU is not shared)
  *                         [--million-seconds=40] [--skip-million] [--only-million] [--profile=DIR]
  *                         [--node-args="--trace-gc"] (extra node options for the subgraph)
  *                         [--main=dist-bench/variants/NAME/src/main.js] (another build, see support/make-variant.ts)
@@ -230,15 +232,13 @@ const rates = Object.fromEntries(
 );
 const runs = [];
 if (options["only-million"] === undefined) {
-  runs.push(
-    await runJob({
-      users: Number(options.users ?? 100_000),
-      vendors,
-      rates,
-      maxSeconds: Number(options["max-seconds"] ?? 240),
-      label: "100k",
-    }),
-  );
+  const users = Number(options.users ?? 100_000);
+  const maxSeconds = Number(options["max-seconds"] ?? 240);
+  const label = `${Math.round(users / 1000)}k`;
+  if (options["each-vendor"] === undefined) runs.push(await runJob({ users, vendors, rates, maxSeconds, label }));
+  else
+    for (const vendor of vendors)
+      runs.push(await runJob({ users, vendors: [vendor], rates: { [vendor]: rates[vendor]! }, maxSeconds, label: `${label}, ${vendor} alone` }));
 }
 if (options["skip-million"] === undefined) {
   const maxSeconds = Number(options["million-seconds"] ?? 40);

@@ -6,7 +6,7 @@ import { vendorFailure, type FailureCategory, type VendorFailure } from "../doma
 import type { DeliveryOutcome } from "../domain/results.js";
 import { RequestScope } from "../domain/scope.js";
 import type { BulkChange, CallContext, Vendor } from "../domain/vendor.js";
-import { chunk, mapWithConcurrency } from "../util/concurrency.js";
+import { mapWithConcurrency } from "../util/concurrency.js";
 import type { WorkQueue } from "./queue.js";
 import type { JobStore } from "./store.js";
 import type { BulkFailure, BulkJobSnapshot, JobStatus } from "./types.js";
@@ -201,10 +201,14 @@ export class BulkEngine {
 
   private async runVendor(jobId: string, vendor: Vendor, userIds: readonly string[], change: BulkChange, signal: AbortSignal): Promise<void> {
     const native = vendor.capabilities.bulk && vendor.adapter?.setForMany ? vendor.capabilities.bulk : undefined;
-    const chunks = chunk(userIds, native?.chunkSize ?? this.fanOutChunkSize);
+    const size = native?.chunkSize ?? this.fanOutChunkSize;
+    // Chunks are cut as they start, not up front: a million-id job would otherwise hold one more
+    // copy of its id list per vendor for its whole run.
+    const starts = Array.from({ length: Math.ceil(userIds.length / size) }, (_, index) => index * size);
     // Fan-out chunks run in lanes that share the fan-out concurrency, so one chunk's last calls
     // drain while the next chunk's go out and the vendor's pacer never idles between chunks.
-    await mapWithConcurrency(chunks, native?.concurrency ?? this.fanOutLanes, async (ids) => {
+    await mapWithConcurrency(starts, native?.concurrency ?? this.fanOutLanes, async (start) => {
+      const ids = userIds.slice(start, start + size);
       const outcomes = await this.deliverWithRetries(jobId, vendor, ids, change, signal, native !== undefined);
       let succeeded = 0;
       let cancelled = 0;
