@@ -1,5 +1,5 @@
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { introspectionFromSchema, type GraphQLSchema, type IntrospectionQuery } from "graphql";
 import type http from "node:http";
@@ -86,7 +86,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     validationRules: [operationLimits(queryLimits.maxDepth, queryLimits.maxFields)],
     // Federated inline tracing (ftv1) is added by Apollo Server itself for subgraph schemas, with
     // error messages masked; test/ops/tracing.test.ts holds it to that.
-    plugins: [ApolloServerPluginLandingPageDisabled(), observer.plugin<GraphQLContext>()],
+    // No cache hints: users' attributes change through this very subgraph, so no response is
+    // cacheable (no Cache-Control header: gateways and Router treat that as uncacheable). The default
+    // cache-control plugin would still hook every field resolution of every operation to compute it.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), observer.plugin<GraphQLContext>()],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       // Errors outside the typed unions are either GraphQL validation errors or bugs; log bugs.

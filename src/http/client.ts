@@ -99,7 +99,8 @@ const ALL_METHODS: Method[] = ["GET", "PUT", "POST", "DELETE", "PATCH"];
  */
 export class HttpClient {
   readonly vendor: string;
-  private readonly got: Got;
+  /** One got instance per retry class, built once: per-request retry options cost measurable CPU. */
+  private readonly got: { readonly repeatSafe: Got; readonly unsafe: Got };
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly pacer: { acquire(): Promise<void> } | undefined;
@@ -116,7 +117,7 @@ export class HttpClient {
       http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
       https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
     };
-    this.got = got.extend({
+    const base = got.extend({
       prefixUrl: options.baseUrl,
       timeout: { request: options.timeoutMs },
       throwHttpErrors: false,
@@ -124,7 +125,31 @@ export class HttpClient {
       responseType: "text",
       agent: this.agents,
       headers: { "user-agent": "attributes-subgraph", ...options.headers },
+      hooks: {
+        // Retries count against the vendor's rate like any request.
+        beforeRetry: [async () => this.pacer?.acquire()],
+      },
     });
+    this.got = { repeatSafe: base.extend({ retry: this.retryOptions(true) }), unsafe: base.extend({ retry: this.retryOptions(false) }) };
+  }
+
+  private retryOptions(repeatSafe: boolean) {
+    const policy = this.retry;
+    return {
+      limit: policy.limit,
+      methods: ALL_METHODS,
+      // 429 means refused, and a never-sent request was not applied: both are always safe to repeat.
+      statusCodes: repeatSafe ? [408, 429, 500, 502, 503, 504] : [429],
+      errorCodes: repeatSafe ? [...NEVER_SENT_CODES, ...AMBIGUOUS_CODES] : [...NEVER_SENT_CODES],
+      maxRetryAfter: policy.maxRetryAfterMs,
+      calculateDelay: ({ attemptCount, retryAfter, computedValue }: { attemptCount: number; retryAfter?: number; computedValue: number }) => {
+        if (computedValue === 0) return 0; // got decided against a retry
+        // 0 would mean "no retry" to got: "Retry-After: 0" means "now".
+        if (retryAfter !== undefined) return Math.max(1, retryAfter);
+        // Exponential backoff with full jitter, so retries from many callers spread out.
+        return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptCount - 1));
+      },
+    };
   }
 
   async send(request: HttpRequest): Promise<HttpResult> {
@@ -145,34 +170,9 @@ export class HttpClient {
   }
 
   private async exchange(request: HttpRequest, repeatSafe: boolean): Promise<HttpResult> {
-    let attempts = 1;
-    const policy = this.retry;
     try {
-      const response = await this.got(request.path, {
+      const response = await (repeatSafe ? this.got.repeatSafe : this.got.unsafe)(request.path, {
         method: request.method,
-        retry: {
-          limit: policy.limit,
-          methods: ALL_METHODS,
-          // 429 means refused, and a never-sent request was not applied: both are always safe to repeat.
-          statusCodes: repeatSafe ? [408, 429, 500, 502, 503, 504] : [429],
-          errorCodes: repeatSafe ? [...NEVER_SENT_CODES, ...AMBIGUOUS_CODES] : [...NEVER_SENT_CODES],
-          maxRetryAfter: policy.maxRetryAfterMs,
-          calculateDelay: ({ attemptCount, retryAfter, computedValue }) => {
-            if (computedValue === 0) return 0; // got decided against a retry
-            // 0 would mean "no retry" to got: "Retry-After: 0" means "now".
-            if (retryAfter !== undefined) return Math.max(1, retryAfter);
-            // Exponential backoff with full jitter, so retries from many callers spread out.
-            return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptCount - 1));
-          },
-        },
-        hooks: {
-          beforeRetry: [
-            async () => {
-              attempts++;
-              await this.pacer?.acquire();
-            },
-          ],
-        },
         ...(request.searchParams ? { searchParams: { ...request.searchParams } } : {}),
         ...(request.json === undefined ? {} : { json: request.json }),
         ...(request.jsonText === undefined ? {} : { body: request.jsonText }),
@@ -188,10 +188,11 @@ export class HttpClient {
         headers: response.headers,
         text,
         json: parseJson(text),
-        attempts,
+        attempts: response.retryCount + 1,
         repeatSafe,
       };
     } catch (error) {
+      const attempts = error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1;
       if (error instanceof TimeoutError) return { kind: "timeout", timeoutMs: this.timeoutMs, attempts, repeatSafe };
       if (error instanceof RequestError) {
         const code = error.code || "ERR_NETWORK";
