@@ -7,8 +7,14 @@
  *   npm run bench:overhead -- [--duration=5] [--warmup=1] [--rounds=6] [--connections=1,10,50]
  *                             [--variants=NAME=path/to/main.js,…] (extra subgraph builds, e.g. from
  *                             bench/support/make-variant.ts, measured in the same rounds)
+ *                             [--rate=600] [--rate-connections=10,50] (then latency at a fixed request
+ *                             rate below both servers' capacity; 0 skips it)
+ *
+ * At a fixed number of connections sending as fast as they can, every server runs saturated and
+ * latency is queueing (at a fixed concurrency it scales with 1/throughput), so the added-latency
+ * target is also measured where it means per-request overhead: at a fixed rate both serve easily.
  */
-import { load, type LoadResult } from "./support/load.js";
+import { load, paced, type LoadResult } from "./support/load.js";
 import { cpuMsOf, machineFacts, startSubgraph, type ServerProcess } from "./support/proc.js";
 import { writeOut, table } from "./support/out.js";
 import {
@@ -24,6 +30,8 @@ const durationSec = Number(options.duration ?? 5);
 const warmupSec = Number(options.warmup ?? 1);
 const rounds = Number(options.rounds ?? 6);
 const connectionsList = (options.connections ?? "1,10,50").split(",").map(Number);
+const fixedRate = Number(options.rate ?? 600);
+const rateConnections = (options["rate-connections"] ?? "10,50").split(",").map(Number);
 
 type SetupName = string;
 const facts = machineFacts();
@@ -94,6 +102,21 @@ try {
         console.error(
           `c=${connections} round ${round} ${name}: ${result.rps} req/s p50 ${result.p50} ms p99 ${result.p99} ms, server CPU ${measured.serverCpuUsPerRequest} µs/req, sandbox CPU ${measured.sandboxCpuUsPerRequest} µs/req, non2xx ${result.non2xx} errors ${result.errors}`,
         );
+      }
+    }
+  }
+  // Latency at a fixed rate: the same setups, alternating, none of them saturated.
+  const atRate: Array<LoadResult & { setup: SetupName; round: number }> = [];
+  if (fixedRate > 0) {
+    for (const connections of rateConnections) {
+      for (let round = 1; round <= rounds; round++) {
+        const forward: SetupName[] = ["apollo", ...subgraphs];
+        for (const name of round % 2 === 1 ? forward : [...forward].reverse()) {
+          await paced({ url: urls[name]!, connections, durationSec: warmupSec, body: bodies[name]!, overallRate: fixedRate });
+          const result = await paced({ url: urls[name]!, connections, durationSec, body: bodies[name]!, overallRate: fixedRate });
+          atRate.push({ ...result, setup: name, round });
+          console.error(`rate ${fixedRate}/s c=${connections} round ${round} ${name}: ${result.rps} req/s p50 ${result.p50} ms p99 ${result.p99} ms`);
+        }
       }
     }
   }
@@ -224,6 +247,36 @@ try {
       ratioRows,
     ),
   );
+  if (atRate.length > 0) {
+    const rateRows = rateConnections.flatMap((connections) => {
+      const of = (name: SetupName) => atRate.filter((r) => r.setup === name && r.connections === connections);
+      return subgraphs.map((name) => {
+        const added = (key: "p50" | "p99") => of(name).map((r, i) => r[key] - of("apollo")[i]![key]);
+        const addedP99 = median(added("p99"));
+        return [
+          connections,
+          fixedRate,
+          name,
+          Math.round(median(of(name).map((r) => r.rps))),
+          median(of("apollo").map((r) => r.p50)).toFixed(2),
+          median(of(name).map((r) => r.p50)).toFixed(2),
+          median(of("apollo").map((r) => r.p99)).toFixed(2),
+          median(of(name).map((r) => r.p99)).toFixed(2),
+          median(added("p50")).toFixed(2),
+          addedP99.toFixed(2),
+          spread(added("p99"), 1),
+          addedP99 <= 2 ? "met" : "MISSED",
+        ];
+      });
+    });
+    console.log(`\nLatency at a fixed ${fixedRate} req/s (medians over ${rounds} rounds; apollo's and each build's, same rounds):\n`);
+    console.log(
+      table(
+        ["c", "req/s asked", "build", "req/s served", "apollo p50 ms", "p50 ms", "apollo p99 ms", "p99 ms", "added p50 ms", "added p99 ms", "range", "target (≤2 ms)"],
+        rateRows,
+      ),
+    );
+  }
   console.log("\nEvery run:\n");
   console.log(
     table(
@@ -247,8 +300,9 @@ try {
   console.log(`subgraph warnings logged: ${setup.subgraph.warnings().length}`);
   const file = writeOut("overhead", {
     facts,
-    options: { durationSec, warmupSec, rounds, connectionsList },
+    options: { durationSec, warmupSec, rounds, connectionsList, fixedRate, rateConnections },
     results,
+    atRate,
     summary,
     sandbox: stats,
   });

@@ -1,4 +1,5 @@
 /** autocannon in the benchmark process, with latencies recorded at sub-millisecond precision. */
+import http from "node:http";
 import autocannon from "autocannon";
 
 export interface LoadOptions {
@@ -55,21 +56,33 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     },
   );
   const result = await instance;
+  return summarize(latencies, options.connections, result.duration, {
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  });
+}
+
+/** Percentiles and rate of one load run's latencies (sorted in place). */
+function summarize(
+  latencies: number[],
+  connections: number,
+  durationSec: number,
+  counts: { non2xx: number; errors: number; timeouts: number },
+): LoadResult {
   latencies.sort((a, b) => a - b);
   const at = (q: number): number =>
     round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
   return {
-    connections: options.connections,
-    durationSec: result.duration,
+    connections,
+    durationSec,
     requests: latencies.length,
-    rps: Math.round(latencies.length / result.duration),
+    rps: Math.round(latencies.length / durationSec),
     p50: at(0.5),
     p90: at(0.9),
     p99: at(0.99),
     max: round(latencies.at(-1) ?? NaN),
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    ...counts,
   };
 }
 
@@ -87,4 +100,60 @@ export async function gql<T = any>(
     body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
   });
   return { status: response.status, body: (await response.json()) as T };
+}
+
+/**
+ * Open-loop load at an even rate: one request every 1000/rate ms (autocannon's rate limit sends each
+ * second's quota in a burst, which measures queueing), over at most `connections` keep-alive sockets.
+ * Latency counts from the moment a request was due, so a request that waits for a free socket is not
+ * flattered (no coordinated omission).
+ */
+export async function paced(options: LoadOptions & { readonly overallRate: number }): Promise<LoadResult> {
+  const target = new URL(options.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const pending = new Set<Promise<void>>();
+  const fire = (due: number): void => {
+    const body = typeof options.body === "string" ? options.body : options.body();
+    const done = new Promise<void>((resolve) => {
+      const request = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...options.headers },
+        },
+        (response) => {
+          response.resume();
+          response.on("end", () => {
+            latencies.push(performance.now() - due);
+            if ((response.statusCode ?? 0) >= 300) non2xx++;
+            resolve();
+          });
+        },
+      );
+      request.on("error", () => {
+        errors++;
+        resolve();
+      });
+      request.end(body);
+    });
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+  };
+  const interval = 1000 / options.overallRate;
+  let next = performance.now();
+  const end = next + options.durationSec * 1000;
+  while (next < end) {
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    for (const now = performance.now(); next <= now && next < end; next += interval) fire(next);
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  return summarize(latencies, options.connections, options.durationSec, { non2xx, errors, timeouts: 0 });
 }

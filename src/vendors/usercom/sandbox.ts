@@ -105,6 +105,8 @@ interface Route {
  */
 export class UserComSandbox extends SandboxServer {
   private readonly users = new Map<string, StoredUser>();
+  /** The same users by internal id, which never changes (mass updates address users by it). */
+  private readonly usersById = new Map<number, StoredUser>();
   private readonly definitions: Definition[] = [];
   private readonly tagIds = new Map<string, number>();
   private readonly rate: RateWindow;
@@ -161,6 +163,7 @@ export class UserComSandbox extends SandboxServer {
       user.values.set(definition.id, value);
     }
     this.users.set(customId, user);
+    this.usersById.set(user.id, user);
     return user.id;
   }
 
@@ -356,8 +359,7 @@ export class UserComSandbox extends SandboxServer {
     else if (ids.length > this.massUpdateMaxIds) errors.ids = [`Ensure this field has no more than ${this.massUpdateMaxIds} elements.`];
     else if (!ids.every((id) => Number.isSafeInteger(id))) errors.ids = ["A valid integer is required."];
     else {
-      const known = new Set([...this.users.values()].map((u) => u.id));
-      const missing = (ids as number[]).filter((id) => !known.has(id));
+      const missing = (ids as number[]).filter((id) => !this.usersById.has(id));
       if (missing.length > 0) errors.ids = missing.map((id) => `Invalid pk "${id}" - object does not exist.`);
     }
     let definition: Definition | SandboxAttributeDefinition | undefined;
@@ -377,12 +379,11 @@ export class UserComSandbox extends SandboxServer {
     if (Object.keys(errors).length > 0 || !definition) return { status: 400, body: errors };
 
     const stored = "id" in definition ? definition : this.defineAttribute(definition);
-    const targets = new Set(ids as number[]);
-    for (const user of this.users.values()) {
-      if (targets.has(user.id)) {
-        user.values.set(stored.id, normalizeValue(stored.type, value));
-        user.updatedAt = new Date().toISOString();
-      }
+    const updatedAt = new Date().toISOString();
+    for (const id of new Set(ids as number[])) {
+      const user = this.usersById.get(id)!;
+      user.values.set(stored.id, normalizeValue(stored.type, value));
+      user.updatedAt = updatedAt;
     }
     return { status: 200, body: { status: "ok" } };
   }
