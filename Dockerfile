@@ -23,6 +23,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# V8 lets garbage pile up to its heap limit before collecting it: with no cap a 1M-id bulk job peaks
+# near 400 MB RSS for a ~60 MB live heap; 256 MB keeps it under 300 MB (bench/RESULTS.md §4b). Raise it
+# with BULK_MAX_USER_IDS × BULK_JOB_CONCURRENCY (about 60-100 MB of heap per million ids in flight).
+ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 # Owned by root and read-only to the app: the process cannot change its own code.
 COPY --from=production-dependencies /app/node_modules ./node_modules
