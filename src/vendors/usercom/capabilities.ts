@@ -16,9 +16,9 @@ export const usercomCapabilities: VendorCapabilities = {
   readProfile: true,
   createsUsers: false,
   /**
-   * setForMany resolves each custom id (one GET, batched) and then sends
-   * USERCOM_MASS_UPDATE_CHUNK_SIZE internal ids per mass-update call; 500 users per call keeps one
-   * call's look-ups and chunks small enough to report progress often.
+   * setForMany resolves each custom id (one GET, batched) and sends USERCOM_MASS_UPDATE_CHUNK_SIZE
+   * internal ids per mass-update call, overlapping the next look-ups; 500 users per call keeps
+   * progress reports frequent.
    */
   bulk: { chunkSize: 500, concurrency: 2 },
 };
