@@ -8,6 +8,7 @@ import {
   isListType,
   type DocumentNode,
   type FieldNode,
+  type OperationTypeNode,
   type GraphQLSchema,
   type SelectionSetNode,
 } from "graphql";
@@ -80,7 +81,7 @@ export class OperationObserver {
       requestDidStart: () => {
         const started = performance.now();
         return Promise.resolve({
-          willSendResponse: async (requestContext) => {
+          willSendResponse: (requestContext) => {
             this.report(requestContext, performance.now() - started);
             return Promise.resolve();
           },
@@ -153,19 +154,18 @@ interface OperationRecord {
 function resultOf(
   node: FieldNode,
   schema: GraphQLSchema,
-  operationType: "query" | "mutation" | "subscription",
+  operationType: OperationTypeNode,
   data: Record<string, unknown> | null | undefined,
   record: OperationRecord | undefined,
   hasErrors: boolean,
 ): string {
-  const rootType = operationType === "query" ? schema.getQueryType() : operationType === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
   const key = node.alias?.value ?? node.name.value;
   const value = data?.[key];
   if (node.name.value === "__typename") return "String";
   if (value === undefined || value === null) return hasErrors ? "error" : "null";
   if (node.name.value === "__schema") return "__Schema";
   if (node.name.value === "__type") return "__Type";
-  const definition = rootType?.getFields()[node.name.value];
+  const definition = schema.getRootType(operationType)?.getFields()[node.name.value];
   if (!definition) return "none";
   if (isListType(getNullableType(definition.type))) return "list";
   const named = getNamedType(definition.type);
