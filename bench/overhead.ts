@@ -5,8 +5,10 @@
  * payload. Throughput and p50/p99 at 1, 10 and 50 connections, setups alternated within each round.
  *
  *   npm run bench:overhead -- [--duration=5] [--warmup=1] [--rounds=6] [--connections=1,10,50]
- *                             [--variants=NAME=path/to/main.js,…] (extra subgraph builds, e.g. from
- *                             bench/support/make-variant.ts, measured in the same rounds)
+ *                             [--variants=NAME=path/to/main.js[+node-flag…],…] (extra subgraph builds,
+ *                             e.g. from bench/support/make-variant.ts, or this build with other node
+ *                             flags, e.g. gc=dist-bench/src/main.js+--max-semi-space-size=32; measured
+ *                             in the same rounds)
  *                             [--rate=600] [--rate-connections=10,50] (then latency at a fixed request
  *                             rate below both servers' capacity; 0 skips it)
  *
@@ -29,7 +31,7 @@ const options = args();
 const durationSec = Number(options.duration ?? 5);
 const warmupSec = Number(options.warmup ?? 1);
 const rounds = Number(options.rounds ?? 6);
-const connectionsList = (options.connections ?? "1,10,50").split(",").map(Number);
+const connectionsList = (options.connections ?? "1,10,50").split(",").filter(Boolean).map(Number);
 const fixedRate = Number(options.rate ?? 600);
 const rateConnections = (options["rate-connections"] ?? "10,50").split(",").map(Number);
 
@@ -38,8 +40,9 @@ const facts = machineFacts();
 const setup = await startOverheadSetup({ baselines: true });
 const variants: Record<string, ServerProcess> = {};
 for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {
-  const [name, main] = spec.split("=");
-  variants[name!] = await startSubgraph(setup.subgraphEnv, [], main);
+  const [name, build] = [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)];
+  const [main, ...nodeFlags] = build.split("+");
+  variants[name] = await startSubgraph(setup.subgraphEnv, nodeFlags, main);
 }
 const urls: Record<SetupName, string> = {
   raw: setup.raw!.url,

@@ -37,7 +37,17 @@ export interface UserComConfig {
 /** User.com publishes no number; 429 answers pause the pacer, so this only needs to be polite. */
 export const DEFAULT_RATE_PER_SECOND = 20;
 export const DEFAULT_TIMEOUT_MS = 10_000;
-export const DEFAULT_LOOKUP_CONCURRENCY = 4;
+/** The fewest look-ups in flight per batch when USERCOM_LOOKUP_CONCURRENCY is not set. */
+export const MIN_LOOKUP_CONCURRENCY = 4;
+/**
+ * Look-ups in flight per batch when USERCOM_LOOKUP_CONCURRENCY is not set: enough for the
+ * configured rate with round trips of up to 40 ms while the bulk path resolves two chunks at once
+ * (concurrency × 2 ÷ round trip ≥ rate), so raising USERCOM_RATE_LIMIT alone is enough to use it.
+ * At the default 20/s this is 4, enough for round trips up to 400 ms.
+ */
+export function defaultLookupConcurrency(ratePerSecond: number): number {
+  return Math.max(MIN_LOOKUP_CONCURRENCY, Math.ceil(ratePerSecond / 50));
+}
 /** Not documented either; 100 is User.com's page size for lists and keeps one 400 from failing many users. */
 export const DEFAULT_MASS_UPDATE_CHUNK_SIZE = 100;
 /** The mass update page's heading and two SDKs say PUT (its samples say POST). */
@@ -62,8 +72,8 @@ export const usercomEnv: Record<string, EnvVariable> = {
       'Optional catalog of the app\'s custom attributes, comma-separated `name` or `name:type` (type: boolean, integer, float, fixed, string, date, datetime, json). With "refuse", other names fail as ATTRIBUTE_NOT_DEFINED before anything is sent; types are checked before sending and used when reading back',
   },
   USERCOM_LOOKUP_CONCURRENCY: {
-    description: "At most this many custom-id look-ups (GET /users-by-id/…/) in flight per batch",
-    default: String(DEFAULT_LOOKUP_CONCURRENCY),
+    description:
+      "At most this many custom-id look-ups (GET /users-by-id/…/) in flight per batch. Default: USERCOM_RATE_LIMIT ÷ 50, at least 4 (4 at the default rate)",
   },
   USERCOM_MASS_UPDATE_CHUNK_SIZE: {
     description: "Internal ids per mass-update call (User.com documents no maximum)",
@@ -85,17 +95,18 @@ export function readUserComConfig(env: Env): ConfigResult<UserComConfig> {
   if (!apiKey) return { status: "absent" };
   const problems: string[] = [];
   const apiVersion = readVersion(env, problems);
+  const ratePerSecond = positiveNumber(env, "USERCOM_RATE_LIMIT", DEFAULT_RATE_PER_SECOND, problems);
   const config: UserComConfig = {
     baseUrl: readBaseUrl(env, problems),
     apiKey,
     apiVersion,
     unknownAttributes: readPolicy(env, apiVersion, problems),
     knownAttributes: readCatalog(env, problems),
-    lookupConcurrency: positiveInteger(env, "USERCOM_LOOKUP_CONCURRENCY", DEFAULT_LOOKUP_CONCURRENCY, problems),
+    lookupConcurrency: positiveInteger(env, "USERCOM_LOOKUP_CONCURRENCY", defaultLookupConcurrency(ratePerSecond), problems),
     massUpdateChunkSize: positiveInteger(env, "USERCOM_MASS_UPDATE_CHUNK_SIZE", DEFAULT_MASS_UPDATE_CHUNK_SIZE, problems),
     massUpdateMethod: readMethod(env, problems),
     timeoutMs: positiveNumber(env, "USERCOM_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, problems),
-    ratePerSecond: positiveNumber(env, "USERCOM_RATE_LIMIT", DEFAULT_RATE_PER_SECOND, problems),
+    ratePerSecond,
   };
   return problems.length > 0 ? { status: "invalid", problems } : { status: "configured", config };
 }

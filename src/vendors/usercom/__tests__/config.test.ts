@@ -65,6 +65,9 @@ describe("User.com configuration", () => {
         ],
       },
     ],
+    ["look-ups in flight follow the rate when not set", { USERCOM_RATE_LIMIT: "2000" }, { lookupConcurrency: 40, ratePerSecond: 2000 }],
+    ["but never fewer than 4", { USERCOM_RATE_LIMIT: "0.5" }, { lookupConcurrency: 4, ratePerSecond: 0.5 }],
+    ["an explicit concurrency wins over the rate", { USERCOM_RATE_LIMIT: "2000", USERCOM_LOOKUP_CONCURRENCY: "16" }, { lookupConcurrency: 16 }],
     ["tuning numbers", { USERCOM_LOOKUP_CONCURRENCY: "8", USERCOM_MASS_UPDATE_CHUNK_SIZE: "250", USERCOM_RATE_LIMIT: "2.5", USERCOM_TIMEOUT_MS: "500" }, { lookupConcurrency: 8, massUpdateChunkSize: 250, ratePerSecond: 2.5, timeoutMs: 500 }],
   ])("%s", (_label, env, expected) => {
     const result = readUserComConfig({ USERCOM_API_URL: URL_, USERCOM_API_KEY: KEY, ...env });
