@@ -63,6 +63,11 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   });
 }
 
+/** The latency at quantile q of ascending latencies, in ms to 0.01. */
+export function quantile(sorted: readonly number[], q: number): number {
+  return round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
+}
+
 /** Percentiles and rate of one load run's latencies (sorted in place). */
 function summarize(
   latencies: number[],
@@ -71,8 +76,7 @@ function summarize(
   counts: { non2xx: number; errors: number; timeouts: number },
 ): LoadResult {
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN);
+  const at = (q: number): number => quantile(latencies, q);
   return {
     connections,
     durationSec,
@@ -108,7 +112,9 @@ export async function gql<T = any>(
  * Latency counts from the moment a request was due, so a request that waits for a free socket is not
  * flattered (no coordinated omission).
  */
-export async function paced(options: LoadOptions & { readonly overallRate: number }): Promise<LoadResult> {
+export async function paced(
+  options: LoadOptions & { readonly overallRate: number },
+): Promise<LoadResult & { readonly latencies: readonly number[] }> {
   const target = new URL(options.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
@@ -155,5 +161,5 @@ export async function paced(options: LoadOptions & { readonly overallRate: numbe
   }
   await Promise.all(pending);
   agent.destroy();
-  return summarize(latencies, options.connections, options.durationSec, { non2xx, errors, timeouts: 0 });
+  return { ...summarize(latencies, options.connections, options.durationSec, { non2xx, errors, timeouts: 0 }), latencies };
 }
