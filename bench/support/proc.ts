@@ -1,5 +1,5 @@
 /** Child processes of a benchmark: the sandbox vendors, the subgraph, the baselines. */
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -154,6 +154,11 @@ async function startServer(
       if (url) break;
     }
   }
+  // BENCH_SERVER_CPUS=1: every thread of the server under test on those CPUs (`taskset -a`), so it
+  // does not share a core with the load generator and the sandboxes (run the benchmark itself with
+  // `taskset -c 0`).
+  const cpus = process.env.BENCH_SERVER_CPUS;
+  if (cpus) execFileSync("taskset", ["-a", "-p", "-c", cpus, String(child.pid)], { stdio: "ignore" });
   return {
     pid: child.pid!,
     url,
