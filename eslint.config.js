@@ -7,23 +7,32 @@ import tseslint from "typescript-eslint";
 // relative-path rules exactly (no sibling vendor imports), which globs cannot express well.
 const layerZones = {
   "src/domain/**": [
-    { group: ["**/graphql/**", "**/vendors/**", "**/http/**", "**/bulk/**", "**/sandbox/**"], message: "domain/ is vendor-neutral and transport-free" },
+    {
+      group: ["**/graphql/**", "**/vendors/**", "**/http/**", "**/bulk/**", "**/sandbox/**"],
+      message: "domain/ is vendor-neutral and transport-free",
+    },
     { group: ["graphql", "type-graphql", "got", "@apollo/*"], message: "domain/ knows nothing of GraphQL or HTTP" },
   ],
-  "src/graphql/**": [
-    { group: ["**/vendors/**"], message: "graphql/ receives the vendor list from the composition root" },
-  ],
-  "src/bulk/**": [
-    { group: ["**/vendors/**", "**/graphql/**"], message: "bulk/ works on the domain's vendor interface" },
-  ],
-  "src/vendors/*/**": [
-    { group: ["**/graphql/**", "type-graphql", "@apollo/*"], message: "vendor folders know nothing of GraphQL" },
-  ],
+  "src/graphql/**": [{ group: ["**/vendors/**"], message: "graphql/ receives the vendor list from the composition root" }],
+  "src/bulk/**": [{ group: ["**/vendors/**", "**/graphql/**"], message: "bulk/ works on the domain's vendor interface" }],
+  "src/vendors/*/**": [{ group: ["**/graphql/**", "type-graphql", "@apollo/*"], message: "vendor folders know nothing of GraphQL" }],
 };
 
 export default tseslint.config(
   // examples/client/src/gql/ is graphql-codegen output (type-checked by tsc, kept fresh by a test).
-  { ignores: ["dist/**", "dist-bench/**", "bench/out/**", "node_modules/**", "coverage/**", "jest.config.js", "eslint.config.js", "**/*.cjs", "examples/client/src/gql/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "dist-bench/**",
+      "bench/out/**",
+      "node_modules/**",
+      "coverage/**",
+      "jest.config.js",
+      "eslint.config.js",
+      "**/*.cjs",
+      "examples/client/src/gql/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -70,8 +70,7 @@ try {
   const ideal: Record<string, string> = {
     carnival: "0: no read API (typed UnsupportedOperationError)",
     jiguang: "0: no read API (typed UnsupportedOperationError)",
-    leanplum:
-      "one exportUser per distinct user: Leanplum has no batch read; at most LEANPLUM_READ_CONCURRENCY (8) in flight",
+    leanplum: "one exportUser per distinct user: Leanplum has no batch read; at most LEANPLUM_READ_CONCURRENCY (8) in flight",
     usercom:
       "one GET /users-by-id/ per distinct user: no batch read by custom id; at most USERCOM_LOOKUP_CONCURRENCY (4) in flight, paced at USERCOM_RATE_LIMIT (20/s)",
   };

@@ -66,8 +66,7 @@ function sandboxLimit(vendor: string, rate: number): number | undefined {
 }
 
 /** The pacer rate the adapter derives from the configured rate. */
-const pacedRate = (vendor: string, rate: number): number =>
-  vendor === "jiguang" ? rate * 0.9 : rate;
+const pacedRate = (vendor: string, rate: number): number => (vendor === "jiguang" ? rate * 0.9 : rate);
 
 async function runJob(params: {
   readonly users: number;
@@ -121,11 +120,8 @@ async function runJob(params: {
     const submitMs = performance.now() - submitStarted;
     const memAfterSubmit = memoryOf(pid);
     const job = submitted.body?.data?.bulkSetCustomAttribute;
-    if (job?.__typename !== "BulkJob")
-      throw new Error(`submit failed: ${JSON.stringify(submitted.body).slice(0, 2000)}`);
-    console.error(
-      `[${params.label}] job ${job.id} accepted in ${Math.round(submitMs)} ms; RSS ${memAfterSubmit.rssMb.toFixed(0)} MB`,
-    );
+    if (job?.__typename !== "BulkJob") throw new Error(`submit failed: ${JSON.stringify(submitted.body).slice(0, 2000)}`);
+    console.error(`[${params.label}] job ${job.id} accepted in ${Math.round(submitMs)} ms; RSS ${memAfterSubmit.rssMb.toFixed(0)} MB`);
     const started = performance.now();
     const samples: Array<{ t: number; rssMb: number; pending: Record<string, number> }> = [];
     let status = job.status as string;
@@ -158,9 +154,7 @@ async function runJob(params: {
     const memEnd = memoryOf(pid);
     const cpuShare = {
       subgraph: Math.round(((cpuMsOf(pid) - cpuBefore.subgraph) / 1000 / elapsedSec) * 100) / 100,
-      sandboxes:
-        Math.round(((cpuMsOf(setup.vendors.pid) - cpuBefore.sandboxes) / 1000 / elapsedSec) * 100) /
-        100,
+      sandboxes: Math.round(((cpuMsOf(setup.vendors.pid) - cpuBefore.sandboxes) / 1000 / elapsedSec) * 100) / 100,
     };
     const stats = await setup.vendors.stats();
     const progress = last.progress as Progress[];
@@ -238,15 +232,15 @@ if (options["only-million"] === undefined) {
   if (options["each-vendor"] === undefined) runs.push(await runJob({ users, vendors, rates, maxSeconds, label }));
   else
     for (const vendor of vendors)
-      runs.push(await runJob({ users, vendors: [vendor], rates: { [vendor]: rates[vendor]! }, maxSeconds, label: `${label}, ${vendor} alone` }));
+      runs.push(
+        await runJob({ users, vendors: [vendor], rates: { [vendor]: rates[vendor]! }, maxSeconds, label: `${label}, ${vendor} alone` }),
+      );
 }
 if (options["skip-million"] === undefined) {
   const maxSeconds = Number(options["million-seconds"] ?? 40);
   // Node's default heap limit on this 24 GB machine lets garbage pile up far beyond the live set;
   // the second run caps the old generation as a container deployment would.
-  runs.push(
-    await runJob({ users: 1_000_000, vendors, rates, maxSeconds, label: "1M, default heap" }),
-  );
+  runs.push(await runJob({ users: 1_000_000, vendors, rates, maxSeconds, label: "1M, default heap" }));
   runs.push(
     await runJob({
       users: 1_000_000,

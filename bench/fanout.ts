@@ -58,10 +58,7 @@ try {
   }
   const summary = connectionsList.flatMap((connections) =>
     Array.from({ length: rounds }, (_, i) => {
-      const of = (name: string) =>
-        results.find(
-          (r) => r.connections === connections && r.round === i + 1 && r.target === name,
-        )!;
+      const of = (name: string) => results.find((r) => r.connections === connections && r.round === i + 1 && r.target === name)!;
       const singles = ALL_VENDORS.map((id) => of(id));
       const all = of("all four");
       const slowestP50 = Math.max(...singles.map((s) => s.p50));

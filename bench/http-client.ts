@@ -50,8 +50,7 @@ async function run(client: Current, n: number): Promise<number> {
         operation: "putUser",
         repeatSafe: true,
       });
-      if (result.kind !== "response" || result.status !== 202)
-        throw new Error(`unexpected ${JSON.stringify(result)}`);
+      if (result.kind !== "response" || result.status !== 202) throw new Error(`unexpected ${JSON.stringify(result)}`);
     }
   };
   await Promise.all(Array.from({ length: 10 }, worker));
@@ -64,8 +63,7 @@ try {
   await run(clients.current, 3000);
   await run(clients.other, 3000);
   for (let round = 1; round <= rounds; round++) {
-    const order =
-      round % 2 === 1 ? (["current", "other"] as const) : (["other", "current"] as const);
+    const order = round % 2 === 1 ? (["current", "other"] as const) : (["other", "current"] as const);
     const row = { round, current: 0, other: 0 };
     for (const name of order) row[name] = Math.round(await run(clients[name], calls));
     results.push(row);
@@ -77,16 +75,12 @@ try {
   await vendors.close();
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(
-  `\n## HTTP client A/B (${new Date().toISOString()}), ${calls} calls per round, 10 in flight\n`,
-);
+console.log(`\n## HTTP client A/B (${new Date().toISOString()}), ${calls} calls per round, 10 in flight\n`);
 console.log(
   table(
     ["round", "current µs/call", "other µs/call", "current ÷ other"],
     results.map((r) => [r.round, r.current, r.other, (r.current / r.other).toFixed(3)]),
   ),
 );
-console.log(
-  `\nmedian current ÷ other: ${median(results.map((r) => r.current / r.other)).toFixed(3)}`,
-);
+console.log(`\nmedian current ÷ other: ${median(results.map((r) => r.current / r.other)).toFixed(3)}`);
 console.log(`raw figures: ${writeOut("http-client", { calls, rounds, results })}`);

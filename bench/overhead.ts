@@ -19,13 +19,7 @@
 import { load, paced, quantile, type LoadResult } from "./support/load.js";
 import { cpuMsOf, machineFacts, startSubgraph, type ServerProcess } from "./support/proc.js";
 import { writeOut, table } from "./support/out.js";
-import {
-  args,
-  BASELINE_MUTATION,
-  rotatingBodies,
-  startOverheadSetup,
-  updateBody,
-} from "./support/setups.js";
+import { args, BASELINE_MUTATION, rotatingBodies, startOverheadSetup, updateBody } from "./support/setups.js";
 
 const options = args();
 const durationSec = Number(options.duration ?? 5);
@@ -55,9 +49,7 @@ const bodies: Record<SetupName, () => string> = {
   subgraph: subgraphBody,
   apollo: rotatingBodies(1000, (userId) => ({ query: BASELINE_MUTATION, variables: { userId } })),
   raw: rotatingBodies(1000, updateBody(["CARNIVAL"])),
-  ...Object.fromEntries(
-    Object.keys(variants).map((n) => [n, rotatingBodies(1000, updateBody(["CARNIVAL"]))]),
-  ),
+  ...Object.fromEntries(Object.keys(variants).map((n) => [n, rotatingBodies(1000, updateBody(["CARNIVAL"]))])),
 };
 const subgraphs = ["subgraph", ...Object.keys(variants)];
 
@@ -76,8 +68,7 @@ type Measured = LoadResult & {
 const results: Measured[] = [];
 try {
   // JIT warm-up of every setup before any measurement.
-  for (const name of Object.keys(urls))
-    await load({ url: urls[name]!, connections: 10, durationSec: 3, body: bodies[name]! });
+  for (const name of Object.keys(urls)) await load({ url: urls[name]!, connections: 10, durationSec: 3, body: bodies[name]! });
   for (const connections of connectionsList) {
     for (let round = 1; round <= rounds; round++) {
       // Alternate the order each round so drift on the shared machine does not favour one setup.
@@ -120,20 +111,27 @@ try {
         const forward: SetupName[] = ["raw", "apollo", ...subgraphs];
         for (const name of round % 2 === 1 ? forward : [...forward].reverse()) {
           await paced({ url: urls[name]!, connections, durationSec: warmupSec, body: bodies[name]!, overallRate: fixedRate });
-          const { latencies, ...result } = await paced({ url: urls[name]!, connections, durationSec, body: bodies[name]!, overallRate: fixedRate });
+          const { latencies, ...result } = await paced({
+            url: urls[name]!,
+            connections,
+            durationSec,
+            body: bodies[name]!,
+            overallRate: fixedRate,
+          });
           atRate.push({ ...result, setup: name, round });
           const all = pooled.get(`${connections}/${name}`) ?? [];
           for (const latency of latencies) all.push(latency);
           pooled.set(`${connections}/${name}`, all);
-          console.error(`rate ${fixedRate}/s c=${connections} round ${round} ${name}: ${result.rps} req/s p50 ${result.p50} ms p99 ${result.p99} ms`);
+          console.error(
+            `rate ${fixedRate}/s c=${connections} round ${round} ${name}: ${result.rps} req/s p50 ${result.p50} ms p99 ${result.p99} ms`,
+          );
         }
       }
     }
   }
   const stats = await setup.vendors.stats();
   const summary = connectionsList.map((connections) => {
-    const of = (name: SetupName) =>
-      results.filter((r) => r.setup === name && r.connections === connections);
+    const of = (name: SetupName) => results.filter((r) => r.setup === name && r.connections === connections);
     const perRound = Array.from({ length: rounds }, (_, i) => i).flatMap((i) =>
       subgraphs.map((name) => {
         const s = of(name)[i]!;
@@ -157,8 +155,7 @@ try {
     const mid = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   };
-  const spread = (xs: number[], digits: number): string =>
-    `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+  const spread = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
   // Medians over rounds of each setup's figures, and of the per-round ratios (each round's setups ran back to back).
   const setupRows = connectionsList.flatMap((connections) =>
     ["raw", "apollo", ...subgraphs].map((name) => {
@@ -215,27 +212,13 @@ try {
     r.setup === "raw" ? "-" : r.sandboxCpuUsPerRequest,
     r.non2xx + r.errors + r.timeouts,
   ]);
-  const subgraphRequests = results
-    .filter((r) => r.setup === "subgraph")
-    .reduce((n, r) => n + r.requests, 0);
+  const subgraphRequests = results.filter((r) => r.setup === "subgraph").reduce((n, r) => n + r.requests, 0);
   console.log(`\n## Overhead (${new Date().toISOString()})\n`);
   console.log(`machine: ${JSON.stringify(facts)}\n`);
-  console.log(
-    `Medians over ${rounds} rounds of ${durationSec} s per setup (range in brackets columns):\n`,
-  );
+  console.log(`Medians over ${rounds} rounds of ${durationSec} s per setup (range in brackets columns):\n`);
   console.log(
     table(
-      [
-        "c",
-        "setup",
-        "req/s",
-        "req/s range",
-        "p50 ms",
-        "p99 ms",
-        "server CPU µs/req",
-        "sandbox CPU µs/req",
-        "errors+non2xx",
-      ],
+      ["c", "setup", "req/s", "req/s range", "p50 ms", "p99 ms", "server CPU µs/req", "sandbox CPU µs/req", "errors+non2xx"],
       setupRows,
     ),
   );
@@ -263,7 +246,11 @@ try {
       return subgraphs.map((name) => {
         const added = (key: "p50" | "p99") => of(name).map((r, i) => r[key] - of("apollo")[i]![key]);
         const addedP99 = median(added("p99"));
-        const pooledP99 = (setup: SetupName) => quantile(pooled.get(`${connections}/${setup}`)!.sort((a, b) => a - b), 0.99);
+        const pooledP99 = (setup: SetupName) =>
+          quantile(
+            pooled.get(`${connections}/${setup}`)!.sort((a, b) => a - b),
+            0.99,
+          );
         const addedPooledP99 = pooledP99(name) - pooledP99("apollo");
         return [
           connections,
@@ -285,30 +272,36 @@ try {
         ];
       });
     });
-    console.log(`\nLatency at a fixed ${fixedRate} req/s (medians over ${rounds} rounds; raw's, apollo's and each build's, same rounds):\n`);
+    console.log(
+      `\nLatency at a fixed ${fixedRate} req/s (medians over ${rounds} rounds; raw's, apollo's and each build's, same rounds):\n`,
+    );
     console.log(
       table(
-        ["c", "req/s asked", "build", "req/s served", "raw p50 ms", "raw p99 ms", "apollo p50 ms", "p50 ms", "apollo p99 ms", "p99 ms", "added p50 ms", "added p99 ms (median of rounds)", "range", "p99 of all rounds' requests: raw / apollo / build", "added p99 ms (all requests)", "target (≤2 ms)"],
+        [
+          "c",
+          "req/s asked",
+          "build",
+          "req/s served",
+          "raw p50 ms",
+          "raw p99 ms",
+          "apollo p50 ms",
+          "p50 ms",
+          "apollo p99 ms",
+          "p99 ms",
+          "added p50 ms",
+          "added p99 ms (median of rounds)",
+          "range",
+          "p99 of all rounds' requests: raw / apollo / build",
+          "added p99 ms (all requests)",
+          "target (≤2 ms)",
+        ],
         rateRows,
       ),
     );
   }
   console.log("\nEvery run:\n");
   console.log(
-    table(
-      [
-        "c",
-        "round",
-        "setup",
-        "req/s",
-        "p50 ms",
-        "p99 ms",
-        "server CPU µs/req",
-        "sandbox CPU µs/req",
-        "errors+non2xx",
-      ],
-      rows,
-    ),
+    table(["c", "round", "setup", "req/s", "p50 ms", "p99 ms", "server CPU µs/req", "sandbox CPU µs/req", "errors+non2xx"], rows),
   );
   console.log(
     `\nCarnival sandbox answers: ${JSON.stringify(stats.carnival?.statuses)} (measured subgraph requests: ${subgraphRequests}, plus warm-ups and the baseline's)`,

@@ -12,22 +12,13 @@ import path from "node:path";
 import { load, type LoadResult } from "./support/load.js";
 import { summarize, type ProfileSummary } from "./support/cpuprofile.js";
 import { OUT_DIR, table, writeOut } from "./support/out.js";
-import {
-  args,
-  BASELINE_MUTATION,
-  rotatingBodies,
-  startOverheadSetup,
-  updateBody,
-} from "./support/setups.js";
+import { args, BASELINE_MUTATION, rotatingBodies, startOverheadSetup, updateBody } from "./support/setups.js";
 
 const options = args();
 const durationSec = Number(options.duration ?? 12);
 const connections = Number(options.connections ?? 10);
 const dir = path.join(OUT_DIR, "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
-const profArgs = (name: string): string[] => [
-  "--cpu-prof",
-  `--cpu-prof-dir=${path.join(dir, name)}`,
-];
+const profArgs = (name: string): string[] => ["--cpu-prof", `--cpu-prof-dir=${path.join(dir, name)}`];
 const setup = await startOverheadSetup({
   baselines: true,
   subgraphNodeArgs: profArgs("subgraph"),
@@ -75,18 +66,10 @@ const summaries: Record<string, ProfileSummary> = {
   apollo: summarize(profileOf("apollo"), patterns),
 };
 // Requests served during the whole profile: warm-up plus measured run (the profile spans both, and start-up).
-const served = (name: string): number =>
-  results[name]!.requests * ((durationSec + 2) / durationSec);
+const served = (name: string): number => results[name]!.requests * ((durationSec + 2) / durationSec);
 const us = (ms: number, name: string): string => ((ms * 1000) / served(name)).toFixed(0);
-const areas = [
-  ...new Set(
-    [...summaries.subgraph!.byArea.slice(0, 25), ...summaries.apollo!.byArea.slice(0, 12)].map(
-      (a) => a.area,
-    ),
-  ),
-];
-const areaMs = (name: string, area: string): number =>
-  summaries[name]!.byArea.find((a) => a.area === area)?.selfMs ?? 0;
+const areas = [...new Set([...summaries.subgraph!.byArea.slice(0, 25), ...summaries.apollo!.byArea.slice(0, 12)].map((a) => a.area))];
+const areaMs = (name: string, area: string): number => summaries[name]!.byArea.find((a) => a.area === area)?.selfMs ?? 0;
 console.log(`\n## CPU profiles, c=${connections}, ${durationSec} s each (+2 s warm-up)\n`);
 console.log(
   `subgraph ${results.subgraph!.rps} req/s p99 ${results.subgraph!.p99} ms; apollo baseline ${results.apollo!.rps} req/s p99 ${results.apollo!.p99} ms\n`,
@@ -94,31 +77,21 @@ console.log(
 console.log(
   table(
     ["area (self time)", "subgraph µs/req", "apollo µs/req"],
-    areas.map((area) => [
-      area,
-      us(areaMs("subgraph", area), "subgraph"),
-      us(areaMs("apollo", area), "apollo"),
-    ]),
+    areas.map((area) => [area, us(areaMs("subgraph", area), "subgraph"), us(areaMs("apollo", area), "apollo")]),
   ),
 );
 console.log();
 console.log(
   table(
     ["stack contains (inclusive)", "subgraph µs/req", "apollo µs/req"],
-    patterns.map((p, i) => [
-      p,
-      us(summaries.subgraph!.inclusive[i]!.ms, "subgraph"),
-      us(summaries.apollo!.inclusive[i]!.ms, "apollo"),
-    ]),
+    patterns.map((p, i) => [p, us(summaries.subgraph!.inclusive[i]!.ms, "subgraph"), us(summaries.apollo!.inclusive[i]!.ms, "apollo")]),
   ),
 );
 console.log();
 console.log(
   table(
     ["subgraph function (self time)", "where", "µs/req", "share"],
-    summaries
-      .subgraph!.byFunction.slice(0, 40)
-      .map((f) => [f.name, f.where, us(f.selfMs, "subgraph"), `${(f.share * 100).toFixed(1)}%`]),
+    summaries.subgraph!.byFunction.slice(0, 40).map((f) => [f.name, f.where, us(f.selfMs, "subgraph"), `${(f.share * 100).toFixed(1)}%`]),
   ),
 );
 console.log(`\nprofiles: ${dir}`);
@@ -126,10 +99,5 @@ writeOut("profile", {
   connections,
   durationSec,
   results,
-  summaries: Object.fromEntries(
-    Object.entries(summaries).map(([k, s]) => [
-      k,
-      { ...s, byFunction: s.byFunction.slice(0, 200) },
-    ]),
-  ),
+  summaries: Object.fromEntries(Object.entries(summaries).map(([k, s]) => [k, { ...s, byFunction: s.byFunction.slice(0, 200) }])),
 });

@@ -10,21 +10,13 @@
 import { gql, load } from "./support/load.js";
 import { liveHeapAfterFullGcs, machineFacts, memoryOf } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
-import {
-  ALL_VENDORS,
-  args,
-  startFullSetup,
-  TIMEOUT_ENV,
-  UPDATE_MUTATION,
-} from "./support/setups.js";
+import { ALL_VENDORS, args, startFullSetup, TIMEOUT_ENV, UPDATE_MUTATION } from "./support/setups.js";
 
 const options = args();
 const durationSec = Number(options.duration ?? 60);
 const connections = Number(options.connections ?? 100);
 const timeoutMs = Number(options["timeout-ms"] ?? 1000);
-const faults =
-  options.faults ??
-  "503:0.02,429;retry-after=1:0.01,hang;ms=3000:0.005,reset:0.005,malformed:0.005,500-after-apply:0.005";
+const faults = options.faults ?? "503:0.02,429;retry-after=1:0.01,hang;ms=3000:0.005,reset:0.005,malformed:0.005,500-after-apply:0.005";
 const rate = 2000;
 
 const ENTITIES = `query Profiles($representations: [_Any!]!) {
@@ -137,8 +129,7 @@ try {
         count(`updateAttributes → ${r.__typename}`);
         for (const d of r.deliveries ?? []) count(`  delivery → ${d.__typename}`);
       } else if (parsed.data._entities) {
-        for (const e of parsed.data._entities)
-          for (const p of e.attributeProfiles) count(`  profile → ${p.__typename}`);
+        for (const e of parsed.data._entities) for (const p of e.attributeProfiles) count(`  profile → ${p.__typename}`);
         count("_entities → ok");
       }
     },
@@ -160,9 +151,7 @@ await setup.close();
 const quarter = durationSec / 4;
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const firstQ = avg(rss.filter((s) => s.t <= quarter).map((s) => s.rssMb));
-const lastQ = avg(
-  rss.filter((s) => s.t > durationSec - quarter && s.t <= durationSec).map((s) => s.rssMb),
-);
+const lastQ = avg(rss.filter((s) => s.t > durationSec - quarter && s.t <= durationSec).map((s) => s.rssMb));
 const maxRss = Math.max(...rss.map((s) => s.rssMb));
 const warnKinds: Record<string, number> = {};
 for (const line of warnings) {
@@ -173,9 +162,7 @@ for (const line of warnings) {
 
 console.log(`\n## Soak (${new Date().toISOString()})\n`);
 console.log(`machine: ${JSON.stringify(facts)}`);
-console.log(
-  `faults: ${faults}; vendor timeouts ${timeoutMs} ms; ${connections} connections for ${durationSec} s\n`,
-);
+console.log(`faults: ${faults}; vendor timeouts ${timeoutMs} ms; ${connections} connections for ${durationSec} s\n`);
 console.log(
   `requests ${result.requests} (${result.rps}/s), p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms; non-2xx ${result.non2xx}, client errors ${result.errors}, client timeouts ${result.timeouts}; untyped responses ${untyped}; subgraph alive at end: ${alive}\n`,
 );
@@ -194,9 +181,7 @@ const gcLast = gcs.filter((g) => g.t > durationSec - quarter).map((g) => g.mb);
 console.log(
   `live heap after full GCs (MB, ${gcs.length} during the run): first quarter ${gcFirst.join(" ") || "none"}, last quarter ${gcLast.join(" ") || "none"}; all: ${gcs.map((g) => `${g.t}s:${g.mb}`).join(" ")}`,
 );
-console.log(
-  `\nsandbox answers: ${JSON.stringify(Object.fromEntries(Object.entries(stats).map(([v, s]) => [v, s.statuses])))}`,
-);
+console.log(`\nsandbox answers: ${JSON.stringify(Object.fromEntries(Object.entries(stats).map(([v, s]) => [v, s.statuses])))}`);
 console.log(`subgraph warn/error log lines: ${warnings.length} ${JSON.stringify(warnKinds)}`);
 if (untypedSamples.length > 0) console.log(`untyped samples:\n${untypedSamples.join("\n")}`);
 console.log(

@@ -166,5 +166,11 @@ export async function startApp(options: AppOptions): Promise<App> {
 
 /** What GraphiQL's own introspection query asks for, including descriptions and deprecations. */
 function graphiqlIntrospection(schema: GraphQLSchema): IntrospectionQuery {
-  return introspectionFromSchema(schema, { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+  return introspectionFromSchema(schema, {
+    descriptions: true,
+    specifiedByUrl: true,
+    directiveIsRepeatable: true,
+    schemaDescription: true,
+    inputValueDeprecation: true,
+  });
 }

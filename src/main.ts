@@ -46,7 +46,10 @@ async function main(): Promise<void> {
 
   let auth;
   try {
-    auth = chooseAuthenticator(config.auth, runtime.summary.some((s) => s.mode === "live"));
+    auth = chooseAuthenticator(
+      config.auth,
+      runtime.summary.some((s) => s.mode === "live"),
+    );
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.fatal({ problems: error.problems }, error.message);
@@ -61,7 +64,10 @@ async function main(): Promise<void> {
   const banner =
     sandboxed.length > 0
       ? `Sandbox vendors (no real vendor is called): ${sandboxed.join(", ")}. Users ${config.sandboxUserIds.length > 0 ? `${config.sandboxUserIds[0]}…${config.sandboxUserIds.at(-1)}` : "(none)"} exist in them.`
-      : `Live vendors: ${runtime.summary.filter((s) => s.mode === "live").map((s) => s.vendor).join(", ")}`;
+      : `Live vendors: ${runtime.summary
+          .filter((s) => s.mode === "live")
+          .map((s) => s.vendor)
+          .join(", ")}`;
 
   const app = await startApp({
     vendors: runtime.vendors,

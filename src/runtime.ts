@@ -51,11 +51,7 @@ export interface StartVendorsOptions {
  * sandboxes where they are wanted, and builds one adapter per reachable vendor. A vendor with
  * credentials is live; with no credentials anywhere (or SANDBOX=true) every vendor is sandboxed.
  */
-export async function startVendors(
-  modules: readonly VendorModule[],
-  env: Env,
-  options: StartVendorsOptions,
-): Promise<VendorRuntime> {
+export async function startVendors(modules: readonly VendorModule[], env: Env, options: StartVendorsOptions): Promise<VendorRuntime> {
   const problems: string[] = [];
   const configs = modules.map((module) => {
     const result = module.readConfig(env);

@@ -28,10 +28,7 @@ const client = got.extend({
 const resolvers = {
   Query: { ok: () => true },
   Mutation: {
-    async updateAttribute(
-      _root: unknown,
-      args: { userId: string; attribute: string; value: string },
-    ) {
+    async updateAttribute(_root: unknown, args: { userId: string; attribute: string; value: string }) {
       const response = await client.put(`users/${encodeURIComponent(args.userId)}`, {
         json: { user: { custom: { [args.attribute]: { type: "string", value: args.value } } } },
       });

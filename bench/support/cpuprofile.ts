@@ -25,8 +25,7 @@ export interface ProfileSummary {
 
 export function area(url: string): string {
   if (url === "") return "(native/vm)";
-  if (url.startsWith("node:"))
-    return url.split("/")[0]!.replace(/^node:internal.*/, "node:internal");
+  if (url.startsWith("node:")) return url.split("/")[0]!.replace(/^node:internal.*/, "node:internal");
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
   const src = /dist-bench\/(src\/[^/]+(?:\/[^/]+)?)/.exec(url);
@@ -38,21 +37,15 @@ export function summarize(file: string, inclusivePatterns: readonly string[] = [
   const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) =>
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
-  );
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-  const idle = [...selfUs].filter(([id]) =>
-    ["(idle)", "(program)", "(garbage collector)"].includes(byId.get(id)!.callFrame.functionName),
-  );
+  const idle = [...selfUs].filter(([id]) => ["(idle)", "(program)", "(garbage collector)"].includes(byId.get(id)!.callFrame.functionName));
   void idle;
   const fn = new Map<string, { name: string; where: string; us: number }>();
   const areas = new Map<string, number>();
   for (const [id, us] of selfUs) {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    const where = url
-      ? `${url.replace(/^.*\/(node_modules|dist-bench)\//, "$1/")}:${lineNumber + 1}`
-      : "";
+    const where = url ? `${url.replace(/^.*\/(node_modules|dist-bench)\//, "$1/")}:${lineNumber + 1}` : "";
     const key = `${functionName}@${where}`;
     const entry = fn.get(key) ?? { name: functionName || "(anonymous)", where, us: 0 };
     entry.us += us;
@@ -81,9 +74,7 @@ export function summarize(file: string, inclusivePatterns: readonly string[] = [
     byFunction: [...fn.values()]
       .sort((a, b) => b.us - a.us)
       .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, share: e.us / total })),
-    byArea: [...areas]
-      .sort((a, b) => b[1] - a[1])
-      .map(([a, us]) => ({ area: a, selfMs: us / 1000, share: us / total })),
+    byArea: [...areas].sort((a, b) => b[1] - a[1]).map(([a, us]) => ({ area: a, selfMs: us / 1000, share: us / total })),
     inclusive,
   };
 }

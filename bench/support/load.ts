@@ -40,21 +40,14 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       {
         method: "POST",
         headers: { "content-type": "application/json", ...options.headers },
-        ...(typeof body === "string"
-          ? { body }
-          : { setupRequest: (request) => ({ ...request, body: body() }) }),
-        ...(options.onBody
-          ? { onResponse: (status: number, text: string) => options.onBody!(status, text) }
-          : {}),
+        ...(typeof body === "string" ? { body } : { setupRequest: (request) => ({ ...request, body: body() }) }),
+        ...(options.onBody ? { onResponse: (status: number, text: string) => options.onBody!(status, text) } : {}),
       },
     ],
   });
-  instance.on(
-    "response",
-    (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
-      latencies.push(responseTime);
-    },
-  );
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+    latencies.push(responseTime);
+  });
   const result = await instance;
   return summarize(latencies, options.connections, result.duration, {
     non2xx: result.non2xx,
@@ -93,11 +86,7 @@ function summarize(
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 /** POSTs one GraphQL operation and returns the parsed body. */
-export async function gql<T = any>(
-  url: string,
-  query: string,
-  variables?: Record<string, unknown>,
-): Promise<{ status: number; body: T }> {
+export async function gql<T = any>(url: string, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

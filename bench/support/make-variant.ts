@@ -28,10 +28,7 @@ for (const spec of specs) {
   const at = /^([^:@]+\.ts)@(.+)$/.exec(spec);
   const patch = /^([^:@]+\.ts):(.*)=>(.*)$/s.exec(spec);
   if (at) {
-    sources.set(
-      at[1]!,
-      execFileSync("git", ["show", `${at[2]}:${at[1]}`], { cwd: root, encoding: "utf8" }),
-    );
+    sources.set(at[1]!, execFileSync("git", ["show", `${at[2]}:${at[1]}`], { cwd: root, encoding: "utf8" }));
   } else if (patch) {
     const file = patch[1]!;
     const text = sources.get(file) ?? readFileSync(path.join(root, file), "utf8");

@@ -12,11 +12,7 @@ export function writeOut(name: string, data: unknown): string {
   return file;
 }
 
-export function table(
-  headers: readonly string[],
-  rows: ReadonlyArray<ReadonlyArray<string | number>>,
-): string {
-  const line = (cells: ReadonlyArray<string | number>): string =>
-    `| ${cells.map(String).join(" | ")} |`;
+export function table(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const line = (cells: ReadonlyArray<string | number>): string => `| ${cells.map(String).join(" | ")} |`;
   return [line(headers), line(headers.map(() => "---")), ...rows.map(line)].join("\n");
 }

@@ -22,10 +22,7 @@ export interface VendorsProcess {
   close(): Promise<void>;
 }
 
-export async function startVendorsProcess(
-  config: VendorsProcessConfig,
-  nodeArgs: string[] = [],
-): Promise<VendorsProcess> {
+export async function startVendorsProcess(config: VendorsProcessConfig, nodeArgs: string[] = []): Promise<VendorsProcess> {
   const child = fork(path.join(DIST, "bench/support/vendors-process.js"), [], {
     env: { ...process.env, BENCH_VENDORS: JSON.stringify(config) },
     execArgv: nodeArgs,
@@ -35,21 +32,13 @@ export async function startVendorsProcess(
   let nextId = 1;
   const envs = await new Promise<VendorsProcess["envs"]>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`vendors process exited with ${code}`)));
-    child.on(
-      "message",
-      (message: {
-        ready?: boolean;
-        envs?: VendorsProcess["envs"];
-        id?: number;
-        result?: unknown;
-      }) => {
-        if (message.ready) resolve(message.envs!);
-        else if (message.id !== undefined) {
-          pending.get(message.id)?.(message.result);
-          pending.delete(message.id);
-        }
-      },
-    );
+    child.on("message", (message: { ready?: boolean; envs?: VendorsProcess["envs"]; id?: number; result?: unknown }) => {
+      if (message.ready) resolve(message.envs!);
+      else if (message.id !== undefined) {
+        pending.get(message.id)?.(message.result);
+        pending.delete(message.id);
+      }
+    });
   });
   child.removeAllListeners("exit");
   const ask = <T>(op: "stats" | "journal" | "clear" | "mark"): Promise<T> =>
@@ -103,11 +92,7 @@ let serverCount = 0;
  * Starts the subgraph's real entry point (compiled src/main.ts) and waits for its "ready" log line.
  * Vendors are "live" here: their URLs and credentials point at the sandboxes of the vendors process.
  */
-export function startSubgraph(
-  env: NodeJS.ProcessEnv,
-  nodeArgs: string[] = [],
-  main = SUBGRAPH_MAIN,
-): Promise<ServerProcess> {
+export function startSubgraph(env: NodeJS.ProcessEnv, nodeArgs: string[] = [], main = SUBGRAPH_MAIN): Promise<ServerProcess> {
   return startServer("subgraph", [...nodeArgs, main], env, (line) => {
     if (!line.includes("attributes subgraph ready")) return undefined;
     return (JSON.parse(line) as { url: string }).url;
@@ -115,16 +100,9 @@ export function startSubgraph(
 }
 
 /** Starts a baseline server script (bench/support/*.js) that prints `READY <url>`. */
-export function startScript(
-  script: string,
-  env: NodeJS.ProcessEnv,
-  nodeArgs: string[] = [],
-): Promise<ServerProcess> {
-  return startServer(
-    script.replace(/\.js$/, ""),
-    [...nodeArgs, path.join(DIST, "bench/support", script)],
-    env,
-    (line) => (line.startsWith("READY ") ? line.slice(6).trim() : undefined),
+export function startScript(script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<ServerProcess> {
+  return startServer(script.replace(/\.js$/, ""), [...nodeArgs, path.join(DIST, "bench/support", script)], env, (line) =>
+    line.startsWith("READY ") ? line.slice(6).trim() : undefined,
   );
 }
 
@@ -144,10 +122,8 @@ async function startServer(
   const started = Date.now();
   let url: string | undefined;
   while (url === undefined) {
-    if (child.exitCode !== null)
-      throw new Error(`${name} exited with ${child.exitCode} before it was ready; see ${logFile}`);
-    if (Date.now() - started > 60_000)
-      throw new Error(`${name} not ready after 60 s; see ${logFile}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready; see ${logFile}`);
+    if (Date.now() - started > 60_000) throw new Error(`${name} not ready after 60 s; see ${logFile}`);
     await sleep(50);
     for (const line of readFileSync(logFile, "utf8").split("\n")) {
       url = readyUrl(line);
@@ -198,8 +174,7 @@ function stopChild(child: ChildProcess, stop: () => void): Promise<void> {
 /** Resident and peak resident memory of a process, in MB (Linux /proc). */
 export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string): number =>
-    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
   return { rssMb: kb("VmRSS") / 1024, peakRssMb: kb("VmHWM") / 1024 };
 }
 
@@ -217,8 +192,7 @@ export function machineFacts(): Record<string, string> {
   };
 }
 
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CPU time (user + system) a process has used so far, in milliseconds (Linux /proc). */
 export function cpuMsOf(pid: number): number {

@@ -1,12 +1,5 @@
 /** Process setups shared by several benchmarks. */
-import {
-  startScript,
-  startSubgraph,
-  startVendorsProcess,
-  subgraphEnv,
-  type ServerProcess,
-  type VendorsProcess,
-} from "./proc.js";
+import { startScript, startSubgraph, startVendorsProcess, subgraphEnv, type ServerProcess, type VendorsProcess } from "./proc.js";
 import { gql } from "./load.js";
 
 export const UPDATE_MUTATION = `mutation Update($input: UpdateAttributesInput!) {
@@ -74,8 +67,7 @@ export async function startOverheadSetup(options: {
   const env = subgraphEnv({ ...carnival, CARNIVAL_RATE_LIMIT: "1000000000" });
   const subgraph = await startSubgraph(env, options.subgraphNodeArgs);
   const check = await gql(subgraph.url, UPDATE_MUTATION, updateBody(["CARNIVAL"])("1").variables);
-  if (check.body?.data?.updateAttributes?.allDelivered !== true)
-    throw new Error(`subgraph check failed: ${JSON.stringify(check.body)}`);
+  if (check.body?.data?.updateAttributes?.allDelivered !== true) throw new Error(`subgraph check failed: ${JSON.stringify(check.body)}`);
   let apollo: ServerProcess | undefined;
   let raw: ServerProcess | undefined;
   if (options.baselines) {
@@ -90,8 +82,7 @@ export async function startOverheadSetup(options: {
       options.apolloNodeArgs,
     );
     const base = await gql(apollo.url, BASELINE_MUTATION, { userId: "1" });
-    if (base.body?.data?.updateAttribute?.delivered !== true)
-      throw new Error(`baseline check failed: ${JSON.stringify(base.body)}`);
+    if (base.body?.data?.updateAttribute?.delivered !== true) throw new Error(`baseline check failed: ${JSON.stringify(base.body)}`);
     // The raw server answers exactly what the subgraph answered.
     raw = await startScript("baseline-raw.js", {
       PATH: process.env.PATH,
@@ -172,14 +163,9 @@ export async function startFullSetup(options: {
   try {
     const env: Record<string, string | undefined> = {};
     for (const id of ALL_VENDORS) Object.assign(env, vendors.envs[id]);
-    for (const [id, rate] of Object.entries(options.vendorRates ?? {}))
-      env[RATE_ENV[id]!] = String(rate);
+    for (const [id, rate] of Object.entries(options.vendorRates ?? {})) env[RATE_ENV[id]!] = String(rate);
     Object.assign(env, options.env);
-    const subgraph = await startSubgraph(
-      subgraphEnv(env),
-      options.subgraphNodeArgs,
-      options.subgraphMain,
-    );
+    const subgraph = await startSubgraph(subgraphEnv(env), options.subgraphNodeArgs, options.subgraphMain);
     return {
       vendors,
       subgraph,

@@ -61,10 +61,7 @@ async function main(): Promise<void> {
 
   // Watches request counters, so a benchmark can tell when each vendor's traffic started and ended.
   const windows = new Map(
-    [...sandboxes].map(([id, s]) => [
-      id,
-      { base: s.requestCount(), last: s.requestCount(), firstAt: NaN, lastAt: NaN },
-    ]),
+    [...sandboxes].map(([id, s]) => [id, { base: s.requestCount(), last: s.requestCount(), firstAt: NaN, lastAt: NaN }]),
   );
   setInterval(() => {
     const now = performance.now();

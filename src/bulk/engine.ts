@@ -34,7 +34,13 @@ export interface BulkEngineOptions {
  * observer needs no store look-up), or users settled at one vendor.
  */
 export type BulkProgressEvent =
-  | { readonly kind: "status"; readonly jobId: string; readonly status: JobStatus; readonly vendors: readonly string[]; readonly users: number }
+  | {
+      readonly kind: "status";
+      readonly jobId: string;
+      readonly status: JobStatus;
+      readonly vendors: readonly string[];
+      readonly users: number;
+    }
   | {
       readonly kind: "users";
       readonly jobId: string;
@@ -112,7 +118,8 @@ export class BulkEngine {
       }
     });
     if (change.attribute.length === 0) problems.push({ path: ["input", "attribute"], message: "must not be empty" });
-    if (submission.vendors?.length === 0) problems.push({ path: ["input", "vendors"], message: "name at least one vendor, or omit the field" });
+    if (submission.vendors?.length === 0)
+      problems.push({ path: ["input", "vendors"], message: "name at least one vendor, or omit the field" });
     if (problems.length > 0) return { kind: "invalid", problems };
 
     const targets = selectTargets(this.vendors, submission.vendors);
@@ -199,7 +206,13 @@ export class BulkEngine {
     }
   }
 
-  private async runVendor(jobId: string, vendor: Vendor, userIds: readonly string[], change: BulkChange, signal: AbortSignal): Promise<void> {
+  private async runVendor(
+    jobId: string,
+    vendor: Vendor,
+    userIds: readonly string[],
+    change: BulkChange,
+    signal: AbortSignal,
+  ): Promise<void> {
     const native = vendor.capabilities.bulk && vendor.adapter?.setForMany ? vendor.capabilities.bulk : undefined;
     const size = native?.chunkSize ?? this.fanOutChunkSize;
     // Chunks are cut as they start, not up front: a million-id job would otherwise hold one more
@@ -228,9 +241,20 @@ export class BulkEngine {
     this.progress({ kind: "status", jobId: job.id, status, vendors: job.spec.vendors, users: job.progress[0]?.total ?? 0 });
   }
 
-  private async record(jobId: string, vendor: string, delta: { succeeded: number; failures: readonly BulkFailure[]; cancelled: number }): Promise<void> {
+  private async record(
+    jobId: string,
+    vendor: string,
+    delta: { succeeded: number; failures: readonly BulkFailure[]; cancelled: number },
+  ): Promise<void> {
     await this.store.record(jobId, vendor, delta);
-    this.progress({ kind: "users", jobId, vendor, succeeded: delta.succeeded, cancelled: delta.cancelled, failed: delta.failures.map((f) => f.failure.category) });
+    this.progress({
+      kind: "users",
+      jobId,
+      vendor,
+      succeeded: delta.succeeded,
+      cancelled: delta.cancelled,
+      failed: delta.failures.map((f) => f.failure.category),
+    });
   }
 
   private progress(event: BulkProgressEvent): void {
@@ -271,7 +295,10 @@ export class BulkEngine {
           return (outcome.failure.retryAfterSeconds ?? 0) * 1000;
         }),
       );
-      const backoff = Math.min(this.retry.maxDelayMs, Math.max(hinted, this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
+      const backoff = Math.min(
+        this.retry.maxDelayMs,
+        Math.max(hinted, this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)),
+      );
       // A cancel during the wait leaves these users with their last failure: they were attempted.
       if (!(await abortableDelay(backoff, signal))) break;
       todo = again;
@@ -303,15 +330,19 @@ export class BulkEngine {
         return new Map(ids.map((id) => [id, failure]));
       }
     }
-    const results = await mapWithConcurrency(ids, Math.floor(this.fanOutConcurrency / this.fanOutLanes), async (userId): Promise<ChunkOutcome> => {
-      if (signal.aborted) return "cancelled";
-      try {
-        return await adapter.update(setCommand(userId, change), context);
-      } catch (error) {
-        // The only expected throw is the pacer giving up a wait on cancel: nothing was sent.
-        return signal.aborted ? "cancelled" : crashed(error);
-      }
-    });
+    const results = await mapWithConcurrency(
+      ids,
+      Math.floor(this.fanOutConcurrency / this.fanOutLanes),
+      async (userId): Promise<ChunkOutcome> => {
+        if (signal.aborted) return "cancelled";
+        try {
+          return await adapter.update(setCommand(userId, change), context);
+        } catch (error) {
+          // The only expected throw is the pacer giving up a wait on cancel: nothing was sent.
+          return signal.aborted ? "cancelled" : crashed(error);
+        }
+      },
+    );
     return new Map(ids.map((id, i) => [id, results[i]!]));
   }
 }
@@ -328,9 +359,14 @@ function setCommand(userId: string, change: BulkChange): UpdateCommand {
 }
 
 function internalFailure(vendor: Vendor, jobId: string): VendorFailure {
-  return vendorFailure("INTERNAL", vendor.id, `the ${vendor.displayName} integration failed unexpectedly in bulk job ${jobId}; whether the value was applied is unknown`, {
-    retryable: false,
-  });
+  return vendorFailure(
+    "INTERNAL",
+    vendor.id,
+    `the ${vendor.displayName} integration failed unexpectedly in bulk job ${jobId}; whether the value was applied is unknown`,
+    {
+      retryable: false,
+    },
+  );
 }
 
 function finalStatus(job: BulkJobSnapshot): JobStatus {

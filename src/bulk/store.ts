@@ -33,7 +33,9 @@ export class InMemoryJobStore implements JobStore {
 
   create(spec: BulkJobSpec, userIds: readonly string[], duplicateUserIds: number): Promise<BulkJobSnapshot> {
     const id = randomUUID();
-    const progress = new Map(spec.vendors.map((vendor) => [vendor, { vendor, total: userIds.length, succeeded: 0, failed: 0, cancelled: 0 }]));
+    const progress = new Map(
+      spec.vendors.map((vendor) => [vendor, { vendor, total: userIds.length, succeeded: 0, failed: 0, cancelled: 0 }]),
+    );
     const snapshot: Mutable<BulkJobSnapshot> = {
       id,
       spec,

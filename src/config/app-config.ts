@@ -52,37 +52,80 @@ export interface BulkSettings {
 export const APP_ENV = {
   PORT: { description: "Port of the GraphQL endpoint", default: "4001" },
   HOST: { description: "Interface to listen on", default: "0.0.0.0" },
-  SANDBOX: { description: "true: always use the built-in sandbox vendors; false: never. Unset: sandboxes only when no vendor has credentials", default: "(unset)" },
+  SANDBOX: {
+    description: "true: always use the built-in sandbox vendors; false: never. Unset: sandboxes only when no vendor has credentials",
+    default: "(unset)",
+  },
   LOG_LEVEL: { description: "pino level: fatal, error, warn, info, debug, trace, silent", default: "info" },
   NODE_ENV: { description: "production turns GraphiQL and introspection off by default", default: "(unset)" },
-  MAX_BODY_BYTES: { description: "Largest accepted request body; larger ones get 413 (room for 100,000 bulk user ids)", default: "8388608" },
+  MAX_BODY_BYTES: {
+    description: "Largest accepted request body; larger ones get 413 (room for 100,000 bulk user ids)",
+    default: "8388608",
+  },
   GRAPHIQL: { description: "Serve GraphiQL at GET /", default: "true, false in production" },
   INTROSPECTION: { description: "Allow introspection queries", default: "true, false in production" },
-  SANDBOX_USER_IDS: { description: "Comma-separated user ids, or ranges such as 1-100, that exist in the sandbox vendors", default: "1-100" },
-  SANDBOX_FAULTS: { description: "Random faults the sandbox vendors answer with, e.g. 503:0.02,429;retry-after=1:0.01,hang;ms=2000:0.005,reset:0.005,malformed:0.005,500-after-apply:0.005", default: "(none)" },
+  SANDBOX_USER_IDS: {
+    description: "Comma-separated user ids, or ranges such as 1-100, that exist in the sandbox vendors",
+    default: "1-100",
+  },
+  SANDBOX_FAULTS: {
+    description:
+      "Random faults the sandbox vendors answer with, e.g. 503:0.02,429;retry-after=1:0.01,hang;ms=2000:0.005,reset:0.005,malformed:0.005,500-after-apply:0.005",
+    default: "(none)",
+  },
   BULK_MAX_USER_IDS: { description: "Most user ids one bulkSetCustomAttribute call may name", default: "100000" },
   BULK_JOB_CONCURRENCY: { description: "Bulk jobs running at once in this process", default: "2" },
-  BULK_FAN_OUT_CONCURRENCY: { description: "Users in flight per vendor without a native bulk path (the vendor's rate limit still applies)", default: "32" },
-  VENDOR_RETRY_LIMIT: { description: "Automatic retries of one vendor request (only where a repeat cannot change the outcome)", default: "2" },
+  BULK_FAN_OUT_CONCURRENCY: {
+    description: "Users in flight per vendor without a native bulk path (the vendor's rate limit still applies)",
+    default: "32",
+  },
+  VENDOR_RETRY_LIMIT: {
+    description: "Automatic retries of one vendor request (only where a repeat cannot change the outcome)",
+    default: "2",
+  },
   VENDOR_RETRY_BASE_DELAY_MS: { description: "First retry delay before exponential growth and jitter", default: "200" },
   VENDOR_RETRY_MAX_DELAY_MS: { description: "Longest delay between retries", default: "2000" },
-  VENDOR_MAX_RETRY_AFTER_MS: { description: "Longest Retry-After waited for inside one request; longer ones are returned as RateLimitedError", default: "5000" },
-  CIRCUIT_FAILURE_THRESHOLD: { description: "Consecutive unavailability failures that open a vendor's circuit (override per vendor: <VENDOR>_CIRCUIT_FAILURE_THRESHOLD)", default: "5" },
-  CIRCUIT_COOLDOWN_MS: { description: "How long an open circuit fails fast before a probe (override per vendor: <VENDOR>_CIRCUIT_COOLDOWN_MS)", default: "30000" },
+  VENDOR_MAX_RETRY_AFTER_MS: {
+    description: "Longest Retry-After waited for inside one request; longer ones are returned as RateLimitedError",
+    default: "5000",
+  },
+  CIRCUIT_FAILURE_THRESHOLD: {
+    description:
+      "Consecutive unavailability failures that open a vendor's circuit (override per vendor: <VENDOR>_CIRCUIT_FAILURE_THRESHOLD)",
+    default: "5",
+  },
+  CIRCUIT_COOLDOWN_MS: {
+    description: "How long an open circuit fails fast before a probe (override per vendor: <VENDOR>_CIRCUIT_COOLDOWN_MS)",
+    default: "30000",
+  },
   AUTH_JWT_SECRET: { description: "HS256 secret that signs callers' JWTs (at least 32 characters). Secret", default: "(unset)" },
   AUTH_JWKS_URL: { description: "JWKS URL with the keys that sign callers' JWTs (instead of AUTH_JWT_SECRET)", default: "(unset)" },
   AUTH_ISSUER: { description: "Required `iss` of callers' JWTs", default: "(any)" },
   AUTH_AUDIENCE: { description: "Required `aud` of callers' JWTs", default: "(any)" },
-  AUTH_DISABLED: { description: "true: no caller authorization. Required to run live vendors without AUTH_JWT_SECRET or AUTH_JWKS_URL", default: "false" },
+  AUTH_DISABLED: {
+    description: "true: no caller authorization. Required to run live vendors without AUTH_JWT_SECRET or AUTH_JWKS_URL",
+    default: "false",
+  },
   IDEMPOTENCY_WINDOW_SECONDS: { description: "How long an idempotency key remembers its result", default: "86400" },
   IDEMPOTENCY_MAX_KEYS: { description: "Most idempotency keys remembered at once (oldest forgotten first)", default: "100000" },
-  FEDERATION_AUTH_DIRECTIVES: { description: "Declare @authenticated / @requiresScopes in the subgraph schema for Apollo Router; set false behind @apollo/gateway, which refuses supergraphs containing them (the subgraph enforces authorization either way)", default: "true" },
+  FEDERATION_AUTH_DIRECTIVES: {
+    description:
+      "Declare @authenticated / @requiresScopes in the subgraph schema for Apollo Router; set false behind @apollo/gateway, which refuses supergraphs containing them (the subgraph enforces authorization either way)",
+    default: "true",
+  },
   MAX_QUERY_DEPTH: { description: "Deepest selection nesting accepted in one operation", default: "12" },
   MAX_QUERY_FIELDS: { description: "Most fields selected in one operation, fragments expanded", default: "2000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
   METRICS: { description: "Serve Prometheus metrics at GET /metrics", default: "true" },
-  READINESS_POLICY: { description: "Live vendors that must be reachable (circuit not open) for GET /ready to answer 200: any (at least one), all, or none (reported only). Sandboxed vendors are always ready", default: "any" },
-  READINESS_PROBE_TIMEOUT_MS: { description: "Longest wait for one vendor reachability probe (a TCP connection to its base URL's host; nothing is sent)", default: "2000" },
+  READINESS_POLICY: {
+    description:
+      "Live vendors that must be reachable (circuit not open) for GET /ready to answer 200: any (at least one), all, or none (reported only). Sandboxed vendors are always ready",
+    default: "any",
+  },
+  READINESS_PROBE_TIMEOUT_MS: {
+    description: "Longest wait for one vendor reachability probe (a TCP connection to its base URL's host; nothing is sent)",
+    default: "2000",
+  },
   READINESS_CACHE_MS: { description: "How long a vendor reachability probe's result is reused by GET /ready", default: "10000" },
 } as const;
 
@@ -182,7 +225,10 @@ function authSettings(env: Env, problems: string[]): AuthSettings {
   if (disabled && (secret || jwksUrl)) problems.push("AUTH_DISABLED=true contradicts AUTH_JWT_SECRET / AUTH_JWKS_URL");
   const issuer = env.AUTH_ISSUER?.trim() || undefined;
   const audience = env.AUTH_AUDIENCE?.trim() || undefined;
-  const jwt = secret || jwksUrl ? { ...(secret ? { secret } : {}), ...(jwksUrl ? { jwksUrl } : {}), ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) } : undefined;
+  const jwt =
+    secret || jwksUrl
+      ? { ...(secret ? { secret } : {}), ...(jwksUrl ? { jwksUrl } : {}), ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) }
+      : undefined;
   return { disabled, ...(jwt ? { jwt } : {}) };
 }
 
@@ -216,7 +262,10 @@ function flag(env: Env, name: string, fallback: boolean, problems: string[]): bo
 
 function userIds(raw: string, problems: string[]): string[] {
   const ids: string[] = [];
-  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const range = /^(\d+)-(\d+)$/.exec(part);
     if (!range) {
       ids.push(part);

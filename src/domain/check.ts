@@ -4,11 +4,7 @@ import { vendorFailure, type VendorFailure } from "./failures.js";
 import { setProfileFields } from "./profile.js";
 
 /** Every part of the command the vendor cannot perform, as typed failures. Empty when all is supported. */
-export function unsupportedParts(
-  command: UpdateCommand,
-  vendor: string,
-  capabilities: VendorCapabilities,
-): VendorFailure[] {
+export function unsupportedParts(command: UpdateCommand, vendor: string, capabilities: VendorCapabilities): VendorFailure[] {
   const failures: VendorFailure[] = [];
   for (const operation of command.operations) {
     const accepted = capabilities.operations[operation.kind];

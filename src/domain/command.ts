@@ -210,7 +210,10 @@ export function validateUpdate(
     problems.push({ path: [...root, "tags"], message: `at most ${limits.maxTags} tag changes per call` });
   }
   const seenTags = new Set<string>();
-  for (const [list, tags] of [["add", add], ["remove", remove]] as const) {
+  for (const [list, tags] of [
+    ["add", add],
+    ["remove", remove],
+  ] as const) {
     tags.forEach((tag, index) => {
       const path = [...root, "tags", list, String(index)];
       if (tag.trim().length === 0) problems.push({ path, message: "must not be blank" });
@@ -233,9 +236,7 @@ export function validateUpdate(
       operations,
       profile,
       tags: { add, remove },
-      ...(raw.createIfMissing === null || raw.createIfMissing === undefined
-        ? {}
-        : { createIfMissing: raw.createIfMissing }),
+      ...(raw.createIfMissing === null || raw.createIfMissing === undefined ? {} : { createIfMissing: raw.createIfMissing }),
     },
   };
 }

@@ -38,20 +38,9 @@ export async function dispatchUpdate(
   );
 }
 
-async function deliverTo(
-  vendor: Vendor,
-  command: UpdateCommand,
-  context: CallContext,
-  hooks: DispatchHooks,
-): Promise<DeliveryOutcome> {
+async function deliverTo(vendor: Vendor, command: UpdateCommand, context: CallContext, hooks: DispatchHooks): Promise<DeliveryOutcome> {
   if (!vendor.adapter) {
-    return failed(
-      vendorFailure(
-        "VENDOR_NOT_CONFIGURED",
-        vendor.id,
-        `${vendor.displayName} is not configured in this deployment`,
-      ),
-    );
+    return failed(vendorFailure("VENDOR_NOT_CONFIGURED", vendor.id, `${vendor.displayName} is not configured in this deployment`));
   }
   const unsupported = unsupportedParts(command, vendor.id, vendor.capabilities);
   if (unsupported.length > 0) return failed(combineFailures(unsupported));

@@ -41,12 +41,7 @@ export type FailureDetails = Partial<Omit<VendorFailure, "category" | "vendor" |
 /** Categories where repeating the identical request can help by itself. */
 const RETRYABLE_BY_DEFAULT: ReadonlySet<FailureCategory> = new Set(["RATE_LIMITED", "VENDOR_UNAVAILABLE"]);
 
-export function vendorFailure(
-  category: FailureCategory,
-  vendor: string,
-  message: string,
-  details: FailureDetails = {},
-): VendorFailure {
+export function vendorFailure(category: FailureCategory, vendor: string, message: string, details: FailureDetails = {}): VendorFailure {
   return {
     category,
     vendor,

@@ -1,14 +1,7 @@
 import type { AttributeValue } from "./values.js";
 
 /** What an operation does to one custom attribute. */
-export const OPERATION_KINDS = [
-  "SET",
-  "SET_ONCE",
-  "INCREMENT",
-  "ADD_TO_SET",
-  "REMOVE_FROM_SET",
-  "UNSET",
-] as const;
+export const OPERATION_KINDS = ["SET", "SET_ONCE", "INCREMENT", "ADD_TO_SET", "REMOVE_FROM_SET", "UNSET"] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export type ValuedOperationKind = Exclude<OperationKind, "UNSET">;

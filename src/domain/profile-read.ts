@@ -15,5 +15,4 @@ export interface VendorProfile {
 }
 
 export type ProfileReadOutcome =
-  | { readonly ok: true; readonly profile: VendorProfile }
-  | { readonly ok: false; readonly failure: VendorFailure };
+  { readonly ok: true; readonly profile: VendorProfile } | { readonly ok: false; readonly failure: VendorFailure };

@@ -1,15 +1,5 @@
 /** Standard profile fields every vendor may or may not know under its own names. */
-export const PROFILE_FIELDS = [
-  "email",
-  "firstName",
-  "lastName",
-  "phone",
-  "locale",
-  "country",
-  "region",
-  "city",
-  "timezone",
-] as const;
+export const PROFILE_FIELDS = ["email", "firstName", "lastName", "phone", "locale", "country", "region", "city", "timezone"] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export type ProfileFields = Partial<Record<ProfileField, string>>;
 

@@ -16,14 +16,8 @@ export type DeliveryOutcome =
     }
   | { readonly ok: false; readonly vendor: string; readonly failure: VendorFailure };
 
-export function delivered(
-  vendor: string,
-  warnings: readonly DeliveryWarning[] = [],
-  httpStatus?: number,
-): DeliveryOutcome {
-  return httpStatus === undefined
-    ? { ok: true, vendor, warnings }
-    : { ok: true, vendor, warnings, httpStatus };
+export function delivered(vendor: string, warnings: readonly DeliveryWarning[] = [], httpStatus?: number): DeliveryOutcome {
+  return httpStatus === undefined ? { ok: true, vendor, warnings } : { ok: true, vendor, warnings, httpStatus };
 }
 
 export function failed(failure: VendorFailure): DeliveryOutcome {

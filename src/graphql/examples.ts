@@ -55,7 +55,14 @@ const PROFILE_FIELDS = `
         ... on NotAuthorizedError { code message }`;
 
 /** An updateAttributes example with the full result selection and its input as variables. */
-function update(name: string, operation: string, comment: string, input: Record<string, unknown>, typename: string, path = ["updateAttributes", "deliveries", "0"]): ExampleOperation {
+function update(
+  name: string,
+  operation: string,
+  comment: string,
+  input: Record<string, unknown>,
+  typename: string,
+  path = ["updateAttributes", "deliveries", "0"],
+): ExampleOperation {
   return {
     name,
     query: `${comment
@@ -309,7 +316,12 @@ mutation StartBulkJob($input: BulkSetCustomAttributeInput!) {
   }
 }`,
     variables: {
-      input: { userIds: ["1", "2", "3", "404"], attribute: "plan", value: { string: "gold" }, vendors: ["CARNIVAL", "LEANPLUM", "USERCOM"] },
+      input: {
+        userIds: ["1", "2", "3", "404"],
+        attribute: "plan",
+        value: { string: "gold" },
+        vendors: ["CARNIVAL", "LEANPLUM", "USERCOM"],
+      },
     },
     expect: { path: ["bulkSetCustomAttribute"], typename: "BulkJob" },
   },

@@ -33,13 +33,22 @@ export function operationLimits(maxDepth: number, maxFields: number): Validation
       const introspected = measure(introspection, fragments, 1, new Set(), budget);
       const name = operation.name ? `"${operation.name.value}"` : "the operation";
       if (introspected.depth > Math.max(maxDepth, INTROSPECTION_DEPTH)) {
-        context.reportError(new GraphQLError(`${name} nests introspection ${introspected.depth} levels deep; at most ${Math.max(maxDepth, INTROSPECTION_DEPTH)} are allowed`, { nodes: [operation] }));
+        context.reportError(
+          new GraphQLError(
+            `${name} nests introspection ${introspected.depth} levels deep; at most ${Math.max(maxDepth, INTROSPECTION_DEPTH)} are allowed`,
+            { nodes: [operation] },
+          ),
+        );
       }
       if (measured.depth > maxDepth) {
-        context.reportError(new GraphQLError(`${name} nests ${measured.depth} levels deep; at most ${maxDepth} are allowed`, { nodes: [operation] }));
+        context.reportError(
+          new GraphQLError(`${name} nests ${measured.depth} levels deep; at most ${maxDepth} are allowed`, { nodes: [operation] }),
+        );
       }
       if (budget.fields > maxFields) {
-        context.reportError(new GraphQLError(`${name} selects more than ${maxFields} fields (fragments counted where spread)`, { nodes: [operation] }));
+        context.reportError(
+          new GraphQLError(`${name} selects more than ${maxFields} fields (fragments counted where spread)`, { nodes: [operation] }),
+        );
       }
     },
   });
@@ -63,7 +72,8 @@ function measure(
     if (budget.fields > budget.maxFields) break;
     if (selection.kind === Kind.FIELD) {
       budget.fields++;
-      if (selection.selectionSet) deepest = Math.max(deepest, measure(selection.selectionSet, fragments, depth + 1, visiting, budget).depth);
+      if (selection.selectionSet)
+        deepest = Math.max(deepest, measure(selection.selectionSet, fragments, depth + 1, visiting, budget).depth);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       deepest = Math.max(deepest, measure(selection.selectionSet, fragments, depth, visiting, budget).depth);
     } else {

@@ -142,7 +142,15 @@ export class HttpClient {
       statusCodes: repeatSafe ? [408, 429, 500, 502, 503, 504] : [429],
       errorCodes: repeatSafe ? [...NEVER_SENT_CODES, ...AMBIGUOUS_CODES] : [...NEVER_SENT_CODES],
       maxRetryAfter: policy.maxRetryAfterMs,
-      calculateDelay: ({ attemptCount, retryAfter, computedValue }: { attemptCount: number; retryAfter?: number; computedValue: number }) => {
+      calculateDelay: ({
+        attemptCount,
+        retryAfter,
+        computedValue,
+      }: {
+        attemptCount: number;
+        retryAfter?: number;
+        computedValue: number;
+      }) => {
         if (computedValue === 0) return 0; // got decided against a retry
         // 0 would mean "no retry" to got: "Retry-After: 0" means "now".
         if (retryAfter !== undefined) return Math.max(1, retryAfter);

@@ -7,11 +7,7 @@ import { retryAfterSeconds } from "./client.js";
  * is not repeat-safe may have been applied, so the failure is not `retryable` (the caller must
  * check before repeating it); a request that never reached the vendor always is.
  */
-export function transportFailure(
-  vendor: string,
-  displayName: string,
-  result: Exclude<HttpResult, { kind: "response" }>,
-): VendorFailure {
+export function transportFailure(vendor: string, displayName: string, result: Exclude<HttpResult, { kind: "response" }>): VendorFailure {
   const tries = result.attempts > 1 ? ` (${result.attempts} attempts)` : "";
   if (result.kind === "timeout") {
     return vendorFailure(

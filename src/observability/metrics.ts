@@ -259,7 +259,8 @@ export class Metrics {
       for (const category of event.failed) this.bulkUsers.inc({ vendor: event.vendor, outcome: "failed", category });
       const pending = this.activeJobs.get(event.jobId)?.pending;
       const left = pending?.get(event.vendor);
-      if (pending && left !== undefined) pending.set(event.vendor, Math.max(0, left - event.succeeded - event.cancelled - event.failed.length));
+      if (pending && left !== undefined)
+        pending.set(event.vendor, Math.max(0, left - event.succeeded - event.cancelled - event.failed.length));
       return;
     }
     this.bulkJobs.inc({ status: event.status });

@@ -106,14 +106,21 @@ export class OperationObserver {
           const record = this.records.get(context.dispatchHooks);
           const key = String(info.path.key);
           if (typeof resolved === "string") record?.rootTypenames.set(key, resolved);
-          else void resolved?.then((name) => name !== undefined && record?.rootTypenames.set(key, name), () => undefined);
+          else
+            void resolved?.then(
+              (name) => name !== undefined && record?.rootTypenames.set(key, name),
+              () => undefined,
+            );
         }
         return resolved;
       };
     }
   }
 
-  private report<TContext extends ObservedContext>(requestContext: GraphQLRequestContextWillSendResponse<TContext>, durationMs: number): void {
+  private report<TContext extends ObservedContext>(
+    requestContext: GraphQLRequestContextWillSendResponse<TContext>,
+    durationMs: number,
+  ): void {
     const { operation, response, contextValue, schema } = requestContext;
     const body = response.body.kind === "single" ? response.body.singleResult : undefined;
     const errorCodes = (body?.errors ?? []).map((e) => (typeof e.extensions?.code === "string" ? e.extensions.code : "UNKNOWN"));
@@ -123,7 +130,12 @@ export class OperationObserver {
     const field = fields[0] ?? "none";
     const record = this.records.get(contextValue.dispatchHooks);
     const first = selections[0];
-    const result = first && operation ? resultOf(first, schema, operation.operation, body?.data, record, errorCodes.length > 0) : errorCodes.length > 0 ? "error" : "none";
+    const result =
+      first && operation
+        ? resultOf(first, schema, operation.operation, body?.data, record, errorCodes.length > 0)
+        : errorCodes.length > 0
+          ? "error"
+          : "none";
     this.metrics.recordOperation({ type, field, result, durationMs });
     const name = requestContext.operationName ?? null;
     const deliveries = record?.deliveries ?? [];

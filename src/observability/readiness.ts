@@ -107,7 +107,11 @@ export class Readiness {
     const cached = this.cache.get(key);
     if (cached && this.now() - cached.at < this.settings.cacheMs) return cached.result;
     const result = this.probe(endpoint.host, endpoint.port, this.settings.probeTimeoutMs).then(
-      (outcome) => ({ reachable: outcome.ok, ...(outcome.ok ? {} : { error: outcome.error }), checkedAt: new Date(this.now()).toISOString() }),
+      (outcome) => ({
+        reachable: outcome.ok,
+        ...(outcome.ok ? {} : { error: outcome.error }),
+        checkedAt: new Date(this.now()).toISOString(),
+      }),
       (error: unknown) => ({ reachable: false, error: String(error), checkedAt: new Date(this.now()).toISOString() }),
     );
     this.cache.set(key, { at: this.now(), result });

@@ -98,7 +98,11 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
   const vendor = breaker.vendor;
   const wrapped: VendorAdapter = {
     update: (command: UpdateCommand, context: CallContext) =>
-      breaker.run(() => adapter.update(command, context), isUnavailable, (failure): DeliveryOutcome => ({ ok: false, vendor, failure })),
+      breaker.run(
+        () => adapter.update(command, context),
+        isUnavailable,
+        (failure): DeliveryOutcome => ({ ok: false, vendor, failure }),
+      ),
   };
   if (adapter.check) wrapped.check = (command) => adapter.check!(command);
   if (adapter.readProfiles) {

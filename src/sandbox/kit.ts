@@ -390,11 +390,15 @@ export function decodeBasicAuth(header: string | undefined): { user: string; pas
 export function parseRandomFaults(spec: string): { faults: RandomFault[]; problems: string[] } {
   const faults: RandomFault[] = [];
   const problems: string[] = [];
-  for (const part of spec.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const at = part.lastIndexOf(":");
     const fault = at > 0 ? parseFault(part.slice(0, at)) : undefined;
     const probability = at > 0 ? Number(part.slice(at + 1)) : NaN;
-    if (!fault || !(probability > 0 && probability <= 1)) problems.push(`SANDBOX_FAULTS entry "${part}" must be <fault>:<probability 0..1>`);
+    if (!fault || !(probability > 0 && probability <= 1))
+      problems.push(`SANDBOX_FAULTS entry "${part}" must be <fault>:<probability 0..1>`);
     else faults.push({ fault, probability });
   }
   if (faults.reduce((sum, f) => sum + f.probability, 0) > 1) problems.push("SANDBOX_FAULTS probabilities add up to more than 1");

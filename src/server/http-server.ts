@@ -32,7 +32,8 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   const server = http.createServer((req, res) => {
     handle(options, req, res).catch((error: unknown) => {
       options.logger.error({ err: error }, "unhandled error serving a request");
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      if (!res.headersSent)
+        sendJson(res, 500, { errors: [{ message: "internal server error", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
       else res.destroy();
     });
   });
@@ -40,7 +41,11 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
   return server;
 }
 
-async function handle<TContext extends BaseContext>(options: HttpServerOptions<TContext>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle<TContext extends BaseContext>(
+  options: HttpServerOptions<TContext>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const { pathname, search } = splitUrl(req.url ?? "/");
   const method = (req.method ?? "GET").toUpperCase();
 
@@ -160,7 +165,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
     });
-    req.on("end", () => resolve(size > limit ? undefined : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () =>
+      resolve(size > limit ? undefined : chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")),
+    );
     req.on("error", reject);
   });
 }

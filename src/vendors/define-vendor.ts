@@ -65,20 +65,13 @@ export interface VendorDefinition<Id extends string, C, S extends SandboxServer 
 /** The registry's uniform view: the configuration type is private to the vendor. */
 export type VendorModule<Id extends string = string> = VendorDefinition<Id, unknown>;
 
-export function defineVendor<Id extends string, C, S extends SandboxServer>(
-  definition: VendorDefinition<Id, C, S>,
-): VendorModule<Id> {
+export function defineVendor<Id extends string, C, S extends SandboxServer>(definition: VendorDefinition<Id, C, S>): VendorModule<Id> {
   // Method parameters are bivariant, so the typed definition is assignable to the erased view.
   return definition;
 }
 
 /** Parses a positive number from an environment variable, or explains why it cannot. */
-export function positiveNumber(
-  env: Env,
-  name: string,
-  fallback: number,
-  problems: string[],
-): number {
+export function positiveNumber(env: Env, name: string, fallback: number, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw);

@@ -9,7 +9,9 @@ const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : Promise.resolve(e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []))),
+    entries.map((e) =>
+      e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : Promise.resolve(e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []),
+    ),
   );
   return nested.flat();
 }
@@ -39,7 +41,9 @@ describe("layer rules", () => {
   });
 
   it("graphql/ and bulk/ never import a vendor", async () => {
-    const bad = (await imports()).filter(({ from, to }) => ["graphql", "bulk"].includes(layer(from)) && to.startsWith(`vendors${path.sep}`));
+    const bad = (await imports()).filter(
+      ({ from, to }) => ["graphql", "bulk"].includes(layer(from)) && to.startsWith(`vendors${path.sep}`),
+    );
     expect(bad).toEqual([]);
   });
 
@@ -61,12 +65,26 @@ describe("layer rules", () => {
 
 describe("vendor registry", () => {
   it("has exactly one entry per vendor folder, with matching ids", async () => {
-    const folders = (await readdir(path.join(SRC, "vendors"), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const folders = (await readdir(path.join(SRC, "vendors"), { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     expect(vendorModules.map((m) => m.id).sort()).toEqual(folders);
   });
 
   it("gives every vendor the same file set", async () => {
-    const required = ["index.ts", "config.ts", "capabilities.ts", "mapper.ts", "client.ts", "errors.ts", "sandbox.ts", "api-version.ts", "README.md", "__tests__"];
+    const required = [
+      "index.ts",
+      "config.ts",
+      "capabilities.ts",
+      "mapper.ts",
+      "client.ts",
+      "errors.ts",
+      "sandbox.ts",
+      "api-version.ts",
+      "README.md",
+      "__tests__",
+    ];
     for (const module of vendorModules) {
       const files = await readdir(path.join(SRC, "vendors", module.id));
       expect({ vendor: module.id, missing: required.filter((f) => !files.includes(f)) }).toEqual({ vendor: module.id, missing: [] });
@@ -80,7 +98,8 @@ describe("vendor registry", () => {
       for (const [name, variable] of Object.entries(module.env)) {
         expect(name.startsWith(module.id.toUpperCase())).toBe(true);
         expect(variable.description.length).toBeGreaterThan(10);
-        if (/KEY|SECRET|TOKEN|PASSWORD/.test(name) && !/_FILE$/.test(name)) expect({ name, secret: variable.secret }).toEqual({ name, secret: true });
+        if (/KEY|SECRET|TOKEN|PASSWORD/.test(name) && !/_FILE$/.test(name))
+          expect({ name, secret: variable.secret }).toEqual({ name, secret: true });
       }
     }
   });

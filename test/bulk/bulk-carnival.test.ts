@@ -111,7 +111,13 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     const failed = await waitForEnd(subgraph, persistent.data.bulkSetCustomAttribute.id);
     expect(failed.progress[0]).toMatchObject({ total: 10, succeeded: 9, failed: 1 });
     expect(failed.failures.edges).toEqual([
-      expect.objectContaining({ node: { userId: "5", vendor: "CARNIVAL", error: expect.objectContaining({ __typename: "VendorUnavailableError", httpStatus: 500, retryable: true }) } }),
+      expect.objectContaining({
+        node: {
+          userId: "5",
+          vendor: "CARNIVAL",
+          error: expect.objectContaining({ __typename: "VendorUnavailableError", httpStatus: 500, retryable: true }),
+        },
+      }),
     ]);
     expect(sandbox.journal().filter((e) => e.path.endsWith("/users/5")).length).toBe(9);
   });
@@ -123,7 +129,9 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
       const id = started.data.bulkSetCustomAttribute.id;
       const carnivalSandbox = slow.sandbox<CarnivalSandbox>("carnival");
       while (carnivalSandbox.requestCount() < 100) await new Promise((r) => setTimeout(r, 20));
-      const cancelled = await slow.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { cancelRequested } } }`, { id });
+      const cancelled = await slow.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { cancelRequested } } }`, {
+        id,
+      });
       expect(cancelled.data.cancelBulkJob).toEqual({ __typename: "BulkJob", cancelRequested: true });
       const job = await waitForEnd(slow, id);
       const sentAtEnd = carnivalSandbox.requestCount();
@@ -151,7 +159,9 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     const result = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(5), attribute: "bio", value: { string: "x".repeat(300) } } });
     expect(result.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "vendors", "carnival"] });
     expect(result.data.bulkSetCustomAttribute.message).toMatch(/truncates strings to 255/);
-    const unsupported = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(5), attribute: "flags", value: { booleanList: [true] } } });
+    const unsupported = await subgraph.gql(BULK_MUTATION, {
+      input: { userIds: ids(5), attribute: "flags", value: { booleanList: [true] } },
+    });
     expect(unsupported.data.bulkSetCustomAttribute.message).toMatch(/does not support SET with a booleanList/);
     expect(sandbox.requestCount()).toBeGreaterThan(0);
     expect(sandbox.journal()).toEqual([]);
@@ -173,7 +183,11 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   });
 
   it("answers unknown job ids", async () => {
-    expect((await subgraph.gql(JOB, { id: "nope" })).data.bulkJob).toEqual({ __typename: "BulkJobNotFoundError", code: "BULK_JOB_NOT_FOUND", id: "nope" });
+    expect((await subgraph.gql(JOB, { id: "nope" })).data.bulkJob).toEqual({
+      __typename: "BulkJobNotFoundError",
+      code: "BULK_JOB_NOT_FOUND",
+      id: "nope",
+    });
     const cancel = await subgraph.gql(`mutation { cancelBulkJob(id: "nope") { __typename ... on BulkJobNotFoundError { code id } } }`);
     expect(cancel.data.cancelBulkJob).toEqual({ __typename: "BulkJobNotFoundError", code: "BULK_JOB_NOT_FOUND", id: "nope" });
   });

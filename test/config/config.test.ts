@@ -29,14 +29,20 @@ describe("vendor start-up", () => {
   it("sandboxes every vendor when no credentials are set", async () => {
     const runtime = await startVendors([carnival], {}, { sandbox: "auto" });
     try {
-      expect(runtime.summary).toEqual([{ vendor: "carnival", mode: "sandbox", target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v6$/) }]);
+      expect(runtime.summary).toEqual([
+        { vendor: "carnival", mode: "sandbox", target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v6$/) },
+      ]);
     } finally {
       await runtime.close();
     }
   });
 
   it("goes live when credentials are set, without starting a sandbox", async () => {
-    const runtime = await startVendors([carnival], { CARNIVAL_API_KEY: "live-key-123456", CARNIVAL_API_URL: "https://carnival.example.test/v6" }, { sandbox: "auto" });
+    const runtime = await startVendors(
+      [carnival],
+      { CARNIVAL_API_KEY: "live-key-123456", CARNIVAL_API_URL: "https://carnival.example.test/v6" },
+      { sandbox: "auto" },
+    );
     try {
       expect(runtime.summary).toEqual([{ vendor: "carnival", mode: "live", target: "https://carnival.example.test/v6" }]);
       expect(runtime.sandboxes.size).toBe(0);
@@ -47,10 +53,12 @@ describe("vendor start-up", () => {
   });
 
   it("refuses to start with an invalid vendor setting, naming the vendor and variable", async () => {
-    await expect(startVendors([carnival], { CARNIVAL_API_KEY: "k-123456", CARNIVAL_RATE_LIMIT: "fast" }, { sandbox: "auto" })).rejects.toThrow(
-      'Carnival: CARNIVAL_RATE_LIMIT must be a positive number; got "fast"',
-    );
-    await expect(startVendors([carnival], { CARNIVAL_API_KEY: "k-123456", CARNIVAL_API_URL: "https://user:pw@x.test" }, { sandbox: "auto" })).rejects.toThrow(/must not contain credentials/);
+    await expect(
+      startVendors([carnival], { CARNIVAL_API_KEY: "k-123456", CARNIVAL_RATE_LIMIT: "fast" }, { sandbox: "auto" }),
+    ).rejects.toThrow('Carnival: CARNIVAL_RATE_LIMIT must be a positive number; got "fast"');
+    await expect(
+      startVendors([carnival], { CARNIVAL_API_KEY: "k-123456", CARNIVAL_API_URL: "https://user:pw@x.test" }, { sandbox: "auto" }),
+    ).rejects.toThrow(/must not contain credentials/);
   });
 
   it("never logs or returns a configured secret", async () => {
@@ -61,7 +69,9 @@ describe("vendor start-up", () => {
       env: { CARNIVAL_API_KEY: secret, CARNIVAL_API_URL: "http://127.0.0.1:9/v6", CARNIVAL_TIMEOUT_MS: "500" },
     });
     try {
-      const result = await subgraph.gql(`mutation { updateAttributes(input: { userId: "1", operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) { ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { message vendorCode } } } } }`);
+      const result = await subgraph.gql(
+        `mutation { updateAttributes(input: { userId: "1", operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) { ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { message vendorCode } } } } }`,
+      );
       expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorUnavailableError");
       subgraph.logger.info({ leaked: secret }, `a line that mentions ${secret}`);
       expect(JSON.stringify(result)).not.toContain(secret);

@@ -46,7 +46,9 @@ describe("supergraph dev stack", () => {
   });
 
   it("joins the users subgraph's fields with this subgraph's results", async () => {
-    const result = await throughGateway(`{ user(id: "2") { id name email attributeProfiles(vendors: [CARNIVAL]) { __typename ... on VendorError { vendor code } } } }`);
+    const result = await throughGateway(
+      `{ user(id: "2") { id name email attributeProfiles(vendors: [CARNIVAL]) { __typename ... on VendorError { vendor code } } } }`,
+    );
     expect(result).toEqual({
       data: {
         user: {
@@ -60,11 +62,20 @@ describe("supergraph dev stack", () => {
   });
 
   it("forwards the request id, so one id finds the operation in the subgraph's logs", async () => {
-    await throughGateway(`mutation { updateAttributes(input: { userId: "1", vendors: [CARNIVAL], operations: [{ op: SET, attribute: "plan", value: { string: "gold" } }] }) { __typename } }`, undefined, {
-      "x-request-id": "stack-request-1",
+    await throughGateway(
+      `mutation { updateAttributes(input: { userId: "1", vendors: [CARNIVAL], operations: [{ op: SET, attribute: "plan", value: { string: "gold" } }] }) { __typename } }`,
+      undefined,
+      {
+        "x-request-id": "stack-request-1",
+      },
+    );
+    const operation = logLines
+      .map((line) => JSON.parse(line))
+      .find((line) => line.component === "attributes" && line.msg === "graphql operation" && line.requestId === "stack-request-1");
+    expect(operation).toMatchObject({
+      operation: { fields: ["updateAttributes"], result: "UpdateAttributesSuccess" },
+      deliveries: [{ vendor: "carnival", outcome: "delivered" }],
     });
-    const operation = logLines.map((line) => JSON.parse(line)).find((line) => line.component === "attributes" && line.msg === "graphql operation" && line.requestId === "stack-request-1");
-    expect(operation).toMatchObject({ operation: { fields: ["updateAttributes"], result: "UpdateAttributesSuccess" }, deliveries: [{ vendor: "carnival", outcome: "delivered" }] });
   });
 
   it("runs the subgraph without the authorization directives @apollo/gateway refuses", async () => {

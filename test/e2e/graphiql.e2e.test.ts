@@ -34,7 +34,16 @@ describe("GraphiQL in headless Chromium", () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     // A new context is a fresh profile: no GraphiQL tabs remembered in local storage.
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -50,7 +59,8 @@ describe("GraphiQL in headless Chromium", () => {
     page = await context.newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("response", (response) => {
-      if (response.status() >= 400 && !response.url().endsWith("/favicon.ico")) failedResponses.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+      if (response.status() >= 400 && !response.url().endsWith("/favicon.ico"))
+        failedResponses.push(`${response.status()} ${response.request().method()} ${response.url()}`);
     });
   }, 60_000);
 
@@ -80,15 +90,23 @@ describe("GraphiQL in headless Chromium", () => {
     expect(existsSync(SCREENSHOT)).toBe(true);
 
     // The browser's request really reached the subgraph and the Carnival sandbox.
-    const operationLog = subgraph.logLines.map((line) => JSON.parse(line)).find((line) => line.msg === "graphql operation" && line.operation?.name === "SetAttributes");
-    expect(operationLog).toMatchObject({ operation: { type: "mutation", result: "UpdateAttributesSuccess" }, deliveries: [{ vendor: "carnival", outcome: "delivered" }] });
+    const operationLog = subgraph.logLines
+      .map((line) => JSON.parse(line))
+      .find((line) => line.msg === "graphql operation" && line.operation?.name === "SetAttributes");
+    expect(operationLog).toMatchObject({
+      operation: { type: "mutation", result: "UpdateAttributesSuccess" },
+      deliveries: [{ vendor: "carnival", outcome: "delivered" }],
+    });
     expect(outsideRequests).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(failedResponses).toEqual([]);
   });
 
   it("has the schema for docs and completion without introspecting over HTTP", async () => {
-    await page.getByRole("button", { name: /Documentation Explorer/ }).first().click();
+    await page
+      .getByRole("button", { name: /Documentation Explorer/ })
+      .first()
+      .click();
     const docs = page.locator(".graphiql-doc-explorer");
     await docs.getByText("Mutation").first().waitFor({ state: "visible", timeout: 10_000 });
     await docs.getByText("Mutation").first().click();

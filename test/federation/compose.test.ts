@@ -22,6 +22,6 @@ describe("composition with a users subgraph", () => {
     expect(supergraph).toMatch(/type User\s+@join__type\(graph: ATTRIBUTES, key: "id"\)\s+@join__type\(graph: USERS, key: "id"\)/);
     expect(supergraph).toContain("updateAttributes(input: UpdateAttributesInput!): UpdateAttributesResult!");
     expect(supergraph).toMatch(/attributeProfiles\(vendors: \[Vendor!\]\): \[VendorProfileResult!\]! @join__field\(graph: ATTRIBUTES\)/);
-    expect(supergraph.includes("@requiresScopes(scopes: [[\"attributes:bulk\"]])")).toBe(authDirectives);
+    expect(supergraph.includes('@requiresScopes(scopes: [["attributes:bulk"]])')).toBe(authDirectives);
   });
 });

@@ -53,7 +53,13 @@ describe("through @apollo/gateway", () => {
           }
         }
       }`,
-      { input: { userId: "7", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "favorite song", value: { string: "Drive My Car" } }] } },
+      {
+        input: {
+          userId: "7",
+          vendors: ["CARNIVAL"],
+          operations: [{ op: "SET", attribute: "favorite song", value: { string: "Drive My Car" } }],
+        },
+      },
     );
     expect(result.errors).toBeUndefined();
     expect(result.data.updateAttributes).toEqual({
@@ -69,18 +75,26 @@ describe("through @apollo/gateway", () => {
         ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { vendor httpStatus retryable } } }
       }
     }`);
-    expect(typed.data.updateAttributes.deliveries).toEqual([{ __typename: "VendorUserNotFoundError", vendor: "CARNIVAL", httpStatus: 404, retryable: false }]);
+    expect(typed.data.updateAttributes.deliveries).toEqual([
+      { __typename: "VendorUserNotFoundError", vendor: "CARNIVAL", httpStatus: 404, retryable: false },
+    ]);
 
     const invalid = await execute(`mutation {
       updateAttributes(input: { userId: "7", operations: [{ op: SET, attribute: "a", value: { int: 1, string: "x" } }] }) {
         __typename ... on InvalidInputError { code path }
       }
     }`);
-    expect(invalid.data.updateAttributes).toEqual({ __typename: "InvalidInputError", code: "INVALID_INPUT", path: ["input", "operations", "0", "value"] });
+    expect(invalid.data.updateAttributes).toEqual({
+      __typename: "InvalidInputError",
+      code: "INVALID_INPUT",
+      path: ["input", "operations", "0", "value"],
+    });
   });
 
   it("resolves this subgraph's User fields for entities owned by the users subgraph", async () => {
-    const result = await execute(`{ user(id: "7") { id name attributeProfiles(vendors: [CARNIVAL]) { __typename ... on VendorError { vendor code } } } }`);
+    const result = await execute(
+      `{ user(id: "7") { id name attributeProfiles(vendors: [CARNIVAL]) { __typename ... on VendorError { vendor code } } } }`,
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data.user).toEqual({
       id: "7",

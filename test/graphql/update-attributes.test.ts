@@ -67,7 +67,15 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
     const result = await update({ userId: "1", operations: [{ op: "SET", attribute: "attr", value }] });
     expect(result.data.updateAttributes.allDelivered).toBe(false);
     expect(result.data.updateAttributes.deliveries).toEqual([
-      expect.objectContaining({ __typename: typename, vendor: "CARNIVAL", attribute: "attr", operation: "SET", retryable: false, httpStatus: null, message: expect.stringMatching(message) }),
+      expect.objectContaining({
+        __typename: typename,
+        vendor: "CARNIVAL",
+        attribute: "attr",
+        operation: "SET",
+        retryable: false,
+        httpStatus: null,
+        message: expect.stringMatching(message),
+      }),
     ]);
     expect(sandbox.journal()).toEqual([]);
   });
@@ -84,7 +92,9 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
     });
     const [delivery] = result.data.updateAttributes.deliveries;
     expect(delivery).toMatchObject({ __typename: "ValueRejectedError", attribute: "bio" });
-    expect(delivery.relatedErrors).toEqual([{ __typename: "ValueRejectedError", code: "VALUE_REJECTED", attribute: "small", message: expect.any(String) }]);
+    expect(delivery.relatedErrors).toEqual([
+      { __typename: "ValueRejectedError", code: "VALUE_REJECTED", attribute: "small", message: expect.any(String) },
+    ]);
     expect(sandbox.journal()).toEqual([]);
   });
 
@@ -102,7 +112,10 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
     ["UNSET", { op: "UNSET", attribute: "a" }],
   ])("refuses %s, which Carnival cannot do, without sending anything", async (_op, operation) => {
     const result = await update({ userId: "1", operations: [operation] });
-    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "UnsupportedOperationError", code: "UNSUPPORTED_OPERATION" });
+    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
+      __typename: "UnsupportedOperationError",
+      code: "UNSUPPORTED_OPERATION",
+    });
     expect(sandbox.journal()).toEqual([]);
   });
 
@@ -110,11 +123,15 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
     const result = await update({ userId: "1", profile: { email: "a@example.test" }, tags: { add: ["vip"] } });
     const [delivery] = result.data.updateAttributes.deliveries;
     expect(delivery).toMatchObject({ __typename: "UnsupportedOperationError", attribute: "email" });
-    expect(delivery.relatedErrors).toEqual([expect.objectContaining({ code: "UNSUPPORTED_OPERATION", message: expect.stringContaining("adding tags") })]);
+    expect(delivery.relatedErrors).toEqual([
+      expect.objectContaining({ code: "UNSUPPORTED_OPERATION", message: expect.stringContaining("adding tags") }),
+    ]);
   });
 
   it("targets every configured vendor when `vendors` is omitted", async () => {
-    const result = await subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] } });
+    const result = await subgraph.gql(UPDATE_ATTRIBUTES, {
+      input: { userId: "1", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+    });
     expect(result.data.updateAttributes.deliveries.map((d: { vendor: string }) => d.vendor)).toEqual(["CARNIVAL"]);
   });
 });
@@ -128,18 +145,58 @@ describe("request-level validation", () => {
 
   it.each([
     ["no value field", { operations: [{ op: "SET", attribute: "a", value: {} }] }, ["input", "operations", "0", "value"], /none is/],
-    ["two value fields", { operations: [{ op: "SET", attribute: "a", value: { int: 1, string: "x" } }] }, ["input", "operations", "0", "value"], /got string and int/],
-    ["a value on UNSET", { operations: [{ op: "UNSET", attribute: "a", value: { int: 1 } }] }, ["input", "operations", "0", "value"], /takes no value/],
+    [
+      "two value fields",
+      { operations: [{ op: "SET", attribute: "a", value: { int: 1, string: "x" } }] },
+      ["input", "operations", "0", "value"],
+      /got string and int/,
+    ],
+    [
+      "a value on UNSET",
+      { operations: [{ op: "UNSET", attribute: "a", value: { int: 1 } }] },
+      ["input", "operations", "0", "value"],
+      /takes no value/,
+    ],
     ["no value on SET", { operations: [{ op: "SET", attribute: "a" }] }, ["input", "operations", "0", "value"], /needs a value/],
-    ["a string INCREMENT", { operations: [{ op: "INCREMENT", attribute: "a", value: { string: "1" } }] }, ["input", "operations", "0", "value"], /int or float/],
-    ["an empty attribute name", { operations: [{ op: "SET", attribute: "", value: { int: 1 } }] }, ["input", "operations", "0", "attribute"], /must not be empty/],
-    ["two operations on one attribute", { operations: [{ op: "SET", attribute: "a", value: { int: 1 } }, { op: "UNSET", attribute: "a" }] }, ["input", "operations", "1", "attribute"], /already has an operation at operations.0/],
+    [
+      "a string INCREMENT",
+      { operations: [{ op: "INCREMENT", attribute: "a", value: { string: "1" } }] },
+      ["input", "operations", "0", "value"],
+      /int or float/,
+    ],
+    [
+      "an empty attribute name",
+      { operations: [{ op: "SET", attribute: "", value: { int: 1 } }] },
+      ["input", "operations", "0", "attribute"],
+      /must not be empty/,
+    ],
+    [
+      "two operations on one attribute",
+      {
+        operations: [
+          { op: "SET", attribute: "a", value: { int: 1 } },
+          { op: "UNSET", attribute: "a" },
+        ],
+      },
+      ["input", "operations", "1", "attribute"],
+      /already has an operation at operations.0/,
+    ],
     ["nothing to update", {}, ["input"], /nothing to update/],
-    ["an empty user id", { userId: "", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] }, ["input", "userId"], /must not be empty/],
+    [
+      "an empty user id",
+      { userId: "", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+      ["input", "userId"],
+      /must not be empty/,
+    ],
     ["a cleared profile field", { profile: { email: null } }, ["input", "profile", "email"], /cannot be cleared/],
     ["a blank tag", { tags: { add: [" "] } }, ["input", "tags", "add", "0"], /must not be blank/],
     ["a tag added and removed", { tags: { add: ["a"], remove: ["a"] } }, ["input", "tags", "remove", "0"], /listed more than once/],
-    ["an empty vendor list", { vendors: [], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] }, ["input", "vendors"], /at least one vendor/],
+    [
+      "an empty vendor list",
+      { vendors: [], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+      ["input", "vendors"],
+      /at least one vendor/,
+    ],
   ])("answers %s with InvalidInputError at its path", async (_case, input, path, message) => {
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", ...input } });
     expect(result.errors).toBeUndefined();
@@ -150,7 +207,13 @@ describe("request-level validation", () => {
 
   it("reports every problem, in request order", async () => {
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, {
-      input: { userId: "1", operations: [{ op: "SET", attribute: "a", value: {} }, { op: "SET", attribute: "", value: { int: 1 } }] },
+      input: {
+        userId: "1",
+        operations: [
+          { op: "SET", attribute: "a", value: {} },
+          { op: "SET", attribute: "", value: { int: 1 } },
+        ],
+      },
     });
     expect(result.data.updateAttributes.problems.map((p: { path: string[] }) => p.path.join("."))).toEqual([
       "input.operations.0.value",
@@ -181,9 +244,15 @@ describe("vendors that are not configured", () => {
   afterAll(() => subgraph.close());
 
   it("answer VendorNotConfiguredError, also when every vendor is unconfigured and none is named", async () => {
-    const named = await subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] } });
-    expect(named.data.updateAttributes.deliveries).toEqual([expect.objectContaining({ __typename: "VendorNotConfiguredError", vendor: "CARNIVAL" })]);
-    const defaulted = await subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] } });
+    const named = await subgraph.gql(UPDATE_ATTRIBUTES, {
+      input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+    });
+    expect(named.data.updateAttributes.deliveries).toEqual([
+      expect.objectContaining({ __typename: "VendorNotConfiguredError", vendor: "CARNIVAL" }),
+    ]);
+    const defaulted = await subgraph.gql(UPDATE_ATTRIBUTES, {
+      input: { userId: "1", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+    });
     expect(defaulted.data.updateAttributes.deliveries).toEqual([expect.objectContaining({ __typename: "VendorNotConfiguredError" })]);
     expect(defaulted.data.updateAttributes.allDelivered).toBe(false);
   });

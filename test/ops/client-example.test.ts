@@ -40,7 +40,12 @@ describe("client example", () => {
   it("lists every union and interface member for Apollo Client's possibleTypes", () => {
     expect(possibleTypes.VendorDeliveryResult).toContain("VendorDeliverySuccess");
     expect(possibleTypes.VendorDeliveryResult).toContain("RateLimitedError");
-    expect(possibleTypes.UpdateAttributesResult).toEqual(["IdempotencyKeyReusedError", "InvalidInputError", "NotAuthorizedError", "UpdateAttributesSuccess"]);
+    expect(possibleTypes.UpdateAttributesResult).toEqual([
+      "IdempotencyKeyReusedError",
+      "InvalidInputError",
+      "NotAuthorizedError",
+      "UpdateAttributesSuccess",
+    ]);
     expect(possibleTypes.VendorError).not.toContain("InvalidInputError");
     expect(Object.keys(possibleTypes).filter((name) => name.startsWith("_"))).toEqual([]);
   });
@@ -53,7 +58,10 @@ describe("client example", () => {
     afterAll(() => subgraph.close());
 
     it("reads each vendor's delivery by __typename", async () => {
-      const view = await updateAttributes(subgraph.url, { userId: "1", operations: [{ op: "INCREMENT", attribute: "logins", value: { int: 1 } }] });
+      const view = await updateAttributes(subgraph.url, {
+        userId: "1",
+        operations: [{ op: "INCREMENT", attribute: "logins", value: { int: 1 } }],
+      });
       expect(view).toEqual({
         kind: "done",
         replayed: false,
@@ -67,14 +75,28 @@ describe("client example", () => {
     });
 
     it("turns request-level errors into their own view", async () => {
-      const view = await updateAttributes(subgraph.url, { userId: "1", operations: [{ op: "SET", attribute: "plan", value: { string: "a", int: 1 } }] });
+      const view = await updateAttributes(subgraph.url, {
+        userId: "1",
+        operations: [{ op: "SET", attribute: "plan", value: { string: "a", int: 1 } }],
+      });
       expect(view).toEqual({ kind: "invalid", problems: [{ field: "input.operations.0.value", message: expect.any(String) }] });
     });
 
     it("offers a retry only where one can help", () => {
       const base = { vendor: "CARNIVAL" as const, code: "RATE_LIMITED" as const, message: "slow down", attribute: null };
-      expect(viewDelivery({ __typename: "RateLimitedError", ...base, retryable: true, retryAfterSeconds: 3 })).toMatchObject({ ok: false, retryInSeconds: 3 });
-      expect(viewDelivery({ __typename: "VendorUnavailableError", ...base, code: "VENDOR_UNAVAILABLE", retryable: false, retryAfterSeconds: null })).toEqual({
+      expect(viewDelivery({ __typename: "RateLimitedError", ...base, retryable: true, retryAfterSeconds: 3 })).toMatchObject({
+        ok: false,
+        retryInSeconds: 3,
+      });
+      expect(
+        viewDelivery({
+          __typename: "VendorUnavailableError",
+          ...base,
+          code: "VENDOR_UNAVAILABLE",
+          retryable: false,
+          retryAfterSeconds: null,
+        }),
+      ).toEqual({
         vendor: "CARNIVAL",
         ok: false,
         text: "may or may not have been saved: slow down",
@@ -82,7 +104,11 @@ describe("client example", () => {
     });
 
     it("runs a bulk job to the end", async () => {
-      const job = await setForMany(subgraph.url, { userIds: ["1", "2", "3"], attribute: "plan", value: { string: "gold" } }, { pollMs: 20 });
+      const job = await setForMany(
+        subgraph.url,
+        { userIds: ["1", "2", "3"], attribute: "plan", value: { string: "gold" } },
+        { pollMs: 20 },
+      );
       expect(job.status).toBe("SUCCEEDED");
       expect(job.progress.map((p) => [p.vendor, p.succeeded, p.pending])).toEqual([
         ["CARNIVAL", 3, 0],

@@ -32,7 +32,10 @@ describe("supergraph files", () => {
   });
 
   it("gives Rover a supergraph.yaml that composes, with the version the tests compose with", async () => {
-    const config = parseYaml(await read("supergraph.yaml")) as { federation_version: string; subgraphs: Record<string, { routing_url: string; schema: { file: string } }> };
+    const config = parseYaml(await read("supergraph.yaml")) as {
+      federation_version: string;
+      subgraphs: Record<string, { routing_url: string; schema: { file: string } }>;
+    };
     const composition = JSON.parse(await read("node_modules/@apollo/composition/package.json")) as { version: string };
     expect(config.federation_version).toBe(`=${composition.version}`);
     expect(Object.fromEntries(Object.entries(config.subgraphs).map(([name, s]) => [name, s.routing_url]))).toEqual({
@@ -40,19 +43,30 @@ describe("supergraph files", () => {
       attributes: "http://localhost:4001/",
     });
     const services = await Promise.all(
-      Object.entries(config.subgraphs).map(async ([name, subgraph]) => ({ name, url: subgraph.routing_url, typeDefs: parseGraphQL(await read(subgraph.schema.file)) })),
+      Object.entries(config.subgraphs).map(async ([name, subgraph]) => ({
+        name,
+        url: subgraph.routing_url,
+        typeDefs: parseGraphQL(await read(subgraph.schema.file)),
+      })),
     );
     const result = composeServices(services);
     expect(result.errors ?? []).toEqual([]);
   });
 
   it("points deploy/supergraph.yaml at files that exist, relative to itself", async () => {
-    const config = parseYaml(await read("deploy/supergraph.yaml")) as { federation_version: string; subgraphs: Record<string, { routing_url: string; schema: { file?: string } }> };
+    const config = parseYaml(await read("deploy/supergraph.yaml")) as {
+      federation_version: string;
+      subgraphs: Record<string, { routing_url: string; schema: { file?: string } }>;
+    };
     expect(config.federation_version).toBe((parseYaml(await read("supergraph.yaml")) as { federation_version: string }).federation_version);
     for (const subgraph of Object.values(config.subgraphs)) {
       if (subgraph.schema.file) expect(existsSync(path.join(ROOT, "deploy", subgraph.schema.file))).toBe(true);
     }
-    expect(Object.values(config.subgraphs).map((s) => s.routing_url).sort()).toEqual(["http://attributes:4001/", "http://users:4002/"]);
+    expect(
+      Object.values(config.subgraphs)
+        .map((s) => s.routing_url)
+        .sort(),
+    ).toEqual(["http://attributes:4001/", "http://users:4002/"]);
   });
 });
 
@@ -60,7 +74,11 @@ describe("Dockerfile", () => {
   it("builds in one stage and runs production dependencies only, as a non-root user", async () => {
     const dockerfile = await read("Dockerfile");
     const stages = dockerfile.split(/^FROM /m).slice(1);
-    expect(stages.map((stage) => stage.split("\n")[0])).toEqual(["${NODE_IMAGE} AS build", "${NODE_IMAGE} AS production-dependencies", "${NODE_IMAGE} AS runtime"]);
+    expect(stages.map((stage) => stage.split("\n")[0])).toEqual([
+      "${NODE_IMAGE} AS build",
+      "${NODE_IMAGE} AS production-dependencies",
+      "${NODE_IMAGE} AS runtime",
+    ]);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-[a-z]+-slim$/m);
     const [build, dependencies, runtime] = stages as [string, string, string];
     expect(build).toContain("RUN npm ci ");
@@ -95,7 +113,17 @@ describe("Dockerfile", () => {
 describe("compose.yaml", () => {
   const load = async () =>
     parseYaml(await read("compose.yaml"), { merge: true }) as {
-      services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; volumes?: string[]; depends_on?: Record<string, unknown> }>;
+      services: Record<
+        string,
+        {
+          image?: string;
+          build?: string;
+          command?: string[];
+          environment?: Record<string, string>;
+          volumes?: string[];
+          depends_on?: Record<string, unknown>;
+        }
+      >;
     };
 
   it("runs both subgraphs from this image and the router on the committed supergraph", async () => {
@@ -122,7 +150,10 @@ describe("compose.yaml", () => {
   });
 
   it("gives the router a configuration that listens beyond loopback and forwards the caller's token", async () => {
-    const router = parseYaml(await read("deploy/router.yaml")) as { supergraph: { listen: string }; headers: { all: { request: Array<{ propagate: { named: string } }> } } };
+    const router = parseYaml(await read("deploy/router.yaml")) as {
+      supergraph: { listen: string };
+      headers: { all: { request: Array<{ propagate: { named: string } }> } };
+    };
     expect(router.supergraph.listen).toBe("0.0.0.0:4000");
     expect(router.headers.all.request.map((r) => r.propagate.named)).toEqual(["authorization", "x-request-id"]);
   });

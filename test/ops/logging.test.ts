@@ -67,15 +67,20 @@ describe("operation and vendor call logs", () => {
   });
 
   it("names a typed failure's category in the operation line", async () => {
-    await send({ userId: "1", vendors: ["USERCOM"], operations: [{ op: "SET", attribute: "undefined_attribute", value: { int: 1 } }] }, { "x-request-id": "req-logs-2" });
+    await send(
+      { userId: "1", vendors: ["USERCOM"], operations: [{ op: "SET", attribute: "undefined_attribute", value: { int: 1 } }] },
+      { "x-request-id": "req-logs-2" },
+    );
     const operation = subgraph.logs.find((line) => line.requestId === "req-logs-2" && line.msg === "graphql operation");
-    expect(operation?.deliveries).toEqual([{ vendor: "usercom", outcome: "ATTRIBUTE_NOT_DEFINED", retryable: false, durationMs: expect.any(Number) }]);
+    expect(operation?.deliveries).toEqual([
+      { vendor: "usercom", outcome: "ATTRIBUTE_NOT_DEFINED", retryable: false, durationMs: expect.any(Number) },
+    ]);
   });
 
   it("generates a request id when the caller gives none (or an unsafe one) and uses it throughout", async () => {
     const { requestId } = await send(
       { userId: "2", vendors: ["USERCOM"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] },
-      { "x-request-id": "not a safe id: {\"level\":60}" },
+      { "x-request-id": 'not a safe id: {"level":60}' },
     );
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     const lines = subgraph.logs.filter((line) => line.requestId === requestId);
@@ -90,7 +95,10 @@ describe("operation and vendor call logs", () => {
     });
     expect(response.status).toBe(400);
     const operation = subgraph.logs.find((line) => line.requestId === "req-logs-3" && line.msg === "graphql operation");
-    expect(operation).toMatchObject({ operation: { name: null, type: "unknown", fields: [], result: "error" }, errors: ["GRAPHQL_VALIDATION_FAILED"] });
+    expect(operation).toMatchObject({
+      operation: { name: null, type: "unknown", fields: [], result: "error" },
+      errors: ["GRAPHQL_VALIDATION_FAILED"],
+    });
     expect(JSON.stringify(operation)).not.toContain("secretFieldName");
   });
 

@@ -3,11 +3,16 @@ import { UPDATE_ATTRIBUTES } from "../support/subgraph.js";
 import { post, sample, scrape, startObservedSubgraph, type ObservedSubgraph } from "./observed.js";
 import type { SandboxServer } from "../../src/sandbox/kit.js";
 
-const update = (url: string, input: Record<string, unknown>, headers: Record<string, string> = {}) => post(url, UPDATE_ATTRIBUTES, { input }, headers);
+const update = (url: string, input: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  post(url, UPDATE_ATTRIBUTES, { input }, headers);
 
 async function waitForJob(url: string, id: string): Promise<any> {
   for (;;) {
-    const result = await post(url, `query($id: ID!) { bulkJob(id: $id) { ... on BulkJob { status progress { vendor succeeded failed cancelled } } } }`, { id });
+    const result = await post(
+      url,
+      `query($id: ID!) { bulkJob(id: $id) { ... on BulkJob { status progress { vendor succeeded failed cancelled } } } }`,
+      { id },
+    );
     const job = result.data.bulkJob;
     if (!["QUEUED", "RUNNING"].includes(job.status)) return job;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -38,18 +43,41 @@ describe("GET /metrics", () => {
 
   it("counts vendor calls, deliveries by typed outcome and GraphQL operations by result type", async () => {
     const before = await scrape(subgraph.url);
-    const delivered = (text: string) => sample(text, "attributes_deliveries_total", { vendor: "carnival", outcome: "delivered", category: "none" }) ?? 0;
-    const notFound = (text: string) => sample(text, "attributes_deliveries_total", { vendor: "carnival", outcome: "failed", category: "USER_NOT_FOUND" }) ?? 0;
+    const delivered = (text: string) =>
+      sample(text, "attributes_deliveries_total", { vendor: "carnival", outcome: "delivered", category: "none" }) ?? 0;
+    const notFound = (text: string) =>
+      sample(text, "attributes_deliveries_total", { vendor: "carnival", outcome: "failed", category: "USER_NOT_FOUND" }) ?? 0;
     const calls2xx = (text: string) =>
-      sample(text, "attributes_vendor_requests_total", { vendor: "carnival", operation: "putUser", outcome: "response", status_class: "2xx" }) ?? 0;
+      sample(text, "attributes_vendor_requests_total", {
+        vendor: "carnival",
+        operation: "putUser",
+        outcome: "response",
+        status_class: "2xx",
+      }) ?? 0;
     const calls4xx = (text: string) =>
-      sample(text, "attributes_vendor_requests_total", { vendor: "carnival", operation: "putUser", outcome: "response", status_class: "4xx" }) ?? 0;
+      sample(text, "attributes_vendor_requests_total", {
+        vendor: "carnival",
+        operation: "putUser",
+        outcome: "response",
+        status_class: "4xx",
+      }) ?? 0;
 
-    const ok = await update(subgraph.url, { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] });
+    const ok = await update(subgraph.url, {
+      userId: "1",
+      vendors: ["CARNIVAL"],
+      operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+    });
     expect(ok.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
-    const missing = await update(subgraph.url, { userId: "nobody", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] });
+    const missing = await update(subgraph.url, {
+      userId: "nobody",
+      vendors: ["CARNIVAL"],
+      operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+    });
     expect(missing.data.updateAttributes.deliveries[0].__typename).toBe("VendorUserNotFoundError");
-    const invalid = await update(subgraph.url, { userId: "1", operations: [{ op: "SET", attribute: "plan", value: { string: "a", int: 1 } }] });
+    const invalid = await update(subgraph.url, {
+      userId: "1",
+      operations: [{ op: "SET", attribute: "plan", value: { string: "a", int: 1 } }],
+    });
     expect(invalid.data.updateAttributes.__typename).toBe("InvalidInputError");
 
     const after = await scrape(subgraph.url);
@@ -57,23 +85,35 @@ describe("GET /metrics", () => {
     expect(notFound(after) - notFound(before)).toBe(1);
     expect(calls2xx(after) - calls2xx(before)).toBe(1);
     expect(calls4xx(after) - calls4xx(before)).toBe(1);
-    expect(sample(after, "attributes_vendor_request_duration_seconds_count", { vendor: "carnival", operation: "putUser", outcome: "response" })).toBeGreaterThanOrEqual(2);
+    expect(
+      sample(after, "attributes_vendor_request_duration_seconds_count", { vendor: "carnival", operation: "putUser", outcome: "response" }),
+    ).toBeGreaterThanOrEqual(2);
     expect(sample(after, "attributes_delivery_duration_seconds_count", { vendor: "carnival" })).toBeGreaterThanOrEqual(2);
-    const operations = (text: string, result: string) => sample(text, "attributes_graphql_operations_total", { type: "mutation", field: "updateAttributes", result }) ?? 0;
+    const operations = (text: string, result: string) =>
+      sample(text, "attributes_graphql_operations_total", { type: "mutation", field: "updateAttributes", result }) ?? 0;
     expect(operations(after, "UpdateAttributesSuccess") - operations(before, "UpdateAttributesSuccess")).toBe(2);
     expect(operations(after, "InvalidInputError") - operations(before, "InvalidInputError")).toBe(1);
-    expect(sample(after, "attributes_graphql_operation_duration_seconds_count", { type: "mutation", field: "updateAttributes" })).toBeGreaterThanOrEqual(3);
+    expect(
+      sample(after, "attributes_graphql_operation_duration_seconds_count", { type: "mutation", field: "updateAttributes" }),
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it("counts retries and the pacer's acquisitions per vendor", async () => {
     const sandbox = subgraph.runtime.sandboxes.get("usercom")!;
     sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 0 }, { count: 1 });
     const before = await scrape(subgraph.url);
-    const result = await update(subgraph.url, { userId: "2", vendors: ["USERCOM"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] });
+    const result = await update(subgraph.url, {
+      userId: "2",
+      vendors: ["USERCOM"],
+      operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+    });
     expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
     const after = await scrape(subgraph.url);
     const retries = (text: string) =>
-      [...text.matchAll(/^attributes_vendor_request_retries_total\{vendor="usercom",[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      [...text.matchAll(/^attributes_vendor_request_retries_total\{vendor="usercom",[^}]*\} (\d+)$/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
     expect(retries(after) - retries(before)).toBe(1);
     const acquired = (text: string) => sample(text, "attributes_pacer_acquisitions_total", { vendor: "usercom" }) ?? 0;
     expect(acquired(after) - acquired(before)).toBeGreaterThanOrEqual(2);
@@ -85,7 +125,11 @@ describe("GET /metrics", () => {
     const sandbox: SandboxServer = subgraph.runtime.sandboxes.get("jiguang")!;
     sandbox.injectFault({ kind: "status", status: 503 }, { count: 20 });
     for (let i = 0; i < 2; i++) {
-      const result = await update(subgraph.url, { userId: "1", vendors: ["JIGUANG"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] });
+      const result = await update(subgraph.url, {
+        userId: "1",
+        vendors: ["JIGUANG"],
+        operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+      });
       expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorUnavailableError");
     }
     sandbox.clearFaults();
@@ -112,15 +156,22 @@ describe("GET /metrics", () => {
     expect(sample(text, "attributes_bulk_jobs", { status: "RUNNING" })).toBe(0);
     expect(sample(text, "attributes_bulk_jobs", { status: "QUEUED" })).toBe(0);
     for (const vendor of ["carnival", "usercom"]) {
-      expect({ vendor, succeeded: sample(text, "attributes_bulk_users_total", { vendor, outcome: "succeeded", category: "none" }) }).toEqual({ vendor, succeeded: 3 });
-      expect({ vendor, failed: sample(text, "attributes_bulk_users_total", { vendor, outcome: "failed", category: "USER_NOT_FOUND" }) }).toEqual({ vendor, failed: 1 });
+      expect({
+        vendor,
+        succeeded: sample(text, "attributes_bulk_users_total", { vendor, outcome: "succeeded", category: "none" }),
+      }).toEqual({ vendor, succeeded: 3 });
+      expect({
+        vendor,
+        failed: sample(text, "attributes_bulk_users_total", { vendor, outcome: "failed", category: "USER_NOT_FOUND" }),
+      }).toEqual({ vendor, failed: 1 });
     }
     expect(text).not.toMatch(/^attributes_bulk_users_pending\{[^}]*\} [1-9]/m);
   });
 
   it("labels an operation with the type its first root field answered, aliases and fragments included", async () => {
     const before = await scrape(subgraph.url);
-    const count = (text: string, type: string, field: string, result: string) => sample(text, "attributes_graphql_operations_total", { type, field, result }) ?? 0;
+    const count = (text: string, type: string, field: string, result: string) =>
+      sample(text, "attributes_graphql_operations_total", { type, field, result }) ?? 0;
     const input = { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] };
     const invalid = { userId: "1", operations: [{ op: "SET", attribute: "plan", value: { string: "a", int: 1 } }] };
     // The first root field is aliased and reached through a fragment; the second answers another member.
@@ -134,8 +185,14 @@ describe("GET /metrics", () => {
     await post(subgraph.url, `{ __typename }`);
     await post(subgraph.url, `query($id: ID!) { bulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
     const after = await scrape(subgraph.url);
-    expect(count(after, "mutation", "updateAttributes", "InvalidInputError") - count(before, "mutation", "updateAttributes", "InvalidInputError")).toBe(1);
-    expect(count(after, "mutation", "updateAttributes", "UpdateAttributesSuccess") - count(before, "mutation", "updateAttributes", "UpdateAttributesSuccess")).toBe(0);
+    expect(
+      count(after, "mutation", "updateAttributes", "InvalidInputError") -
+        count(before, "mutation", "updateAttributes", "InvalidInputError"),
+    ).toBe(1);
+    expect(
+      count(after, "mutation", "updateAttributes", "UpdateAttributesSuccess") -
+        count(before, "mutation", "updateAttributes", "UpdateAttributesSuccess"),
+    ).toBe(0);
     expect(count(after, "query", "__typename", "String") - count(before, "query", "__typename", "String")).toBe(1);
     const job = await post(subgraph.url, `query($id: ID!) { bulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
     const jobType = job.data.bulkJob.__typename as string;
@@ -150,7 +207,9 @@ describe("GET /metrics", () => {
     expect(text).not.toContain("Evil_Label_Injection");
     expect(text).not.toContain("noSuchField");
     expect(sample(text, "attributes_graphql_operations_total", { type: "unknown", field: "none", result: "error" })).toBe(1);
-    expect(sample(text, "attributes_graphql_operations_total", { type: "query", field: "vendors", result: "list" })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, "attributes_graphql_operations_total", { type: "query", field: "vendors", result: "list" })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it("gives every app its own registry", async () => {

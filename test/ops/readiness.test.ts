@@ -37,7 +37,12 @@ describe("GET /ready", () => {
         status: "ready",
         configuration: "valid",
         policy: "any",
-        vendors: ["carnival", "jiguang", "leanplum", "usercom"].map((vendor) => ({ vendor, mode: "sandbox", circuit: "closed", ready: true })),
+        vendors: ["carnival", "jiguang", "leanplum", "usercom"].map((vendor) => ({
+          vendor,
+          mode: "sandbox",
+          circuit: "closed",
+          ready: true,
+        })),
       });
     });
 
@@ -82,7 +87,15 @@ describe("GET /ready", () => {
       expect(body.status).toBe("ready");
       const carnivalHost = new URL(carnivalUrl);
       expect(body.vendors).toEqual([
-        { vendor: "carnival", mode: "live", circuit: "closed", ready: true, reachable: true, probed: `127.0.0.1:${carnivalHost.port}`, checkedAt: expect.any(String) },
+        {
+          vendor: "carnival",
+          mode: "live",
+          circuit: "closed",
+          ready: true,
+          reachable: true,
+          probed: `127.0.0.1:${carnivalHost.port}`,
+          checkedAt: expect.any(String),
+        },
         {
           vendor: "usercom",
           mode: "live",
@@ -107,18 +120,22 @@ describe("GET /ready", () => {
       try {
         const { status, body } = await ready(isolated.url);
         expect(status).toBe(503);
-        expect(body).toMatchObject({ status: "unready", configuration: "valid", vendors: [{ vendor: "usercom", reachable: false, ready: false }] });
+        expect(body).toMatchObject({
+          status: "unready",
+          configuration: "valid",
+          vendors: [{ vendor: "usercom", reachable: false, ready: false }],
+        });
       } finally {
         await isolated.close();
       }
     });
 
     it("is unready under READINESS_POLICY=all when one live vendor is unreachable", async () => {
-      const strict = new Readiness(
-        subgraph.runtime.summary,
-        subgraph.runtime.breakers,
-        { policy: "all", probeTimeoutMs: 1_000, cacheMs: 0 },
-      );
+      const strict = new Readiness(subgraph.runtime.summary, subgraph.runtime.breakers, {
+        policy: "all",
+        probeTimeoutMs: 1_000,
+        cacheMs: 0,
+      });
       expect((await strict.check()).status).toBe("unready");
     });
   });
@@ -154,9 +171,18 @@ describe("GET /ready", () => {
 
     it("probes the base URL's host and port, and treats an open circuit as not ready", async () => {
       const breaker = new CircuitBreaker("a", "A", { failureThreshold: 1, cooldownMs: 60_000 });
-      await breaker.run(() => Promise.resolve("down"), () => true, () => "fast");
+      await breaker.run(
+        () => Promise.resolve("down"),
+        () => true,
+        () => "fast",
+      );
       const { probe, calls } = probeOf(new Set());
-      const report = await new Readiness(live, new Map([["a", breaker]]), { policy: "all", probeTimeoutMs: 100, cacheMs: 0 }, probe).check();
+      const report = await new Readiness(
+        live,
+        new Map([["a", breaker]]),
+        { policy: "all", probeTimeoutMs: 100, cacheMs: 0 },
+        probe,
+      ).check();
       expect(calls.sort()).toEqual(["a.example.test:443", "b.example.test:8443"]);
       expect(report.status).toBe("unready");
       expect(report.vendors[0]).toMatchObject({ vendor: "a", reachable: true, circuit: "open", ready: false });
@@ -169,7 +195,13 @@ describe("GET /ready", () => {
     it("reuses a probe's result for cacheMs, then probes again", async () => {
       let now = 1_000;
       const { probe, calls } = probeOf(new Set());
-      const readiness = new Readiness(live.slice(0, 1), new Map(), { policy: "any", probeTimeoutMs: 100, cacheMs: 5_000 }, probe, () => now);
+      const readiness = new Readiness(
+        live.slice(0, 1),
+        new Map(),
+        { policy: "any", probeTimeoutMs: 100, cacheMs: 5_000 },
+        probe,
+        () => now,
+      );
       await Promise.all([readiness.check(), readiness.check()]);
       now += 4_999;
       await readiness.check();
@@ -185,7 +217,10 @@ describe("GET /ready", () => {
       for (const module of vendorModules) {
         const config = module.readConfig(module.sandboxEnv("http://127.0.0.1:4567"));
         if (config.status !== "configured") throw new Error(`${module.id}: sandbox configuration is not usable`);
-        expect({ vendor: module.id, endpoint: endpointOf(module.describe(config.config)) }).toEqual({ vendor: module.id, endpoint: { host: "127.0.0.1", port: 4567 } });
+        expect({ vendor: module.id, endpoint: endpointOf(module.describe(config.config)) }).toEqual({
+          vendor: module.id,
+          endpoint: { host: "127.0.0.1", port: 4567 },
+        });
       }
       expect(endpointOf("https://[::1]/api")).toEqual({ host: "::1", port: 443 });
       expect(endpointOf("no url here")).toBeUndefined();

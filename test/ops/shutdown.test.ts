@@ -31,7 +31,14 @@ describe("termination signals", () => {
 
   it("are left to stack-main.ts: neither the users subgraph nor the gateway installs one", async () => {
     const before = listeners();
-    const stack = await startDevStack({ env: {}, host: "127.0.0.1", gatewayPort: 0, attributesPort: 0, usersPort: 0, logger: createLogger({ level: "silent" }) });
+    const stack = await startDevStack({
+      env: {},
+      host: "127.0.0.1",
+      gatewayPort: 0,
+      attributesPort: 0,
+      usersPort: 0,
+      logger: createLogger({ level: "silent" }),
+    });
     try {
       expect(listeners()).toBe(before);
     } finally {

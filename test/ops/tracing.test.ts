@@ -40,9 +40,13 @@ describe("federated inline tracing", () => {
 
   it("masks error messages in traces", async () => {
     // Entity resolution with a representation this subgraph cannot resolve raises a GraphQL error.
-    const result = await post({ "apollo-federation-include-trace": "ftv1" }, `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`, {
-      r: [{ __typename: "NoSuchType", id: "1" }],
-    });
+    const result = await post(
+      { "apollo-federation-include-trace": "ftv1" },
+      `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`,
+      {
+        r: [{ __typename: "NoSuchType", id: "1" }],
+      },
+    );
     expect(result.errors?.length).toBeGreaterThan(0);
     const trace = Trace.decode(Buffer.from(result.extensions!.ftv1 as string, "base64"));
     const messages: string[] = [];

@@ -35,7 +35,12 @@ describe("circuit breaker", () => {
     expect(breaker.current).toBe("open");
     const fast = await adapter.update(command, context);
     expect(inner.calls).toBe(3);
-    expect(fast.ok || fast.failure).toMatchObject({ category: "VENDOR_UNAVAILABLE", vendorCode: "CIRCUIT_OPEN", retryable: true, retryAfterSeconds: 10 });
+    expect(fast.ok || fast.failure).toMatchObject({
+      category: "VENDOR_UNAVAILABLE",
+      vendorCode: "CIRCUIT_OPEN",
+      retryable: true,
+      retryAfterSeconds: 10,
+    });
 
     now = 10_000;
     expect(breaker.current).toBe("half-open");

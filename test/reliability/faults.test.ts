@@ -8,7 +8,9 @@ describe("fault suite (Carnival, repeat-safe SET)", () => {
   let subgraph: TestSubgraph;
   let sandbox: CarnivalSandbox;
   const set = () =>
-    subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] } });
+    subgraph.gql(UPDATE_ATTRIBUTES, {
+      input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+    });
 
   beforeAll(async () => {
     subgraph = await startTestSubgraph({ modules: [carnival] });
@@ -35,7 +37,11 @@ describe("fault suite (Carnival, repeat-safe SET)", () => {
   it("gives up after the retry limit with the typed error and an honest retryable flag", async () => {
     sandbox.injectFault({ kind: "status", status: 503 }, { count: 3 });
     const result = await set();
-    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "VendorUnavailableError", httpStatus: 503, retryable: true });
+    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
+      __typename: "VendorUnavailableError",
+      httpStatus: 503,
+      retryable: true,
+    });
     expect(sandbox.journal()).toHaveLength(3);
   });
 
@@ -45,12 +51,13 @@ describe("fault suite (Carnival, repeat-safe SET)", () => {
     // Carnival's success is 202; a 200 with a broken body is not its documented answer.
     expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
   });
-
 });
 
 describe("faults that change later calls", () => {
   const set = (subgraph: TestSubgraph) =>
-    subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] } });
+    subgraph.gql(UPDATE_ATTRIBUTES, {
+      input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+    });
 
   it("does not wait out a long Retry-After: RateLimitedError with the delay, and the vendor's pacer pauses", async () => {
     const subgraph = await startTestSubgraph({ modules: [carnival] });
@@ -58,7 +65,11 @@ describe("faults that change later calls", () => {
       const sandbox = subgraph.sandbox<CarnivalSandbox>("carnival");
       sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 30 }, { count: 1 });
       const result = await set(subgraph);
-      expect(result.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "RateLimitedError", retryAfterSeconds: 30, retryable: true });
+      expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
+        __typename: "RateLimitedError",
+        retryAfterSeconds: 30,
+        retryable: true,
+      });
       expect(sandbox.journal()).toHaveLength(1);
       // The next call to this vendor waits for the pause instead of being refused again.
       const next = set(subgraph);
@@ -71,7 +82,11 @@ describe("faults that change later calls", () => {
   });
 
   it("never holds a request longer than the timeout per attempt, and opens the circuit after repeated failures", async () => {
-    const subgraph = await startTestSubgraph({ modules: [carnival], env: { CARNIVAL_TIMEOUT_MS: "300" }, circuit: { failureThreshold: 3, cooldownMs: 60_000 } });
+    const subgraph = await startTestSubgraph({
+      modules: [carnival],
+      env: { CARNIVAL_TIMEOUT_MS: "300" },
+      circuit: { failureThreshold: 3, cooldownMs: 60_000 },
+    });
     const sandbox = subgraph.sandbox<CarnivalSandbox>("carnival");
     try {
       sandbox.injectFault({ kind: "hang", ms: 5_000 }, { count: 9 });
@@ -83,7 +98,11 @@ describe("faults that change later calls", () => {
       await set(subgraph);
       await set(subgraph);
       const fast = await set(subgraph);
-      expect(fast.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "VendorUnavailableError", vendorCode: "CIRCUIT_OPEN", retryAfterSeconds: 60 });
+      expect(fast.data.updateAttributes.deliveries[0]).toMatchObject({
+        __typename: "VendorUnavailableError",
+        vendorCode: "CIRCUIT_OPEN",
+        retryAfterSeconds: 60,
+      });
       expect(sandbox.journal()).toHaveLength(9);
     } finally {
       await subgraph.close();

@@ -52,9 +52,18 @@ describe("HttpClient retries", () => {
   it("does not retry an unsafe write after a 503, but does after a 429 (refused, so not applied)", async () => {
     const vendor = client({ count: 0 });
     script = [{ status: 503 }];
-    expect(await vendor.send({ method: "POST", path: "incr", json: {}, operation: "incr" })).toMatchObject({ kind: "response", status: 503, attempts: 1, repeatSafe: false });
+    expect(await vendor.send({ method: "POST", path: "incr", json: {}, operation: "incr" })).toMatchObject({
+      kind: "response",
+      status: 503,
+      attempts: 1,
+      repeatSafe: false,
+    });
     script = [{ status: 429, headers: { "retry-after": "0" } }, { status: 200 }];
-    expect(await vendor.send({ method: "POST", path: "incr", json: {}, operation: "incr" })).toMatchObject({ kind: "response", status: 200, attempts: 2 });
+    expect(await vendor.send({ method: "POST", path: "incr", json: {}, operation: "incr" })).toMatchObject({
+      kind: "response",
+      status: 200,
+      attempts: 2,
+    });
     vendor.close();
     expect(received).toEqual(["POST /incr", "POST /incr", "POST /incr"]);
   });
@@ -62,9 +71,19 @@ describe("HttpClient retries", () => {
   it("gives up after the limit: every attempt of a repeat-safe call timed out, one of an unsafe call", async () => {
     const vendor = client({ count: 0 }, 100);
     script = ["hang", "hang", "hang"];
-    expect(await vendor.send({ method: "PUT", path: "slow", json: {}, operation: "slow", repeatSafe: true })).toEqual({ kind: "timeout", timeoutMs: 100, attempts: 3, repeatSafe: true });
+    expect(await vendor.send({ method: "PUT", path: "slow", json: {}, operation: "slow", repeatSafe: true })).toEqual({
+      kind: "timeout",
+      timeoutMs: 100,
+      attempts: 3,
+      repeatSafe: true,
+    });
     script = ["hang"];
-    expect(await vendor.send({ method: "POST", path: "slow", json: {}, operation: "slow" })).toEqual({ kind: "timeout", timeoutMs: 100, attempts: 1, repeatSafe: false });
+    expect(await vendor.send({ method: "POST", path: "slow", json: {}, operation: "slow" })).toEqual({
+      kind: "timeout",
+      timeoutMs: 100,
+      attempts: 1,
+      repeatSafe: false,
+    });
     vendor.close();
     expect(received).toHaveLength(4);
   });

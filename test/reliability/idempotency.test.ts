@@ -23,8 +23,15 @@ describe("idempotency keys through updateAttributes", () => {
     expect(again.data.updateAttributes).toEqual({ ...first.data.updateAttributes, replayed: true });
     expect(sandbox.requestCount()).toBe(sent);
 
-    const different = await subgraph.gql(`mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename ... on IdempotencyKeyReusedError { code idempotencyKey } } }`, input("k-1", 2));
-    expect(different.data.updateAttributes).toEqual({ __typename: "IdempotencyKeyReusedError", code: "IDEMPOTENCY_KEY_REUSED", idempotencyKey: "k-1" });
+    const different = await subgraph.gql(
+      `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename ... on IdempotencyKeyReusedError { code idempotencyKey } } }`,
+      input("k-1", 2),
+    );
+    expect(different.data.updateAttributes).toEqual({
+      __typename: "IdempotencyKeyReusedError",
+      code: "IDEMPOTENCY_KEY_REUSED",
+      idempotencyKey: "k-1",
+    });
     expect(sandbox.requestCount()).toBe(sent);
   });
 

@@ -11,12 +11,17 @@ import { startTestSubgraph, UPDATE_ATTRIBUTES, type TestSubgraph } from "../supp
 const SECRET = "a-test-secret-of-at-least-32-characters!!";
 const key = new TextEncoder().encode(SECRET);
 const token = (claims: Record<string, unknown>, options: { sub?: string; expiresIn?: string; issuer?: string } = {}) => {
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime(options.expiresIn ?? "5m");
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? "5m");
   if (options.sub) jwt = jwt.setSubject(options.sub);
   if (options.issuer) jwt = jwt.setIssuer(options.issuer);
   return jwt.sign(key);
 };
-const bearer = async (claims: Record<string, unknown>, options: Parameters<typeof token>[1] = {}) => ({ authorization: `Bearer ${await token(claims, options)}` });
+const bearer = async (claims: Record<string, unknown>, options: Parameters<typeof token>[1] = {}) => ({
+  authorization: `Bearer ${await token(claims, options)}`,
+});
 
 const update = (userId: string) => ({
   input: { userId, vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
@@ -43,36 +48,69 @@ describe("caller authorization (HS256)", () => {
     ["another user's id", async () => bearer({}, { sub: "2", issuer: "https://auth.example.test" }), /only act on its own user/],
     ["an expired token", async () => bearer({}, { sub: "1", issuer: "https://auth.example.test", expiresIn: "-1m" }), /expired/],
     ["a wrong issuer", async () => bearer({}, { sub: "1", issuer: "https://evil.example.test" }), /iss claim/],
-    ["a token signed with another secret", async () => ({ authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("1").sign(new TextEncoder().encode("x".repeat(40)))}` }), /signature/],
+    [
+      "a token signed with another secret",
+      async () => ({
+        authorization: `Bearer ${await new SignJWT({})
+          .setProtectedHeader({ alg: "HS256" })
+          .setSubject("1")
+          .sign(new TextEncoder().encode("x".repeat(40)))}`,
+      }),
+      /signature/,
+    ],
     ["garbage", () => Promise.resolve({ authorization: "Bearer not.a.jwt" }), /not a valid JWT/],
     ["a Basic header", () => Promise.resolve({ authorization: "Basic dXNlcjpwdw==" }), /not a Bearer token/],
   ])("refuses %s with NotAuthorizedError and sends nothing", async (_case, headers, message) => {
     const before = subgraph.sandbox("carnival").requestCount();
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, update("1"), await headers());
-    expect(result.data.updateAttributes).toMatchObject({ __typename: "NotAuthorizedError", code: "NOT_AUTHORIZED", message: expect.stringMatching(message) });
+    expect(result.data.updateAttributes).toMatchObject({
+      __typename: "NotAuthorizedError",
+      code: "NOT_AUTHORIZED",
+      message: expect.stringMatching(message),
+    });
     expect(subgraph.sandbox("carnival").requestCount()).toBe(before);
   });
 
   it("lets attributes:write:any update any user, and read any user's profiles", async () => {
     const headers = await bearer({ scope: "openid attributes:write:any" }, { sub: "admin", issuer: "https://auth.example.test" });
     expect((await subgraph.gql(UPDATE_ATTRIBUTES, update("2"), headers)).data.updateAttributes.__typename).toBe("UpdateAttributesSuccess");
-    const read = await subgraph.gql(`{ _entities(representations: [{ __typename: "User", id: "2" }]) { ... on User { attributeProfiles { __typename } } } }`, undefined, headers);
+    const read = await subgraph.gql(
+      `{ _entities(representations: [{ __typename: "User", id: "2" }]) { ... on User { attributeProfiles { __typename } } } }`,
+      undefined,
+      headers,
+    );
     expect(read.data._entities[0].attributeProfiles).toEqual([{ __typename: "UnsupportedOperationError" }]);
   });
 
   it("applies the writing rule to reading a user's vendor profiles", async () => {
     const headers = await bearer({}, { sub: "1", issuer: "https://auth.example.test" });
-    const read = await subgraph.gql(`{ _entities(representations: [{ __typename: "User", id: "2" }]) { ... on User { attributeProfiles { __typename ... on NotAuthorizedError { requiredScope } } } } }`, undefined, headers);
+    const read = await subgraph.gql(
+      `{ _entities(representations: [{ __typename: "User", id: "2" }]) { ... on User { attributeProfiles { __typename ... on NotAuthorizedError { requiredScope } } } } }`,
+      undefined,
+      headers,
+    );
     expect(read.data._entities[0].attributeProfiles).toEqual([{ __typename: "NotAuthorizedError", requiredScope: "attributes:write:any" }]);
   });
 
   it("requires attributes:bulk for bulk work, as scp arrays too", async () => {
     const bulk = `mutation { bulkSetCustomAttribute(input: { userIds: ["1"], attribute: "a", value: { int: 1 } }) { __typename ... on NotAuthorizedError { requiredScope } } }`;
-    const without = await subgraph.gql(bulk, undefined, await bearer({ scope: "attributes:write:any" }, { sub: "ops", issuer: "https://auth.example.test" }));
+    const without = await subgraph.gql(
+      bulk,
+      undefined,
+      await bearer({ scope: "attributes:write:any" }, { sub: "ops", issuer: "https://auth.example.test" }),
+    );
     expect(without.data.bulkSetCustomAttribute).toEqual({ __typename: "NotAuthorizedError", requiredScope: "attributes:bulk" });
-    const withScope = await subgraph.gql(bulk, undefined, await bearer({ scp: ["attributes:bulk"] }, { sub: "ops", issuer: "https://auth.example.test" }));
+    const withScope = await subgraph.gql(
+      bulk,
+      undefined,
+      await bearer({ scp: ["attributes:bulk"] }, { sub: "ops", issuer: "https://auth.example.test" }),
+    );
     expect(withScope.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
-    const job = await subgraph.gql(`{ bulkJob(id: "x") { __typename } }`, undefined, await bearer({}, { sub: "1", issuer: "https://auth.example.test" }));
+    const job = await subgraph.gql(
+      `{ bulkJob(id: "x") { __typename } }`,
+      undefined,
+      await bearer({}, { sub: "1", issuer: "https://auth.example.test" }),
+    );
     expect(job.data.bulkJob.__typename).toBe("NotAuthorizedError");
   });
 });
@@ -88,7 +126,11 @@ describe("caller authorization (JWKS)", () => {
     await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
     try {
       const authenticator = new JwtAuthenticator({ jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json` });
-      const good = await new SignJWT({ scope: "attributes:bulk" }).setProtectedHeader({ alg: "RS256", kid: "k1" }).setSubject("7").setExpirationTime("5m").sign(privateKey);
+      const good = await new SignJWT({ scope: "attributes:bulk" })
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setSubject("7")
+        .setExpirationTime("5m")
+        .sign(privateKey);
       const caller = await authenticator.authenticate(`Bearer ${good}`);
       expect(caller).toEqual({ kind: "authenticated", subject: "7", scopes: new Set(["attributes:bulk"]) });
       const other = await generateKeyPair("RS256");

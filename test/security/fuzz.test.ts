@@ -15,7 +15,29 @@ const VENDORS = ["CARNIVAL", "JIGUANG", "LEANPLUM", "USERCOM"];
 const nastyString = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ unit: "grapheme", maxLength: 40 }),
-  fc.constantFrom("", " ", ".", "-a", "a/", "a,b", 'a"b', "a{b", "a|b", "\t", "\n", "\u0000", "123", "1e5", "__proto__", "constructor", "%2F", "../x", "é.ü ~", "🙂", "用户属性"),
+  fc.constantFrom(
+    "",
+    " ",
+    ".",
+    "-a",
+    "a/",
+    "a,b",
+    'a"b',
+    "a{b",
+    "a|b",
+    "\t",
+    "\n",
+    "\u0000",
+    "123",
+    "1e5",
+    "__proto__",
+    "constructor",
+    "%2F",
+    "../x",
+    "é.ü ~",
+    "🙂",
+    "用户属性",
+  ),
   fc.string({ minLength: 250, maxLength: 300 }),
   fc.integer({ min: 900, max: 12_000 }).map((n) => "x".repeat(n)),
 );
@@ -28,8 +50,20 @@ const anyJson = fc.oneof(fc.jsonValue({ maxDepth: 3 }), nastyString, nastyNumber
 const valueFor = (kind: string): fc.Arbitrary<unknown> => {
   const base = kind.replace(/List$/, "");
   const scalar: fc.Arbitrary<unknown> =
-    base === "string" ? nastyString : base === "int" || base === "float" ? nastyNumber : base === "boolean" ? fc.boolean() : fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), nastyString);
-  return fc.oneof({ weight: 5, arbitrary: kind.endsWith("List") ? fc.array(scalar, { maxLength: 60 }) : scalar }, { weight: 1, arbitrary: anyJson });
+    base === "string"
+      ? nastyString
+      : base === "int" || base === "float"
+        ? nastyNumber
+        : base === "boolean"
+          ? fc.boolean()
+          : fc.oneof(
+              fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+              nastyString,
+            );
+  return fc.oneof(
+    { weight: 5, arbitrary: kind.endsWith("List") ? fc.array(scalar, { maxLength: 60 }) : scalar },
+    { weight: 1, arbitrary: anyJson },
+  );
 };
 const valueChoice = fc.oneof(
   fc.constantFrom(...VALUE_KINDS).chain((k) => valueFor(k).map((v) => ({ [k]: v }))),
@@ -37,20 +71,50 @@ const valueChoice = fc.oneof(
   anyJson,
 );
 const operation = fc.record(
-  { op: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...OPS) }, { weight: 1, arbitrary: nastyString }), attribute: nastyString, value: valueChoice },
+  {
+    op: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...OPS) }, { weight: 1, arbitrary: nastyString }),
+    attribute: nastyString,
+    value: valueChoice,
+  },
   { requiredKeys: [] },
 );
 const updateInput = fc.record(
   {
     userId: fc.oneof(fc.constantFrom("1", "2", "42"), nastyString, anyJson),
     operations: fc.oneof({ weight: 6, arbitrary: fc.array(operation, { maxLength: 8 }) }, { weight: 1, arbitrary: anyJson }),
-    profile: fc.oneof(fc.dictionary(fc.constantFrom("email", "firstName", "lastName", "phone", "locale", "country", "region", "city", "timezone", "nickname"), fc.oneof(nastyString, fc.constant(null), anyJson), { maxKeys: 4 }), anyJson),
-    tags: fc.oneof(fc.record({ add: fc.array(nastyString, { maxLength: 5 }), remove: fc.array(nastyString, { maxLength: 5 }) }, { requiredKeys: [] }), anyJson),
+    profile: fc.oneof(
+      fc.dictionary(
+        fc.constantFrom("email", "firstName", "lastName", "phone", "locale", "country", "region", "city", "timezone", "nickname"),
+        fc.oneof(nastyString, fc.constant(null), anyJson),
+        { maxKeys: 4 },
+      ),
+      anyJson,
+    ),
+    tags: fc.oneof(
+      fc.record({ add: fc.array(nastyString, { maxLength: 5 }), remove: fc.array(nastyString, { maxLength: 5 }) }, { requiredKeys: [] }),
+      anyJson,
+    ),
     vendors: fc.oneof(fc.subarray(VENDORS), fc.array(nastyString, { maxLength: 3 }), anyJson),
     createIfMissing: fc.oneof(fc.boolean(), anyJson),
     idempotencyKey: fc.oneof(nastyString, anyJson),
     vendorOptions: fc.oneof(
-      fc.record({ leanplum: fc.record({ deviceId: nastyString, newUserId: nastyString, devMode: fc.boolean(), unsubscribeCategoriesToAdd: fc.array(nastyString, { maxLength: 3 }), events: fc.array(fc.record({ name: nastyString, count: nastyNumber, countIncrement: nastyNumber }, { requiredKeys: [] }), { maxLength: 3 }) }, { requiredKeys: [] }) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          leanplum: fc.record(
+            {
+              deviceId: nastyString,
+              newUserId: nastyString,
+              devMode: fc.boolean(),
+              unsubscribeCategoriesToAdd: fc.array(nastyString, { maxLength: 3 }),
+              events: fc.array(fc.record({ name: nastyString, count: nastyNumber, countIncrement: nastyNumber }, { requiredKeys: [] }), {
+                maxLength: 3,
+              }),
+            },
+            { requiredKeys: [] },
+          ),
+        },
+        { requiredKeys: [] },
+      ),
       anyJson,
     ),
   },
@@ -120,7 +184,13 @@ describe(`fuzz: ${UPDATE_RUNS + BULK_RUNS} generated bad inputs over HTTP (seed 
   }, 300_000);
 
   it("answers malformed documents and bodies with 4xx, never a crash", async () => {
-    const documents = fc.sample(fc.oneof(fc.string({ maxLength: 200 }), fc.constantFrom("{", "mutation {", "{ vendors { nope } }", "query { __typename", "subscription { x }")), { numRuns: 300, seed: SEED });
+    const documents = fc.sample(
+      fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom("{", "mutation {", "{ vendors { nope } }", "query { __typename", "subscription { x }"),
+      ),
+      { numRuns: 300, seed: SEED },
+    );
     await mapWithConcurrency(documents, 16, async (query) => {
       const response = await subgraph.gql(query);
       expect(response.status).toBeLessThan(500);

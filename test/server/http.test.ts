@@ -36,9 +36,15 @@ describe("HTTP surface", () => {
   });
 
   it("answers an oversized body with 413 and a GraphQL-shaped error", async () => {
-    const response = await fetch(subgraph.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: `{ vendors { vendor } } #${"x".repeat(5000)}` }) });
+    const response = await fetch(subgraph.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `{ vendors { vendor } } #${"x".repeat(5000)}` }),
+    });
     expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ errors: [{ message: "request body exceeds 4096 bytes", extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+    expect(await response.json()).toEqual({
+      errors: [{ message: "request body exceeds 4096 bytes", extensions: { code: "PAYLOAD_TOO_LARGE" } }],
+    });
   });
 
   it("answers malformed JSON with 400", async () => {

@@ -27,12 +27,15 @@ describe("request routing", () => {
     const get = (path: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         const { port } = new URL(subgraph.url);
-        const request = http.request({ host: "127.0.0.1", port, path, method: "GET", headers: { accept: "application/json", "apollo-require-preflight": "true" } }, (response) => {
-          let body = "";
-          response.setEncoding("utf8");
-          response.on("data", (chunk: string) => (body += chunk));
-          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-        });
+        const request = http.request(
+          { host: "127.0.0.1", port, path, method: "GET", headers: { accept: "application/json", "apollo-require-preflight": "true" } },
+          (response) => {
+            let body = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => (body += chunk));
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
         request.on("error", reject);
         request.end();
       });

@@ -3,7 +3,14 @@ import { FAILURE_CATEGORIES, type FailureCategory } from "../../domain/failures.
 import { OPERATION_KINDS, type OperationKind } from "../../domain/operations.js";
 import { Vendor } from "../vendor.enum.js";
 
-const ERROR_CODES = [...FAILURE_CATEGORIES, "INVALID_INPUT", "TOO_MANY_USER_IDS", "BULK_JOB_NOT_FOUND", "NOT_AUTHORIZED", "IDEMPOTENCY_KEY_REUSED"] as const;
+const ERROR_CODES = [
+  ...FAILURE_CATEGORIES,
+  "INVALID_INPUT",
+  "TOO_MANY_USER_IDS",
+  "BULK_JOB_NOT_FOUND",
+  "NOT_AUTHORIZED",
+  "IDEMPOTENCY_KEY_REUSED",
+] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
   [K in ErrorCodeValue]: K;
@@ -85,15 +92,30 @@ function vendorErrorType(name: string, description: string): VendorErrorClass {
 /** One GraphQL type per failure category: the closed vocabulary clients switch on. */
 export const VENDOR_ERROR_TYPES: Record<FailureCategory, VendorErrorClass> = {
   AUTHENTICATION_FAILED: vendorErrorType("AuthenticationFailedError", "The vendor rejected this subgraph's credentials."),
-  PERMISSION_DENIED: vendorErrorType("PermissionDeniedError", "The credentials are valid but may not perform this call, or the user is blocked."),
+  PERMISSION_DENIED: vendorErrorType(
+    "PermissionDeniedError",
+    "The credentials are valid but may not perform this call, or the user is blocked.",
+  ),
   USER_NOT_FOUND: vendorErrorType("VendorUserNotFoundError", "The vendor has no such user and this call does not create one."),
-  ATTRIBUTE_NOT_DEFINED: vendorErrorType("AttributeNotDefinedError", "The vendor requires attributes to be defined before use, and this one is not."),
-  VALUE_REJECTED: vendorErrorType("ValueRejectedError", "A value, name or combination the vendor would refuse, truncate or discard. Nothing was changed for it."),
-  UNSUPPORTED_OPERATION: vendorErrorType("UnsupportedOperationError", "The vendor cannot perform this operation or value type. Nothing was sent to it."),
+  ATTRIBUTE_NOT_DEFINED: vendorErrorType(
+    "AttributeNotDefinedError",
+    "The vendor requires attributes to be defined before use, and this one is not.",
+  ),
+  VALUE_REJECTED: vendorErrorType(
+    "ValueRejectedError",
+    "A value, name or combination the vendor would refuse, truncate or discard. Nothing was changed for it.",
+  ),
+  UNSUPPORTED_OPERATION: vendorErrorType(
+    "UnsupportedOperationError",
+    "The vendor cannot perform this operation or value type. Nothing was sent to it.",
+  ),
   RATE_LIMITED: vendorErrorType("RateLimitedError", "The vendor asked us to slow down; nothing was applied."),
   VENDOR_UNAVAILABLE: vendorErrorType("VendorUnavailableError", "The vendor failed, timed out or could not be reached."),
   VENDOR_NOT_CONFIGURED: vendorErrorType("VendorNotConfiguredError", "This deployment has no credentials for the vendor."),
-  INTERNAL: vendorErrorType("InternalDeliveryError", "The integration failed unexpectedly; whether the change was applied is unknown. The incident is logged."),
+  INTERNAL: vendorErrorType(
+    "InternalDeliveryError",
+    "The integration failed unexpectedly; whether the change was applied is unknown. The incident is logged.",
+  ),
 };
 
 @ObjectType({ description: "One problem in the request, addressed by its field path." })
@@ -116,14 +138,18 @@ export class InvalidInputError extends ErrorInterface {
 
 @ObjectType({
   implements: ErrorInterface,
-  description: "The caller may not do this: no valid token, another user's attributes without the attributes:write:any scope, or bulk work without attributes:bulk. Nothing was sent.",
+  description:
+    "The caller may not do this: no valid token, another user's attributes without the attributes:write:any scope, or bulk work without attributes:bulk. Nothing was sent.",
 })
 export class NotAuthorizedError extends ErrorInterface {
   @Field(() => String, { nullable: true, description: "The scope that would allow it, when one would." })
   requiredScope!: string | null;
 }
 
-@ObjectType({ implements: ErrorInterface, description: "This idempotency key was used with a different input within the window. Nothing was sent." })
+@ObjectType({
+  implements: ErrorInterface,
+  description: "This idempotency key was used with a different input within the window. Nothing was sent.",
+})
 export class IdempotencyKeyReusedError extends ErrorInterface {
   @Field(() => String)
   idempotencyKey!: string;

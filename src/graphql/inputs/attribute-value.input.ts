@@ -18,7 +18,10 @@ export class AttributeValueInput {
   @Field(() => Boolean, { nullable: true })
   boolean?: boolean | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "RFC 3339 date-time with an offset; vendors receive it in their own format." })
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: "RFC 3339 date-time with an offset; vendors receive it in their own format.",
+  })
   dateTime?: Date | null;
 
   @Field(() => [String], { nullable: true })

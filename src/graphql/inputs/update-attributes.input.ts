@@ -54,13 +54,15 @@ export class UpdateAttributesInput {
 
   @Field(() => Boolean, {
     nullable: true,
-    description: "Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer VendorUserNotFoundError.",
+    description:
+      "Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer VendorUserNotFoundError.",
   })
   createIfMissing?: boolean | null;
 
   @Field(() => String, {
     nullable: true,
-    description: "Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is IdempotencyKeyReusedError. Keys are scoped to the user.",
+    description:
+      "Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is IdempotencyKeyReusedError. Keys are scoped to the user.",
   })
   idempotencyKey?: string | null;
 

@@ -18,7 +18,9 @@ export function profileLoader(vendor: Vendor, context: CallContext): DataLoader<
         (id) =>
           outcomes.get(id) ?? {
             ok: false,
-            failure: vendorFailure("INTERNAL", vendor.id, `${vendor.displayName} returned no result for a requested user`, { retryable: false }),
+            failure: vendorFailure("INTERNAL", vendor.id, `${vendor.displayName} returned no result for a requested user`, {
+              retryable: false,
+            }),
           },
       );
     });

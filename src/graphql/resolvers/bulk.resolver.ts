@@ -73,7 +73,9 @@ export class BulkResolver {
 
   @Directive("@authenticated")
   @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
-  @Mutation(() => CancelBulkJobResult, { description: "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled." })
+  @Mutation(() => CancelBulkJobResult, {
+    description: "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled.",
+  })
   async cancelBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof CancelBulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);

@@ -32,7 +32,10 @@ export class UpdateAttributesResolver {
     const validated = validateUpdate(toRawUpdate(input), context.limits);
     const problems: InputProblem[] = validated.ok ? [] : [...validated.problems];
     if (input.vendors?.length === 0) {
-      problems.push({ path: ["input", "vendors"], message: "name at least one vendor, or omit the field to target every configured vendor" });
+      problems.push({
+        path: ["input", "vendors"],
+        message: "name at least one vendor, or omit the field to target every configured vendor",
+      });
     }
     const key = input.idempotencyKey ?? undefined;
     if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
@@ -44,7 +47,11 @@ export class UpdateAttributesResolver {
     const options = parseVendorOptions(input.vendorOptions, targets, context.vendors);
     if (!options.ok) return toInvalidInput(options.problems);
     const neutral = validated.value;
-    if (neutral.operations.length === 0 && Object.keys(neutral.profile).length === 0 && neutral.tags.add.length + neutral.tags.remove.length === 0) {
+    if (
+      neutral.operations.length === 0 &&
+      Object.keys(neutral.profile).length === 0 &&
+      neutral.tags.add.length + neutral.tags.remove.length === 0
+    ) {
       const idle = targets.filter((t) => options.value[t.id] === undefined);
       if (idle.length > 0) {
         return toInvalidInput([
@@ -125,7 +132,8 @@ function parseVendorOptions(
 function toRawUpdate(input: UpdateAttributesInput): RawUpdate {
   return {
     userId: input.userId,
-    operations: input.operations?.map((op) => ({ op: op.op, attribute: op.attribute, value: op.value ? { ...op.value } : op.value })) ?? null,
+    operations:
+      input.operations?.map((op) => ({ op: op.op, attribute: op.attribute, value: op.value ? { ...op.value } : op.value })) ?? null,
     profile: input.profile ? { ...input.profile } : null,
     tags: input.tags ? { add: input.tags.add ?? null, remove: input.tags.remove ?? null } : null,
     createIfMissing: input.createIfMissing ?? null,

@@ -30,10 +30,14 @@ export class UserAttributesResolver {
     return Promise.all(
       targets.map(async (vendor) => {
         if (!vendor.adapter) {
-          return toVendorError(vendorFailure("VENDOR_NOT_CONFIGURED", vendor.id, `${vendor.displayName} is not configured in this deployment`));
+          return toVendorError(
+            vendorFailure("VENDOR_NOT_CONFIGURED", vendor.id, `${vendor.displayName} is not configured in this deployment`),
+          );
         }
         if (!vendor.capabilities.readProfile || !vendor.adapter.readProfiles) {
-          return toVendorError(vendorFailure("UNSUPPORTED_OPERATION", vendor.id, `${vendor.displayName} has no endpoint to read a user's attributes`));
+          return toVendorError(
+            vendorFailure("UNSUPPORTED_OPERATION", vendor.id, `${vendor.displayName} has no endpoint to read a user's attributes`),
+          );
         }
         const outcome = await profileLoader(vendor, callContext).load(user.id);
         if (!outcome.ok) return toVendorError(outcome.failure);

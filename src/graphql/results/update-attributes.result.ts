@@ -14,7 +14,9 @@ export class UpdateAttributesSuccess {
   @Field(() => Boolean, { description: "True when every targeted vendor accepted the update." })
   allDelivered!: boolean;
 
-  @Field(() => Boolean, { description: "True when this is the stored result of an earlier call with the same idempotency key: nothing was sent this time." })
+  @Field(() => Boolean, {
+    description: "True when this is the stored result of an earlier call with the same idempotency key: nothing was sent this time.",
+  })
   replayed!: boolean;
 }
 

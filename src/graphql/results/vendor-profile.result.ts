@@ -62,7 +62,8 @@ const E = VENDOR_ERROR_TYPES;
 
 export const VendorProfileResult = createUnionType({
   name: "VendorProfileResult",
-  description: "One vendor's view of the user, or why it cannot be read (vendors without a read endpoint answer UnsupportedOperationError).",
+  description:
+    "One vendor's view of the user, or why it cannot be read (vendors without a read endpoint answer UnsupportedOperationError).",
   types: () =>
     [
       VendorProfile,

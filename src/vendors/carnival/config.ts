@@ -16,7 +16,10 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const carnivalEnv: Record<string, EnvVariable> = {
   CARNIVAL_API_URL: { description: "Carnival (Marigold Engage) API base URL, with the version prefix", default: DEFAULT_BASE_URL },
   CARNIVAL_API_KEY: { description: "API client key (sent as the Basic auth password)", secret: true },
-  CARNIVAL_RATE_LIMIT: { description: "Requests per second to Carnival, shared by all callers in the process", default: String(DEFAULT_RATE_PER_SECOND) },
+  CARNIVAL_RATE_LIMIT: {
+    description: "Requests per second to Carnival, shared by all callers in the process",
+    default: String(DEFAULT_RATE_PER_SECOND),
+  },
   CARNIVAL_TIMEOUT_MS: { description: "Timeout of one Carnival request", default: String(DEFAULT_TIMEOUT_MS) },
 };
 

@@ -87,7 +87,9 @@ export function buildRequest(command: UpdateCommand): { ok: true; request: Carni
       continue;
     }
     if (key.length > LIMITS.maxKeyLength) {
-      failures.push(reject(`Carnival truncates keys to ${LIMITS.maxKeyLength} characters; "${name}" has ${key.length} after normalization`, name));
+      failures.push(
+        reject(`Carnival truncates keys to ${LIMITS.maxKeyLength} characters; "${name}" has ${key.length} after normalization`, name),
+      );
       continue;
     }
     const clash = keyOrigins.get(key);
@@ -143,11 +145,7 @@ function elementKindOf(value: AttributeValue): ScalarKind {
   return value.kind.replace(/List$/, "") as ScalarKind;
 }
 
-function mapScalar(
-  name: string,
-  item: ScalarValue,
-  warnings: DeliveryWarning[],
-): { value: CarnivalScalar } | { failure: VendorFailure } {
+function mapScalar(name: string, item: ScalarValue, warnings: DeliveryWarning[]): { value: CarnivalScalar } | { failure: VendorFailure } {
   switch (item.kind) {
     case "string": {
       const length = characterLength(item.value);

@@ -41,7 +41,10 @@ export class CarnivalSandbox extends SandboxServer {
 
   /** Users are created by Carnival's SDK, never by this API; tests and the dev start seed them. */
   addUser(userId: string, devices = this.devicesPerUser): void {
-    this.users.set(userId, Array.from({ length: devices }, (): Device => new Map()));
+    this.users.set(
+      userId,
+      Array.from({ length: devices }, (): Device => new Map()),
+    );
   }
 
   /** The attributes stored on each of the user's devices. */
@@ -142,7 +145,10 @@ function coerceScalar(type: CarnivalType, value: unknown): CarnivalScalar | unde
 
 /** ISO 8601 date-times as in Carnival's examples, with `Z` or a ±hh[:]mm offset. */
 function isIso8601(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) && !Number.isNaN(Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, "$1:$2")));
+  return (
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) &&
+    !Number.isNaN(Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, "$1:$2")))
+  );
 }
 
 export async function startCarnivalSandbox(options: CarnivalSandboxOptions = {}): Promise<CarnivalSandbox> {

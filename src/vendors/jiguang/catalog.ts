@@ -34,7 +34,9 @@ export interface AttributeCatalog {
 
 /** The plain-data form of a catalog, as written in a file. */
 export interface CatalogDocument {
-  readonly attributes: Readonly<Record<string, { readonly type: AttributeType; readonly rule: ProcessingRule; readonly description?: string }>>;
+  readonly attributes: Readonly<
+    Record<string, { readonly type: AttributeType; readonly rule: ProcessingRule; readonly description?: string }>
+  >;
 }
 
 /** Jiguang's naming rule for attributes (metadata management): lowercase letters, digits, "_", starting with a letter. */
@@ -150,5 +152,5 @@ function isOneOf<T extends string>(values: readonly T[], value: string | undefin
 }
 
 function describe(value: unknown): string {
-  return value === undefined ? "nothing" : JSON.stringify(value) ?? `a ${typeof value}`;
+  return value === undefined ? "nothing" : (JSON.stringify(value) ?? `a ${typeof value}`);
 }

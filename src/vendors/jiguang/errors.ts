@@ -94,7 +94,9 @@ function failureFor(result: Response, envelope: JiguangEnvelope | undefined, cal
     const message = `Jiguang refused ${call.what} (code ${envelope.code}, ${known.meaning})${detail}`;
     const about = envelope.code === 40010 ? attributeFromMessage(envelope.msg) : undefined;
     const details = { ...base, ...target(about, call) };
-    return known.category === "VENDOR_UNAVAILABLE" ? ambiguous(message, details, result) : vendorFailure(known.category, VENDOR, message, details);
+    return known.category === "VENDOR_UNAVAILABLE"
+      ? ambiguous(message, details, result)
+      : vendorFailure(known.category, VENDOR, message, details);
   }
   // No documented code: only then does the HTTP status speak.
   const answer = envelope ? `code ${envelope.code}${envelope.msg ? ` (${clip(envelope.msg)})` : ""}` : describeBody(result);
@@ -116,7 +118,8 @@ function failureFor(result: Response, envelope: JiguangEnvelope | undefined, cal
 /** The attribute a failure is about: the one Jiguang named, or the only one sent. */
 function target(named: string | undefined, call: CallDescription): FailureDetails {
   const operations = call.operations ?? [];
-  const operation = named === undefined ? (operations.length === 1 ? operations[0] : undefined) : operations.find((op) => op.attribute === named);
+  const operation =
+    named === undefined ? (operations.length === 1 ? operations[0] : undefined) : operations.find((op) => op.attribute === named);
   if (named !== undefined) return { attribute: named, ...(operation ? { operation: operation.kind } : {}) };
   return operation ? { attribute: operation.attribute, operation: operation.kind } : {};
 }

@@ -3,13 +3,7 @@ import { JiguangAdapter } from "./adapter.js";
 import { DOCS_URL } from "./api-version.js";
 import { jiguangCapabilities } from "./capabilities.js";
 import { jiguangEnv, readJiguangConfig, type JiguangConfig } from "./config.js";
-import {
-  SANDBOX_CATALOG,
-  SANDBOX_PROJECT_ID,
-  SANDBOX_PROJECT_SECRET,
-  startJiguangSandbox,
-  type JiguangSandbox,
-} from "./sandbox.js";
+import { SANDBOX_CATALOG, SANDBOX_PROJECT_ID, SANDBOX_PROJECT_SECRET, startJiguangSandbox, type JiguangSandbox } from "./sandbox.js";
 
 export const jiguang = defineVendor<"jiguang", JiguangConfig, JiguangSandbox>({
   id: "jiguang",
@@ -30,7 +24,9 @@ export const jiguang = defineVendor<"jiguang", JiguangConfig, JiguangSandbox>({
   describe: (config) =>
     [
       config.baseUrl,
-      config.catalog ? `${config.catalog.attributes.size} attributes (${config.catalog.source})` : "no attribute catalog (writes unchecked)",
+      config.catalog
+        ? `${config.catalog.attributes.size} attributes (${config.catalog.source})`
+        : "no attribute catalog (writes unchecked)",
       config.identityName ? `user ids mapped to CUIDs by ${config.identityName}` : "user ids are CUIDs",
       `DATETIME in ${config.timeZone}`,
       `${config.ratePerSecond} QPS`,

@@ -143,7 +143,8 @@ function catalogProblem(
       { attribute, operation: kind },
     );
   }
-  const accepted = definition.type === "LIST" && kind === "ADD_TO_SET" ? ["string", ...KINDS_FOR_TYPE.LIST] : KINDS_FOR_TYPE[definition.type];
+  const accepted =
+    definition.type === "LIST" && kind === "ADD_TO_SET" ? ["string", ...KINDS_FOR_TYPE.LIST] : KINDS_FOR_TYPE[definition.type];
   if (!accepted.includes(value.kind)) {
     return vendorFailure(
       "VALUE_REJECTED",
@@ -187,7 +188,12 @@ function encodeValue(
     case "dateTime": {
       const zoned = formatJiguangDateTime(value.value, timeZone);
       if (!zoned.ok) {
-        return { failure: vendorFailure("VALUE_REJECTED", VENDOR, `${formatIsoDateTime(value.value)}: ${zoned.reason}`, { attribute, operation: kind }) };
+        return {
+          failure: vendorFailure("VALUE_REJECTED", VENDOR, `${formatIsoDateTime(value.value)}: ${zoned.reason}`, {
+            attribute,
+            operation: kind,
+          }),
+        };
       }
       if (zoned.truncatedMs) {
         warnings.push({

@@ -218,8 +218,7 @@ export class JiguangSandbox extends SandboxServer {
   }
 
   private code(code: number, msg: string): SandboxResponse {
-    const status =
-      code === 0 || this.errorStatus === 200 ? 200 : code === 4009 ? 401 : code === 40003 ? 404 : code === -1 ? 500 : 400;
+    const status = code === 0 || this.errorStatus === 200 ? 200 : code === 4009 ? 401 : code === 40003 ? 404 : code === -1 ? 500 : 400;
     return { status, body: { code, msg } };
   }
 

@@ -19,9 +19,7 @@ export { MULTI_LIMITS };
 /** `multi` calls one `updateMany` keeps in flight (each holds up to 50 users' turns). */
 const MULTI_CONCURRENCY = leanplumCapabilities.bulk?.concurrency ?? 1;
 
-export type ActionOutcome =
-  | { readonly ok: true; readonly httpStatus: number }
-  | { readonly ok: false; readonly failure: VendorFailure };
+export type ActionOutcome = { readonly ok: true; readonly httpStatus: number } | { readonly ok: false; readonly failure: VendorFailure };
 
 /** The users an action touches: its own and, when re-identifying, the target id. */
 export function actionUsers(action: LeanplumAction): string[] {
@@ -337,4 +335,3 @@ export function splitApiUrl(apiUrl: string): { base: string; path: string } {
   const cut = url.pathname.lastIndexOf("/");
   return { base: `${url.origin}${url.pathname.slice(0, cut + 1)}`, path: url.pathname.slice(cut + 1) };
 }
-

@@ -30,8 +30,7 @@ export const leanplumEnv: Record<string, EnvVariable> = {
     secret: true,
   },
   LEANPLUM_EXPORT_KEY: {
-    description:
-      "Leanplum data-export client key (exportUser), optional: without it the attribute read-back answers VENDOR_NOT_CONFIGURED",
+    description: "Leanplum data-export client key (exportUser), optional: without it the attribute read-back answers VENDOR_NOT_CONFIGURED",
     secret: true,
   },
   LEANPLUM_TIMEOUT_MS: { description: "Timeout of one Leanplum request, in milliseconds", default: String(DEFAULT_TIMEOUT_MS) },
@@ -65,7 +64,8 @@ export function readLeanplumConfig(env: Env): ConfigResult<LeanplumConfig> {
   if (/[?#]/.test(apiUrl)) problems.push("LEANPLUM_API_URL must not contain a query or fragment; the adapter adds ?action=");
   const timeoutMs = positiveNumber(env, "LEANPLUM_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, problems);
   const readConcurrency = positiveNumber(env, "LEANPLUM_READ_CONCURRENCY", DEFAULT_READ_CONCURRENCY, problems);
-  if (!Number.isInteger(readConcurrency)) problems.push(`LEANPLUM_READ_CONCURRENCY must be a whole number; got "${env.LEANPLUM_READ_CONCURRENCY}"`);
+  if (!Number.isInteger(readConcurrency))
+    problems.push(`LEANPLUM_READ_CONCURRENCY must be a whole number; got "${env.LEANPLUM_READ_CONCURRENCY}"`);
   const rateSet = env.LEANPLUM_RATE_LIMIT !== undefined && env.LEANPLUM_RATE_LIMIT.trim() !== "";
   const ratePerSecond = rateSet ? positiveNumber(env, "LEANPLUM_RATE_LIMIT", 1, problems) : undefined;
   if (problems.length > 0 || !appId || !clientKey) return { status: "invalid", problems };
@@ -82,4 +82,3 @@ export function readLeanplumConfig(env: Env): ConfigResult<LeanplumConfig> {
     },
   };
 }
-

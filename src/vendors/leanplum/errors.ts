@@ -105,10 +105,7 @@ function messageFailure(raw: string, verb: "rejected" | "skipped", status: numbe
   const text = safeText(raw, context.secrets);
   const category = ELEMENT_MESSAGE_CATEGORIES.find((entry) => entry.pattern.test(raw))?.category ?? "VALUE_REJECTED";
   const attribute = mentionedAttribute(raw, context.attributes ?? []);
-  const message =
-    category === "USER_NOT_FOUND"
-      ? `Leanplum has no such user: ${text}`
-      : `Leanplum ${verb} the request: ${text}`;
+  const message = category === "USER_NOT_FOUND" ? `Leanplum has no such user: ${text}` : `Leanplum ${verb} the request: ${text}`;
   return vendorFailure(category, VENDOR, message, {
     httpStatus: status,
     // A 429-style message inside a 200 still means "not applied, try again later"; the rest need a change first.
@@ -154,20 +151,16 @@ function statusFailure(result: Response, context: ReadingContext): VendorFailure
     return vendorFailure("VALUE_REJECTED", VENDOR, `Leanplum rejected the request (${status})${text}`, { ...details, retryable: false });
   }
   if (status === 404) {
-    return vendorFailure(
-      "VENDOR_UNAVAILABLE",
-      VENDOR,
-      `Leanplum answered 404; check LEANPLUM_API_URL${text}`,
-      { ...details, retryable: false },
-    );
+    return vendorFailure("VENDOR_UNAVAILABLE", VENDOR, `Leanplum answered 404; check LEANPLUM_API_URL${text}`, {
+      ...details,
+      retryable: false,
+    });
   }
   if (status >= 500) {
-    return vendorFailure(
-      "VENDOR_UNAVAILABLE",
-      VENDOR,
-      `Leanplum answered ${status}${text}; whether the request was applied is unknown`,
-      { ...details, retryable: context.repeatSafe },
-    );
+    return vendorFailure("VENDOR_UNAVAILABLE", VENDOR, `Leanplum answered ${status}${text}; whether the request was applied is unknown`, {
+      ...details,
+      retryable: context.repeatSafe,
+    });
   }
   return vendorFailure("VENDOR_UNAVAILABLE", VENDOR, `Leanplum answered with unexpected status ${status}${text}`, {
     ...details,

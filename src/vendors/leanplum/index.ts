@@ -4,13 +4,7 @@ import { leanplumCapabilities } from "./capabilities.js";
 import { LeanplumAdapter } from "./client.js";
 import { leanplumEnv, readLeanplumConfig, type LeanplumConfig } from "./config.js";
 import { leanplumOptions } from "./options.js";
-import {
-  SANDBOX_APP_ID,
-  SANDBOX_CLIENT_KEY,
-  SANDBOX_EXPORT_KEY,
-  startLeanplumSandbox,
-  type LeanplumSandbox,
-} from "./sandbox.js";
+import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY, startLeanplumSandbox, type LeanplumSandbox } from "./sandbox.js";
 
 export const leanplum = defineVendor<"leanplum", LeanplumConfig, LeanplumSandbox>({
   id: "leanplum",
@@ -26,7 +20,8 @@ export const leanplum = defineVendor<"leanplum", LeanplumConfig, LeanplumSandbox
     LEANPLUM_CLIENT_KEY: SANDBOX_CLIENT_KEY,
     LEANPLUM_EXPORT_KEY: SANDBOX_EXPORT_KEY,
   }),
-  describe: (config) => `${config.apiUrl} (app ${config.appId}${config.exportKey ? ", read-back enabled" : ", read-back disabled: no LEANPLUM_EXPORT_KEY"})`,
+  describe: (config) =>
+    `${config.apiUrl} (app ${config.appId}${config.exportKey ? ", read-back enabled" : ", read-back disabled: no LEANPLUM_EXPORT_KEY"})`,
   createAdapter: (config, deps) => new LeanplumAdapter(config, deps),
   startSandbox: (options) => startLeanplumSandbox(options),
 });

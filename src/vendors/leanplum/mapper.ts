@@ -63,8 +63,7 @@ export interface LeanplumAction {
 }
 
 export type BuildResult =
-  | { readonly ok: true; readonly action: LeanplumAction }
-  | { readonly ok: false; readonly failures: VendorFailure[] };
+  { readonly ok: true; readonly action: LeanplumAction } | { readonly ok: false; readonly failures: VendorFailure[] };
 
 /** Profile fields and their setUserAttributes argument (same names in Leanplum). */
 export const PROFILE_ARGUMENTS = ["locale", "country", "region", "city", "timezone"] as const satisfies readonly ProfileField[];
@@ -262,13 +261,7 @@ export function profileFromExport(userId: string, element: Readonly<Record<strin
   return { vendor: VENDOR, userId, attributes, profile, tags: [], notes };
 }
 
-function readValue(
-  name: string,
-  value: unknown,
-  notes: DeliveryWarning[],
-  ints: string[],
-  floats: string[],
-): AttributeValue | null {
+function readValue(name: string, value: unknown, notes: DeliveryWarning[], ints: string[], floats: string[]): AttributeValue | null {
   if (value === null) return null;
   if (typeof value === "boolean") return { kind: "boolean", value };
   if (typeof value === "string") {

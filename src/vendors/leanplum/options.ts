@@ -57,7 +57,8 @@ const COUNT_FIELDS = {
 
 const NAME_FIELD = {
   type: "string",
-  description: "Name as Leanplum knows it: 1–139 characters, no leading . or -, no trailing /, none of , | \" { or control characters, not a number.",
+  description:
+    'Name as Leanplum knows it: 1–139 characters, no leading . or -, no trailing /, none of , | " { or control characters, not a number.',
 } as const satisfies OptionField;
 
 const EVENT_FIELDS: Record<string, OptionField> = {
@@ -76,8 +77,7 @@ const STATE_FIELDS: Record<string, OptionField> = { name: NAME_FIELD, ...COUNT_F
 export const LEANPLUM_OPTION_FIELDS: Record<string, OptionField> = {
   deviceId: {
     type: "string",
-    description:
-      "Leanplum deviceId sent with the userId, to address (and attach) one of the user's devices. At most 400 characters.",
+    description: "Leanplum deviceId sent with the userId, to address (and attach) one of the user's devices. At most 400 characters.",
   },
   unsubscribeCategoriesToAdd: {
     type: "string",
@@ -114,14 +114,16 @@ export const LEANPLUM_OPTION_FIELDS: Record<string, OptionField> = {
     name: "LeanplumEventAggregateInput",
     list: true,
     fields: EVENT_FIELDS,
-    description: "Overwrites or increments lifetime aggregates of events, one entry per event name; each entry sets at least one field besides name.",
+    description:
+      "Overwrites or increments lifetime aggregates of events, one entry per event name; each entry sets at least one field besides name.",
   },
   states: {
     type: "object",
     name: "LeanplumStateAggregateInput",
     list: true,
     fields: STATE_FIELDS,
-    description: "Overwrites or increments lifetime aggregates of states, one entry per state name; each entry sets at least one field besides name.",
+    description:
+      "Overwrites or increments lifetime aggregates of states, one entry per state name; each entry sets at least one field besides name.",
   },
   devMode: {
     type: "boolean",
@@ -244,12 +246,7 @@ function stringList(value: unknown, path: string[], problems: InputProblem[]): s
 
 const AGGREGATE_KEYS = ["count", "countIncrement", "value", "valueIncrement", "firstTime", "lastTime"] as const;
 
-function aggregates(
-  value: unknown,
-  path: string[],
-  withValue: boolean,
-  problems: InputProblem[],
-): LeanplumEventAggregate[] | undefined {
+function aggregates(value: unknown, path: string[], withValue: boolean, problems: InputProblem[]): LeanplumEventAggregate[] | undefined {
   const kind = withValue ? "event" : "state";
   if (!Array.isArray(value)) {
     problems.push({ path, message: `must be a list of ${kind} aggregates` });

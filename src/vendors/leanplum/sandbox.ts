@@ -300,7 +300,10 @@ export class LeanplumSandbox extends SandboxServer {
       const current = attributes.get(name);
       if (!Array.isArray(current)) continue;
       const remove = Array.isArray(value) ? value : [value];
-      attributes.set(name, current.filter((m) => !remove.includes(m)));
+      attributes.set(
+        name,
+        current.filter((m) => !remove.includes(m)),
+      );
     }
     for (const [name, delta] of Object.entries((params.userAttributeValuesToIncrement ?? {}) as Record<string, Json>)) {
       const current = attributes.get(name) ?? 0; // unset counts as 0
@@ -402,7 +405,10 @@ export class LeanplumSandbox extends SandboxServer {
   private params(request: SandboxRequest): Parsed {
     const merged: Params = Object.fromEntries(request.query);
     if (request.text.length > 0) {
-      const type = String(request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      const type = String(request.headers["content-type"] ?? "")
+        .split(";")[0]!
+        .trim()
+        .toLowerCase();
       if (type !== "application/json" && type !== "text/plain") {
         return { ok: false, problem: `Unsupported content type "${type}": the sandbox takes JSON bodies (application/json or text/plain)` };
       }

@@ -107,7 +107,9 @@ export class UserComAdapter implements ClosableAdapter {
       const lookup = settled(lookups[index], context);
       out.set(
         userId,
-        lookup.ok ? { ok: true, profile: toVendorProfile(userId, lookup.user, this.config) } : { ok: false, failure: this.safe(lookup.failure) },
+        lookup.ok
+          ? { ok: true, profile: toVendorProfile(userId, lookup.user, this.config) }
+          : { ok: false, failure: this.safe(lookup.failure) },
       );
     });
     return out;
@@ -215,29 +217,42 @@ function settled(value: UserLookup | Error | undefined, context: CallContext): U
  * The removal endpoints' answers are not documented. Accepted: an empty 2xx, `{"status": "ok"}`,
  * or the user object, which must then no longer hold what was removed.
  */
-function removalProblem(result: Response, call: Extract<CallDescription, { kind: "removeAttribute" | "removeTag" }>): VendorFailure | undefined {
+function removalProblem(
+  result: Response,
+  call: Extract<CallDescription, { kind: "removeAttribute" | "removeTag" }>,
+): VendorFailure | undefined {
   if (result.text.trim() === "") return undefined;
   if (isStatusOk(result.json)) return undefined;
   const user = asUser(result.json);
-  if (!user) return undocumentedAnswer(result, call, "an empty body, {\"status\": \"ok\"} or the user object");
+  if (!user) return undocumentedAnswer(result, call, 'an empty body, {"status": "ok"} or the user object');
   if (call.kind === "removeAttribute") {
     const still = findStored(storedAttributes(user) ?? [], call.attribute);
     if (still && still.value !== null) {
-      return vendorFailure("VALUE_REJECTED", VENDOR, `User.com answered ${result.status} to removing "${call.attribute}" but the user still holds it`, {
-        httpStatus: result.status,
-        attribute: call.attribute,
-        operation: "UNSET",
-        retryable: false,
-      });
+      return vendorFailure(
+        "VALUE_REJECTED",
+        VENDOR,
+        `User.com answered ${result.status} to removing "${call.attribute}" but the user still holds it`,
+        {
+          httpStatus: result.status,
+          attribute: call.attribute,
+          operation: "UNSET",
+          retryable: false,
+        },
+      );
     }
     return undefined;
   }
   if ((storedTags(user) ?? []).includes(call.tag)) {
-    return vendorFailure("VALUE_REJECTED", VENDOR, `User.com answered ${result.status} to removing tag "${call.tag}" but the user still has it`, {
-      httpStatus: result.status,
-      attribute: call.tag,
-      retryable: false,
-    });
+    return vendorFailure(
+      "VALUE_REJECTED",
+      VENDOR,
+      `User.com answered ${result.status} to removing tag "${call.tag}" but the user still has it`,
+      {
+        httpStatus: result.status,
+        attribute: call.tag,
+        retryable: false,
+      },
+    );
   }
   return undefined;
 }
@@ -278,7 +293,11 @@ class StepLog {
   failedAt(failure: VendorFailure, uncertain: boolean, createRequested = false): VendorFailure {
     const [current, ...rest] = this.pending;
     const sentences = [
-      this.done.length > 0 ? `Applied before this failure: ${this.done.join("; ")}.` : uncertain ? "Nothing else was applied." : "Nothing was applied.",
+      this.done.length > 0
+        ? `Applied before this failure: ${this.done.join("; ")}.`
+        : uncertain
+          ? "Nothing else was applied."
+          : "Nothing was applied.",
       uncertain ? `Whether ${current} took effect is unknown.` : "",
       rest.length > 0 ? `Not attempted: ${rest.join("; ")}.` : "",
       createRequested && failure.category === "USER_NOT_FOUND"

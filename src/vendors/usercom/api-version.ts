@@ -17,4 +17,3 @@ export const VERSION_2_ACCEPT = "*/*; version=2";
 export const CUSTOM_ID_FIELD: Record<ApiVersion, "user_id" | "custom_id"> = { 1: "user_id", 2: "custom_id" };
 
 export const DOCS_URL = "https://apidocs.user.com/users/update-user.html";
-

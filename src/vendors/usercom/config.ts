@@ -165,9 +165,18 @@ function readMethod(env: Env, problems: string[]): MassUpdateMethod {
 export function parseCatalog(raw: string): { attributes: KnownAttribute[]; problems: string[] } {
   const attributes: KnownAttribute[] = [];
   const problems: string[] = [];
-  for (const entry of raw.split(",").map((e) => e.trim()).filter((e) => e.length > 0)) {
+  for (const entry of raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0)) {
     const colon = entry.lastIndexOf(":");
-    const suffix = colon >= 0 ? entry.slice(colon + 1).trim().toLowerCase() : "";
+    const suffix =
+      colon >= 0
+        ? entry
+            .slice(colon + 1)
+            .trim()
+            .toLowerCase()
+        : "";
     const type = USERCOM_VALUE_TYPES.find((t) => t === suffix);
     if (colon >= 0 && type === undefined) {
       problems.push(`USERCOM_KNOWN_ATTRIBUTES: "${entry}" has an unknown type "${suffix}" (known: ${USERCOM_VALUE_TYPES.join(", ")})`);

@@ -10,7 +10,11 @@ type Response = Extract<HttpResult, { kind: "response" }>;
 
 /** One User.com call, described well enough to name what a failure is about. */
 export type CallDescription =
-  | { readonly kind: "update"; readonly customId: string; readonly origins: ReadonlyMap<string, { readonly name: string; readonly operation?: OperationKind }> }
+  | {
+      readonly kind: "update";
+      readonly customId: string;
+      readonly origins: ReadonlyMap<string, { readonly name: string; readonly operation?: OperationKind }>;
+    }
   | { readonly kind: "removeAttribute"; readonly customId: string; readonly attribute: string }
   | { readonly kind: "removeTag"; readonly customId: string; readonly tag: string }
   | { readonly kind: "lookup"; readonly customId: string }
@@ -30,7 +34,8 @@ const MAX_ENTRIES = 20;
  * Wording of a refusal because a custom attribute does not exist. User.com's error format is not
  * documented (vendors.md open question 18); these cover DRF's own phrasing and the plain variants.
  */
-const NOT_DEFINED = /(does not|doesn't|did not|not) exist|no such (custom )?attribute|unknown (custom )?attribute|not (been )?defined|undefined attribute/i;
+const NOT_DEFINED =
+  /(does not|doesn't|did not|not) exist|no such (custom )?attribute|unknown (custom )?attribute|not (been )?defined|undefined attribute/i;
 
 export function isNotDefinedMessage(message: string): boolean {
   return NOT_DEFINED.test(message);
@@ -138,7 +143,9 @@ function notFound(result: Response, call: CallDescription, detail: string): Vend
       category: "VENDOR_UNAVAILABLE",
     });
   }
-  const text = fieldMessages(result.json).flatMap((entry) => entry.messages).join(" ");
+  const text = fieldMessages(result.json)
+    .flatMap((entry) => entry.messages)
+    .join(" ");
   if (call.kind === "removeAttribute" && /attribute/i.test(text) && isNotDefinedMessage(text)) {
     return statusFailure(VENDOR, result, `User.com has no attribute "${call.attribute}" to remove${detail}`, {
       category: "ATTRIBUTE_NOT_DEFINED",
@@ -190,7 +197,12 @@ function targetOf(entry: FieldMessages, call: CallDescription): Target | undefin
     case "update": {
       if (field !== undefined) {
         const origin = call.origins.get(field);
-        if (origin) return { name: origin.name, custom: origin.operation !== undefined, ...(origin.operation ? { operation: origin.operation } : {}) };
+        if (origin)
+          return {
+            name: origin.name,
+            custom: origin.operation !== undefined,
+            ...(origin.operation ? { operation: origin.operation } : {}),
+          };
         return undefined;
       }
       // A whole-request message naming exactly one sent custom attribute is about that attribute.
@@ -256,7 +268,9 @@ export function describeCall(call: CallDescription): string {
 }
 
 function detailText(result: Response): string {
-  const messages = fieldMessages(result.json).flatMap((e) => (e.field === undefined ? e.messages : [`${e.field}: ${e.messages.join(" ")}`]));
+  const messages = fieldMessages(result.json).flatMap((e) =>
+    e.field === undefined ? e.messages : [`${e.field}: ${e.messages.join(" ")}`],
+  );
   return messages.length > 0 ? `: ${messages.slice(0, MAX_ENTRIES).join("; ")}` : "";
 }
 

@@ -37,7 +37,12 @@ export function userLoader(client: UserComClient, config: UserComConfig, context
 }
 
 /** `GET /users-by-id/:custom_id/`: the user, or why there is none (typed, never "anything else means not found"). */
-export async function lookUpUser(client: UserComClient, config: UserComConfig, customId: string, context: CallContext): Promise<UserLookup> {
+export async function lookUpUser(
+  client: UserComClient,
+  config: UserComConfig,
+  customId: string,
+  context: CallContext,
+): Promise<UserLookup> {
   const idProblem = customIdProblem(customId);
   if (idProblem) return { ok: false, failure: vendorFailure("USER_NOT_FOUND", "usercom", idProblem, { retryable: false }) };
   const call = { kind: "lookup", customId } as const;

@@ -34,13 +34,49 @@ export const PROFILE_WIRE_FIELDS: Partial<Record<ProfileField, string>> = {
  */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set([
   // writable standard attributes (update-user page, v1 and v2)
-  "assigned_to", "city", "company_id", "company_custom_id", "country", "custom_id", "email", "facebook_url",
-  "first_name", "gender", "google_url", "gravatar_url", "last_name", "linkedin_url", "notifications",
-  "phone_number", "region", "score", "status", "timezone", "twitter_url", "unsubscribed", "user_id",
+  "assigned_to",
+  "city",
+  "company_id",
+  "company_custom_id",
+  "country",
+  "custom_id",
+  "email",
+  "facebook_url",
+  "first_name",
+  "gender",
+  "google_url",
+  "gravatar_url",
+  "last_name",
+  "linkedin_url",
+  "notifications",
+  "phone_number",
+  "region",
+  "score",
+  "status",
+  "timezone",
+  "twitter_url",
+  "unsubscribed",
+  "user_id",
   // the request's own structure and read-only fields of the user object
-  "tags", "attributes", "id", "key", "name", "lists", "companies", "chat_id", "created_at", "updated_at",
-  "last_seen", "first_seen", "last_contacted", "last_ip", "page_views", "browser", "browser_language",
-  "os_type", "resolution",
+  "tags",
+  "attributes",
+  "id",
+  "key",
+  "name",
+  "lists",
+  "companies",
+  "chat_id",
+  "created_at",
+  "updated_at",
+  "last_seen",
+  "first_seen",
+  "last_contacted",
+  "last_ip",
+  "page_views",
+  "browser",
+  "browser_language",
+  "os_type",
+  "resolution",
 ]);
 
 /**
@@ -208,7 +244,11 @@ export function attributeNameProblem(name: string, operation: OperationKind): Ve
   const length = characterLength(name);
   if (length < 1 || length > LIMITS.maxAttributeNameLength) {
     const shown = length > 40 ? `${Array.from(name).slice(0, 40).join("")}…` : name;
-    return reject(`User.com attribute names have 1 to ${LIMITS.maxAttributeNameLength} characters; "${shown}" has ${length}`, name, operation);
+    return reject(
+      `User.com attribute names have 1 to ${LIMITS.maxAttributeNameLength} characters; "${shown}" has ${length}`,
+      name,
+      operation,
+    );
   }
   const std = standardName(name);
   if (RESERVED_KEYS.has(name) || RESERVED_KEYS.has(std)) {
@@ -260,7 +300,8 @@ export function mapCustomValue(
       if (type !== undefined && type !== "boolean") return mismatch(`it takes ${describeType(type)}`);
       return { ok: true, value: { value: value.value, warnings } };
     case "int":
-      if (type !== undefined && type !== "integer" && type !== "float" && type !== "fixed") return mismatch(`it takes ${describeType(type)}`);
+      if (type !== undefined && type !== "integer" && type !== "float" && type !== "fixed")
+        return mismatch(`it takes ${describeType(type)}`);
       return { ok: true, value: { value: value.value, warnings } };
     case "float":
       if (type !== undefined && type !== "float" && type !== "fixed") return mismatch(`it takes ${describeType(type)}`);

@@ -47,7 +47,8 @@ export function storedTags(user: UserComUser): string[] | undefined {
   if (!Array.isArray(raw)) return undefined;
   return raw.flatMap((tag): string[] => {
     if (typeof tag === "string") return [tag];
-    if (typeof tag === "object" && tag !== null && typeof (tag as { name?: unknown }).name === "string") return [(tag as { name: string }).name];
+    if (typeof tag === "object" && tag !== null && typeof (tag as { name?: unknown }).name === "string")
+      return [(tag as { name: string }).name];
     return [];
   });
 }
@@ -55,11 +56,7 @@ export function storedTags(user: UserComUser): string[] | undefined {
 /** The stored attribute a sent key landed in: by `name_std`, by display name, or by the standardized key. */
 export function findStored(attributes: readonly StoredAttribute[], key: string): StoredAttribute | undefined {
   const std = standardName(key);
-  return (
-    attributes.find((a) => a.nameStd === key) ??
-    attributes.find((a) => a.name === key) ??
-    attributes.find((a) => a.nameStd === std)
-  );
+  return attributes.find((a) => a.nameStd === key) ?? attributes.find((a) => a.name === key) ?? attributes.find((a) => a.nameStd === std);
 }
 
 /** The name read-back reports: `name_std`, the key writes use, so that a read matches the write. */
@@ -188,9 +185,17 @@ export function toVendorProfile(customId: string, user: UserComUser, config: Use
       profile[field] = raw;
     } else if (typeof raw === "number" || typeof raw === "boolean") {
       profile[field] = String(raw);
-      notes.push({ code: "FIELD_AS_TEXT", attribute: field, message: `User.com holds ${key} as ${typeof raw} ${String(raw)}; reported as text` });
+      notes.push({
+        code: "FIELD_AS_TEXT",
+        attribute: field,
+        message: `User.com holds ${key} as ${typeof raw} ${String(raw)}; reported as text`,
+      });
     } else {
-      notes.push({ code: "UNREADABLE_FIELD", attribute: field, message: `User.com holds ${key} as a structure, which a profile field cannot carry; left out` });
+      notes.push({
+        code: "UNREADABLE_FIELD",
+        attribute: field,
+        message: `User.com holds ${key} as a structure, which a profile field cannot carry; left out`,
+      });
     }
   }
 
@@ -221,12 +226,20 @@ function readValue(name: string, raw: unknown, type: string | undefined, notes: 
       return { kind: "dateTime", value: new Date(Date.parse(raw)) };
     }
     if (type === "date" && ISO_DATE.test(raw) && !Number.isNaN(Date.parse(raw))) {
-      notes.push({ code: "DATE_AS_MIDNIGHT", attribute: name, message: `User.com holds "${name}" as the date ${raw}; reported as midnight UTC` });
+      notes.push({
+        code: "DATE_AS_MIDNIGHT",
+        attribute: name,
+        message: `User.com holds "${name}" as the date ${raw}; reported as midnight UTC`,
+      });
       return { kind: "dateTime", value: new Date(`${raw}T00:00:00Z`) };
     }
     if ((type === "integer" || type === "float" || type === "fixed") && raw.trim() !== "" && Number.isFinite(Number(raw))) {
       const value = Number(raw);
-      notes.push({ code: "NUMBER_AS_TEXT", attribute: name, message: `User.com returned "${name}" as the text ${JSON.stringify(raw)}; reported as a number` });
+      notes.push({
+        code: "NUMBER_AS_TEXT",
+        attribute: name,
+        message: `User.com returned "${name}" as the text ${JSON.stringify(raw)}; reported as a number`,
+      });
       return type === "integer" && Number.isSafeInteger(value) ? { kind: "int", value } : { kind: "float", value };
     }
     if (type === undefined && (ISO_DATE.test(raw) || ISO_DATE_TIME.test(raw))) {

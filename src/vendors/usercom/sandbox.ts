@@ -73,15 +73,44 @@ interface StoredUser {
 type FieldErrors = Record<string, string[]>;
 
 const STRING_FIELDS = [
-  "email", "first_name", "last_name", "phone_number", "city", "region", "country", "timezone",
-  "facebook_url", "google_url", "gravatar_url", "linkedin_url", "twitter_url", "company_id", "company_custom_id",
+  "email",
+  "first_name",
+  "last_name",
+  "phone_number",
+  "city",
+  "region",
+  "country",
+  "timezone",
+  "facebook_url",
+  "google_url",
+  "gravatar_url",
+  "linkedin_url",
+  "twitter_url",
+  "company_id",
+  "company_custom_id",
 ];
 const INTEGER_FIELDS = ["gender", "status", "score", "assigned_to"];
 const BOOLEAN_FIELDS = ["notifications", "unsubscribed"];
 /** Fields of the user object that writes cannot change; DRF drops them from a request without a word. */
 const READ_ONLY_FIELDS = new Set([
-  "id", "key", "name", "attributes", "lists", "companies", "chat_id", "created_at", "updated_at", "last_seen",
-  "first_seen", "last_contacted", "last_ip", "page_views", "browser", "browser_language", "os_type", "resolution",
+  "id",
+  "key",
+  "name",
+  "attributes",
+  "lists",
+  "companies",
+  "chat_id",
+  "created_at",
+  "updated_at",
+  "last_seen",
+  "first_seen",
+  "last_contacted",
+  "last_ip",
+  "page_views",
+  "browser",
+  "browser_language",
+  "os_type",
+  "resolution",
 ]);
 const MAX_NAME_LENGTH = 40;
 const MAX_ATTRIBUTE_NAME_LENGTH = 255;
@@ -138,7 +167,10 @@ export class UserComSandbox extends SandboxServer {
   }
 
   /** Users exist before they are updated (the PUT by custom id never creates one). Returns the internal id. */
-  addUser(customId: string, init: { fields?: Record<string, unknown>; attributes?: Record<string, unknown>; tags?: readonly string[] } = {}): number {
+  addUser(
+    customId: string,
+    init: { fields?: Record<string, unknown>; attributes?: Record<string, unknown>; tags?: readonly string[] } = {},
+  ): number {
     const now = new Date().toISOString();
     const user: StoredUser = {
       id: this.nextUserId++,
@@ -211,7 +243,12 @@ export class UserComSandbox extends SandboxServer {
       const query = request.query.toString();
       return { status: 301, headers: { location: `${request.path}/${query ? `?${query}` : ""}` } };
     }
-    if (!route) return { status: 404, body: "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>", headers: { "content-type": "text/html" } };
+    if (!route)
+      return {
+        status: 404,
+        body: "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>",
+        headers: { "content-type": "text/html" },
+      };
 
     const version = requestedVersion(request);
     if (version === undefined || !this.acceptedVersions.includes(version)) {
@@ -267,7 +304,10 @@ export class UserComSandbox extends SandboxServer {
   /** Validates the whole body first and applies nothing when any field is invalid (DRF serializer semantics). */
   private update(user: StoredUser, body: unknown, version: ApiVersion): SandboxResponse {
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return { status: 400, body: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${Array.isArray(body) ? "list" : typeof body}.`] } };
+      return {
+        status: 400,
+        body: { non_field_errors: [`Invalid data. Expected a dictionary, but got ${Array.isArray(body) ? "list" : typeof body}.`] },
+      };
     }
     const errors: FieldErrors = {};
     const fields: Record<string, unknown> = {};
@@ -313,7 +353,7 @@ export class UserComSandbox extends SandboxServer {
 
     Object.assign(user.fields, fields);
     for (const { definition, value } of values) {
-      const stored = "id" in definition ? definition : this.findDefinition(definition.name) ?? this.defineAttribute(definition);
+      const stored = "id" in definition ? definition : (this.findDefinition(definition.name) ?? this.defineAttribute(definition));
       user.values.set(stored.id, value);
     }
     for (const tag of tags) user.tags.add(this.tagId(tag));
@@ -364,10 +404,12 @@ export class UserComSandbox extends SandboxServer {
     }
     let definition: Definition | SandboxAttributeDefinition | undefined;
     if (typeof attribute !== "string" || attribute.length === 0) errors.attribute = ["This field is required."];
-    else if (Array.from(attribute).length > MAX_ATTRIBUTE_NAME_LENGTH) errors.attribute = [`Ensure this field has no more than ${MAX_ATTRIBUTE_NAME_LENGTH} characters.`];
+    else if (Array.from(attribute).length > MAX_ATTRIBUTE_NAME_LENGTH)
+      errors.attribute = [`Ensure this field has no more than ${MAX_ATTRIBUTE_NAME_LENGTH} characters.`];
     else {
       const resolved = this.resolveForWrite(attribute, version, value);
-      if ("ignore" in resolved) return Object.keys(errors).length > 0 ? { status: 400, body: errors } : { status: 200, body: { status: "ok" } };
+      if ("ignore" in resolved)
+        return Object.keys(errors).length > 0 ? { status: 400, body: errors } : { status: 200, body: { status: "ok" } };
       if ("error" in resolved) errors.attribute = [resolved.error];
       else definition = resolved.definition;
     }
@@ -407,7 +449,11 @@ export class UserComSandbox extends SandboxServer {
 
   private findDefinition(key: string): Definition | undefined {
     const std = standardName(key);
-    return this.definitions.find((d) => d.nameStd === key) ?? this.definitions.find((d) => d.name === key) ?? this.definitions.find((d) => d.nameStd === std);
+    return (
+      this.definitions.find((d) => d.nameStd === key) ??
+      this.definitions.find((d) => d.name === key) ??
+      this.definitions.find((d) => d.nameStd === std)
+    );
   }
 
   private tagId(name: string): number {
@@ -472,7 +518,11 @@ export class UserComSandbox extends SandboxServer {
       if (typeof body?.name !== "string" || body.name.length === 0 || !type) {
         return { status: 400, body: { error: `expected {name, type (${USERCOM_VALUE_TYPES.join(", ")}), nameStd?}` } };
       }
-      const created = this.defineAttribute({ name: body.name, type, ...(typeof body.nameStd === "string" ? { nameStd: body.nameStd } : {}) });
+      const created = this.defineAttribute({
+        name: body.name,
+        type,
+        ...(typeof body.nameStd === "string" ? { nameStd: body.nameStd } : {}),
+      });
       return { status: 201, body: { name: created.name, nameStd: created.nameStd, type: created.type } };
     }
     if (request.path === "/__sandbox/policy" && request.method === "PUT") {

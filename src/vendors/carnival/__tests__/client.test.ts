@@ -28,7 +28,12 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
 
   const makeAdapter = (apiKey: string, extra: { timeoutMs?: number; ratePerSecond?: number; baseUrl?: string } = {}) => {
     const a = new CarnivalAdapter(
-      { baseUrl: extra.baseUrl ?? `${sandbox.url}/v6`, apiKey, ratePerSecond: extra.ratePerSecond ?? 1000, timeoutMs: extra.timeoutMs ?? 2000 },
+      {
+        baseUrl: extra.baseUrl ?? `${sandbox.url}/v6`,
+        apiKey,
+        ratePerSecond: extra.ratePerSecond ?? 1000,
+        timeoutMs: extra.timeoutMs ?? 2000,
+      },
       { pacers: new PacerRegistry(), retry: NO_RETRIES },
     );
     adapters.push(a);
@@ -49,7 +54,10 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
   });
 
   it("sends the documented request: PUT /v6/users/:user_id, Basic with an empty user, {user:{custom}}", async () => {
-    const outcome = await adapter.update(setCommand("u-1", ["favorite_song", { kind: "string", value: "Drive My Car" }], ["vip", { kind: "boolean", value: true }]), context());
+    const outcome = await adapter.update(
+      setCommand("u-1", ["favorite_song", { kind: "string", value: "Drive My Car" }], ["vip", { kind: "boolean", value: true }]),
+      context(),
+    );
     expect(outcome).toEqual({ ok: true, vendor: "carnival", warnings: [], httpStatus: 202 });
     const [entry] = sandbox.journal();
     expect(entry!.method).toBe("PUT");
@@ -60,7 +68,10 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
     expect(entry!.body).toEqual({
       user: { custom: { favorite_song: { type: "string", value: "Drive My Car" }, vip: { type: "boolean", value: true } } },
     });
-    expect(sandbox.devices("u-1")![0]).toMatchObject({ favorite_song: { type: "string", value: "Drive My Car" }, vip: { type: "boolean", value: true } });
+    expect(sandbox.devices("u-1")![0]).toMatchObject({
+      favorite_song: { type: "string", value: "Drive My Car" },
+      vip: { type: "boolean", value: true },
+    });
   });
 
   it("encodes the user id as one path segment", async () => {
@@ -96,9 +107,7 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
   ])("maps sandbox fault %s to %s", async (fault, category, status, retryable, retryAfter) => {
     const [kind, param] = fault.split(";");
     sandbox.injectFault(
-      kind === "429"
-        ? { kind: "rate-limit", retryAfterSeconds: Number(param!.split("=")[1]) }
-        : { kind: "status", status: Number(kind) },
+      kind === "429" ? { kind: "rate-limit", retryAfterSeconds: Number(param!.split("=")[1]) } : { kind: "status", status: Number(kind) },
     );
     const outcome = await makeAdapter(SANDBOX_API_KEY).update(setCommand("u-1", ["a", { kind: "int", value: 1 }]), context());
     expect(outcome.ok).toBe(false);
@@ -109,8 +118,15 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
 
   it("maps a hang past the timeout to VENDOR_UNAVAILABLE", async () => {
     sandbox.injectFault({ kind: "hang", ms: 5_000 });
-    const outcome = await makeAdapter(SANDBOX_API_KEY, { timeoutMs: 200 }).update(setCommand("u-1", ["a", { kind: "int", value: 1 }]), context());
-    expect(outcome.ok || outcome.failure).toMatchObject({ category: "VENDOR_UNAVAILABLE", retryable: true, message: expect.stringContaining("did not answer within 200 ms") });
+    const outcome = await makeAdapter(SANDBOX_API_KEY, { timeoutMs: 200 }).update(
+      setCommand("u-1", ["a", { kind: "int", value: 1 }]),
+      context(),
+    );
+    expect(outcome.ok || outcome.failure).toMatchObject({
+      category: "VENDOR_UNAVAILABLE",
+      retryable: true,
+      message: expect.stringContaining("did not answer within 200 ms"),
+    });
   });
 
   it("maps a reset connection to VENDOR_UNAVAILABLE", async () => {
@@ -124,18 +140,33 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const outcome = await makeAdapter(SANDBOX_API_KEY, { baseUrl: `http://127.0.0.1:${port}/v6` }).update(setCommand("u-1", ["a", { kind: "int", value: 1 }]), context());
-    expect(outcome.ok || outcome.failure).toMatchObject({ category: "VENDOR_UNAVAILABLE", vendorCode: "ECONNREFUSED", message: expect.stringContaining("nothing was sent") });
+    const outcome = await makeAdapter(SANDBOX_API_KEY, { baseUrl: `http://127.0.0.1:${port}/v6` }).update(
+      setCommand("u-1", ["a", { kind: "int", value: 1 }]),
+      context(),
+    );
+    expect(outcome.ok || outcome.failure).toMatchObject({
+      category: "VENDOR_UNAVAILABLE",
+      vendorCode: "ECONNREFUSED",
+      message: expect.stringContaining("nothing was sent"),
+    });
   });
 
   it("reports attributes Carnival discarded at its 50-per-device limit, and what it kept", async () => {
     sandbox.addUser("full");
     const fill = Array.from({ length: 49 }, (_, i): [string, AttributeValue] => [`existing_${i}`, { kind: "int", value: i }]);
     expect((await adapter.update(setCommand("full", ...fill), context())).ok).toBe(true);
-    const outcome = await adapter.update(setCommand("full", ["new_one", { kind: "int", value: 1 }], ["new_two", { kind: "int", value: 2 }]), context());
+    const outcome = await adapter.update(
+      setCommand("full", ["new_one", { kind: "int", value: 1 }], ["new_two", { kind: "int", value: 2 }]),
+      context(),
+    );
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.failure).toMatchObject({ category: "VALUE_REJECTED", attribute: "new_two", httpStatus: 202, message: expect.stringContaining("kept: new_one") });
+    expect(outcome.failure).toMatchObject({
+      category: "VALUE_REJECTED",
+      attribute: "new_two",
+      httpStatus: 202,
+      message: expect.stringContaining("kept: new_one"),
+    });
     expect(Object.keys(sandbox.devices("full")![0]!)).toHaveLength(50);
   });
 

@@ -83,7 +83,9 @@ describe("Carnival wire mapping", () => {
     const built = buildRequest(command(["attr", value]));
     expect(built.ok).toBe(false);
     if (built.ok) return;
-    expect(built.failures).toEqual([expect.objectContaining({ category: "VALUE_REJECTED", attribute: "attr", message: expect.stringMatching(message) })]);
+    expect(built.failures).toEqual([
+      expect.objectContaining({ category: "VALUE_REJECTED", attribute: "attr", message: expect.stringMatching(message) }),
+    ]);
   });
 
   it("accepts the boundary values exactly", () => {

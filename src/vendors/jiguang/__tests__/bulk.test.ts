@@ -43,17 +43,24 @@ describe.each([
     expect(journal.filter((e) => e.status !== 200)).toEqual([]);
     expect(journal.filter((e) => e.path.endsWith("/attribute"))).toHaveLength(600);
     // The bulk path looks a chunk's CUIDs up together: 600 users, 6 look-ups of 100.
-    const lookups = journal.filter((e) => e.path.endsWith("/register")).map((e) => (e.body as { identityValues: string[] }).identityValues.length);
+    const lookups = journal
+      .filter((e) => e.path.endsWith("/register"))
+      .map((e) => (e.body as { identityValues: string[] }).identityValues.length);
     expect(lookups).toEqual(prefix === "" ? [] : [100, 100, 100, 100, 100, 100]);
   });
 
   it("stops on cancel after the chunks in flight, with every user counted once", async () => {
     sandbox.clearJournal();
-    const started = await subgraph.gql(BULK_MUTATION, { input: { vendors: ["JIGUANG"], userIds: ids(600, prefix), attribute: "nickname", value: { string: "n" } } });
+    const started = await subgraph.gql(BULK_MUTATION, {
+      input: { vendors: ["JIGUANG"], userIds: ids(600, prefix), attribute: "nickname", value: { string: "n" } },
+    });
     const id = started.data.bulkSetCustomAttribute.id;
     while (sandbox.journal().filter((e) => e.path.endsWith("/attribute")).length === 0) await new Promise((r) => setTimeout(r, 5));
     await subgraph.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id });
-    const job = (await waitForBulkJob(subgraph, id, JOB_FIELDS, 30_000)) as { status: string; progress: Array<{ succeeded: number; failed: number; cancelled: number }> };
+    const job = (await waitForBulkJob(subgraph, id, JOB_FIELDS, 30_000)) as {
+      status: string;
+      progress: Array<{ succeeded: number; failed: number; cancelled: number }>;
+    };
     const progress = job.progress[0]!;
     expect(job.status).toBe("CANCELLED");
     expect(progress.failed).toBe(0);
@@ -65,7 +72,9 @@ describe.each([
 
   it("refuses a value the catalog rules out before the job exists", async () => {
     sandbox.clearJournal();
-    const refused = await subgraph.gql(BULK_MUTATION, { input: { vendors: ["JIGUANG"], userIds: ids(5, prefix), attribute: "points", value: { int: 1 } } });
+    const refused = await subgraph.gql(BULK_MUTATION, {
+      input: { vendors: ["JIGUANG"], userIds: ids(5, prefix), attribute: "points", value: { int: 1 } },
+    });
     expect(refused.data.bulkSetCustomAttribute.__typename).toBe("InvalidInputError");
     expect(refused.data.bulkSetCustomAttribute.problems[0].message).toMatch(/"points" has the accumulate rule/);
     expect(sandbox.journal()).toEqual([]);

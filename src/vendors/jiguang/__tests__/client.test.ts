@@ -23,19 +23,28 @@ describe("Jiguang attribute writes with a catalog", () => {
   it.each<{ name: string; updates: RawOperation[][]; wire: Array<Record<string, unknown>>; stored: Record<string, unknown> }>([
     {
       name: "overwrite STRING",
-      updates: [[{ op: "SET", attribute: "nickname", value: { string: "Ada" } }], [{ op: "SET", attribute: "nickname", value: { string: "Grace" } }]],
+      updates: [
+        [{ op: "SET", attribute: "nickname", value: { string: "Ada" } }],
+        [{ op: "SET", attribute: "nickname", value: { string: "Grace" } }],
+      ],
       wire: [{ nickname: "Ada" }, { nickname: "Grace" }],
       stored: { nickname: "Grace" },
     },
     {
       name: "overwrite NUMBER with int then float",
-      updates: [[{ op: "SET", attribute: "vip_level", value: { int: 3 } }], [{ op: "SET", attribute: "vip_level", value: { float: 46.2 } }]],
+      updates: [
+        [{ op: "SET", attribute: "vip_level", value: { int: 3 } }],
+        [{ op: "SET", attribute: "vip_level", value: { float: 46.2 } }],
+      ],
       wire: [{ vip_level: 3 }, { vip_level: 46.2 }],
       stored: { vip_level: 46.2 },
     },
     {
       name: "overwrite BOOL as 1 then 0",
-      updates: [[{ op: "SET", attribute: "is_member", value: { boolean: true } }], [{ op: "SET", attribute: "is_member", value: { boolean: false } }]],
+      updates: [
+        [{ op: "SET", attribute: "is_member", value: { boolean: true } }],
+        [{ op: "SET", attribute: "is_member", value: { boolean: false } }],
+      ],
       wire: [{ is_member: 1 }, { is_member: 0 }],
       stored: { is_member: 0 },
     },
@@ -47,13 +56,19 @@ describe("Jiguang attribute writes with a catalog", () => {
     },
     {
       name: "overwrite LIST with a string list",
-      updates: [[{ op: "SET", attribute: "favourite_genres", value: { stringList: ["jazz", "folk"] } }], [{ op: "SET", attribute: "favourite_genres", value: { stringList: ["rock"] } }]],
+      updates: [
+        [{ op: "SET", attribute: "favourite_genres", value: { stringList: ["jazz", "folk"] } }],
+        [{ op: "SET", attribute: "favourite_genres", value: { stringList: ["rock"] } }],
+      ],
       wire: [{ favourite_genres: ["jazz", "folk"] }, { favourite_genres: ["rock"] }],
       stored: { favourite_genres: ["rock"] },
     },
     {
       name: "once-only STRING keeps the first value",
-      updates: [[{ op: "SET_ONCE", attribute: "first_channel", value: { string: "ads" } }], [{ op: "SET_ONCE", attribute: "first_channel", value: { string: "organic" } }]],
+      updates: [
+        [{ op: "SET_ONCE", attribute: "first_channel", value: { string: "ads" } }],
+        [{ op: "SET_ONCE", attribute: "first_channel", value: { string: "organic" } }],
+      ],
       wire: [{ first_channel: "ads" }, { first_channel: "organic" }],
       stored: { first_channel: "ads" },
     },
@@ -86,7 +101,10 @@ describe("Jiguang attribute writes with a catalog", () => {
     },
     {
       name: "append LIST, a list or one string",
-      updates: [[{ op: "ADD_TO_SET", attribute: "interests", value: { stringList: ["a", "b"] } }], [{ op: "ADD_TO_SET", attribute: "interests", value: { string: "c" } }]],
+      updates: [
+        [{ op: "ADD_TO_SET", attribute: "interests", value: { stringList: ["a", "b"] } }],
+        [{ op: "ADD_TO_SET", attribute: "interests", value: { string: "c" } }],
+      ],
       wire: [{ interests: ["a", "b"] }, { interests: ["c"] }],
       stored: { interests: ["a", "b", "c"] },
     },
@@ -135,20 +153,90 @@ describe("Jiguang attribute writes with a catalog", () => {
   });
 
   it.each<{ name: string; op: RawOperation; category: string; message: RegExp }>([
-    { name: "undeclared attribute", op: { op: "SET", attribute: "unknown_attr", value: { string: "x" } }, category: "ATTRIBUTE_NOT_DEFINED", message: /not declared in the Jiguang attribute catalog/ },
-    { name: "name breaking Jiguang's naming rule", op: { op: "SET", attribute: "Nick-Name", value: { string: "x" } }, category: "ATTRIBUTE_NOT_DEFINED", message: /lowercase letters, digits and "_", starting with a letter/ },
-    { name: "SET on an accumulate attribute", op: { op: "SET", attribute: "points", value: { int: 1 } }, category: "UNSUPPORTED_OPERATION", message: /"points" has the accumulate rule.*use INCREMENT/ },
-    { name: "SET on a once-only attribute", op: { op: "SET", attribute: "first_channel", value: { string: "x" } }, category: "UNSUPPORTED_OPERATION", message: /once rule.*use SET_ONCE/ },
-    { name: "SET on an append attribute", op: { op: "SET", attribute: "interests", value: { stringList: ["x"] } }, category: "UNSUPPORTED_OPERATION", message: /append rule.*use ADD_TO_SET/ },
-    { name: "SET_ONCE on an overwrite attribute", op: { op: "SET_ONCE", attribute: "nickname", value: { string: "x" } }, category: "UNSUPPORTED_OPERATION", message: /overwrite rule.*\(use SET for this one\)/ },
-    { name: "INCREMENT on an overwrite NUMBER", op: { op: "INCREMENT", attribute: "vip_level", value: { int: 1 } }, category: "UNSUPPORTED_OPERATION", message: /overwrite rule/ },
-    { name: "ADD_TO_SET on an overwrite LIST", op: { op: "ADD_TO_SET", attribute: "favourite_genres", value: { string: "x" } }, category: "UNSUPPORTED_OPERATION", message: /overwrite rule/ },
-    { name: "string into NUMBER", op: { op: "SET", attribute: "vip_level", value: { string: "3" } }, category: "VALUE_REJECTED", message: /NUMBER attribute.*int or float values, not string/ },
-    { name: "int into BOOL", op: { op: "SET", attribute: "is_member", value: { int: 1 } }, category: "VALUE_REJECTED", message: /BOOL attribute/ },
-    { name: "string into DATETIME", op: { op: "SET", attribute: "last_login", value: { string: "2024-01-01 00:00:00" } }, category: "VALUE_REJECTED", message: /DATETIME attribute/ },
-    { name: "boolean into STRING", op: { op: "SET", attribute: "nickname", value: { boolean: true } }, category: "VALUE_REJECTED", message: /STRING attribute/ },
-    { name: "intList into LIST", op: { op: "SET", attribute: "favourite_genres", value: { intList: [1] } }, category: "VALUE_REJECTED", message: /LIST attribute.*stringList/ },
-    { name: "single string SET into LIST", op: { op: "SET", attribute: "favourite_genres", value: { string: "x" } }, category: "VALUE_REJECTED", message: /LIST attribute/ },
+    {
+      name: "undeclared attribute",
+      op: { op: "SET", attribute: "unknown_attr", value: { string: "x" } },
+      category: "ATTRIBUTE_NOT_DEFINED",
+      message: /not declared in the Jiguang attribute catalog/,
+    },
+    {
+      name: "name breaking Jiguang's naming rule",
+      op: { op: "SET", attribute: "Nick-Name", value: { string: "x" } },
+      category: "ATTRIBUTE_NOT_DEFINED",
+      message: /lowercase letters, digits and "_", starting with a letter/,
+    },
+    {
+      name: "SET on an accumulate attribute",
+      op: { op: "SET", attribute: "points", value: { int: 1 } },
+      category: "UNSUPPORTED_OPERATION",
+      message: /"points" has the accumulate rule.*use INCREMENT/,
+    },
+    {
+      name: "SET on a once-only attribute",
+      op: { op: "SET", attribute: "first_channel", value: { string: "x" } },
+      category: "UNSUPPORTED_OPERATION",
+      message: /once rule.*use SET_ONCE/,
+    },
+    {
+      name: "SET on an append attribute",
+      op: { op: "SET", attribute: "interests", value: { stringList: ["x"] } },
+      category: "UNSUPPORTED_OPERATION",
+      message: /append rule.*use ADD_TO_SET/,
+    },
+    {
+      name: "SET_ONCE on an overwrite attribute",
+      op: { op: "SET_ONCE", attribute: "nickname", value: { string: "x" } },
+      category: "UNSUPPORTED_OPERATION",
+      message: /overwrite rule.*\(use SET for this one\)/,
+    },
+    {
+      name: "INCREMENT on an overwrite NUMBER",
+      op: { op: "INCREMENT", attribute: "vip_level", value: { int: 1 } },
+      category: "UNSUPPORTED_OPERATION",
+      message: /overwrite rule/,
+    },
+    {
+      name: "ADD_TO_SET on an overwrite LIST",
+      op: { op: "ADD_TO_SET", attribute: "favourite_genres", value: { string: "x" } },
+      category: "UNSUPPORTED_OPERATION",
+      message: /overwrite rule/,
+    },
+    {
+      name: "string into NUMBER",
+      op: { op: "SET", attribute: "vip_level", value: { string: "3" } },
+      category: "VALUE_REJECTED",
+      message: /NUMBER attribute.*int or float values, not string/,
+    },
+    {
+      name: "int into BOOL",
+      op: { op: "SET", attribute: "is_member", value: { int: 1 } },
+      category: "VALUE_REJECTED",
+      message: /BOOL attribute/,
+    },
+    {
+      name: "string into DATETIME",
+      op: { op: "SET", attribute: "last_login", value: { string: "2024-01-01 00:00:00" } },
+      category: "VALUE_REJECTED",
+      message: /DATETIME attribute/,
+    },
+    {
+      name: "boolean into STRING",
+      op: { op: "SET", attribute: "nickname", value: { boolean: true } },
+      category: "VALUE_REJECTED",
+      message: /STRING attribute/,
+    },
+    {
+      name: "intList into LIST",
+      op: { op: "SET", attribute: "favourite_genres", value: { intList: [1] } },
+      category: "VALUE_REJECTED",
+      message: /LIST attribute.*stringList/,
+    },
+    {
+      name: "single string SET into LIST",
+      op: { op: "SET", attribute: "favourite_genres", value: { string: "x" } },
+      category: "VALUE_REJECTED",
+      message: /LIST attribute/,
+    },
   ])("refuses $name before sending anything", async ({ op, category, message }) => {
     const outcome = await h.adapter.update(command("1", [op]), context());
     expect(outcome.ok).toBe(false);
@@ -175,7 +263,13 @@ describe("Jiguang attribute writes with a catalog", () => {
   });
 
   it("declares what the API cannot do, so the dispatcher refuses it with no request", async () => {
-    const vendor = { id: "jiguang", displayName: "Jiguang", capabilities: jiguangCapabilities, mode: "sandbox" as const, adapter: h.adapter };
+    const vendor = {
+      id: "jiguang",
+      displayName: "Jiguang",
+      capabilities: jiguangCapabilities,
+      mode: "sandbox" as const,
+      adapter: h.adapter,
+    };
     const cases: RawOperation[] = [
       { op: "REMOVE_FROM_SET", attribute: "interests", value: { string: "a" } },
       { op: "UNSET", attribute: "nickname" },
@@ -228,7 +322,10 @@ describe("Jiguang attribute writes without a catalog", () => {
     h.sandbox.addUser("7001");
     const outcome = await h.adapter.update(command("7001", [{ op: "SET", attribute: "nickname", value: { int: 3 } }]), context());
     expect(bodies(h.sandbox, "attribute")).toEqual([{ cuid: 7001, data: { nickname: 3 } }]);
-    expect(outcome).toMatchObject({ ok: false, failure: { category: "VALUE_REJECTED", vendorCode: "40002", httpStatus: 400, attribute: "nickname", operation: "SET" } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: { category: "VALUE_REJECTED", vendorCode: "40002", httpStatus: 400, attribute: "nickname", operation: "SET" },
+    });
   });
 
   it("maps an undeclared attribute (40010) to ATTRIBUTE_NOT_DEFINED naming the attribute from Jiguang's message", async () => {

@@ -20,9 +20,21 @@ const CREDENTIALS = { JIGUANG_PROJECT_ID: "project-1", JIGUANG_PROJECT_SECRET: "
 
 describe("attribute catalog", () => {
   it.each([
-    ["JSON", "catalog.json", '{"attributes": {"points": {"type": "NUMBER", "rule": "accumulate"}, "tags": {"type": "LIST", "rule": "append", "description": "interests"}}}'],
-    ["YAML", "catalog.yaml", "attributes:\n  points: { type: NUMBER, rule: accumulate }\n  tags:\n    type: LIST\n    rule: append\n    description: interests\n"],
-    ["YAML, any case for type and rule", "catalog-case.yml", "attributes:\n  points: { type: number, rule: ACCUMULATE }\n  tags: { type: List, rule: Append }\n"],
+    [
+      "JSON",
+      "catalog.json",
+      '{"attributes": {"points": {"type": "NUMBER", "rule": "accumulate"}, "tags": {"type": "LIST", "rule": "append", "description": "interests"}}}',
+    ],
+    [
+      "YAML",
+      "catalog.yaml",
+      "attributes:\n  points: { type: NUMBER, rule: accumulate }\n  tags:\n    type: LIST\n    rule: append\n    description: interests\n",
+    ],
+    [
+      "YAML, any case for type and rule",
+      "catalog-case.yml",
+      "attributes:\n  points: { type: number, rule: ACCUMULATE }\n  tags: { type: List, rule: Append }\n",
+    ],
   ])("reads %s", (_format, name, text) => {
     const result = readJiguangConfig({ ...CREDENTIALS, JIGUANG_ATTRIBUTES_FILE: file(name, text) });
     expect(result.status).toBe("configured");
@@ -36,16 +48,44 @@ describe("attribute catalog", () => {
 
   it.each<[string, string, string[]]>([
     ["not JSON or YAML", '{"attributes": {', ["not valid JSON or YAML at line 1, column 17: Flow map must end with a }"]],
-    ["a duplicate attribute", "attributes:\n  points: { type: NUMBER, rule: accumulate }\n  points: { type: NUMBER, rule: overwrite }\n", ["not valid JSON or YAML at line 3, column 3: Map keys must be unique"]],
+    [
+      "a duplicate attribute",
+      "attributes:\n  points: { type: NUMBER, rule: accumulate }\n  points: { type: NUMBER, rule: overwrite }\n",
+      ["not valid JSON or YAML at line 3, column 3: Map keys must be unique"],
+    ],
     ["a list at the top", "- points", ['expected an object with an "attributes" map at the top level']],
     ["no attributes map", "attrs: {}", ['unknown top-level key "attrs"', '"attributes" must map attribute names to {type, rule}']],
     ["an empty map", "attributes: {}", ['"attributes" is empty']],
-    ["a name Jiguang cannot have", "attributes:\n  Points: { type: NUMBER, rule: accumulate }", ['attribute "Points": Jiguang attribute names use lowercase letters, digits and "_", starting with a letter']],
-    ["an unknown type", "attributes:\n  points: { type: INTEGER, rule: accumulate }", ['attribute "points": type must be one of NUMBER, STRING, BOOL, DATETIME, LIST; got "INTEGER"']],
-    ["a missing rule", "attributes:\n  points: { type: NUMBER }", ['attribute "points": rule must be one of once, overwrite, accumulate, append; got nothing']],
-    ["a rule the type cannot have", "attributes:\n  name: { type: STRING, rule: accumulate }", ['attribute "name": a STRING attribute cannot have the accumulate rule (allowed: once, overwrite)']],
-    ["append on a NUMBER", "attributes:\n  n: { type: NUMBER, rule: append }", ['attribute "n": a NUMBER attribute cannot have the append rule']],
-    ["a misspelt key", "attributes:\n  points: { type: NUMBER, rules: accumulate }", ['attribute "points": unknown key "rules"', 'attribute "points": rule must be one of']],
+    [
+      "a name Jiguang cannot have",
+      "attributes:\n  Points: { type: NUMBER, rule: accumulate }",
+      ['attribute "Points": Jiguang attribute names use lowercase letters, digits and "_", starting with a letter'],
+    ],
+    [
+      "an unknown type",
+      "attributes:\n  points: { type: INTEGER, rule: accumulate }",
+      ['attribute "points": type must be one of NUMBER, STRING, BOOL, DATETIME, LIST; got "INTEGER"'],
+    ],
+    [
+      "a missing rule",
+      "attributes:\n  points: { type: NUMBER }",
+      ['attribute "points": rule must be one of once, overwrite, accumulate, append; got nothing'],
+    ],
+    [
+      "a rule the type cannot have",
+      "attributes:\n  name: { type: STRING, rule: accumulate }",
+      ['attribute "name": a STRING attribute cannot have the accumulate rule (allowed: once, overwrite)'],
+    ],
+    [
+      "append on a NUMBER",
+      "attributes:\n  n: { type: NUMBER, rule: append }",
+      ['attribute "n": a NUMBER attribute cannot have the append rule'],
+    ],
+    [
+      "a misspelt key",
+      "attributes:\n  points: { type: NUMBER, rules: accumulate }",
+      ['attribute "points": unknown key "rules"', 'attribute "points": rule must be one of'],
+    ],
     ["an entry that is not an object", "attributes:\n  points: NUMBER", ['attribute "points": expected {type, rule}']],
   ])("rejects %s, naming the file and the entry", (_case, text, expected) => {
     const path = file(`bad-${expected.length}-${Math.random().toString(36).slice(2)}.yaml`, text);
@@ -115,7 +155,10 @@ describe("Jiguang configuration", () => {
 
   it("canonicalizes the time zone and trims the identity name", () => {
     const result = readJiguangConfig({ ...CREDENTIALS, JIGUANG_TIMEZONE: "america/new_york", JIGUANG_IDENTITY_NAME: " login_id " });
-    expect(result.status === "configured" && [result.config.timeZone, result.config.identityName]).toEqual(["America/New_York", "login_id"]);
+    expect(result.status === "configured" && [result.config.timeZone, result.config.identityName]).toEqual([
+      "America/New_York",
+      "login_id",
+    ]);
   });
 
   it("describes its target without secrets or the project id", () => {

@@ -34,13 +34,26 @@ describe("DATETIME as yyyy-MM-dd HH:mm:ss in the configured zone", () => {
   });
 
   it("drops milliseconds and says so", () => {
-    expect(formatJiguangDateTime(new Date("2024-01-01T00:00:00.999Z"), "UTC")).toEqual({ ok: true, text: "2024-01-01 00:00:00", truncatedMs: true, ambiguous: false });
-    expect(formatJiguangDateTime(new Date("1969-12-31T23:59:59.500Z"), "UTC")).toEqual({ ok: true, text: "1969-12-31 23:59:59", truncatedMs: true, ambiguous: false });
+    expect(formatJiguangDateTime(new Date("2024-01-01T00:00:00.999Z"), "UTC")).toEqual({
+      ok: true,
+      text: "2024-01-01 00:00:00",
+      truncatedMs: true,
+      ambiguous: false,
+    });
+    expect(formatJiguangDateTime(new Date("1969-12-31T23:59:59.500Z"), "UTC")).toEqual({
+      ok: true,
+      text: "1969-12-31 23:59:59",
+      truncatedMs: true,
+      ambiguous: false,
+    });
   });
 
-  it.each([["-000001-06-01T00:00:00Z"], ["+010000-01-01T00:00:00Z"], ["9999-12-31T16:00:00Z"]])("refuses %s, which has no 4-digit year there", (iso) => {
-    expect(formatJiguangDateTime(new Date(iso), "Asia/Shanghai")).toMatchObject({ ok: false });
-  });
+  it.each([["-000001-06-01T00:00:00Z"], ["+010000-01-01T00:00:00Z"], ["9999-12-31T16:00:00Z"]])(
+    "refuses %s, which has no 4-digit year there",
+    (iso) => {
+      expect(formatJiguangDateTime(new Date(iso), "Asia/Shanghai")).toMatchObject({ ok: false });
+    },
+  );
 
   it("a mapped command carries the ambiguity and the precision loss as warnings", () => {
     const result = buildWrite(
@@ -48,7 +61,11 @@ describe("DATETIME as yyyy-MM-dd HH:mm:ss in the configured zone", () => {
       { timeZone: "America/New_York" },
     );
     expect(result.ok && result.write.data).toEqual({ seen_at: "2024-11-03 01:30:00" });
-    expect(result.ok && result.write.warnings.map((w) => w.code)).toEqual(["RULE_NOT_VERIFIED", "DATETIME_PRECISION", "DATETIME_AMBIGUOUS"]);
+    expect(result.ok && result.write.warnings.map((w) => w.code)).toEqual([
+      "RULE_NOT_VERIFIED",
+      "DATETIME_PRECISION",
+      "DATETIME_AMBIGUOUS",
+    ]);
   });
 });
 
@@ -71,20 +88,30 @@ describe("Longs", () => {
   });
 
   it("serializes the CUID as a JSON integer with every digit", () => {
-    expect(serializeWithCuid(parseLong("9223372036854775807")!, { a: [1, "x"], b: "引号\"" })).toBe(
+    expect(serializeWithCuid(parseLong("9223372036854775807")!, { a: [1, "x"], b: '引号"' })).toBe(
       '{"cuid":9223372036854775807,"data":{"a":[1,"x"],"b":"引号\\""}}',
     );
   });
 
   it("parses JSON like JSON.parse, but keeps unsafe integers as bigint", () => {
     const text = '{"a":9223372036854775807,"b":-9007199254740993,"c":12,"d":1.5e3,"e":[true,false,null,"s\\u00e9\\n"],"f":{}}';
-    expect(parseJsonKeepingLongs(text)).toEqual({ a: 9223372036854775807n, b: -9007199254740993n, c: 12, d: 1500, e: [true, false, null, "sé\n"], f: {} });
+    expect(parseJsonKeepingLongs(text)).toEqual({
+      a: 9223372036854775807n,
+      b: -9007199254740993n,
+      c: 12,
+      d: 1500,
+      e: [true, false, null, "sé\n"],
+      f: {},
+    });
     const proto = parseJsonKeepingLongs('{"__proto__":{"x":1}}') as Record<string, unknown>;
     expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
     expect(Object.keys(proto)).toEqual(["__proto__"]);
   });
 
-  it.each(['{"a":1', '{"a":01}', "[1,]", '"\\x"', "tru", "1 2", '{"a" 1}', "", "[".repeat(1000)])("rejects %j as JSON.parse would", (text) => {
-    expect(() => parseJsonKeepingLongs(text)).toThrow(SyntaxError);
-  });
+  it.each(['{"a":1', '{"a":01}', "[1,]", '"\\x"', "tru", "1 2", '{"a" 1}', "", "[".repeat(1000)])(
+    "rejects %j as JSON.parse would",
+    (text) => {
+      expect(() => parseJsonKeepingLongs(text)).toThrow(SyntaxError);
+    },
+  );
 });

@@ -41,21 +41,69 @@ describe.each([["conventional" as const], [200 as const]])("Jiguang codes with e
   });
 
   it.each<{ name: string; userId: string; op: RawOperation; category: string; code: string; conventional: number }>([
-    { name: "40002: value of the wrong type", userId: "1", op: { op: "SET", attribute: "is_member", value: { string: "yes" } }, category: "VALUE_REJECTED", code: "40002", conventional: 400 },
+    {
+      name: "40002: value of the wrong type",
+      userId: "1",
+      op: { op: "SET", attribute: "is_member", value: { string: "yes" } },
+      category: "VALUE_REJECTED",
+      code: "40002",
+      conventional: 400,
+    },
     { name: "40003: unknown CUID", userId: "424242", op: SET_NICKNAME, category: "USER_NOT_FOUND", code: "40003", conventional: 404 },
-    { name: "40009: empty value", userId: "1", op: { op: "SET", attribute: "nickname", value: { string: "" } }, category: "VALUE_REJECTED", code: "40009", conventional: 400 },
-    { name: "40010: attribute not in the Data Center", userId: "1", op: { op: "SET", attribute: "no_such_attr", value: { int: 1 } }, category: "ATTRIBUTE_NOT_DEFINED", code: "40010", conventional: 400 },
+    {
+      name: "40009: empty value",
+      userId: "1",
+      op: { op: "SET", attribute: "nickname", value: { string: "" } },
+      category: "VALUE_REJECTED",
+      code: "40009",
+      conventional: 400,
+    },
+    {
+      name: "40010: attribute not in the Data Center",
+      userId: "1",
+      op: { op: "SET", attribute: "no_such_attr", value: { int: 1 } },
+      category: "ATTRIBUTE_NOT_DEFINED",
+      code: "40010",
+      conventional: 400,
+    },
   ])("$name → $category", async ({ userId, op, category, code, conventional }) => {
     const outcome = await h.adapter.update(command(userId, [op]), context());
-    expect(outcome).toMatchObject({ ok: false, failure: { category, vendorCode: code, httpStatus: status(conventional), retryable: false } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      failure: { category, vendorCode: code, httpStatus: status(conventional), retryable: false },
+    });
     expect(h.sandbox.journal()).toHaveLength(1);
   });
 
   it.each<{ name: string; body: unknown; conventional: number; category: string; retryable: boolean }>([
-    { name: "40007: empty CUID", body: { code: 40007, msg: "CUID不能为空" }, conventional: 400, category: "VALUE_REJECTED", retryable: false },
-    { name: "40050: EngageLab's authentication code", body: { code: 40050, msg: "鉴权失败" }, conventional: 401, category: "AUTHENTICATION_FAILED", retryable: false },
-    { name: "-1: internal error", body: { code: -1, msg: "系统内部错误" }, conventional: 500, category: "VENDOR_UNAVAILABLE", retryable: false },
-    { name: "undocumented code", body: { code: 40099, msg: "新错误" }, conventional: 400, category: "VENDOR_UNAVAILABLE", retryable: false },
+    {
+      name: "40007: empty CUID",
+      body: { code: 40007, msg: "CUID不能为空" },
+      conventional: 400,
+      category: "VALUE_REJECTED",
+      retryable: false,
+    },
+    {
+      name: "40050: EngageLab's authentication code",
+      body: { code: 40050, msg: "鉴权失败" },
+      conventional: 401,
+      category: "AUTHENTICATION_FAILED",
+      retryable: false,
+    },
+    {
+      name: "-1: internal error",
+      body: { code: -1, msg: "系统内部错误" },
+      conventional: 500,
+      category: "VENDOR_UNAVAILABLE",
+      retryable: false,
+    },
+    {
+      name: "undocumented code",
+      body: { code: 40099, msg: "新错误" },
+      conventional: 400,
+      category: "VENDOR_UNAVAILABLE",
+      retryable: false,
+    },
   ])("$name → $category", async ({ body, conventional, category, retryable }) => {
     h.sandbox.respondNext({ status: status(conventional), body });
     const outcome = await h.adapter.update(command("1", [SET_NICKNAME]), context());
@@ -79,16 +127,61 @@ describe("Jiguang answers beyond the code table", () => {
 
   it("the code decides: code 0 with HTTP 500 is a success", async () => {
     h.sandbox.respondNext({ status: 500, body: { code: 0, msg: "ok" } });
-    expect(await h.adapter.update(command("1", [SET_NICKNAME]), context())).toEqual({ ok: true, vendor: "jiguang", warnings: [], httpStatus: 500 });
+    expect(await h.adapter.update(command("1", [SET_NICKNAME]), context())).toEqual({
+      ok: true,
+      vendor: "jiguang",
+      warnings: [],
+      httpStatus: 500,
+    });
   });
 
-  it.each<{ name: string; fault: Parameters<Harness["sandbox"]["injectFault"]>[0]; category: string; message: RegExp; status?: number; retryable: boolean }>([
-    { name: "HTTP 503 without a code", fault: { kind: "status", status: 503 }, category: "VENDOR_UNAVAILABLE", message: /HTTP 503/, status: 503, retryable: true },
+  it.each<{
+    name: string;
+    fault: Parameters<Harness["sandbox"]["injectFault"]>[0];
+    category: string;
+    message: RegExp;
+    status?: number;
+    retryable: boolean;
+  }>([
+    {
+      name: "HTTP 503 without a code",
+      fault: { kind: "status", status: 503 },
+      category: "VENDOR_UNAVAILABLE",
+      message: /HTTP 503/,
+      status: 503,
+      retryable: true,
+    },
     // A 200 whose body is unreadable may have been applied, and is not known to be transient.
-    { name: "a body that is not JSON", fault: { kind: "malformed" }, category: "VENDOR_UNAVAILABLE", message: /not Jiguang's \{code, msg\} JSON: "\{\\"truncated\\": "/, status: 200, retryable: false },
-    { name: "HTTP 429", fault: { kind: "rate-limit", retryAfterSeconds: 1 }, category: "RATE_LIMITED", message: /rate limiting this project/, status: 429, retryable: true },
-    { name: "a timeout", fault: { kind: "hang", ms: 2_000 }, category: "VENDOR_UNAVAILABLE", message: /did not answer within 300 ms/, retryable: true },
-    { name: "a reset connection", fault: { kind: "reset" }, category: "VENDOR_UNAVAILABLE", message: /connection to Jiguang failed/, retryable: true },
+    {
+      name: "a body that is not JSON",
+      fault: { kind: "malformed" },
+      category: "VENDOR_UNAVAILABLE",
+      message: /not Jiguang's \{code, msg\} JSON: "\{\\"truncated\\": "/,
+      status: 200,
+      retryable: false,
+    },
+    {
+      name: "HTTP 429",
+      fault: { kind: "rate-limit", retryAfterSeconds: 1 },
+      category: "RATE_LIMITED",
+      message: /rate limiting this project/,
+      status: 429,
+      retryable: true,
+    },
+    {
+      name: "a timeout",
+      fault: { kind: "hang", ms: 2_000 },
+      category: "VENDOR_UNAVAILABLE",
+      message: /did not answer within 300 ms/,
+      retryable: true,
+    },
+    {
+      name: "a reset connection",
+      fault: { kind: "reset" },
+      category: "VENDOR_UNAVAILABLE",
+      message: /connection to Jiguang failed/,
+      retryable: true,
+    },
   ])("$name → $category", async ({ fault, category, message, status, retryable }) => {
     h.sandbox.injectFault(fault);
     const outcome = await h.adapter.update(command("1", [SET_NICKNAME]), context());
@@ -126,7 +219,10 @@ describe("Jiguang answers beyond the code table", () => {
     const lonely = adapterFor(h.sandbox, { JIGUANG_API_URL: url });
     try {
       const outcome = await lonely.adapter.update(command("1", [{ op: "INCREMENT", attribute: "points", value: { int: 1 } }]), context());
-      expect(outcome).toMatchObject({ ok: false, failure: { category: "VENDOR_UNAVAILABLE", vendorCode: "ECONNREFUSED", retryable: true } });
+      expect(outcome).toMatchObject({
+        ok: false,
+        failure: { category: "VENDOR_UNAVAILABLE", vendorCode: "ECONNREFUSED", retryable: true },
+      });
     } finally {
       lonely.adapter.close();
     }

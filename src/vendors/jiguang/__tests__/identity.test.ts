@@ -170,11 +170,37 @@ describe("resolveCuids without an identity name", () => {
 
 describe("reading Get CUID's answer (shape chosen: data: [{identityValue, cuid}])", () => {
   it.each<[string, unknown, Record<string, unknown> | string]>([
-    ["integer and string CUIDs", [{ identityValue: "a", cuid: 5 }, { identityValue: "b", cuid: "6" }, { identityValue: "c", cuid: 9223372036854775807n }], { a: "5", b: "6", c: LONG_MAX }],
-    ["a repeated, consistent entry", [{ identityValue: "a", cuid: 5 }, { identityValue: "a", cuid: 5 }], { a: "5" }],
-    ["two CUIDs for one value", [{ identityValue: "a", cuid: 5 }, { identityValue: "a", cuid: 6 }], { a: "VENDOR_UNAVAILABLE" }],
+    [
+      "integer and string CUIDs",
+      [
+        { identityValue: "a", cuid: 5 },
+        { identityValue: "b", cuid: "6" },
+        { identityValue: "c", cuid: 9223372036854775807n },
+      ],
+      { a: "5", b: "6", c: LONG_MAX },
+    ],
+    [
+      "a repeated, consistent entry",
+      [
+        { identityValue: "a", cuid: 5 },
+        { identityValue: "a", cuid: 5 },
+      ],
+      { a: "5" },
+    ],
+    [
+      "two CUIDs for one value",
+      [
+        { identityValue: "a", cuid: 5 },
+        { identityValue: "a", cuid: 6 },
+      ],
+      { a: "VENDOR_UNAVAILABLE" },
+    ],
     ["data not a list", { a: 5 }, "data is not a list"],
-    ["a CUID past 2^53 that went through a double", [{ identityValue: "a", cuid: Number("9223372036854775808") }], "lacks a string identityValue or an integer cuid"],
+    [
+      "a CUID past 2^53 that went through a double",
+      [{ identityValue: "a", cuid: Number("9223372036854775808") }],
+      "lacks a string identityValue or an integer cuid",
+    ],
     ["a negative CUID", [{ identityValue: "a", cuid: -5 }], "lacks a string identityValue or an integer cuid"],
   ])("%s", (_name, data, expected) => {
     const result = readCuids(data, "login_id");

@@ -47,7 +47,13 @@ describe("Jiguang sandbox", () => {
   });
 
   it.each<[string, string, number, number, string]>([
-    ["the documentation's example, minus comments, for a seeded user", '{"cuid":1,"data":{"plan":"refef","vip_level":46.2,"signup_time":"2023-12-12 00:56:23"}}', 200, 0, "ok"],
+    [
+      "the documentation's example, minus comments, for a seeded user",
+      '{"cuid":1,"data":{"plan":"refef","vip_level":46.2,"signup_time":"2023-12-12 00:56:23"}}',
+      200,
+      0,
+      "ok",
+    ],
     ["no cuid", '{"data":{"plan":"a"}}', 400, 40007, "CUID不能为空"],
     ["a null cuid", '{"cuid":null,"data":{"plan":"a"}}', 400, 40007, "CUID不能为空"],
     ["a cuid that is not a Long", '{"cuid":"abc","data":{"plan":"a"}}', 400, 40002, "业务参数不合法: cuid"],
@@ -61,9 +67,27 @@ describe("Jiguang sandbox", () => {
     ["null", '{"cuid":1,"data":{"plan":null}}', 400, 40009, "用户属性值不能为空"],
     ["a boolean for BOOL", '{"cuid":1,"data":{"is_member":true}}', 400, 40002, "业务参数不合法: 用户属性[is_member]的值不是BOOL"],
     ["2 for BOOL", '{"cuid":1,"data":{"is_member":2}}', 400, 40002, "业务参数不合法: 用户属性[is_member]的值不是BOOL"],
-    ["ISO 8601 for DATETIME", '{"cuid":1,"data":{"last_login":"2024-01-01T00:00:00Z"}}', 400, 40002, "业务参数不合法: 用户属性[last_login]的值不是DATETIME"],
-    ["February 30th", '{"cuid":1,"data":{"last_login":"2024-02-30 00:00:00"}}', 400, 40002, "业务参数不合法: 用户属性[last_login]的值不是DATETIME"],
-    ["a millisecond timestamp for DATETIME", '{"cuid":1,"data":{"last_login":1704067200000}}', 400, 40002, "业务参数不合法: 用户属性[last_login]的值不是DATETIME"],
+    [
+      "ISO 8601 for DATETIME",
+      '{"cuid":1,"data":{"last_login":"2024-01-01T00:00:00Z"}}',
+      400,
+      40002,
+      "业务参数不合法: 用户属性[last_login]的值不是DATETIME",
+    ],
+    [
+      "February 30th",
+      '{"cuid":1,"data":{"last_login":"2024-02-30 00:00:00"}}',
+      400,
+      40002,
+      "业务参数不合法: 用户属性[last_login]的值不是DATETIME",
+    ],
+    [
+      "a millisecond timestamp for DATETIME",
+      '{"cuid":1,"data":{"last_login":1704067200000}}',
+      400,
+      40002,
+      "业务参数不合法: 用户属性[last_login]的值不是DATETIME",
+    ],
     ["numbers in a LIST", '{"cuid":1,"data":{"interests":[1,2]}}', 400, 40002, "业务参数不合法: 用户属性[interests]的值不是LIST"],
     ["a string for NUMBER", '{"cuid":1,"data":{"points":"5"}}', 400, 40002, "业务参数不合法: 用户属性[points]的值不是NUMBER"],
   ])("PUT with %s → HTTP %i, code %i", async (_name, body, status, code, msg) => {
@@ -93,12 +117,22 @@ describe("Jiguang sandbox", () => {
     s.addIdentity("carol", "9223372036854775807", "login_id");
     const response = await register(s, { identityName: "login_id", identityValues: ["carol", "abc", "carol", "nobody"] });
     expect(response.status).toBe(200);
-    expect(response.text).toMatch(/^\{"code":0,"msg":"ok","data":\[\{"identityValue":"carol","cuid":9223372036854775807\},\{"identityValue":"abc","cuid":\d+\}\]\}$/);
+    expect(response.text).toMatch(
+      /^\{"code":0,"msg":"ok","data":\[\{"identityValue":"carol","cuid":9223372036854775807\},\{"identityValue":"abc","cuid":\d+\}\]\}$/,
+    );
   });
 
   it.each<[string, unknown, string]>([
-    ["101 values", { identityName: "login_id", identityValues: Array.from({ length: 101 }, (_, i) => `v${i}`) }, "业务参数不合法: identityValues最多100个"],
-    ["a 257-character value", { identityName: "login_id", identityValues: ["x".repeat(257)] }, "业务参数不合法: identityValue超过256个字符"],
+    [
+      "101 values",
+      { identityName: "login_id", identityValues: Array.from({ length: 101 }, (_, i) => `v${i}`) },
+      "业务参数不合法: identityValues最多100个",
+    ],
+    [
+      "a 257-character value",
+      { identityName: "login_id", identityValues: ["x".repeat(257)] },
+      "业务参数不合法: identityValue超过256个字符",
+    ],
     ["no values", { identityName: "login_id", identityValues: [] }, "业务参数不合法: identityValues"],
     ["a number among the values", { identityName: "login_id", identityValues: [1] }, "业务参数不合法: identityValues"],
     ["no identity name", { identityValues: ["a"] }, "业务参数不合法: identityName"],
@@ -109,7 +143,10 @@ describe("Jiguang sandbox", () => {
   });
 
   it("accepts exactly 100 values of 256 characters", async () => {
-    const response = await register(s, { identityName: "login_id", identityValues: Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(256, "x")) });
+    const response = await register(s, {
+      identityName: "login_id",
+      identityValues: Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(256, "x")),
+    });
     expect(response.json).toEqual({ code: 0, msg: "ok", data: [] });
   });
 
@@ -124,11 +161,15 @@ describe("Jiguang sandbox", () => {
     expect(created.status).toBe(201);
     const cuid = created.json.cuid as string;
     expect(cuid).toMatch(/^\d+$/);
-    expect((await register(s, { identityName: "login_id", identityValues: ["dave"] })).json.data).toEqual([{ identityValue: "dave", cuid: Number(cuid) }]);
+    expect((await register(s, { identityName: "login_id", identityValues: ["dave"] })).json.data).toEqual([
+      { identityValue: "dave", cuid: Number(cuid) },
+    ]);
     await put(s, JSON.stringify({ cuid: Number(cuid), data: { plan: "gold" } }));
     const stored = await call(s, "GET", `/__sandbox/users/${cuid}`);
     expect(stored.json).toEqual({ cuid, attributes: { plan: "gold" } });
-    expect((await call(s, "POST", "/__sandbox/users", JSON.stringify({ cuid: "9223372036854775806" }))).json).toEqual({ cuid: "9223372036854775806" });
+    expect((await call(s, "POST", "/__sandbox/users", JSON.stringify({ cuid: "9223372036854775806" }))).json).toEqual({
+      cuid: "9223372036854775806",
+    });
     expect((await call(s, "POST", "/__sandbox/users", JSON.stringify({ cuid: "x" }))).status).toBe(400);
     expect((await call(s, "GET", "/__sandbox/users/404404")).status).toBe(404);
     const catalog = await call(s, "GET", "/__sandbox/catalog");

@@ -21,9 +21,7 @@ export interface Harness {
 }
 
 /** A sandbox and an adapter configured for it exactly as the runtime would (sandboxEnv), plus overrides. */
-export async function startHarness(
-  options: { sandbox?: JiguangSandboxOptions; env?: Env; pacers?: PacerRegistry } = {},
-): Promise<Harness> {
+export async function startHarness(options: { sandbox?: JiguangSandboxOptions; env?: Env; pacers?: PacerRegistry } = {}): Promise<Harness> {
   const sandbox = await startJiguangSandbox({ rateLimitPerSecond: 100_000, seedUserIds: ["1", "2", "3"], ...options.sandbox });
   try {
     const { adapter, config, calls } = adapterFor(sandbox, options.env, options.pacers);

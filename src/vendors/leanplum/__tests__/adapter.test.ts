@@ -121,18 +121,29 @@ describe("reading Leanplum's answers", () => {
         httpStatus: 200,
         attribute: "label",
         retryable: false,
-        message: 'Leanplum skipped the request: Cannot increment "label": the attribute value and the increment must both be integers; increment skipped.',
+        message:
+          'Leanplum skipped the request: Cannot increment "label": the attribute value and the increment must both be integers; increment skipped.',
       },
     ],
     [
       "a blocked user (451)",
       { setup: (s) => s.block("r-blocked"), user: "r-blocked" },
-      { category: "PERMISSION_DENIED", httpStatus: 451, retryable: false, message: "Leanplum refuses requests for this user: it is blocked (451): Unavailable For Legal Reasons" },
+      {
+        category: "PERMISSION_DENIED",
+        httpStatus: 451,
+        retryable: false,
+        message: "Leanplum refuses requests for this user: it is blocked (451): Unavailable For Legal Reasons",
+      },
     ],
     [
       "a wrong client key (403 Invalid access key)",
       { env: { LEANPLUM_CLIENT_KEY: "not-the-key" } },
-      { category: "AUTHENTICATION_FAILED", httpStatus: 403, retryable: false, message: "Leanplum refused the app id or client key (403): Invalid access key" },
+      {
+        category: "AUTHENTICATION_FAILED",
+        httpStatus: 403,
+        retryable: false,
+        message: "Leanplum refused the app id or client key (403): Invalid access key",
+      },
     ],
     [
       "the export key in place of the production key (403)",
@@ -161,8 +172,15 @@ describe("reading Leanplum's answers", () => {
     ],
     [
       "success:false with HTTP 200",
-      { setup: (s) => s.injectResponse(envelope(200, { success: false, error: { message: "You cannot export data older than 60 days" } })) },
-      { category: "VALUE_REJECTED", httpStatus: 200, retryable: false, message: "Leanplum rejected the request: You cannot export data older than 60 days" },
+      {
+        setup: (s) => s.injectResponse(envelope(200, { success: false, error: { message: "You cannot export data older than 60 days" } })),
+      },
+      {
+        category: "VALUE_REJECTED",
+        httpStatus: 200,
+        retryable: false,
+        message: "Leanplum rejected the request: You cannot export data older than 60 days",
+      },
     ],
     [
       "success:true with an error (received, skipped)",
@@ -171,8 +189,17 @@ describe("reading Leanplum's answers", () => {
     ],
     [
       "success:true with an unknown warning",
-      { setup: (s) => s.injectResponse(envelope(200, { success: true, warning: { message: "Past event detected (731 days ago). Rewriting timestamp." } })) },
-      { category: "VALUE_REJECTED", httpStatus: 200, message: "Leanplum skipped the request: Past event detected (731 days ago). Rewriting timestamp." },
+      {
+        setup: (s) =>
+          s.injectResponse(
+            envelope(200, { success: true, warning: { message: "Past event detected (731 days ago). Rewriting timestamp." } }),
+          ),
+      },
+      {
+        category: "VALUE_REJECTED",
+        httpStatus: 200,
+        message: "Leanplum skipped the request: Past event detected (731 days ago). Rewriting timestamp.",
+      },
     ],
     [
       "a rate-limit message inside a 200",
@@ -182,12 +209,22 @@ describe("reading Leanplum's answers", () => {
     [
       "a 400",
       { setup: (s) => s.injectResponse(envelope(400, { success: false, error: { message: "Invalid userAttributes" } })) },
-      { category: "VALUE_REJECTED", httpStatus: 400, retryable: false, message: "Leanplum rejected the request (400): Invalid userAttributes" },
+      {
+        category: "VALUE_REJECTED",
+        httpStatus: 400,
+        retryable: false,
+        message: "Leanplum rejected the request (400): Invalid userAttributes",
+      },
     ],
     [
       "a 500 for a repeat-safe SET",
       { setup: (s) => s.injectFault({ kind: "status", status: 500 }) },
-      { category: "VENDOR_UNAVAILABLE", httpStatus: 500, retryable: true, message: "Leanplum answered 500: sandbox fault 500; whether the request was applied is unknown" },
+      {
+        category: "VENDOR_UNAVAILABLE",
+        httpStatus: 500,
+        retryable: true,
+        message: "Leanplum answered 500: sandbox fault 500; whether the request was applied is unknown",
+      },
     ],
     [
       "a 503 for an INCREMENT (not safe to repeat)",
@@ -200,7 +237,8 @@ describe("reading Leanplum's answers", () => {
       {
         category: "VENDOR_UNAVAILABLE",
         httpStatus: 200,
-        message: "Leanplum answered 200 with a body that is not its response envelope (not JSON); whether the request was applied is unknown",
+        message:
+          "Leanplum answered 200 with a body that is not its response envelope (not JSON); whether the request was applied is unknown",
       },
     ],
     [
@@ -208,7 +246,8 @@ describe("reading Leanplum's answers", () => {
       { setup: (s) => s.injectResponse({ status: 200, body: { ok: true } }) },
       {
         category: "VENDOR_UNAVAILABLE",
-        message: "Leanplum answered 200 with a body that is not its response envelope (JSON without a response array of {success} elements); whether the request was applied is unknown",
+        message:
+          "Leanplum answered 200 with a body that is not its response envelope (JSON without a response array of {success} elements); whether the request was applied is unknown",
       },
     ],
     [
@@ -221,19 +260,19 @@ describe("reading Leanplum's answers", () => {
       { setup: (s) => s.injectResponse(envelope(200)) },
       {
         category: "VENDOR_UNAVAILABLE",
-        message: "Leanplum answered 0 response elements for 1 actions, so they cannot be matched to the actions; whether they were applied is unknown",
+        message:
+          "Leanplum answered 0 response elements for 1 actions, so they cannot be matched to the actions; whether they were applied is unknown",
       },
     ],
     [
       "an empty body",
       { setup: (s) => s.injectResponse({ status: 200, body: "" }) },
-      { category: "VENDOR_UNAVAILABLE", message: "Leanplum answered 200 with a body that is not its response envelope (empty); whether the request was applied is unknown" },
+      {
+        category: "VENDOR_UNAVAILABLE",
+        message: "Leanplum answered 200 with a body that is not its response envelope (empty); whether the request was applied is unknown",
+      },
     ],
-    [
-      "a reset connection",
-      { setup: (s) => s.injectFault({ kind: "reset" }) },
-      { category: "VENDOR_UNAVAILABLE" },
-    ],
+    ["a reset connection", { setup: (s) => s.injectFault({ kind: "reset" }) }, { category: "VENDOR_UNAVAILABLE" }],
     [
       "no answer within the timeout",
       { setup: (s) => s.injectFault({ kind: "hang", ms: 5_000 }), env: { LEANPLUM_TIMEOUT_MS: "200" } },
@@ -251,7 +290,12 @@ describe("reading Leanplum's answers", () => {
     [
       "a wrong API path (404)",
       { env: { LEANPLUM_API_URL: "SANDBOX/wrong" } },
-      { category: "VENDOR_UNAVAILABLE", httpStatus: 404, retryable: false, message: "Leanplum answered 404; check LEANPLUM_API_URL: Not found" },
+      {
+        category: "VENDOR_UNAVAILABLE",
+        httpStatus: 404,
+        retryable: false,
+        message: "Leanplum answered 404; check LEANPLUM_API_URL: Not found",
+      },
     ],
   ];
 
@@ -421,7 +465,12 @@ describe("multi", () => {
     ]);
     const [entry, ...rest] = sandbox.journal();
     expect(rest).toEqual([]);
-    expect((entry!.body as { data: Array<{ userId: string }> }).data.map((d) => d.userId)).toEqual(["m-ok", "m-missing", "m-blocked", "m-text"]);
+    expect((entry!.body as { data: Array<{ userId: string }> }).data.map((d) => d.userId)).toEqual([
+      "m-ok",
+      "m-missing",
+      "m-blocked",
+      "m-text",
+    ]);
   });
 
   it.each([
@@ -486,11 +535,20 @@ describe("read-back (exportUser)", () => {
         profile: { locale: "en_US", timezone: "America/Los_Angeles" },
         tags: [],
         notes: [
-          { code: "BOOLEAN_FROM_STRING", attribute: "vip", message: 'Leanplum returns booleans as the strings "True"/"False": "True" was read as true' },
-          { code: "DATE_READ_AS_STRING", attribute: "since", message: "Leanplum returns dates as ISO-8601 strings with no type: read as a string" },
+          {
+            code: "BOOLEAN_FROM_STRING",
+            attribute: "vip",
+            message: 'Leanplum returns booleans as the strings "True"/"False": "True" was read as true',
+          },
+          {
+            code: "DATE_READ_AS_STRING",
+            attribute: "since",
+            message: "Leanplum returns dates as ISO-8601 strings with no type: read as a string",
+          },
           {
             code: "NUMBER_KIND_INFERRED",
-            message: "Leanplum keeps no int/float distinction: whole numbers within the 32-bit range are read as int (age), other numbers as float",
+            message:
+              "Leanplum keeps no int/float distinction: whole numbers within the 32-bit range are read as int (age), other numbers as float",
           },
         ],
       },
@@ -498,7 +556,13 @@ describe("read-back (exportUser)", () => {
     const [entry, ...rest] = sandbox.journal();
     expect(rest).toEqual([]);
     expect([entry!.method, entry!.path, entry!.body]).toEqual(["GET", "/api", undefined]);
-    expect(entry!.query).toEqual({ action: "exportUser", appId: SANDBOX_APP_ID, clientKey: SANDBOX_EXPORT_KEY, apiVersion: "1.0.6", userId: "777" });
+    expect(entry!.query).toEqual({
+      action: "exportUser",
+      appId: SANDBOX_APP_ID,
+      clientKey: SANDBOX_EXPORT_KEY,
+      apiVersion: "1.0.6",
+      userId: "777",
+    });
   });
 
   it("answers one outcome per distinct id, a missing user as USER_NOT_FOUND", async () => {

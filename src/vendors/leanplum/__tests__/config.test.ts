@@ -49,15 +49,27 @@ describe("Leanplum configuration", () => {
   it.each([
     ["only the app id", { LEANPLUM_APP_ID: "app" }, ["LEANPLUM_APP_ID is set but LEANPLUM_CLIENT_KEY is not; set both or neither"]],
     ["only the client key", { LEANPLUM_CLIENT_KEY: "k" }, ["LEANPLUM_CLIENT_KEY is set but LEANPLUM_APP_ID is not; set both or neither"]],
-    ["only the export key", { LEANPLUM_EXPORT_KEY: "e" }, ["LEANPLUM_EXPORT_KEY is set but LEANPLUM_APP_ID and LEANPLUM_CLIENT_KEY are not"]],
+    [
+      "only the export key",
+      { LEANPLUM_EXPORT_KEY: "e" },
+      ["LEANPLUM_EXPORT_KEY is set but LEANPLUM_APP_ID and LEANPLUM_CLIENT_KEY are not"],
+    ],
     [
       "the production key as export key",
       { ...BASE, LEANPLUM_EXPORT_KEY: "prod-key" },
       ["LEANPLUM_EXPORT_KEY must be the data-export key, not the production key in LEANPLUM_CLIENT_KEY"],
     ],
-    ["a URL with a query", { ...BASE, LEANPLUM_API_URL: "https://api.leanplum.com/api?appId=x" }, ["LEANPLUM_API_URL must not contain a query or fragment; the adapter adds ?action="]],
+    [
+      "a URL with a query",
+      { ...BASE, LEANPLUM_API_URL: "https://api.leanplum.com/api?appId=x" },
+      ["LEANPLUM_API_URL must not contain a query or fragment; the adapter adds ?action="],
+    ],
     ["a bad timeout", { ...BASE, LEANPLUM_TIMEOUT_MS: "soon" }, ['LEANPLUM_TIMEOUT_MS must be a positive number; got "soon"']],
-    ["a fractional read concurrency", { ...BASE, LEANPLUM_READ_CONCURRENCY: "1.5" }, ['LEANPLUM_READ_CONCURRENCY must be a whole number; got "1.5"']],
+    [
+      "a fractional read concurrency",
+      { ...BASE, LEANPLUM_READ_CONCURRENCY: "1.5" },
+      ['LEANPLUM_READ_CONCURRENCY must be a whole number; got "1.5"'],
+    ],
     ["a zero rate", { ...BASE, LEANPLUM_RATE_LIMIT: "0" }, ['LEANPLUM_RATE_LIMIT must be a positive number; got "0"']],
   ])("is invalid with %s", (_name, env, problems) => {
     expect(readLeanplumConfig(env)).toEqual({ status: "invalid", problems });
@@ -73,7 +85,9 @@ describe("Leanplum configuration", () => {
       "LEANPLUM_READ_CONCURRENCY",
       "LEANPLUM_TIMEOUT_MS",
     ]);
-    const secrets = Object.entries(leanplum.env).filter(([, v]) => v.secret).map(([k]) => k);
+    const secrets = Object.entries(leanplum.env)
+      .filter(([, v]) => v.secret)
+      .map(([k]) => k);
     expect(secrets.sort()).toEqual(["LEANPLUM_CLIENT_KEY", "LEANPLUM_EXPORT_KEY"]);
   });
 

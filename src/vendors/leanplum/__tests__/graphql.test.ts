@@ -95,7 +95,10 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
               { name: "plan", value: { type: "STRING", string: "gold", int: null, float: null, boolean: null, stringList: null } },
               { name: "vip", value: { type: "BOOLEAN", string: null, int: null, float: null, boolean: true, stringList: null } },
               { name: "logins", value: { type: "INT", string: null, int: 42, float: null, boolean: null, stringList: null } },
-              { name: "interests", value: { type: "STRING_LIST", string: null, int: null, float: null, boolean: null, stringList: ["Music"] } },
+              {
+                name: "interests",
+                value: { type: "STRING_LIST", string: null, int: null, float: null, boolean: null, stringList: ["Music"] },
+              },
               { name: "visits", value: { type: "INT", string: null, int: 2, float: null, boolean: null, stringList: null } },
             ],
             profile: { locale: "en_US", country: "US", city: null, timezone: null },
@@ -111,9 +114,19 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
   });
 
   it("answers CreateNever on a missing user as VendorUserNotFoundError", async () => {
-    const result = await update({ userId: "gql-ghost", createIfMissing: false, operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] });
+    const result = await update({
+      userId: "gql-ghost",
+      createIfMissing: false,
+      operations: [{ op: "SET", attribute: "a", value: { int: 1 } }],
+    });
     expect(result.data.updateAttributes.deliveries).toEqual([
-      expect.objectContaining({ __typename: "VendorUserNotFoundError", vendor: "LEANPLUM", code: "USER_NOT_FOUND", httpStatus: 200, retryable: false }),
+      expect.objectContaining({
+        __typename: "VendorUserNotFoundError",
+        vendor: "LEANPLUM",
+        code: "USER_NOT_FOUND",
+        httpStatus: 200,
+        retryable: false,
+      }),
     ]);
   });
 
@@ -140,7 +153,12 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
   it("refuses an unsupported operation as UnsupportedOperationError without sending", async () => {
     const result = await update({ userId: "gql-3", operations: [{ op: "SET_ONCE", attribute: "a", value: { int: 1 } }] });
     expect(result.data.updateAttributes.deliveries).toEqual([
-      expect.objectContaining({ __typename: "UnsupportedOperationError", code: "UNSUPPORTED_OPERATION", attribute: "a", operation: "SET_ONCE" }),
+      expect.objectContaining({
+        __typename: "UnsupportedOperationError",
+        code: "UNSUPPORTED_OPERATION",
+        attribute: "a",
+        operation: "SET_ONCE",
+      }),
     ]);
     expect(sandbox.journal()).toEqual([]);
   });
@@ -148,7 +166,9 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
   it("runs bulkSetCustomAttribute through multi, 50 users per call, with per-user outcomes", async () => {
     sandbox.block("bulk-7");
     const userIds = Array.from({ length: 120 }, (_, i) => `bulk-${i}`);
-    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds, attribute: "tier", value: { string: "gold" }, vendors: ["LEANPLUM"] } });
+    const started = await subgraph.gql(BULK_MUTATION, {
+      input: { userIds, attribute: "tier", value: { string: "gold" }, vendors: ["LEANPLUM"] },
+    });
     expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
     const job = await waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS);
     expect(job).toEqual({

@@ -30,9 +30,22 @@ describe("buildAction", () => {
 
   it.each([
     ["SET", [set("a")], {}, true],
-    ["UNSET and REMOVE_FROM_SET", [{ kind: "UNSET", attribute: "a" }, { kind: "REMOVE_FROM_SET", attribute: "b", value: { kind: "string", value: "x" } }], {}, true],
+    [
+      "UNSET and REMOVE_FROM_SET",
+      [
+        { kind: "UNSET", attribute: "a" },
+        { kind: "REMOVE_FROM_SET", attribute: "b", value: { kind: "string", value: "x" } },
+      ],
+      {},
+      true,
+    ],
     ["INCREMENT", [{ kind: "INCREMENT", attribute: "a", value: { kind: "int", value: 1 } }], {}, false],
-    ["ADD_TO_SET (dedup by Leanplum is unconfirmed)", [{ kind: "ADD_TO_SET", attribute: "a", value: { kind: "string", value: "x" } }], {}, false],
+    [
+      "ADD_TO_SET (dedup by Leanplum is unconfirmed)",
+      [{ kind: "ADD_TO_SET", attribute: "a", value: { kind: "string", value: "x" } }],
+      {},
+      false,
+    ],
     ["newUserId", [set("a")], { newUserId: "other" }, false],
     ["an event countIncrement", [set("a")], { events: [{ name: "e", countIncrement: 1 }] }, false],
     ["a state count overwrite", [set("a")], { states: [{ name: "s", count: 1 }] }, true],
@@ -72,7 +85,11 @@ describe("buildAction", () => {
 
   it.each([
     ["a userId over 400 characters", command("x".repeat(401), [set("a")]), "userId must be at most 400 characters; it has 401"],
-    ["a newUserId equal to userId", command("u", [set("a")], { options: { newUserId: "u" } }), "newUserId is the same as userId; omit it, or give the id the user should take"],
+    [
+      "a newUserId equal to userId",
+      command("u", [set("a")], { options: { newUserId: "u" } }),
+      "newUserId is the same as userId; omit it, or give the id the user should take",
+    ],
   ])("refuses %s", (_name, cmd, message) => {
     expect(failuresOf(cmd).map((f) => [f.category, f.message])).toEqual([["VALUE_REJECTED", message]]);
   });
@@ -129,8 +146,16 @@ describe("LeanplumOptionsInput parsing", () => {
     ["an unknown option", { colour: "red" }, [["colour"], "unknown Leanplum option"]],
     ["a blank deviceId", { deviceId: " " }, [["deviceId"], "must not be blank"]],
     ["a newUserId over 400 characters", { newUserId: "n".repeat(401) }, [["newUserId"], "must be at most 400 characters; it has 401"]],
-    ["an empty category list", { unsubscribeCategoriesToAdd: [] }, [["unsubscribeCategoriesToAdd"], "must not be empty; omit the field instead"]],
-    ["a repeated category", { unsubscribeCategoriesToAdd: ["1", "1"] }, [["unsubscribeCategoriesToAdd", "1"], '"1" is listed more than once']],
+    [
+      "an empty category list",
+      { unsubscribeCategoriesToAdd: [] },
+      [["unsubscribeCategoriesToAdd"], "must not be empty; omit the field instead"],
+    ],
+    [
+      "a repeated category",
+      { unsubscribeCategoriesToAdd: ["1", "1"] },
+      [["unsubscribeCategoriesToAdd", "1"], '"1" is listed more than once'],
+    ],
     [
       "a category both added and removed",
       { unsubscribeCategoriesToAdd: ["1"], unsubscribeCategoriesToRemove: ["1"] },
@@ -141,15 +166,44 @@ describe("LeanplumOptionsInput parsing", () => {
       { unsubscribeChannelToAdd: "Email", unsubscribeChannelToRemove: "Email" },
       [["unsubscribeChannelToRemove"], "is the same channel as unsubscribeChannelToAdd"],
     ],
-    ["an event name Leanplum refuses", { events: [{ name: "a,b", count: 1 }] }, [["events", "0", "name"], 'event name "a,b" must not contain ","']],
-    ["an event with nothing to change", { events: [{ name: "e" }] }, [["events", "0"], "set at least one of count, countIncrement, value, valueIncrement, firstTime, lastTime"]],
-    ["count with countIncrement", { events: [{ name: "e", count: 1, countIncrement: 1 }] }, [["events", "0", "countIncrement"], "give count or countIncrement, not both"]],
-    ["value with valueIncrement", { events: [{ name: "e", value: 1, valueIncrement: 1 }] }, [["events", "0", "valueIncrement"], "give value or valueIncrement, not both"]],
+    [
+      "an event name Leanplum refuses",
+      { events: [{ name: "a,b", count: 1 }] },
+      [["events", "0", "name"], 'event name "a,b" must not contain ","'],
+    ],
+    [
+      "an event with nothing to change",
+      { events: [{ name: "e" }] },
+      [["events", "0"], "set at least one of count, countIncrement, value, valueIncrement, firstTime, lastTime"],
+    ],
+    [
+      "count with countIncrement",
+      { events: [{ name: "e", count: 1, countIncrement: 1 }] },
+      [["events", "0", "countIncrement"], "give count or countIncrement, not both"],
+    ],
+    [
+      "value with valueIncrement",
+      { events: [{ name: "e", value: 1, valueIncrement: 1 }] },
+      [["events", "0", "valueIncrement"], "give value or valueIncrement, not both"],
+    ],
     ["a negative count", { states: [{ name: "s", count: -1 }] }, [["states", "0", "count"], "must not be negative"]],
     ["a fractional count", { events: [{ name: "e", count: 1.5 }] }, [["events", "0", "count"], "must be an integer"]],
     ["a state value", { states: [{ name: "s", count: 1, value: 1 }] }, [["states", "0", "value"], "not a field of a state aggregate"]],
-    ["lastTime before firstTime", { events: [{ name: "e", firstTime: new Date(2000), lastTime: new Date(1000) }] }, [["events", "0", "lastTime"], "must not be before firstTime"]],
-    ["a repeated event", { events: [{ name: "e", count: 1 }, { name: "e", count: 2 }] }, [["events", "1", "name"], 'event "e" is already at events.0']],
+    [
+      "lastTime before firstTime",
+      { events: [{ name: "e", firstTime: new Date(2000), lastTime: new Date(1000) }] },
+      [["events", "0", "lastTime"], "must not be before firstTime"],
+    ],
+    [
+      "a repeated event",
+      {
+        events: [
+          { name: "e", count: 1 },
+          { name: "e", count: 2 },
+        ],
+      },
+      [["events", "1", "name"], 'event "e" is already at events.0'],
+    ],
     ["a devMode that is not a boolean", { devMode: "yes" }, [["devMode"], "must be a boolean"]],
   ])("refuses %s with a path relative to the options", (_name, raw, problem) => {
     expect(parseLeanplumOptions(raw)).toEqual({ ok: false, problems: [{ path: problem[0], message: problem[1] }] });
@@ -198,13 +252,30 @@ describe("exportUser → profile", () => {
       profile: { locale: "en_US", country: "US" },
       tags: [],
       notes: [
-        { code: "BOOLEAN_FROM_STRING", attribute: "vip", message: 'Leanplum returns booleans as the strings "True"/"False": "True" was read as true' },
-        { code: "BOOLEAN_FROM_STRING", attribute: "trial", message: 'Leanplum returns booleans as the strings "True"/"False": "False" was read as false' },
-        { code: "DATE_READ_AS_STRING", attribute: "since", message: "Leanplum returns dates as ISO-8601 strings with no type: read as a string" },
-        { code: "VALUE_READ_AS_JSON", attribute: "odd", message: "Leanplum holds a value with no matching attribute kind: returned as its JSON text" },
+        {
+          code: "BOOLEAN_FROM_STRING",
+          attribute: "vip",
+          message: 'Leanplum returns booleans as the strings "True"/"False": "True" was read as true',
+        },
+        {
+          code: "BOOLEAN_FROM_STRING",
+          attribute: "trial",
+          message: 'Leanplum returns booleans as the strings "True"/"False": "False" was read as false',
+        },
+        {
+          code: "DATE_READ_AS_STRING",
+          attribute: "since",
+          message: "Leanplum returns dates as ISO-8601 strings with no type: read as a string",
+        },
+        {
+          code: "VALUE_READ_AS_JSON",
+          attribute: "odd",
+          message: "Leanplum holds a value with no matching attribute kind: returned as its JSON text",
+        },
         {
           code: "NUMBER_KIND_INFERRED",
-          message: "Leanplum keeps no int/float distinction: whole numbers within the 32-bit range are read as int (age), other numbers as float (big, score)",
+          message:
+            "Leanplum keeps no int/float distinction: whole numbers within the 32-bit range are read as int (age), other numbers as float (big, score)",
         },
       ],
     });

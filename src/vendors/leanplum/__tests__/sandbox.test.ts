@@ -22,7 +22,9 @@ async function call(
   const url = `${sandbox.url}/api?${new URLSearchParams(query).toString()}`;
   const response = await fetch(url, {
     method: body === undefined ? "GET" : "POST",
-    ...(body === undefined ? {} : { headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { "content-type": contentType }, body: typeof body === "string" ? body : JSON.stringify(body) }),
   });
   return { status: response.status, body: await response.json() };
 }
@@ -42,14 +44,24 @@ beforeEach(() => {
 describe("Leanplum sandbox: request forms", () => {
   it.each([
     ["a JSON body", { action: "setUserAttributes" }, { ...AUTH, userId: "f1", userAttributes: { a: 1 } }, "application/json"],
-    ["a text/plain JSON body (the JS SDK's form)", { action: "setUserAttributes" }, JSON.stringify({ ...AUTH, userId: "f2", userAttributes: { a: 1 } }), "text/plain"],
+    [
+      "a text/plain JSON body (the JS SDK's form)",
+      { action: "setUserAttributes" },
+      JSON.stringify({ ...AUTH, userId: "f2", userAttributes: { a: 1 } }),
+      "text/plain",
+    ],
     [
       "query only, JSON-valued arguments as text",
       { action: "setUserAttributes", ...AUTH, userId: "f3", userAttributes: JSON.stringify({ a: 1 }) },
       undefined,
       "",
     ],
-    ["query and body merged", { action: "setUserAttributes", appId: SANDBOX_APP_ID, clientKey: SANDBOX_CLIENT_KEY }, { apiVersion: "1.0.6", userId: "f4", userAttributes: { a: 1 } }, "application/json"],
+    [
+      "query and body merged",
+      { action: "setUserAttributes", appId: SANDBOX_APP_ID, clientKey: SANDBOX_CLIENT_KEY },
+      { apiVersion: "1.0.6", userId: "f4", userAttributes: { a: 1 } },
+      "application/json",
+    ],
   ])("accepts %s", async (_name, query, body, type) => {
     expect(await call(query, body, type)).toEqual(ok);
     const userId = (typeof body === "string" ? JSON.parse(body).userId : (body as any)?.userId) ?? (query as Record<string, string>).userId;
@@ -61,9 +73,27 @@ describe("Leanplum sandbox: request forms", () => {
     ["another apiVersion", { action: "setUserAttributes" }, { ...AUTH, apiVersion: "2.0", userId: "x" }, 400, "apiVersion must be 1.0.6"],
     ["no user", { action: "setUserAttributes" }, AUTH, 400, "A userId or deviceId is required"],
     ["a wrong key", { action: "setUserAttributes" }, { ...AUTH, clientKey: "nope", userId: "x" }, 403, SANDBOX_MESSAGES.invalidAccessKey],
-    ["the export key for a write", { action: "setUserAttributes" }, { ...AUTH, clientKey: SANDBOX_EXPORT_KEY, userId: "x" }, 403, SANDBOX_MESSAGES.invalidAccessKey],
-    ["the development key for a write", { action: "setUserAttributes" }, { ...AUTH, clientKey: SANDBOX_DEVELOPMENT_KEY, userId: "x" }, 403, SANDBOX_MESSAGES.invalidAccessKey],
-    ["the production key for exportUser", { action: "exportUser", ...AUTH, userId: "seeded" }, undefined, 403, SANDBOX_MESSAGES.invalidAccessKey],
+    [
+      "the export key for a write",
+      { action: "setUserAttributes" },
+      { ...AUTH, clientKey: SANDBOX_EXPORT_KEY, userId: "x" },
+      403,
+      SANDBOX_MESSAGES.invalidAccessKey,
+    ],
+    [
+      "the development key for a write",
+      { action: "setUserAttributes" },
+      { ...AUTH, clientKey: SANDBOX_DEVELOPMENT_KEY, userId: "x" },
+      403,
+      SANDBOX_MESSAGES.invalidAccessKey,
+    ],
+    [
+      "the production key for exportUser",
+      { action: "exportUser", ...AUTH, userId: "seeded" },
+      undefined,
+      403,
+      SANDBOX_MESSAGES.invalidAccessKey,
+    ],
   ])("refuses %s", async (_name, query, body, status, message) => {
     expect(await call(query, body)).toEqual(failure(status, message));
   });
@@ -76,7 +106,9 @@ describe("Leanplum sandbox: request forms", () => {
 
 describe("Leanplum sandbox: setUserAttributes rules", () => {
   it("answers CreateNever on a missing user with the documented warning and creates nothing", async () => {
-    expect(await call({ action: "setUserAttributes" }, { ...AUTH, userId: "ghost", createDisposition: "CreateNever", userAttributes: { a: 1 } })).toEqual({
+    expect(
+      await call({ action: "setUserAttributes" }, { ...AUTH, userId: "ghost", createDisposition: "CreateNever", userAttributes: { a: 1 } }),
+    ).toEqual({
       status: 200,
       body: { response: [{ success: true, warning: { message: SANDBOX_MESSAGES.userNotFound } }] },
     });
@@ -102,7 +134,9 @@ describe("Leanplum sandbox: setUserAttributes rules", () => {
         response: [
           {
             success: true,
-            warning: { message: 'Cannot increment "name": the attribute value and the increment must both be integers; increment skipped.' },
+            warning: {
+              message: 'Cannot increment "name": the attribute value and the increment must both be integers; increment skipped.',
+            },
           },
         ],
       },
@@ -134,8 +168,16 @@ describe("Leanplum sandbox: setUserAttributes rules", () => {
   });
 
   it.each([
-    ["newUserId with a userId (switch): a new user gets the attributes", { userId: "sw-a", newUserId: "sw-b" }, { "sw-a": {}, "sw-b": { a: 1 } }],
-    ["newUserId with a device only (register): the device user is renamed", { deviceId: "reg-d", newUserId: "reg-u" }, { "reg-d": undefined, "reg-u": { a: 1 } }],
+    [
+      "newUserId with a userId (switch): a new user gets the attributes",
+      { userId: "sw-a", newUserId: "sw-b" },
+      { "sw-a": {}, "sw-b": { a: 1 } },
+    ],
+    [
+      "newUserId with a device only (register): the device user is renamed",
+      { deviceId: "reg-d", newUserId: "reg-u" },
+      { "reg-d": undefined, "reg-u": { a: 1 } },
+    ],
   ])("re-identifies: %s", async (_name, ids, expected) => {
     sandbox.seedUser("sw-a");
     await call({ action: "setUserAttributes" }, { ...AUTH, deviceId: "reg-d" });
@@ -153,10 +195,22 @@ describe("Leanplum sandbox: setUserAttributes rules", () => {
 });
 
 describe("Leanplum sandbox: multi", () => {
-  const item = (userId: string, extra: Record<string, unknown> = {}) => ({ action: "setUserAttributes", userId, userAttributes: { m: 1 }, ...extra });
+  const item = (userId: string, extra: Record<string, unknown> = {}) => ({
+    action: "setUserAttributes",
+    userId,
+    userAttributes: { m: 1 },
+    ...extra,
+  });
 
   it("answers one element per action, in order", async () => {
-    const result = await call({ action: "multi" }, { ...AUTH, time: 1_700_000_000, data: [item("m1"), item("m2", { createDisposition: "CreateNever" }), item("m1", { userAttributeValuesToIncrement: { m: 1 } })] });
+    const result = await call(
+      { action: "multi" },
+      {
+        ...AUTH,
+        time: 1_700_000_000,
+        data: [item("m1"), item("m2", { createDisposition: "CreateNever" }), item("m1", { userAttributeValuesToIncrement: { m: 1 } })],
+      },
+    );
     expect(result).toEqual({
       status: 200,
       body: { response: [{ success: true }, { success: true, warning: { message: SANDBOX_MESSAGES.userNotFound } }, { success: true }] },
@@ -193,7 +247,10 @@ describe("Leanplum sandbox: multi", () => {
 
 describe("Leanplum sandbox: exportUser", () => {
   it("returns booleans as True/False strings and numeric ids as strings", async () => {
-    await call({ action: "setUserAttributes" }, { ...AUTH, userId: 123456, userAttributes: { vip: true, off: false, n: 2, l: ["a"] }, locale: "en_US" });
+    await call(
+      { action: "setUserAttributes" },
+      { ...AUTH, userId: 123456, userAttributes: { vip: true, off: false, n: 2, l: ["a"] }, locale: "en_US" },
+    );
     const result = await call({ action: "exportUser", ...EXPORT, userId: "123456" });
     expect(result.status).toBe(200);
     expect(result.body.response[0]).toMatchObject({

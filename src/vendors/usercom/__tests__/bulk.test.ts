@@ -29,7 +29,9 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
 
   it("sets the value for every user with exact counts; unknown ids fail alone as VendorUserNotFoundError", async () => {
     const users = [...ids(240), "ghost-1", "ghost-2"];
-    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: users, vendors: ["USERCOM"], attribute: "plan", value: { string: "gold" } } });
+    const started = await subgraph.gql(BULK_MUTATION, {
+      input: { userIds: users, vendors: ["USERCOM"], attribute: "plan", value: { string: "gold" } },
+    });
     expect(started.errors).toBeUndefined();
     expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
     const job = await waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS);
@@ -48,12 +50,19 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
   });
 
   it("a value User.com would refuse for everyone is refused before the job exists (check)", async () => {
-    const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(3), vendors: ["USERCOM"], attribute: "logins", value: { string: "many" } } });
+    const started = await subgraph.gql(BULK_MUTATION, {
+      input: { userIds: ids(3), vendors: ["USERCOM"], attribute: "logins", value: { string: "many" } },
+    });
     expect(started.data.bulkSetCustomAttribute).toEqual({
       __typename: "InvalidInputError",
       message: expect.any(String),
       path: ["input", "vendors", "usercom"],
-      problems: [{ path: ["input", "vendors", "usercom"], message: 'User.com\'s attribute "logins" is of type integer; it takes an int, got string' }],
+      problems: [
+        {
+          path: ["input", "vendors", "usercom"],
+          message: 'User.com\'s attribute "logins" is of type integer; it takes an int, got string',
+        },
+      ],
     });
     expect(sandbox.journal()).toEqual([]);
   });

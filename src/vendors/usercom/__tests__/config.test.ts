@@ -45,13 +45,21 @@ describe("User.com configuration", () => {
         "USERCOM_UNKNOWN_ATTRIBUTES",
       ].sort(),
     );
-    expect(Object.entries(usercom.env).filter(([, v]) => v.secret).map(([k]) => k)).toEqual(["USERCOM_API_KEY"]);
+    expect(
+      Object.entries(usercom.env)
+        .filter(([, v]) => v.secret)
+        .map(([k]) => k),
+    ).toEqual(["USERCOM_API_KEY"]);
     expect(usercom.env.USERCOM_API_URL!.default).toBeUndefined();
   });
 
   it.each<[string, Env, object]>([
     ["version 1 creates unknown attributes by default", { USERCOM_API_VERSION: "1" }, { apiVersion: 1, unknownAttributes: "create" }],
-    ["an explicit policy wins over the version", { USERCOM_API_VERSION: "1", USERCOM_UNKNOWN_ATTRIBUTES: "refuse" }, { unknownAttributes: "refuse" }],
+    [
+      "an explicit policy wins over the version",
+      { USERCOM_API_VERSION: "1", USERCOM_UNKNOWN_ATTRIBUTES: "refuse" },
+      { unknownAttributes: "refuse" },
+    ],
     ["POST for mass updates, any case", { USERCOM_MASS_UPDATE_METHOD: "post" }, { massUpdateMethod: "POST" }],
     [
       "a catalog of names and types",
@@ -67,8 +75,16 @@ describe("User.com configuration", () => {
     ],
     ["look-ups in flight follow the rate when not set", { USERCOM_RATE_LIMIT: "2000" }, { lookupConcurrency: 40, ratePerSecond: 2000 }],
     ["but never fewer than 4", { USERCOM_RATE_LIMIT: "0.5" }, { lookupConcurrency: 4, ratePerSecond: 0.5 }],
-    ["an explicit concurrency wins over the rate", { USERCOM_RATE_LIMIT: "2000", USERCOM_LOOKUP_CONCURRENCY: "16" }, { lookupConcurrency: 16 }],
-    ["tuning numbers", { USERCOM_LOOKUP_CONCURRENCY: "8", USERCOM_MASS_UPDATE_CHUNK_SIZE: "250", USERCOM_RATE_LIMIT: "2.5", USERCOM_TIMEOUT_MS: "500" }, { lookupConcurrency: 8, massUpdateChunkSize: 250, ratePerSecond: 2.5, timeoutMs: 500 }],
+    [
+      "an explicit concurrency wins over the rate",
+      { USERCOM_RATE_LIMIT: "2000", USERCOM_LOOKUP_CONCURRENCY: "16" },
+      { lookupConcurrency: 16 },
+    ],
+    [
+      "tuning numbers",
+      { USERCOM_LOOKUP_CONCURRENCY: "8", USERCOM_MASS_UPDATE_CHUNK_SIZE: "250", USERCOM_RATE_LIMIT: "2.5", USERCOM_TIMEOUT_MS: "500" },
+      { lookupConcurrency: 8, massUpdateChunkSize: 250, ratePerSecond: 2.5, timeoutMs: 500 },
+    ],
   ])("%s", (_label, env, expected) => {
     const result = readUserComConfig({ USERCOM_API_URL: URL_, USERCOM_API_KEY: KEY, ...env });
     expect(result.status).toBe("configured");
@@ -76,16 +92,36 @@ describe("User.com configuration", () => {
   });
 
   it.each<[string, Env, string]>([
-    ["a key without a URL", { USERCOM_API_URL: undefined }, "USERCOM_API_URL is required when USERCOM_API_KEY is set: every User.com app has its own host, e.g. https://acme.user.com/api/public"],
-    ["a URL that is not http(s)", { USERCOM_API_URL: "ftp://acme.user.com/api/public" }, 'USERCOM_API_URL must be an http(s) URL such as https://acme.user.com/api/public; got "ftp://acme.user.com/api/public"'],
-    ["credentials in the URL", { USERCOM_API_URL: "https://me:pw@acme.user.com/api/public" }, "USERCOM_API_URL must not contain credentials; use USERCOM_API_KEY"],
+    [
+      "a key without a URL",
+      { USERCOM_API_URL: undefined },
+      "USERCOM_API_URL is required when USERCOM_API_KEY is set: every User.com app has its own host, e.g. https://acme.user.com/api/public",
+    ],
+    [
+      "a URL that is not http(s)",
+      { USERCOM_API_URL: "ftp://acme.user.com/api/public" },
+      'USERCOM_API_URL must be an http(s) URL such as https://acme.user.com/api/public; got "ftp://acme.user.com/api/public"',
+    ],
+    [
+      "credentials in the URL",
+      { USERCOM_API_URL: "https://me:pw@acme.user.com/api/public" },
+      "USERCOM_API_URL must not contain credentials; use USERCOM_API_KEY",
+    ],
     ["an unknown version", { USERCOM_API_VERSION: "3" }, 'USERCOM_API_VERSION must be 1 or 2; got "3"'],
     ["an unknown policy", { USERCOM_UNKNOWN_ATTRIBUTES: "maybe" }, 'USERCOM_UNKNOWN_ATTRIBUTES must be "create" or "refuse"; got "maybe"'],
     ["an unknown method", { USERCOM_MASS_UPDATE_METHOD: "PATCH" }, 'USERCOM_MASS_UPDATE_METHOD must be PUT or POST; got "PATCH"'],
-    ["a fractional chunk size", { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2.5" }, 'USERCOM_MASS_UPDATE_CHUNK_SIZE must be a positive integer; got "2.5"'],
+    [
+      "a fractional chunk size",
+      { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2.5" },
+      'USERCOM_MASS_UPDATE_CHUNK_SIZE must be a positive integer; got "2.5"',
+    ],
     ["zero concurrency", { USERCOM_LOOKUP_CONCURRENCY: "0" }, 'USERCOM_LOOKUP_CONCURRENCY must be a positive integer; got "0"'],
     ["a negative rate", { USERCOM_RATE_LIMIT: "-1" }, 'USERCOM_RATE_LIMIT must be a positive number; got "-1"'],
-    ["a misspelt catalog type", { USERCOM_KNOWN_ATTRIBUTES: "plan:strng" }, 'USERCOM_KNOWN_ATTRIBUTES: "plan:strng" has an unknown type "strng" (known: boolean, integer, float, fixed, string, date, datetime, json)'],
+    [
+      "a misspelt catalog type",
+      { USERCOM_KNOWN_ATTRIBUTES: "plan:strng" },
+      'USERCOM_KNOWN_ATTRIBUTES: "plan:strng" has an unknown type "strng" (known: boolean, integer, float, fixed, string, date, datetime, json)',
+    ],
   ])("%s is invalid with a clear message", (_label, env, problem) => {
     const result = readUserComConfig({ USERCOM_API_URL: URL_, USERCOM_API_KEY: KEY, ...env });
     expect(result).toEqual({ status: "invalid", problems: [problem] });

@@ -60,12 +60,18 @@ describe("User.com statuses → failure categories (against the sandbox)", () =>
     [
       "an invalid email (standard field)",
       { profile: { email: "nope" } },
-      { attribute: "email", message: 'User.com refused "email" while updating user "1": email: Enter a valid email address. Nothing was applied.' },
+      {
+        attribute: "email",
+        message: 'User.com refused "email" while updating user "1": email: Enter a valid email address. Nothing was applied.',
+      },
     ],
     [
       "a string for an integer attribute",
       { operations: [{ kind: "SET", attribute: "logins", value: { kind: "string", value: "many" } }] },
-      { attribute: "logins", message: 'User.com refused "logins" while updating user "1": logins: A valid integer is required. Nothing was applied.' },
+      {
+        attribute: "logins",
+        message: 'User.com refused "logins" while updating user "1": logins: A valid integer is required. Nothing was applied.',
+      },
     ],
     [
       "a date-time for a date attribute",
@@ -132,7 +138,6 @@ describe("User.com statuses → failure categories (against the sandbox)", () =>
       'User.com answered 200 while updating user "1", but not with the updated user object: {"truncated":. Nothing else was applied. Whether the update (set profile fields city) took effect is unknown.',
     );
   });
-
 });
 
 describe("User.com statuses the default sandbox does not produce", () => {
@@ -178,7 +183,9 @@ describe("User.com statuses the default sandbox does not produce", () => {
     if (result.status !== "configured") throw new Error("config");
     const adapter = new UserComAdapter(result.config, { pacers: new PacerRegistry(), retry: NO_RETRIES });
     try {
-      const failure = failureOf(await adapter.update(command({ profile: { city: "Oslo" } }), { requestId: "t", scope: new RequestScope() }));
+      const failure = failureOf(
+        await adapter.update(command({ profile: { city: "Oslo" } }), { requestId: "t", scope: new RequestScope() }),
+      );
       expect(failure).toMatchObject({ category: "VENDOR_UNAVAILABLE", httpStatus: 404, retryable: false });
       expect(failure.message).toContain("check USERCOM_API_URL");
     } finally {
@@ -205,14 +212,20 @@ describe("answers that are 2xx but not what the endpoint documents (a bare kit s
   const context = () => ({ requestId: "t", scope: new RequestScope() });
 
   it("a look-up answered with another user's object is not used (its id would write to the wrong user)", async () => {
-    const outcomes = (await against({ id: 5, custom_id: "someone-else", attributes: [], tags: [] }, (a) => a.setForMany(["me"], { attribute: "plan", value: { kind: "string", value: "x" } }, context()))) as Map<string, DeliveryOutcome>;
+    const outcomes = (await against({ id: 5, custom_id: "someone-else", attributes: [], tags: [] }, (a) =>
+      a.setForMany(["me"], { attribute: "plan", value: { kind: "string", value: "x" } }, context()),
+    )) as Map<string, DeliveryOutcome>;
     const failure = failureOf(outcomes.get("me"));
     expect(failure.category).toBe("VENDOR_UNAVAILABLE");
-    expect(failure.message).toBe('User.com answered the look-up of "me" with the user whose custom_id is "someone-else"; the answer was not used');
+    expect(failure.message).toBe(
+      'User.com answered the look-up of "me" with the user whose custom_id is "someone-else"; the answer was not used',
+    );
   });
 
   it("a PUT answered with a user object lacking the attributes list: the outcome is unknown, never success", async () => {
-    const outcome = (await against({ id: 5, custom_id: "1" }, (a) => a.update(command({ operations: [{ kind: "SET", attribute: "plan", value: { kind: "string", value: "x" } }] }), context()))) as DeliveryOutcome;
+    const outcome = (await against({ id: 5, custom_id: "1" }, (a) =>
+      a.update(command({ operations: [{ kind: "SET", attribute: "plan", value: { kind: "string", value: "x" } }] }), context()),
+    )) as DeliveryOutcome;
     const failure = failureOf(outcome);
     expect(failure.category).toBe("VENDOR_UNAVAILABLE");
     expect(failure.message).toBe(
@@ -229,7 +242,9 @@ describe("answers that are 2xx but not what the endpoint documents (a bare kit s
   });
 
   it("a removal answered with {status: ok} is a success", async () => {
-    const outcome = (await against({ status: "ok" }, (a) => a.update(command({ tags: { add: [], remove: ["t"] } }), context()))) as DeliveryOutcome;
+    const outcome = (await against({ status: "ok" }, (a) =>
+      a.update(command({ tags: { add: [], remove: ["t"] } }), context()),
+    )) as DeliveryOutcome;
     expect(outcome.ok).toBe(true);
   });
 });
@@ -254,7 +269,14 @@ describe("User.com error bodies (the format is undocumented: every plausible sha
   };
 
   it.each<[string, unknown, Array<{ field?: string; messages: string[] }>]>([
-    ["DRF field lists", { plan: ["Not valid."], first_name: ["Too long."] }, [{ field: "plan", messages: ["Not valid."] }, { field: "first_name", messages: ["Too long."] }]],
+    [
+      "DRF field lists",
+      { plan: ["Not valid."], first_name: ["Too long."] },
+      [
+        { field: "plan", messages: ["Not valid."] },
+        { field: "first_name", messages: ["Too long."] },
+      ],
+    ],
     ["DRF field strings", { plan: "Not valid." }, [{ field: "plan", messages: ["Not valid."] }]],
     ["an errors envelope with fields", { errors: { plan: ["Not valid."] } }, [{ field: "plan", messages: ["Not valid."] }]],
     ["an errors envelope with a list", { errors: ["Bad request.", "Really."] }, [{ messages: ["Bad request.", "Really."] }]],
@@ -268,7 +290,12 @@ describe("User.com error bodies (the format is undocumented: every plausible sha
   });
 
   it.each<[string, unknown, FailureCategory, string | undefined]>([
-    ["a field message that the attribute does not exist", { plan: ['Custom attribute "plan" does not exist.'] }, "ATTRIBUTE_NOT_DEFINED", "plan"],
+    [
+      "a field message that the attribute does not exist",
+      { plan: ['Custom attribute "plan" does not exist.'] },
+      "ATTRIBUTE_NOT_DEFINED",
+      "plan",
+    ],
     ["the same inside an errors envelope", { errors: { plan: ["Unknown attribute."] } }, "ATTRIBUTE_NOT_DEFINED", "plan"],
     ["a whole-request message naming the attribute", { detail: 'Attribute "plan" is not defined.' }, "ATTRIBUTE_NOT_DEFINED", "plan"],
     ["an invalid value", { plan: ["Not a valid string."] }, "VALUE_REJECTED", "plan"],
@@ -306,23 +333,59 @@ describe("User.com error bodies (the format is undocumented: every plausible sha
   });
 
   it.each<[string, CallDescription, unknown, FailureCategory, string | undefined]>([
-    ["remove_attribute of an undefined attribute", { kind: "removeAttribute", customId: "1", attribute: "plan" }, { attribute: ["Attribute does not exist."] }, "ATTRIBUTE_NOT_DEFINED", "plan"],
-    ["mass update of an undefined attribute", { kind: "massUpdate", attribute: "plan", method: "PUT", ids: 2 }, { attribute: ["Custom attribute does not exist."] }, "ATTRIBUTE_NOT_DEFINED", "plan"],
-    ["mass update with a bad value", { kind: "massUpdate", attribute: "plan", method: "PUT", ids: 2 }, { value: ["Not a valid string."] }, "VALUE_REJECTED", "plan"],
-    ["mass update with an id that does not exist", { kind: "massUpdate", attribute: "plan", method: "PUT", ids: 2 }, { ids: ['Invalid pk "9" - object does not exist.'] }, "VALUE_REJECTED", undefined],
-    ["a look-up (never VALUE_REJECTED: nothing was sent to reject)", { kind: "lookup", customId: "1" }, { detail: "Bad id." }, "VENDOR_UNAVAILABLE", undefined],
+    [
+      "remove_attribute of an undefined attribute",
+      { kind: "removeAttribute", customId: "1", attribute: "plan" },
+      { attribute: ["Attribute does not exist."] },
+      "ATTRIBUTE_NOT_DEFINED",
+      "plan",
+    ],
+    [
+      "mass update of an undefined attribute",
+      { kind: "massUpdate", attribute: "plan", method: "PUT", ids: 2 },
+      { attribute: ["Custom attribute does not exist."] },
+      "ATTRIBUTE_NOT_DEFINED",
+      "plan",
+    ],
+    [
+      "mass update with a bad value",
+      { kind: "massUpdate", attribute: "plan", method: "PUT", ids: 2 },
+      { value: ["Not a valid string."] },
+      "VALUE_REJECTED",
+      "plan",
+    ],
+    [
+      "mass update with an id that does not exist",
+      { kind: "massUpdate", attribute: "plan", method: "PUT", ids: 2 },
+      { ids: ['Invalid pk "9" - object does not exist.'] },
+      "VALUE_REJECTED",
+      undefined,
+    ],
+    [
+      "a look-up (never VALUE_REJECTED: nothing was sent to reject)",
+      { kind: "lookup", customId: "1" },
+      { detail: "Bad id." },
+      "VENDOR_UNAVAILABLE",
+      undefined,
+    ],
   ])("400 to %s", (_label, call, body, category, attribute) => {
     const failure = failureFor(response(400, body), call)!;
     expect([failure.category, failure.attribute]).toEqual([category, attribute]);
   });
 
   it("a 404 without a JSON body is a missing endpoint, not a missing user", () => {
-    const failure = failureFor({ kind: "response", status: 404, headers: {}, text: "<h1>Not Found</h1>", json: undefined, attempts: 1, repeatSafe: true }, { kind: "lookup", customId: "1" })!;
+    const failure = failureFor(
+      { kind: "response", status: 404, headers: {}, text: "<h1>Not Found</h1>", json: undefined, attempts: 1, repeatSafe: true },
+      { kind: "lookup", customId: "1" },
+    )!;
     expect(failure.category).toBe("VENDOR_UNAVAILABLE");
   });
 
   it("transport faults name the call", () => {
-    const failure = failureFor({ kind: "network", code: "ECONNREFUSED", mayHaveReachedVendor: false, attempts: 1, repeatSafe: true }, { kind: "lookup", customId: "7" })!;
+    const failure = failureFor(
+      { kind: "network", code: "ECONNREFUSED", mayHaveReachedVendor: false, attempts: 1, repeatSafe: true },
+      { kind: "lookup", customId: "7" },
+    )!;
     expect(failure).toMatchObject({ category: "VENDOR_UNAVAILABLE", vendorCode: "ECONNREFUSED" });
     expect(failure.message).toBe('could not connect to User.com (ECONNREFUSED); nothing was sent while looking up user "7"');
   });

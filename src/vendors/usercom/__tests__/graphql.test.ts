@@ -73,7 +73,17 @@ describe("User.com through the subgraph", () => {
           { name: "logins", value: { type: "INT", string: null, int: 42, float: null, boolean: null, dateTime: null } },
           { name: "vip", value: { type: "BOOLEAN", string: null, int: null, float: null, boolean: true, dateTime: null } },
         ],
-        profile: { email: "ann@example.org", firstName: "Ann", lastName: null, phone: null, locale: null, country: null, region: null, city: "Warsaw", timezone: null },
+        profile: {
+          email: "ann@example.org",
+          firstName: "Ann",
+          lastName: null,
+          phone: null,
+          locale: null,
+          country: null,
+          region: null,
+          city: "Warsaw",
+          timezone: null,
+        },
         tags: ["beta"],
         notes: [],
       },
@@ -97,9 +107,21 @@ describe("User.com through the subgraph", () => {
 
   it.each<[string, string, string, () => void, Record<string, unknown>]>([
     ["an undefined attribute", "AttributeNotDefinedError", "2", () => undefined, { op: "SET", attribute: "shoe_size", value: { int: 44 } }],
-    ["an unsupported operation", "UnsupportedOperationError", "2", () => undefined, { op: "INCREMENT", attribute: "logins", value: { int: 1 } }],
+    [
+      "an unsupported operation",
+      "UnsupportedOperationError",
+      "2",
+      () => undefined,
+      { op: "INCREMENT", attribute: "logins", value: { int: 1 } },
+    ],
     ["an unknown user", "VendorUserNotFoundError", "nobody", () => undefined, { op: "SET", attribute: "plan", value: { string: "x" } }],
-    ["a 429 with Retry-After", "RateLimitedError", "2", () => sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 3 }), { op: "SET", attribute: "plan", value: { string: "x" } }],
+    [
+      "a 429 with Retry-After",
+      "RateLimitedError",
+      "2",
+      () => sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 3 }),
+      { op: "SET", attribute: "plan", value: { string: "x" } },
+    ],
   ])("%s → %s", async (_label, typename, userId, arrange, operation) => {
     arrange();
     const result = await subgraph.gql(

@@ -59,14 +59,17 @@ describe("custom id → internal id look-ups", () => {
   it.each([
     [1, 1],
     [3, 2],
-  ])("with USERCOM_LOOKUP_CONCURRENCY=%i, 12 look-ups never have more than that in flight (and do overlap: at least %i)", async (concurrency, atLeast) => {
-    h = await startHarness({ seed: ids(12), sandbox: { lookupDelayMs: 25 }, env: { USERCOM_LOOKUP_CONCURRENCY: String(concurrency) } });
-    const outcomes = await h.adapter.readProfiles(ids(12), h.context());
-    expect([...outcomes.values()].every((o) => o.ok)).toBe(true);
-    expect(h.calls()).toHaveLength(12);
-    expect(h.sandbox.lookupStats().maxInFlight).toBeLessThanOrEqual(concurrency);
-    expect(h.sandbox.lookupStats().maxInFlight).toBeGreaterThanOrEqual(atLeast);
-  });
+  ])(
+    "with USERCOM_LOOKUP_CONCURRENCY=%i, 12 look-ups never have more than that in flight (and do overlap: at least %i)",
+    async (concurrency, atLeast) => {
+      h = await startHarness({ seed: ids(12), sandbox: { lookupDelayMs: 25 }, env: { USERCOM_LOOKUP_CONCURRENCY: String(concurrency) } });
+      const outcomes = await h.adapter.readProfiles(ids(12), h.context());
+      expect([...outcomes.values()].every((o) => o.ok)).toBe(true);
+      expect(h.calls()).toHaveLength(12);
+      expect(h.sandbox.lookupStats().maxInFlight).toBeLessThanOrEqual(concurrency);
+      expect(h.sandbox.lookupStats().maxInFlight).toBeGreaterThanOrEqual(atLeast);
+    },
+  );
 
   it("unknown ids are reported per user; other failures are typed as what they are, not as 'not found'", async () => {
     h = await startHarness({ seed: ["u1", "u2"] });
@@ -90,11 +93,7 @@ describe("custom id → internal id look-ups", () => {
     // A definite answer (not found) is kept for the request.
     await h.adapter.readProfiles(["ghost"], context);
     await h.adapter.readProfiles(["ghost"], context);
-    expect(h.calls().map((c) => c.path)).toEqual([
-      `${API}/users-by-id/u1/`,
-      `${API}/users-by-id/u1/`,
-      `${API}/users-by-id/ghost/`,
-    ]);
+    expect(h.calls().map((c) => c.path)).toEqual([`${API}/users-by-id/u1/`, `${API}/users-by-id/u1/`, `${API}/users-by-id/ghost/`]);
   });
 
   it("a look-up cancelled while waiting for the pacer is never sent, and the call throws (the bulk engine counts it cancelled)", async () => {

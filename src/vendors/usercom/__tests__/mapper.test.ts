@@ -56,7 +56,10 @@ describe("User.com mapping (pure)", () => {
   });
 
   it("check() reports every refusal that holds for any user, and nothing about the user's id", () => {
-    const adapter = new UserComAdapter(config({ USERCOM_KNOWN_ATTRIBUTES: "logins:integer" }), { pacers: new PacerRegistry(), retry: NO_RETRIES });
+    const adapter = new UserComAdapter(config({ USERCOM_KNOWN_ATTRIBUTES: "logins:integer" }), {
+      pacers: new PacerRegistry(),
+      retry: NO_RETRIES,
+    });
     try {
       const failures = adapter.check(
         command({
@@ -73,7 +76,9 @@ describe("User.com mapping (pure)", () => {
         ["VALUE_REJECTED", "logins"],
         ["ATTRIBUTE_NOT_DEFINED", "unknown"],
       ]);
-      expect(adapter.check(command({ userId: "..", operations: [{ kind: "SET", attribute: "logins", value: { kind: "int", value: 1 } }] }))).toEqual([]);
+      expect(
+        adapter.check(command({ userId: "..", operations: [{ kind: "SET", attribute: "logins", value: { kind: "int", value: 1 } }] })),
+      ).toEqual([]);
     } finally {
       adapter.close();
     }

@@ -5,8 +5,7 @@ import { API, startHarness, type Harness } from "./support.js";
 
 const MASS = `${API}/users/mass_update_custom_attributes/`;
 const plan = (value: string): BulkChange => ({ attribute: "plan", value: { kind: "string", value } });
-const summary = (outcomes: ReadonlyMap<string, DeliveryOutcome>) =>
-  [...outcomes].map(([id, o]) => [id, o.ok ? "ok" : o.failure.category]);
+const summary = (outcomes: ReadonlyMap<string, DeliveryOutcome>) => [...outcomes].map(([id, o]) => [id, o.ok ? "ok" : o.failure.category]);
 
 describe("mass update of one custom attribute (setForMany)", () => {
   let h: Harness | undefined;
@@ -39,18 +38,31 @@ describe("mass update of one custom attribute (setForMany)", () => {
   });
 
   it("looks up the next chunk's ids while a mass update is in flight, with one mass update at a time", async () => {
-    h = await startHarness({ seed: ["a", "b", "c", "d", "e", "f"], env: { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2" }, sandbox: { massUpdateDelayMs: 150 } });
+    h = await startHarness({
+      seed: ["a", "b", "c", "d", "e", "f"],
+      env: { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2" },
+      sandbox: { massUpdateDelayMs: 150 },
+    });
     const outcomes = await h.adapter.setForMany(["a", "b", "c", "d", "e", "f"], plan("gold"), h.context());
     expect(summary(outcomes).every(([, outcome]) => outcome === "ok")).toBe(true);
     // The journal is in answer order: c and d were looked up while the first mass update was held.
-    const order = h.sandbox.journal().map((entry) => (entry.path === MASS ? `mass:${(entry.body as { ids: number[] }).ids.length}` : entry.path.split("/").at(-2)));
+    const order = h.sandbox
+      .journal()
+      .map((entry) => (entry.path === MASS ? `mass:${(entry.body as { ids: number[] }).ids.length}` : entry.path.split("/").at(-2)));
     expect(order).toEqual(["a", "b", "c", "d", "mass:2", "e", "f", "mass:2", "mass:2"]);
-    const massAt = h.sandbox.journal().filter((entry) => entry.path === MASS).map((entry) => entry.at);
+    const massAt = h.sandbox
+      .journal()
+      .filter((entry) => entry.path === MASS)
+      .map((entry) => entry.at);
     for (let i = 1; i < massAt.length; i++) expect(massAt[i]! - massAt[i - 1]!).toBeGreaterThanOrEqual(140);
   });
 
   it("cancelled during its look-ups, it still waits for the mass update it already sent, which applied", async () => {
-    h = await startHarness({ seed: ["a", "b", "c", "d"], env: { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2" }, sandbox: { massUpdateDelayMs: 150, lookupDelayMs: 40 } });
+    h = await startHarness({
+      seed: ["a", "b", "c", "d"],
+      env: { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2" },
+      sandbox: { massUpdateDelayMs: 150, lookupDelayMs: 40 },
+    });
     const controller = new AbortController();
     const pending = h.adapter.setForMany(["a", "b", "c", "d"], plan("gold"), { ...h.context(), signal: controller.signal });
     let settled = false;
@@ -59,7 +71,8 @@ describe("mass update of one custom attribute (setForMany)", () => {
       () => (settled = true),
     );
     // Cancel once the first mass update is on its way and the next look-ups are running.
-    while (h.sandbox.lookupStats().maxInFlight === 0 || h.sandbox.journal().filter((entry) => entry.method === "GET").length < 2) await new Promise((r) => setTimeout(r, 5));
+    while (h.sandbox.lookupStats().maxInFlight === 0 || h.sandbox.journal().filter((entry) => entry.method === "GET").length < 2)
+      await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 20));
     controller.abort(new Error("cancelled"));
     await new Promise((r) => setTimeout(r, 60));
@@ -73,7 +86,12 @@ describe("mass update of one custom attribute (setForMany)", () => {
     h = await startHarness({ seed: ["a"], env: { USERCOM_MASS_UPDATE_METHOD: method } });
     const outcomes = await h.adapter.setForMany(["a"], plan("silver"), h.context());
     expect(summary(outcomes)).toEqual([["a", "ok"]]);
-    expect(h.calls().filter((c) => c.path === MASS).map((c) => c.method)).toEqual([method]);
+    expect(
+      h
+        .calls()
+        .filter((c) => c.path === MASS)
+        .map((c) => c.method),
+    ).toEqual([method]);
   });
 
   it.each<[string, BulkChange, unknown]>([
@@ -85,7 +103,11 @@ describe("mass update of one custom attribute (setForMany)", () => {
     h = await startHarness({ seed: ["a"] });
     const outcomes = await h.adapter.setForMany(["a"], change, h.context());
     expect(summary(outcomes)).toEqual([["a", "ok"]]);
-    expect(h.calls().find((c) => c.path === MASS)!.body).toEqual({ ids: [h.sandbox.internalId("a")], attribute: change.attribute, value: wire });
+    expect(h.calls().find((c) => c.path === MASS)!.body).toEqual({
+      ids: [h.sandbox.internalId("a")],
+      attribute: change.attribute,
+      value: wire,
+    });
   });
 
   it("an id that does not resolve fails alone; duplicates are one user; order follows the input", async () => {
@@ -97,9 +119,12 @@ describe("mass update of one custom attribute (setForMany)", () => {
       ["a", "ok"],
     ]);
     expect(h.calls().filter((c) => c.method === "GET")).toHaveLength(3);
-    expect(h.calls().filter((c) => c.path === MASS).map((c) => c.body)).toEqual([
-      { ids: [h.sandbox.internalId("b"), h.sandbox.internalId("a")], attribute: "plan", value: "gold" },
-    ]);
+    expect(
+      h
+        .calls()
+        .filter((c) => c.path === MASS)
+        .map((c) => c.body),
+    ).toEqual([{ ids: [h.sandbox.internalId("b"), h.sandbox.internalId("a")], attribute: "plan", value: "gold" }]);
   });
 
   it("a failed chunk fails its own users with the typed failure; other chunks succeed", async () => {

@@ -13,8 +13,16 @@ describe("unknown custom attributes: both doc versions' rules", () => {
 
   it("refuse (v2 default): User.com's 400 for the undefined attribute becomes ATTRIBUTE_NOT_DEFINED, nothing applied", async () => {
     h = await startHarness();
-    const failure = failureOf(await h.adapter.update(command({ profile: { city: "Oslo" }, operations: [set("shoe_size", "44")] }), h.context()));
-    expect(failure).toMatchObject({ category: "ATTRIBUTE_NOT_DEFINED", attribute: "shoe_size", operation: "SET", httpStatus: 400, retryable: false });
+    const failure = failureOf(
+      await h.adapter.update(command({ profile: { city: "Oslo" }, operations: [set("shoe_size", "44")] }), h.context()),
+    );
+    expect(failure).toMatchObject({
+      category: "ATTRIBUTE_NOT_DEFINED",
+      attribute: "shoe_size",
+      operation: "SET",
+      httpStatus: 400,
+      retryable: false,
+    });
     expect(failure.message).toBe(
       'User.com refused "shoe_size" while updating user "1": shoe_size: Custom attribute "shoe_size" does not exist. Create it in the app settings first. Nothing was applied.',
     );
@@ -53,7 +61,9 @@ describe("unknown custom attributes: both doc versions' rules", () => {
     h = await startHarness({ env: { USERCOM_KNOWN_ATTRIBUTES: "birthday:date" } });
     successOf(
       await h.adapter.update(
-        command({ operations: [{ kind: "SET", attribute: "birthday", value: { kind: "dateTime", value: new Date("1990-05-01T00:00:00Z") } }] }),
+        command({
+          operations: [{ kind: "SET", attribute: "birthday", value: { kind: "dateTime", value: new Date("1990-05-01T00:00:00Z") } }],
+        }),
         h.context(),
       ),
     );
@@ -63,7 +73,10 @@ describe("unknown custom attributes: both doc versions' rules", () => {
   it("refuse, when User.com answers 200 but ignores the attribute: ATTRIBUTE_NOT_DEFINED, and the message says what did apply", async () => {
     h = await startHarness({ sandbox: { unknownAttributes: "ignore" } });
     const failure = failureOf(
-      await h.adapter.update(command({ profile: { city: "Oslo" }, operations: [set("plan", "gold"), set("shoe_size", "44")], tags: { add: [], remove: ["x"] } }), h.context()),
+      await h.adapter.update(
+        command({ profile: { city: "Oslo" }, operations: [set("plan", "gold"), set("shoe_size", "44")], tags: { add: [], remove: ["x"] } }),
+        h.context(),
+      ),
     );
     expect(failure).toMatchObject({ category: "ATTRIBUTE_NOT_DEFINED", attribute: "shoe_size", httpStatus: 200 });
     expect(failure.message).toBe(

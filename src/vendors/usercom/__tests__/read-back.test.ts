@@ -21,7 +21,16 @@ describe("read-back from GET /users-by-id/:custom_id/", () => {
       await h.adapter.update(
         command({
           userId: "7",
-          profile: { email: "ann@example.org", firstName: "Ann", lastName: "Lee", phone: "+48123", city: "Warsaw", region: "Mazovia", country: "Poland", timezone: "Europe/Warsaw" },
+          profile: {
+            email: "ann@example.org",
+            firstName: "Ann",
+            lastName: "Lee",
+            phone: "+48123",
+            city: "Warsaw",
+            region: "Mazovia",
+            country: "Poland",
+            timezone: "Europe/Warsaw",
+          },
           operations: [
             { kind: "SET", attribute: "plan", value: { kind: "string", value: "gold" } },
             { kind: "SET", attribute: "logins", value: { kind: "int", value: 42 } },
@@ -84,7 +93,12 @@ describe("read-back from GET /users-by-id/:custom_id/", () => {
     h.sandbox.addUser("8", { attributes: { plan: "gold", logins: 1 }, tags: ["a", "b"] });
     const context = h.context();
     expect(profileOf((await h.adapter.readProfiles(["8"], context)).get("8")).tags).toEqual(["a", "b"]);
-    successOf(await h.adapter.update(command({ userId: "8", operations: [{ kind: "UNSET", attribute: "plan" }], tags: { add: [], remove: ["a"] } }), context));
+    successOf(
+      await h.adapter.update(
+        command({ userId: "8", operations: [{ kind: "UNSET", attribute: "plan" }], tags: { add: [], remove: ["a"] } }),
+        context,
+      ),
+    );
     const profile = profileOf((await h.adapter.readProfiles(["8"], context)).get("8"));
     expect(profile.attributes).toEqual([{ name: "logins", value: { kind: "int", value: 1 } }]);
     expect(profile.tags).toEqual(["b"]);
@@ -100,7 +114,11 @@ describe("read-back from GET /users-by-id/:custom_id/", () => {
       { name: "birthday", value: { kind: "dateTime", value: new Date("1990-05-01T00:00:00Z") } },
     ]);
     expect(profile.notes).toEqual([
-      { code: "DATE_AS_MIDNIGHT", attribute: "birthday", message: 'User.com holds "birthday" as the date 1990-05-01; reported as midnight UTC' },
+      {
+        code: "DATE_AS_MIDNIGHT",
+        attribute: "birthday",
+        message: 'User.com holds "birthday" as the date 1990-05-01; reported as midnight UTC',
+      },
     ]);
   });
 

@@ -20,7 +20,12 @@ describe("User.com sandbox", () => {
   it.each<[string, Record<string, string>, number, unknown]>([
     ["no credentials", { authorization: "" }, 401, { detail: "Authentication credentials were not provided." }],
     ["an unknown token", { authorization: "Token nope" }, 401, { detail: "Invalid token." }],
-    ["a key without permission", { authorization: `Token ${SANDBOX_KEY_WITHOUT_PERMISSION}` }, 403, { detail: "You do not have permission to perform this action." }],
+    [
+      "a key without permission",
+      { authorization: `Token ${SANDBOX_KEY_WITHOUT_PERMISSION}` },
+      403,
+      { detail: "You do not have permission to perform this action." },
+    ],
     ["an unknown API version", { accept: "*/*; version=9" }, 406, { detail: 'Invalid version in "Accept" header.' }],
   ])("%s → %i", async (_label, headers, status, body) => {
     const response = await call("GET", "/api/public/users-by-id/1/", undefined, headers);
@@ -28,11 +33,14 @@ describe("User.com sandbox", () => {
     expect(await response.json()).toEqual(body);
   });
 
-  it.each([["GET"], ["PUT"], ["POST"]])("a known path without its trailing slash is redirected (301) for %s, as Django's APPEND_SLASH does", async (method) => {
-    const response = await call(method, "/api/public/users-by-id/1", method === "GET" ? undefined : {});
-    expect(response.status).toBe(301);
-    expect(response.headers.get("location")).toBe("/api/public/users-by-id/1/");
-  });
+  it.each([["GET"], ["PUT"], ["POST"]])(
+    "a known path without its trailing slash is redirected (301) for %s, as Django's APPEND_SLASH does",
+    async (method) => {
+      const response = await call(method, "/api/public/users-by-id/1", method === "GET" ? undefined : {});
+      expect(response.status).toBe(301);
+      expect(response.headers.get("location")).toBe("/api/public/users-by-id/1/");
+    },
+  );
 
   it("an unknown path is the web server's HTML 404, not a JSON one", async () => {
     const response = await call("GET", "/api/public/nothing-here/");
@@ -84,7 +92,11 @@ describe("User.com sandbox", () => {
   it("mass update takes both PUT and POST, requires existing internal ids, and answers {status: ok}", async () => {
     const [a, b] = [sandbox.internalId("1")!, sandbox.internalId("2")!];
     for (const method of ["PUT", "POST"]) {
-      const response = await call(method, "/api/public/users/mass_update_custom_attributes/", { ids: [a, b], attribute: "logins", value: 3 });
+      const response = await call(method, "/api/public/users/mass_update_custom_attributes/", {
+        ids: [a, b],
+        attribute: "logins",
+        value: 3,
+      });
       expect([method, response.status, await response.json()]).toEqual([method, 200, { status: "ok" }]);
     }
     const missing = await call("POST", "/api/public/users/mass_update_custom_attributes/", { ids: [a, 1], attribute: "logins", value: 3 });
@@ -94,7 +106,10 @@ describe("User.com sandbox", () => {
 
   it("the unknown-attribute policy follows the request's version by default, and can be changed", async () => {
     const v2 = await call("PUT", "/api/public/users-by-id/1/", { new_one: 1 });
-    expect([v2.status, await v2.json()]).toEqual([400, { new_one: ['Custom attribute "new_one" does not exist. Create it in the app settings first.'] }]);
+    expect([v2.status, await v2.json()]).toEqual([
+      400,
+      { new_one: ['Custom attribute "new_one" does not exist. Create it in the app settings first.'] },
+    ]);
     const v1 = await call("PUT", "/api/public/users-by-id/1/", { new_one: 1 }, { accept: "application/json" });
     expect(v1.status).toBe(200);
     expect(((await v1.json()) as Record<string, unknown>).user_id).toBe("1");
@@ -111,12 +126,20 @@ describe("User.com sandbox", () => {
 
   it("admin routes seed users and attributes and show state", async () => {
     const admin = (method: string, path: string, body?: unknown) =>
-      fetch(`${sandbox.url}${path}`, { method, headers: { "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      fetch(`${sandbox.url}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     expect((await admin("POST", "/__sandbox/attributes", { name: "Shoe Size", type: "integer" })).status).toBe(201);
     const created = await admin("POST", "/__sandbox/users", { customId: "seeded", attributes: { "Shoe Size": 44 }, tags: ["t"] });
     expect(created.status).toBe(201);
     const user = (await (await admin("GET", "/__sandbox/users/seeded")).json()) as Record<string, unknown>;
-    expect(user).toMatchObject({ custom_id: "seeded", attributes: [{ name: "Shoe Size", name_std: "shoe_size", value: 44 }], tags: [{ name: "t" }] });
+    expect(user).toMatchObject({
+      custom_id: "seeded",
+      attributes: [{ name: "Shoe Size", name_std: "shoe_size", value: 44 }],
+      tags: [{ name: "t" }],
+    });
     expect((await admin("PUT", "/__sandbox/policy", { unknownAttributes: "refuse" })).status).toBe(204);
     expect((await admin("PUT", "/__sandbox/policy", { unknownAttributes: "by-version" })).status).toBe(204);
     // The admin journal view never shows the token.

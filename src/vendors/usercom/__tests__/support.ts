@@ -29,7 +29,9 @@ export interface Harness {
  * A sandbox on loopback and an adapter configured against it, as the runtime would build them.
  * The pacing rate is raised so that tests never wait on it; tests about pacing set their own.
  */
-export async function startHarness(options: { sandbox?: UserComSandboxOptions; env?: Env; seed?: readonly string[] } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { sandbox?: UserComSandboxOptions; env?: Env; seed?: readonly string[] } = {},
+): Promise<Harness> {
   const sandbox = await startUserComSandbox({ seedUserIds: options.seed ?? ["1", "2", "3"], ...options.sandbox });
   const result = readUserComConfig({ ...usercom.sandboxEnv(sandbox.url), USERCOM_RATE_LIMIT: "10000", ...options.env });
   if (result.status !== "configured") {

@@ -152,23 +152,17 @@ describe("User.com update on the wire", () => {
     }
   });
 
-  it.each([
-    ["email"],
-    ["first_name"],
-    ["First Name"],
-    ["tags"],
-    ["attributes"],
-    ["user_id"],
-    ["custom_id"],
-    ["id"],
-  ])("the custom attribute name %p collides with the user object's own fields: refused, nothing sent", async (name) => {
-    const outcome = await h.adapter.update(
-      command({ operations: [{ kind: "SET", attribute: name, value: { kind: "string", value: "x" } }] }),
-      h.context(),
-    );
-    expect(failureOf(outcome)).toMatchObject({ category: "VALUE_REJECTED", attribute: name, operation: "SET" });
-    expect(h.calls()).toEqual([]);
-  });
+  it.each([["email"], ["first_name"], ["First Name"], ["tags"], ["attributes"], ["user_id"], ["custom_id"], ["id"]])(
+    "the custom attribute name %p collides with the user object's own fields: refused, nothing sent",
+    async (name) => {
+      const outcome = await h.adapter.update(
+        command({ operations: [{ kind: "SET", attribute: name, value: { kind: "string", value: "x" } }] }),
+        h.context(),
+      );
+      expect(failureOf(outcome)).toMatchObject({ category: "VALUE_REJECTED", attribute: name, operation: "SET" });
+      expect(h.calls()).toEqual([]);
+    },
+  );
 
   it.each([
     [255, true],
@@ -290,10 +284,7 @@ describe("User.com update on the wire", () => {
     it("a removal whose outcome is unknown (5xx) says that it may have taken effect", async () => {
       h.sandbox.addUser("unknown-outcome", { tags: ["a", "b"] });
       h.sandbox.injectFault({ kind: "status", status: 502 }, { match: (r) => r.path.endsWith("/remove_tag/") });
-      const outcome = await h.adapter.update(
-        command({ userId: "unknown-outcome", tags: { add: [], remove: ["a", "b"] } }),
-        h.context(),
-      );
+      const outcome = await h.adapter.update(command({ userId: "unknown-outcome", tags: { add: [], remove: ["a", "b"] } }), h.context());
       const failure = failureOf(outcome);
       expect(failure.category).toBe("VENDOR_UNAVAILABLE");
       expect(failure.retryable).toBe(true);
