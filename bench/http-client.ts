@@ -32,7 +32,7 @@ const make = (Client: typeof Current) =>
     baseUrl: env.CARNIVAL_API_URL!,
     timeoutMs: 10_000,
     retry: { limit: 2, baseDelayMs: 200, maxDelayMs: 2000, maxRetryAfterMs: 5000 },
-    pacer: { acquire: () => Promise.resolve() },
+    pacer: { acquire: () => Promise.resolve(), pause: () => undefined },
     headers: { authorization: basicAuth("", env.CARNIVAL_API_KEY!), accept: "application/json" },
   });
 const clients = { current: make(Current), other: make(other.HttpClient) };

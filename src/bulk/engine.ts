@@ -282,7 +282,8 @@ export class BulkEngine {
         break;
       }
       const results = await this.deliver(jobId, vendor, todo, change, signal, native);
-      for (const [id, outcome] of results) outcomes.set(id, outcome);
+      // A user cancelled before a retry keeps the failure of the attempt it had: it was sent.
+      for (const [id, outcome] of results) if (outcome !== "cancelled" || !outcomes.has(id)) outcomes.set(id, outcome);
       const again = todo.filter((id) => {
         const outcome = results.get(id)!;
         return outcome !== "cancelled" && !outcome.ok && outcome.failure.retryable && RETRIED.has(outcome.failure.category);
@@ -323,9 +324,12 @@ export class BulkEngine {
     if (native) {
       try {
         const results = await adapter.setForMany!(ids, change, context);
-        return new Map(ids.map((id) => [id, results.get(id) ?? crashed(new Error(`no outcome for a user from ${vendor.id}`))]));
+        // A cancelled native call leaves out the users it did not send (see VendorAdapter.setForMany).
+        const missing = (): ChunkOutcome => (signal.aborted ? "cancelled" : crashed(new Error(`no outcome for a user from ${vendor.id}`)));
+        return new Map(ids.map((id) => [id, results.get(id) ?? missing()]));
       } catch (error) {
-        if (signal.aborted) return new Map(ids.map((id) => [id, "cancelled" as const]));
+        // Only the cancel itself means nothing was sent; anything else is a crash whose outcome is unknown.
+        if (signal.aborted && error === signal.reason) return new Map(ids.map((id) => [id, "cancelled" as const]));
         const failure = crashed(error);
         return new Map(ids.map((id) => [id, failure]));
       }
@@ -370,7 +374,8 @@ function internalFailure(vendor: Vendor, jobId: string): VendorFailure {
 }
 
 function finalStatus(job: BulkJobSnapshot): JobStatus {
-  if (job.cancelRequested) return "CANCELLED";
+  // Users cancelled without a cancel request were stopped by a shutdown: the job did not complete.
+  if (job.cancelRequested || job.progress.some((p) => p.cancelled > 0)) return "CANCELLED";
   const failed = job.progress.reduce((n, p) => n + p.failed, 0);
   const succeeded = job.progress.reduce((n, p) => n + p.succeeded, 0);
   if (failed === 0) return "SUCCEEDED";

@@ -42,8 +42,11 @@ export interface VendorAdapter {
 
   /**
    * The vendor's native bulk path: sets one attribute for a chunk of users (at most
-   * `capabilities.bulk.chunkSize`), returning one outcome per id. Vendors without one are
-   * driven user by user through `update`, paced by their shared pacer.
+   * `capabilities.bulk.chunkSize`), returning one outcome per id. When `context.signal` aborts, it
+   * sends nothing new, waits for what it already sent, and returns the outcomes it has: users left
+   * out were not sent and count as cancelled. (Throwing the signal's reason before sending anything
+   * means the same for the whole chunk.) Vendors without one are driven user by user through
+   * `update`, paced by their shared pacer.
    */
   setForMany?(userIds: readonly string[], change: BulkChange, context: CallContext): Promise<ReadonlyMap<string, DeliveryOutcome>>;
 }

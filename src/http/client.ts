@@ -1,6 +1,6 @@
 import http from "node:http";
 import https from "node:https";
-import got, { RequestError, TimeoutError, type Got, type Method } from "got";
+import got, { RequestError, TimeoutError, type Got, type Method, type Response } from "got";
 
 export interface HttpClientOptions {
   readonly vendor: string;
@@ -16,8 +16,22 @@ export interface HttpClientOptions {
    * vendor's rate like any request. (Callers acquire it themselves before the first attempt, with
    * their cancellation signal.)
    */
-  readonly pacer?: { acquire(): Promise<void> };
+  readonly pacer?: RetryPacer;
+  /**
+   * Whether an HTTP 429 means the credential's rate limit, so that every 429 pauses the pacer at
+   * once for its `Retry-After` (1 s without one), including 429s retried here, which the caller
+   * never sees. False for vendors whose 429 can concern one user only.
+   */
+  readonly pauseOn429?: boolean;
 }
+
+export interface RetryPacer {
+  acquire(signal?: AbortSignal): Promise<void>;
+  pause(seconds: number): void;
+}
+
+/** Seconds a 429 without a usable `Retry-After` pauses the pacer. */
+export const DEFAULT_RATE_LIMIT_PAUSE_SECONDS = 1;
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -48,6 +62,11 @@ export interface HttpRequest {
    */
   readonly repeatSafe?: boolean;
   readonly requestId?: string;
+  /**
+   * The caller's cancellation: stops automatic retries that have not been sent yet (the attempt
+   * already made is the outcome), never a request in flight.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The outcome of one HTTP exchange, with no exception and no request options attached. */
@@ -103,7 +122,8 @@ export class HttpClient {
   private readonly got: { readonly repeatSafe: Got; readonly unsafe: Got };
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
-  private readonly pacer: { acquire(): Promise<void> } | undefined;
+  private readonly pacer: RetryPacer | undefined;
+  private readonly pauseOn429: boolean;
   private readonly onCall?: (call: VendorCallRecord) => void;
   private readonly agents: { http: http.Agent; https: https.Agent };
 
@@ -112,6 +132,7 @@ export class HttpClient {
     this.timeoutMs = options.timeoutMs;
     this.retry = options.retry ?? NO_RETRIES;
     this.pacer = options.pacer;
+    this.pauseOn429 = options.pauseOn429 ?? false;
     if (options.onCall) this.onCall = options.onCall;
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
@@ -126,8 +147,19 @@ export class HttpClient {
       agent: this.agents,
       headers: { "user-agent": "attributes-subgraph", ...options.headers },
       hooks: {
-        // Retries count against the vendor's rate like any request.
-        beforeRetry: [async () => this.pacer?.acquire()],
+        // Retries count against the vendor's rate like any request, and a cancelled caller's retry
+        // is not sent: the attempt before it becomes the outcome.
+        beforeRetry: [
+          async (error) => {
+            const signal = signalOf(error);
+            try {
+              await this.pacer?.acquire(signal);
+            } catch {
+              throw new RetryCancelled(error);
+            }
+            if (signal?.aborted) throw new RetryCancelled(error);
+          },
+        ],
       },
     });
     this.got = { repeatSafe: base.extend({ retry: this.retryOptions(true) }), unsafe: base.extend({ retry: this.retryOptions(false) }) };
@@ -142,20 +174,17 @@ export class HttpClient {
       statusCodes: repeatSafe ? [408, 429, 500, 502, 503, 504] : [429],
       errorCodes: repeatSafe ? [...NEVER_SENT_CODES, ...AMBIGUOUS_CODES] : [...NEVER_SENT_CODES],
       maxRetryAfter: policy.maxRetryAfterMs,
-      calculateDelay: ({
-        attemptCount,
-        retryAfter,
-        computedValue,
-      }: {
-        attemptCount: number;
-        retryAfter?: number;
-        computedValue: number;
-      }) => {
+      calculateDelay: ({ attemptCount, retryAfter, computedValue, error }: RetryDelayInput) => {
+        // Every 429 slows the whole credential down at once, whether it is retried here or not.
+        if (this.pauseOn429 && error.response?.statusCode === 429) {
+          this.pacer?.pause(retryAfterSeconds(error.response.headers) ?? DEFAULT_RATE_LIMIT_PAUSE_SECONDS);
+        }
         if (computedValue === 0) return 0; // got decided against a retry
-        // 0 would mean "no retry" to got: "Retry-After: 0" means "now".
-        if (retryAfter !== undefined) return Math.max(1, retryAfter);
-        // Exponential backoff with full jitter, so retries from many callers spread out.
-        return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptCount - 1));
+        if (signalOf(error)?.aborted) return 0; // cancelled: the attempt made is the outcome
+        // 0 would mean "no retry" to got: "Retry-After: 0" means "now". got gives NaN for a header it cannot read.
+        if (retryAfter !== undefined && Number.isFinite(retryAfter)) return Math.max(1, retryAfter);
+        // Exponential backoff with full jitter, so retries from many callers spread out (never 0: that means "no retry").
+        return Math.max(1, Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attemptCount - 1)));
       },
     };
   }
@@ -184,26 +213,22 @@ export class HttpClient {
         ...(request.searchParams ? { searchParams: { ...request.searchParams } } : {}),
         ...(request.json === undefined ? {} : { json: request.json }),
         ...(request.jsonText === undefined ? {} : { body: request.jsonText }),
+        ...(request.signal === undefined ? {} : { context: { signal: request.signal } }),
         headers: {
           ...(request.jsonText === undefined ? {} : { "content-type": "application/json" }),
           ...request.headers,
         },
       });
-      const text = response.body;
-      return {
-        kind: "response",
-        status: response.statusCode,
-        headers: response.headers,
-        text,
-        json: parseJson(text),
-        attempts: response.retryCount + 1,
-        repeatSafe,
-      };
+      return responseResult(response, response.retryCount + 1, repeatSafe);
     } catch (error) {
-      const attempts = error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1;
-      if (error instanceof TimeoutError) return { kind: "timeout", timeoutMs: this.timeoutMs, attempts, repeatSafe };
-      if (error instanceof RequestError) {
-        const code = error.code || "ERR_NETWORK";
+      // A retry refused on cancel: the outcome is the attempt before it, which was made.
+      const failure = error instanceof RequestError && error.cause instanceof RetryCancelled ? error.cause.previous : error;
+      const attempts = failure instanceof RequestError ? (failure.request?.retryCount ?? 0) + 1 : 1;
+      if (failure instanceof TimeoutError) return { kind: "timeout", timeoutMs: this.timeoutMs, attempts, repeatSafe };
+      // An HTTP answer got held back for a retry that was then not sent.
+      if (failure instanceof RequestError && failure.response) return responseResult(failure.response, attempts, repeatSafe);
+      if (failure instanceof RequestError) {
+        const code = failure.code || "ERR_NETWORK";
         return { kind: "network", code, mayHaveReachedVendor: !NEVER_SENT_CODES.has(code), attempts, repeatSafe };
       }
       throw error;
@@ -214,6 +239,24 @@ export class HttpClient {
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
+}
+
+type RetryDelayInput = { attemptCount: number; retryAfter?: number; computedValue: number; error: RequestError };
+
+/** Thrown by the retry hook when the caller cancelled before a retry went out; carries the attempt made. */
+class RetryCancelled extends Error {
+  constructor(readonly previous: RequestError) {
+    super("retry not sent: the caller cancelled");
+  }
+}
+
+function signalOf(error: RequestError): AbortSignal | undefined {
+  return (error.options?.context as { signal?: AbortSignal } | undefined)?.signal;
+}
+
+function responseResult(response: Response<string>, attempts: number, repeatSafe: boolean): HttpResult {
+  const text = typeof response.body === "string" ? response.body : (response.rawBody?.toString("utf8") ?? "");
+  return { kind: "response", status: response.statusCode, headers: response.headers, text, json: parseJson(text), attempts, repeatSafe };
 }
 
 function parseJson(text: string): unknown {

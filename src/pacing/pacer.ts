@@ -1,5 +1,10 @@
 import { createHash } from "node:crypto";
 
+/** The longest a vendor's `Retry-After` pauses every caller of its credential. */
+export const MAX_PAUSE_SECONDS = 60;
+/** setTimeout fires at once for anything longer (Node warns and uses 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Paces calls to at most `ratePerSecond`, first come first served, with a small burst allowance
  * (a generic cell rate algorithm: one "theoretical arrival time" instead of a refill timer).
@@ -33,7 +38,14 @@ export class Pacer {
     this.acquired++;
     if (delay <= 0) return;
     this.waitedMs += delay;
-    await sleep(delay, signal);
+    try {
+      await sleep(delay, signal);
+    } catch (error) {
+      // A cancelled waiter sends nothing: its slot goes back, or every later caller waits for it.
+      this.acquired--;
+      this.theoreticalArrival = Math.max(this.now(), this.theoreticalArrival - this.intervalMs);
+      throw error;
+    }
   }
 
   /** Milliseconds the next caller would wait, without reserving. */
@@ -41,9 +53,15 @@ export class Pacer {
     return Math.max(0, this.theoreticalArrival - this.burstMs - this.now());
   }
 
-  /** The vendor asked us to slow down: nothing goes out before `seconds` from now. */
+  /**
+   * The vendor asked us to slow down: nothing goes out before `seconds` from now, at most
+   * MAX_PAUSE_SECONDS (a vendor asking for hours is asked again after that, by one request, which a
+   * 429 pauses again). A value that is not a finite, non-negative number pauses for 1 s: a broken
+   * `Retry-After` must neither stop a vendor for good nor switch its pacing off.
+   */
   pause(seconds: number): void {
-    this.theoreticalArrival = Math.max(this.theoreticalArrival, this.now() + seconds * 1000);
+    const wait = Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, MAX_PAUSE_SECONDS) : 1;
+    this.theoreticalArrival = Math.max(this.theoreticalArrival, this.now() + wait * 1000);
   }
 
   stats(): { acquired: number; waitedMs: number } {
@@ -69,10 +87,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     // A wait alone must not keep a shutting-down process alive.
     timer.unref();
     signal?.addEventListener("abort", onAbort, { once: true });

@@ -148,6 +148,54 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     }
   });
 
+  it.each([
+    ["an automatic HTTP retry", { limit: 2, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 2_000 }],
+    ["the engine's own retry", { limit: 0, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 }],
+  ])(
+    "a cancel while %s waits for the pacer sends nothing more, and the user keeps the failure of the attempt that was sent",
+    async (_label, retry) => {
+      // At 0.5 calls/s the retry of user 1 waits ~2 s for the pacer: the cancel comes during that wait.
+      const slowPace = await startTestSubgraph({ modules: [carnival], sandboxUserIds: ids(1), env: { CARNIVAL_RATE_LIMIT: "0.5" }, retry });
+      try {
+        const vendor = slowPace.sandbox<CarnivalSandbox>("carnival");
+        vendor.injectFault({ kind: "status", status: 503 }, { count: 10 });
+        const started = await slowPace.gql(BULK_MUTATION, { input: { userIds: ["1"], attribute: "tier", value: { int: 1 } } });
+        const id = started.data.bulkSetCustomAttribute.id as string;
+        while (vendor.requestCount() < 1) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 300)); // past any backoff (≤ 50 ms here): the retry now waits on the pacer
+        await slowPace.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id });
+        const ended = await waitForEnd(slowPace, id);
+        await new Promise((r) => setTimeout(r, 2_000)); // until the pacer's slot would have come
+        expect(vendor.requestCount()).toBe(1);
+        expect(ended.progress[0]).toMatchObject({ total: 1, succeeded: 0, failed: 1, cancelled: 0 });
+        expect(ended.failures.edges[0].node).toMatchObject({
+          userId: "1",
+          error: { __typename: "VendorUnavailableError", httpStatus: 503 },
+        });
+      } finally {
+        await slowPace.close();
+      }
+    },
+  );
+
+  it("a job stopped by a shutdown ends CANCELLED, not SUCCEEDED, with the users it did not send counted cancelled", async () => {
+    const stopping = await startTestSubgraph({ modules: [carnival], sandboxUserIds: ids(200), env: { CARNIVAL_RATE_LIMIT: "50" } });
+    try {
+      const vendor = stopping.sandbox<CarnivalSandbox>("carnival");
+      const started = await stopping.gql(BULK_MUTATION, { input: { userIds: ids(200), attribute: "tier", value: { int: 2 } } });
+      const id = started.data.bulkSetCustomAttribute.id as string;
+      while (vendor.requestCount() < 10) await new Promise((r) => setTimeout(r, 10));
+      await stopping.app.bulk.stop();
+      const job = (await stopping.app.bulk.get(id))!;
+      expect(job.cancelRequested).toBe(false);
+      expect(job.status).toBe("CANCELLED");
+      expect(job.progress[0]).toMatchObject({ total: 200, succeeded: vendor.requestCount(), failed: 0 });
+      expect(job.progress[0]!.cancelled).toBe(200 - vendor.requestCount());
+    } finally {
+      await stopping.close();
+    }
+  });
+
   it("counts a repeated id once and says so", async () => {
     const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1", "2", "1", "1"], attribute: "a", value: { int: 1 } } });
     expect(started.data.bulkSetCustomAttribute.duplicateUserIds).toBe(2);

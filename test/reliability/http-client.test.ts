@@ -36,7 +36,32 @@ describe("HttpClient retries", () => {
   });
 
   const client = (acquired: { count: number }, timeoutMs = 2_000) =>
-    new HttpClient({ vendor: "test", baseUrl, timeoutMs, retry: policy, pacer: { acquire: () => Promise.resolve(void acquired.count++) } });
+    new HttpClient({
+      vendor: "test",
+      baseUrl,
+      timeoutMs,
+      retry: policy,
+      pacer: { acquire: () => Promise.resolve(void acquired.count++), pause: () => undefined },
+    });
+
+  /** A pacer that records pauses and whose acquire waits until released (or the signal aborts). */
+  const recordingPacer = () => {
+    const pauses: number[] = [];
+    let release: (() => void) | undefined;
+    return {
+      pauses,
+      release: () => release?.(),
+      pacer: {
+        pause: (seconds: number) => void pauses.push(seconds),
+        acquire: (signal?: AbortSignal) =>
+          new Promise<void>((resolve, reject) => {
+            if (signal?.aborted) return reject(new Error("cancelled"));
+            release = resolve;
+            signal?.addEventListener("abort", () => reject(new Error("cancelled")), { once: true });
+          }),
+      },
+    };
+  };
 
   it("retries a repeat-safe write after a 503, waiting on the pacer, and counts the attempts", async () => {
     const acquired = { count: 0 };
@@ -98,4 +123,82 @@ describe("HttpClient retries", () => {
     refusing.close();
     expect(result).toEqual({ kind: "network", code: "ECONNREFUSED", mayHaveReachedVendor: false, attempts: 3, repeatSafe: false });
   });
+
+  it("pauses the pacer on every 429 when the vendor's 429 is its rate limit, retried here or not", async () => {
+    const recording = recordingPacer();
+    const vendor = new HttpClient({ vendor: "test", baseUrl, timeoutMs: 2_000, retry: policy, pacer: recording.pacer, pauseOn429: true });
+    script = [{ status: 429, headers: { "retry-after": "3" } }, { status: 200 }];
+    const sending = vendor.send({ method: "PUT", path: "users/1", json: {}, operation: "put", repeatSafe: true });
+    // got waits Retry-After (3 s > maxRetryAfter here, so it gives up at once): the pause is what matters.
+    const result = await sending;
+    expect(result).toMatchObject({ kind: "response", status: 429, attempts: 1 });
+    expect(recording.pauses).toEqual([3]);
+
+    script = [{ status: 429 }, { status: 200 }]; // no Retry-After: retried here, and still paused (1 s)
+    const retried = vendor.send({ method: "PUT", path: "users/1", json: {}, operation: "put", repeatSafe: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    recording.release();
+    expect(await retried).toMatchObject({ kind: "response", status: 200, attempts: 2 });
+    expect(recording.pauses).toEqual([3, 1]);
+    vendor.close();
+
+    const quiet = new HttpClient({ vendor: "test", baseUrl, timeoutMs: 2_000, retry: NO_RETRY_AFTER_POLICY, pacer: recording.pacer });
+    script = [{ status: 429, headers: { "retry-after": "3" } }];
+    await quiet.send({ method: "GET", path: "users/1", operation: "get", repeatSafe: true });
+    quiet.close();
+    expect(recording.pauses).toEqual([3, 1]); // pauseOn429 off (a 429 about one user): no pause
+  });
+
+  it("sends no retry once the caller has cancelled: the attempt made is the outcome", async () => {
+    const recording = recordingPacer();
+    const vendor = new HttpClient({ vendor: "test", baseUrl, timeoutMs: 2_000, retry: policy, pacer: recording.pacer });
+    const controller = new AbortController();
+    script = [{ status: 503, body: '{"error":"busy"}' }, { status: 200 }];
+    const sending = vendor.send({
+      method: "PUT",
+      path: "users/1",
+      json: {},
+      operation: "put",
+      repeatSafe: true,
+      signal: controller.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the retry now waits for the pacer
+    controller.abort(new Error("cancelled"));
+    const result = await sending;
+    vendor.close();
+    expect(result).toMatchObject({ kind: "response", status: 503, json: { error: "busy" }, attempts: 1, repeatSafe: true });
+    expect(received).toEqual(["PUT /users/1"]);
+
+    // Already cancelled when the failure comes back: no retry is even scheduled.
+    const again = new HttpClient({ vendor: "test", baseUrl, timeoutMs: 100, retry: policy, pacer: recording.pacer });
+    script = ["hang"];
+    const aborted = AbortSignal.abort(new Error("cancelled"));
+    expect(await again.send({ method: "PUT", path: "slow", json: {}, operation: "put", repeatSafe: true, signal: aborted })).toEqual({
+      kind: "timeout",
+      timeoutMs: 100,
+      attempts: 1,
+      repeatSafe: true,
+    });
+    again.close();
+    expect(received).toHaveLength(2);
+  });
+
+  it.each([
+    ["an unreadable Retry-After", policy, { "retry-after": "soon" }],
+    ["a zero backoff", { ...policy, baseDelayMs: 0, maxDelayMs: 0 }, {}],
+  ])("still retries with %s", async (_label, retry, headers) => {
+    const vendor = new HttpClient({
+      vendor: "test",
+      baseUrl,
+      timeoutMs: 2_000,
+      retry,
+      pacer: { acquire: () => Promise.resolve(), pause: () => undefined },
+    });
+    script = [{ status: 503, headers }, { status: 200 }];
+    const result = await vendor.send({ method: "PUT", path: "users/1", json: {}, operation: "put", repeatSafe: true });
+    vendor.close();
+    expect(result).toMatchObject({ kind: "response", status: 200, attempts: 2 });
+  });
 });
+
+const NO_RETRY_AFTER_POLICY: RetryPolicy = { limit: 0, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { Pacer } from "../../src/pacing/pacer.js";
+import { MAX_PAUSE_SECONDS, Pacer } from "../../src/pacing/pacer.js";
 
 /** The shared pacer's contract with cancellation: a cancelled caller never gets a slot. */
 describe("Pacer", () => {
@@ -32,5 +32,37 @@ describe("Pacer", () => {
     const waiting = pacer.acquire(controller.signal);
     controller.abort(new Error("stop"));
     await expect(waiting).rejects.toThrow("stop");
+  });
+
+  it("gives a cancelled waiter's slot back, so the callers after it do not wait for nothing", async () => {
+    const now = 0;
+    const pacer = new Pacer(1, 1, () => now);
+    await pacer.acquire(); // sends at 0; the next slot is at 1 s
+    const controllers = [new AbortController(), new AbortController()];
+    const waiting = controllers.map((c) => pacer.acquire(c.signal)); // slots at 1 s and 2 s
+    expect(pacer.peekDelayMs()).toBe(3_000);
+    for (const c of controllers) c.abort(new Error("cancelled"));
+    await Promise.all(waiting.map((w) => expect(w).rejects.toThrow("cancelled")));
+    expect(pacer.peekDelayMs()).toBe(1_000); // as if they had never asked
+    expect(pacer.stats().acquired).toBe(1);
+  });
+
+  it("pauses for a vendor's Retry-After, but never longer than MAX_PAUSE_SECONDS", () => {
+    const now = 0;
+    const pacer = new Pacer(1_000, 1, () => now);
+    pacer.pause(5);
+    expect(pacer.peekDelayMs()).toBe(5_000);
+    pacer.pause(1_717_171_717); // an epoch time sent as delta-seconds
+    expect(pacer.peekDelayMs()).toBe(MAX_PAUSE_SECONDS * 1000);
+  });
+
+  it.each([NaN, -3, Infinity])("treats a Retry-After of %p as a 1 s pause, so pacing stays on", async (seconds) => {
+    let now = 0;
+    const pacer = new Pacer(10, 1, () => now);
+    pacer.pause(seconds);
+    expect(pacer.peekDelayMs()).toBe(1_000);
+    now = 1_000;
+    await pacer.acquire();
+    expect(pacer.peekDelayMs()).toBeCloseTo(100, 5); // still paced at 10/s afterwards
   });
 });

@@ -20,6 +20,7 @@ export class CarnivalClient {
       timeoutMs: config.timeoutMs,
       retry: deps.retry,
       pacer,
+      pauseOn429: true,
       headers: { authorization: basicAuth("", config.apiKey), accept: "application/json" },
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
@@ -34,6 +35,7 @@ export class CarnivalClient {
       // Carnival merges the values sent: sending them twice leaves the same state.
       repeatSafe: true,
       requestId: context.requestId,
+      signal: context.signal,
     });
   }
 

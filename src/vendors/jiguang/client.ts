@@ -22,6 +22,7 @@ export class JiguangClient {
       timeoutMs: config.timeoutMs,
       retry: deps.retry,
       pacer,
+      pauseOn429: true,
       headers: { authorization: basicAuth(config.projectId, config.projectSecret), accept: "application/json" },
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
@@ -44,6 +45,7 @@ export class JiguangClient {
       operation: "setUserAttribute",
       repeatSafe,
       requestId: context.requestId,
+      signal: context.signal,
     });
   }
 
@@ -56,6 +58,7 @@ export class JiguangClient {
       operation: "getCuid",
       repeatSafe: true,
       requestId: context.requestId,
+      signal: context.signal,
     });
   }
 

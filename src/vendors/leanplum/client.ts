@@ -79,6 +79,8 @@ export class LeanplumClient {
       // Retries happen inside the user's turn in the queue, so they keep that user's order.
       retry: deps.retry,
       ...(this.pacer ? { pacer: this.pacer } : {}),
+      // Leanplum's 429 is about one user (a call for them in flight), not the app's rate: no pause.
+      pauseOn429: false,
       ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
     this.serializer = userSerializerFor(config.apiUrl, config.appId);
@@ -150,6 +152,7 @@ export class LeanplumClient {
         operation: "exportUser",
         repeatSafe: true,
         requestId: context.requestId,
+        signal: context.signal,
       }),
     );
     const readingContext: ReadingContext = { secrets: this.secrets, repeatSafe: true };
@@ -201,6 +204,7 @@ export class LeanplumClient {
       operation: action,
       repeatSafe,
       requestId: context.requestId,
+      signal: context.signal,
     });
   }
 

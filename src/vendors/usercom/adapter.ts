@@ -138,10 +138,18 @@ export class UserComAdapter implements ClosableAdapter {
 
     const loader = userLoader(this.client, this.config, context);
     const chunkSize = this.config.massUpdateChunkSize;
+    // The cancel itself, thrown by a pacing wait: nothing was sent for those users.
+    const isCancel = (error: unknown): boolean => context.signal?.aborted === true && error === context.signal.reason;
     const sendChunk = async (group: ReadonlyArray<{ customId: string; id: number }>): Promise<void> => {
       const ids = group.map((member) => member.id);
       const call: CallDescription = { kind: "massUpdate", attribute, method: this.config.massUpdateMethod, ids: ids.length };
-      const result = await this.client.massUpdateCustomAttribute(ids, attribute, mapped.value.value, context);
+      let result: HttpResult;
+      try {
+        result = await this.client.massUpdateCustomAttribute(ids, attribute, mapped.value.value, context);
+      } catch (error) {
+        if (isCancel(error)) return; // these users keep no outcome: cancelled, not sent
+        throw error;
+      }
       for (const member of group) loader.clear(member.customId); // their cached objects are stale now
       const failure = failureFor(result, call) ?? massUpdateProblem(result as Response, call);
       const outcome = failure ? failed(this.safe(failure)) : delivered(VENDOR, mapped.value.warnings, (result as Response).status);
@@ -165,11 +173,16 @@ export class UserComAdapter implements ClosableAdapter {
         while (resolved.length >= chunkSize) await send(resolved.splice(0, chunkSize));
       }
       if (resolved.length > 0) await send(resolved);
+    } catch (error) {
+      // Cancelled while looking up: users not yet in a sent mass update are left out (cancelled);
+      // those already sent or failed keep their outcomes.
+      if (!isCancel(error)) throw error;
     } finally {
-      // A cancelled look-up throws; a mass update already sent still completes before this returns.
+      // A mass update already sent still completes before this returns.
       await inFlight?.catch(() => undefined);
     }
     await inFlight;
+    if (context.signal?.aborted) return new Map(unique.flatMap((id) => (outcomes.has(id) ? [[id, outcomes.get(id)!] as const] : [])));
     return new Map(unique.map((id) => [id, outcomes.get(id)!]));
   }
 

@@ -1,5 +1,5 @@
 import type { CallContext } from "../../domain/vendor.js";
-import { HttpClient, retryAfterSeconds, type HttpRequest, type HttpResult } from "../../http/client.js";
+import { HttpClient, type HttpRequest, type HttpResult } from "../../http/client.js";
 import type { Pacer } from "../../pacing/pacer.js";
 import type { AdapterDeps } from "../define-vendor.js";
 import { VERSION_2_ACCEPT } from "./api-version.js";
@@ -7,7 +7,6 @@ import type { UserComConfig } from "./config.js";
 import type { WireScalar } from "./mapper.js";
 
 /** Seconds to hold every caller back after a 429 that names no delay. */
-const DEFAULT_RATE_LIMIT_PAUSE_SECONDS = 1;
 
 /**
  * got calls to User.com: `Authorization: Token …`, the version header when configured, paths with
@@ -29,6 +28,7 @@ export class UserComClient {
       retry: deps.retry,
       // Retries count against User.com's rate like any request.
       pacer: this.pacer,
+      pauseOn429: true,
       headers: {
         authorization: `Token ${config.apiKey}`,
         // Version 1 is what User.com serves without an Accept version (its old pages send none).
@@ -79,11 +79,8 @@ export class UserComClient {
    */
   private async send(request: Omit<HttpRequest, "requestId" | "repeatSafe">, context: CallContext): Promise<HttpResult> {
     await this.pacer.acquire(context.signal);
-    const result = await this.http.send({ ...request, repeatSafe: true, requestId: context.requestId });
-    if (result.kind === "response" && result.status === 429) {
-      this.pacer.pause(retryAfterSeconds(result.headers) ?? DEFAULT_RATE_LIMIT_PAUSE_SECONDS);
-    }
-    return result;
+    // HttpClient pauses the shared pacer on every 429 (pauseOn429), retried or not.
+    return this.http.send({ ...request, repeatSafe: true, requestId: context.requestId, signal: context.signal });
   }
 }
 

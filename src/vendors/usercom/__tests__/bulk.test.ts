@@ -66,4 +66,42 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
     });
     expect(sandbox.journal()).toEqual([]);
   });
+
+  it("a cancel part-way through a chunk counts the users whose mass update was sent as succeeded, and only the rest as cancelled", async () => {
+    // One engine chunk of 500 users resolved and sent 50 at a time, at 100 calls/s: ~5 s if not cancelled.
+    const slow = await startTestSubgraph({
+      modules: [usercom],
+      sandboxUserIds: ids(500),
+      env: { USERCOM_RATE_LIMIT: "100", USERCOM_MASS_UPDATE_CHUNK_SIZE: "50", USERCOM_KNOWN_ATTRIBUTES: "plan:string" },
+    });
+    try {
+      const slowSandbox = slow.sandbox<UserComSandbox>("usercom");
+      const started = await slow.gql(BULK_MUTATION, {
+        input: { userIds: ids(500), vendors: ["USERCOM"], attribute: "plan", value: { string: "blue" } },
+      });
+      const id = started.data.bulkSetCustomAttribute.id as string;
+      const massUpdates = () => slowSandbox.journal().filter((entry) => entry.path.includes("mass_update")).length;
+      while (massUpdates() < 2) await new Promise((r) => setTimeout(r, 10));
+      await slow.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id });
+      const job = await waitForBulkJob(slow, id, JOB_FIELDS);
+      const applied = ids(500).filter((user) =>
+        (slowSandbox.user(user)!.attributes as Array<{ name: string; value: unknown }>).some(
+          (a) => a.name === "plan" && a.value === "blue",
+        ),
+      );
+      expect(job.status).toBe("CANCELLED");
+      const [progress] = job.progress;
+      expect(applied.length).toBeGreaterThanOrEqual(100);
+      expect(progress).toEqual({
+        vendor: "USERCOM",
+        total: 500,
+        succeeded: applied.length,
+        failed: 0,
+        cancelled: 500 - applied.length,
+        pending: 0,
+      });
+    } finally {
+      await slow.close();
+    }
+  });
 });
