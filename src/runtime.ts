@@ -105,11 +105,21 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
         ...(module.options ? { options: module.options } : {}),
       };
       if (config.status === "configured") {
-        const adapter = module.createAdapter(config.config, { pacers, retry, ...(onCall ? { onCall } : {}) });
+        const logger = options.logger;
+        const adapter = module.createAdapter(config.config, {
+          pacers,
+          retry,
+          ...(onCall ? { onCall } : {}),
+          ...(logger
+            ? {
+                onUnexpectedError: (error: unknown, requestId: string) =>
+                  logger.error({ vendor: module.id, requestId, err: error }, `unexpected error in the ${module.displayName} integration`),
+              }
+            : {}),
+        });
         adapters.push(adapter);
         const breaker = new CircuitBreaker(module.id, module.displayName, circuits[index]!);
-        if (options.logger) {
-          const logger = options.logger;
+        if (logger) {
           breaker.onChange((state) => logger.warn({ vendor: module.id, circuit: state }, `circuit of ${module.id} is ${state}`));
         }
         breakers.set(module.id, breaker);

@@ -25,6 +25,11 @@ export interface AdapterDeps {
   /** Automatic retries for the vendor's HttpClient (it applies them only to repeat-safe requests). */
   readonly retry: RetryPolicy;
   readonly onCall?: (call: VendorCallRecord) => void;
+  /**
+   * An error the adapter turned into a typed INTERNAL failure instead of letting it propagate
+   * (the failure says the outcome is unknown; this keeps the cause for the logs).
+   */
+  readonly onUnexpectedError?: (error: unknown, requestId: string) => void;
 }
 
 export interface ClosableAdapter extends VendorAdapter {

@@ -30,6 +30,7 @@ type Response = Extract<HttpResult, { kind: "response" }>;
  */
 export class UserComAdapter implements ClosableAdapter {
   private readonly client: UserComClient;
+  private readonly onUnexpectedError: (error: unknown, requestId: string) => void;
 
   constructor(
     private readonly config: UserComConfig,
@@ -37,6 +38,7 @@ export class UserComAdapter implements ClosableAdapter {
   ) {
     const pacer = deps.pacers.forCredential("usercom", config.apiKey, config.ratePerSecond);
     this.client = new UserComClient(config, pacer, deps);
+    this.onUnexpectedError = deps.onUnexpectedError ?? (() => undefined);
   }
 
   /** What User.com would refuse in this command for any user, found without sending. */
@@ -104,7 +106,7 @@ export class UserComAdapter implements ClosableAdapter {
     const lookups = await loader.loadMany(userIds);
     const out = new Map<string, ProfileReadOutcome>();
     userIds.forEach((userId, index) => {
-      const lookup = settled(lookups[index], context);
+      const lookup = this.settled(lookups[index], context);
       out.set(
         userId,
         lookup.ok
@@ -166,7 +168,7 @@ export class UserComAdapter implements ClosableAdapter {
       for (const lookupGroup of chunk(unique, chunkSize)) {
         const lookups = await loader.loadMany(lookupGroup);
         lookupGroup.forEach((customId, index) => {
-          const lookup = settled(lookups[index], context);
+          const lookup = this.settled(lookups[index], context);
           if (lookup.ok) resolved.push({ customId, id: lookup.user.id });
           else outcomes.set(customId, failed(this.safe(lookup.failure)));
         });
@@ -190,6 +192,23 @@ export class UserComAdapter implements ClosableAdapter {
     this.client.close();
   }
 
+  /**
+   * DataLoader hands back an Error when the batch threw. The only expected throw is a pacing wait
+   * given up on cancellation (nothing sent), which is passed on as a throw, as callers expect. Any
+   * other is a bug: its users get a typed INTERNAL failure and the error goes to the logs.
+   */
+  private settled(value: UserLookup | Error | undefined, context: CallContext): UserLookup {
+    if (value instanceof Error && context.signal?.aborted) throw value;
+    if (value === undefined || value instanceof Error) {
+      this.onUnexpectedError(value ?? new Error("DataLoader returned no value for a key"), context.requestId);
+      return {
+        ok: false,
+        failure: vendorFailure("INTERNAL", VENDOR, "the User.com user look-up failed unexpectedly", { retryable: false }),
+      };
+    }
+    return value;
+  }
+
   private fail(failure: VendorFailure): DeliveryOutcome {
     return failed(this.safe(failure));
   }
@@ -209,21 +228,6 @@ function mayHaveApplied(result: HttpResult): boolean {
   if (result.kind === "timeout") return true;
   if (result.kind === "network") return result.mayHaveReachedVendor;
   return result.status >= 500 || (result.status >= 200 && result.status < 300);
-}
-
-/**
- * DataLoader hands back an Error when the batch threw. The only expected throw is a pacing wait
- * given up on cancellation (nothing sent), which is passed on as a throw, as callers expect.
- */
-function settled(value: UserLookup | Error | undefined, context: CallContext): UserLookup {
-  if (value instanceof Error && context.signal?.aborted) throw value;
-  if (value === undefined || value instanceof Error) {
-    return {
-      ok: false,
-      failure: vendorFailure("INTERNAL", VENDOR, "the User.com user look-up failed unexpectedly", { retryable: false }),
-    };
-  }
-  return value;
 }
 
 /**

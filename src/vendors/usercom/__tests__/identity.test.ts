@@ -105,4 +105,20 @@ describe("custom id → internal id look-ups", () => {
     expect([...(await pending).keys()]).toEqual([]);
     expect(h.calls().filter((c) => c.path.includes("/u2/") || c.path.includes("mass_update"))).toEqual([]);
   });
+
+  it("a look-up that throws for another reason than a cancel gives its users a typed INTERNAL failure, and the error goes to the logs", async () => {
+    const reported: Array<[string, string]> = [];
+    h = await startHarness({
+      seed: ["u1"],
+      onUnexpectedError: (error, requestId) => void reported.push([(error as Error).message, requestId]),
+    });
+    // A bug on our side, not a vendor answer: the client throws.
+    (h.adapter as unknown as { client: { getUser: () => never } }).client.getUser = () => {
+      throw new Error("bug in the client");
+    };
+    const context = h.context();
+    const profiles = await h.adapter.readProfiles(["u1"], context);
+    expect(profiles.get("u1")).toMatchObject({ ok: false, failure: { category: "INTERNAL", retryable: false } });
+    expect(reported).toEqual([["bug in the client", context.requestId]]);
+  });
 });

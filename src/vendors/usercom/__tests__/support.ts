@@ -30,7 +30,12 @@ export interface Harness {
  * The pacing rate is raised so that tests never wait on it; tests about pacing set their own.
  */
 export async function startHarness(
-  options: { sandbox?: UserComSandboxOptions; env?: Env; seed?: readonly string[] } = {},
+  options: {
+    sandbox?: UserComSandboxOptions;
+    env?: Env;
+    seed?: readonly string[];
+    onUnexpectedError?: (error: unknown, requestId: string) => void;
+  } = {},
 ): Promise<Harness> {
   const sandbox = await startUserComSandbox({ seedUserIds: options.seed ?? ["1", "2", "3"], ...options.sandbox });
   const result = readUserComConfig({ ...usercom.sandboxEnv(sandbox.url), USERCOM_RATE_LIMIT: "10000", ...options.env });
@@ -39,7 +44,11 @@ export async function startHarness(
     throw new Error(`test configuration is not usable: ${JSON.stringify(result)}`);
   }
   const pacers = new PacerRegistry();
-  const adapter = new UserComAdapter(result.config, { pacers, retry: NO_RETRIES });
+  const adapter = new UserComAdapter(result.config, {
+    pacers,
+    retry: NO_RETRIES,
+    ...(options.onUnexpectedError ? { onUnexpectedError: options.onUnexpectedError } : {}),
+  });
   let requests = 0;
   return {
     sandbox,
