@@ -5,7 +5,7 @@ import { selectTargets } from "../domain/dispatch.js";
 import { vendorFailure, type FailureCategory, type VendorFailure } from "../domain/failures.js";
 import type { DeliveryOutcome } from "../domain/results.js";
 import { RequestScope } from "../domain/scope.js";
-import type { BulkChange, CallContext, Vendor } from "../domain/vendor.js";
+import { isCancellation, type BulkChange, type CallContext, type Vendor } from "../domain/vendor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import type { WorkQueue } from "./queue.js";
 import type { JobStore } from "./store.js";
@@ -329,7 +329,7 @@ export class BulkEngine {
         return new Map(ids.map((id) => [id, results.get(id) ?? missing()]));
       } catch (error) {
         // Only the cancel itself means nothing was sent; anything else is a crash whose outcome is unknown.
-        if (signal.aborted && error === signal.reason) return new Map(ids.map((id) => [id, "cancelled" as const]));
+        if (isCancellation(error, signal)) return new Map(ids.map((id) => [id, "cancelled" as const]));
         const failure = crashed(error);
         return new Map(ids.map((id) => [id, failure]));
       }

@@ -19,6 +19,14 @@ export interface CallContext {
   readonly scope: RequestScope;
 }
 
+/**
+ * Whether `error` is the caller's cancellation itself: pacing and queue waits reject with the
+ * signal's reason, so nothing was sent. Any other throw after a cancel is still a failure.
+ */
+export function isCancellation(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && error === signal.reason;
+}
+
 /** What the domain needs from a vendor integration; vendor folders implement it. */
 export interface VendorAdapter {
   /**

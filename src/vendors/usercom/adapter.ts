@@ -2,7 +2,7 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
 import { delivered, failed, type DeliveryOutcome, type DeliveryWarning } from "../../domain/results.js";
-import type { BulkChange, CallContext } from "../../domain/vendor.js";
+import { isCancellation, type BulkChange, type CallContext } from "../../domain/vendor.js";
 import type { HttpResult } from "../../http/client.js";
 import { chunk } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
@@ -140,8 +140,6 @@ export class UserComAdapter implements ClosableAdapter {
 
     const loader = userLoader(this.client, this.config, context);
     const chunkSize = this.config.massUpdateChunkSize;
-    // The cancel itself, thrown by a pacing wait: nothing was sent for those users.
-    const isCancel = (error: unknown): boolean => context.signal?.aborted === true && error === context.signal.reason;
     const sendChunk = async (group: ReadonlyArray<{ customId: string; id: number }>): Promise<void> => {
       const ids = group.map((member) => member.id);
       const call: CallDescription = { kind: "massUpdate", attribute, method: this.config.massUpdateMethod, ids: ids.length };
@@ -149,7 +147,7 @@ export class UserComAdapter implements ClosableAdapter {
       try {
         result = await this.client.massUpdateCustomAttribute(ids, attribute, mapped.value.value, context);
       } catch (error) {
-        if (isCancel(error)) return; // these users keep no outcome: cancelled, not sent
+        if (isCancellation(error, context.signal)) return; // these users keep no outcome: cancelled, not sent
         throw error;
       }
       for (const member of group) loader.clear(member.customId); // their cached objects are stale now
@@ -178,14 +176,14 @@ export class UserComAdapter implements ClosableAdapter {
     } catch (error) {
       // Cancelled while looking up: users not yet in a sent mass update are left out (cancelled);
       // those already sent or failed keep their outcomes.
-      if (!isCancel(error)) throw error;
+      if (!isCancellation(error, context.signal)) throw error;
     } finally {
       // A mass update already sent still completes before this returns.
       await inFlight?.catch(() => undefined);
     }
     await inFlight;
-    if (context.signal?.aborted) return new Map(unique.flatMap((id) => (outcomes.has(id) ? [[id, outcomes.get(id)!] as const] : [])));
-    return new Map(unique.map((id) => [id, outcomes.get(id)!]));
+    // Only a cancel leaves users without an outcome (the bulk engine counts them cancelled).
+    return new Map(unique.flatMap((id) => (outcomes.has(id) ? [[id, outcomes.get(id)!] as const] : [])));
   }
 
   close(): void {
