@@ -5,12 +5,15 @@
  * payload. Throughput and p50/p99 at 1, 10 and 50 connections, setups alternated within each round.
  *
  *   npm run bench:overhead -- [--duration=5] [--warmup=1] [--rounds=6] [--connections=1,10,50]
- *                             [--variants=NAME=path/to/main.js[+node-flag…],…] (extra subgraph builds,
+ *                             [--variants=NAME=path/to/main.js[+node-flag…][+ENV=value…],…] (extra subgraph builds,
  *                             e.g. from bench/support/make-variant.ts, or this build with other node
- *                             flags, e.g. gc=dist-bench/src/main.js+--max-semi-space-size=32; measured
+ *                             flags or environment, e.g. gc=dist-bench/src/main.js+--max-semi-space-size=32 or
+ *                             quiet=dist-bench/src/main.js+LOG_LEVEL=warn; measured
  *                             in the same rounds)
  *                             [--rate=600] [--rate-connections=10,50] (then latency at a fixed request
  *                             rate below both servers' capacity; 0 skips it)
+ *                             [--together-rate=200] (then the same, with every setup loaded at that rate
+ *                             at the same time; 0 skips it)
  *
  * At a fixed number of connections sending as fast as they can, every server runs saturated and
  * latency is queueing (at a fixed concurrency it scales with 1/throughput), so the added-latency
@@ -21,6 +24,63 @@ import { cpuMsOf, machineFacts, startSubgraph, type ServerProcess } from "./supp
 import { writeOut, table } from "./support/out.js";
 import { args, BASELINE_MUTATION, rotatingBodies, startOverheadSetup, updateBody } from "./support/setups.js";
 
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const spread = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+const BOOTSTRAP_ITERATIONS = 2_000;
+
+/** Splits one run's latencies (in firing order, at an even rate) into its seconds. */
+function secondBlocks(latencies: readonly number[], seconds: number): number[][] {
+  const size = Math.ceil(latencies.length / seconds);
+  return Array.from({ length: seconds }, (_, i) => latencies.slice(i * size, (i + 1) * size)).filter((b) => b.length > 0);
+}
+
+/**
+ * p99(build) − p99(baseline) over all requests, and a 95% percentile-bootstrap interval: blocks are
+ * drawn with replacement as pairs (the same second of both setups), so the machine's stalls, which
+ * hit both setups in that second, stay paired rather than counted as a difference.
+ */
+function pairedP99Difference(
+  build: readonly number[][],
+  baseline: readonly number[][],
+  iterations: number,
+): { estimate: number; low: number; high: number } {
+  const count = Math.min(build.length, baseline.length);
+  const p99Of = (blocks: readonly number[][], picks: readonly number[]): number => {
+    const all = new Float64Array(picks.reduce((n, i) => n + blocks[i]!.length, 0));
+    let at = 0;
+    for (const i of picks) {
+      all.set(blocks[i]!, at);
+      at += blocks[i]!.length;
+    }
+    all.sort();
+    return all[Math.min(all.length - 1, Math.floor(0.99 * all.length))]!;
+  };
+  const everyBlock = Array.from({ length: count }, (_, i) => i);
+  const estimate = p99Of(build, everyBlock) - p99Of(baseline, everyBlock);
+  // A fixed seed: the same measurements always give the same interval.
+  let seed = 0x9e3779b9;
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const differences = Array.from({ length: iterations }, () => {
+    const picks = Array.from({ length: count }, () => Math.floor(random() * count));
+    return p99Of(build, picks) - p99Of(baseline, picks);
+  }).sort((a, b) => a - b);
+  return {
+    estimate,
+    low: differences[Math.floor(0.025 * iterations)]!,
+    high: differences[Math.floor(0.975 * iterations)]!,
+  };
+}
+
 const options = args();
 const durationSec = Number(options.duration ?? 5);
 const warmupSec = Number(options.warmup ?? 1);
@@ -28,6 +88,7 @@ const rounds = Number(options.rounds ?? 6);
 const connectionsList = (options.connections ?? "1,10,50").split(",").filter(Boolean).map(Number);
 const fixedRate = Number(options.rate ?? 600);
 const rateConnections = (options["rate-connections"] ?? "10,50").split(",").map(Number);
+const togetherRate = Number(options["together-rate"] ?? 200);
 
 type SetupName = string;
 const facts = machineFacts();
@@ -35,8 +96,11 @@ const setup = await startOverheadSetup({ baselines: true });
 const variants: Record<string, ServerProcess> = {};
 for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {
   const [name, build] = [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)];
-  const [main, ...nodeFlags] = build.split("+");
-  variants[name] = await startSubgraph(setup.subgraphEnv, nodeFlags, main);
+  const [main, ...extras] = build.split("+");
+  // "+--flag" is a node flag, "+NAME=value" an environment variable of that variant only.
+  const nodeFlags = extras.filter((extra) => extra.startsWith("-"));
+  const env = Object.fromEntries(extras.filter((extra) => !extra.startsWith("-")).map((extra) => extra.split("=", 2)));
+  variants[name] = await startSubgraph({ ...setup.subgraphEnv, ...env }, nodeFlags, main);
 }
 const urls: Record<SetupName, string> = {
   raw: setup.raw!.url,
@@ -52,6 +116,14 @@ const bodies: Record<SetupName, () => string> = {
   ...Object.fromEntries(Object.keys(variants).map((n) => [n, rotatingBodies(1000, updateBody(["CARNIVAL"]))])),
 };
 const subgraphs = ["subgraph", ...Object.keys(variants)];
+// The sandbox alone, sent the PUT both servers make: the part of their tails that is upstream's.
+const carnivalEnv = setup.subgraphEnv;
+const upstream = {
+  url: `${carnivalEnv.CARNIVAL_API_URL!.replace(/\/$/, "")}/users/1`,
+  method: "PUT",
+  headers: { authorization: `Basic ${Buffer.from(`:${carnivalEnv.CARNIVAL_API_KEY!}`).toString("base64")}`, accept: "application/json" },
+  body: JSON.stringify({ user: { custom: { plan: { type: "string", value: "gold" } } } }),
+};
 
 const pids: Record<SetupName, number> = {
   raw: setup.raw!.pid,
@@ -66,6 +138,7 @@ type Measured = LoadResult & {
   sandboxCpuUsPerRequest: number;
 };
 const results: Measured[] = [];
+const togetherIntervals: Array<Array<string | number>> = [];
 try {
   // JIT warm-up of every setup before any measurement.
   for (const name of Object.keys(urls)) await load({ url: urls[name]!, connections: 10, durationSec: 3, body: bodies[name]! });
@@ -99,6 +172,10 @@ try {
       }
     }
   }
+  const pacedSetup = (name: SetupName, connections: number, durationSec: number, overallRate: number) =>
+    name === "upstream"
+      ? paced({ ...upstream, connections, durationSec, overallRate })
+      : paced({ url: urls[name]!, connections, durationSec, body: bodies[name]!, overallRate });
   // Latency at a fixed rate: the same setups, alternating, none of them saturated.
   const atRate: Array<LoadResult & { setup: SetupName; round: number }> = [];
   // Every round's latencies per setup: one round's p99 is its 30th-worst request, which a single
@@ -108,16 +185,11 @@ try {
     for (const connections of rateConnections) {
       for (let round = 1; round <= rounds; round++) {
         // raw (answers in ~0.1 ms) shows the floor: the tail the generator and the machine add by themselves.
-        const forward: SetupName[] = ["raw", "apollo", ...subgraphs];
+        // upstream (the sandbox alone) shows what of the servers' tails they inherit from their one call.
+        const forward: SetupName[] = ["raw", "upstream", "apollo", ...subgraphs];
         for (const name of round % 2 === 1 ? forward : [...forward].reverse()) {
-          await paced({ url: urls[name]!, connections, durationSec: warmupSec, body: bodies[name]!, overallRate: fixedRate });
-          const { latencies, ...result } = await paced({
-            url: urls[name]!,
-            connections,
-            durationSec,
-            body: bodies[name]!,
-            overallRate: fixedRate,
-          });
+          await pacedSetup(name, connections, warmupSec, fixedRate);
+          const { latencies, ...result } = await pacedSetup(name, connections, durationSec, fixedRate);
           atRate.push({ ...result, setup: name, round });
           const all = pooled.get(`${connections}/${name}`) ?? [];
           for (const latency of latencies) all.push(latency);
@@ -126,6 +198,37 @@ try {
             `rate ${fixedRate}/s c=${connections} round ${round} ${name}: ${result.rps} req/s p50 ${result.p50} ms p99 ${result.p99} ms`,
           );
         }
+      }
+    }
+  }
+  // Latency with every setup under load at the same time: a stall of the shared machine (another
+  // job, the sandbox's GC, the generator's) then lands on all setups at once instead of on whichever
+  // ran in that 5-second slot, so the difference of tails is the servers' own.
+  const atRateTogether: Array<LoadResult & { setup: SetupName; round: number }> = [];
+  const pooledTogether = new Map<string, number[]>();
+  // One-second blocks of each setup's latencies, in firing order, aligned across setups: the pairs a
+  // bootstrap resamples (requests sent in the same second met the same machine).
+  const blocksTogether = new Map<string, number[][]>();
+  if (togetherRate > 0) {
+    const names: SetupName[] = ["raw", "upstream", "apollo", ...subgraphs];
+    for (const connections of rateConnections) {
+      for (let round = 1; round <= rounds; round++) {
+        const run = (durationSec: number) => Promise.all(names.map((name) => pacedSetup(name, connections, durationSec, togetherRate)));
+        await run(warmupSec);
+        const measured = await run(durationSec);
+        measured.forEach(({ latencies, ...result }, i) => {
+          const name = names[i]!;
+          atRateTogether.push({ ...result, setup: name, round });
+          const all = pooledTogether.get(`${connections}/${name}`) ?? [];
+          for (const latency of latencies) all.push(latency);
+          pooledTogether.set(`${connections}/${name}`, all);
+          const blocks = blocksTogether.get(`${connections}/${name}`) ?? [];
+          blocks.push(...secondBlocks(latencies, durationSec));
+          blocksTogether.set(`${connections}/${name}`, blocks);
+        });
+        console.error(
+          `together ${togetherRate}/s each c=${connections} round ${round}: ${measured.map((r, i) => `${names[i]} p50 ${r.p50} p99 ${r.p99}`).join(", ")}`,
+        );
       }
     }
   }
@@ -150,12 +253,6 @@ try {
     );
     return { connections, perRound };
   });
-  const median = (xs: number[]): number => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  };
-  const spread = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
   // Medians over rounds of each setup's figures, and of the per-round ratios (each round's setups ran back to back).
   const setupRows = connectionsList.flatMap((connections) =>
     ["raw", "apollo", ...subgraphs].map((name) => {
@@ -241,68 +338,50 @@ try {
     ),
   );
   if (atRate.length > 0) {
-    const pooledP99 = new Map(
-      [...pooled].map(([key, latencies]) => [
-        key,
-        quantile(
-          latencies.sort((a, b) => a - b),
-          0.99,
-        ),
-      ]),
+    console.log(
+      `\nLatency at a fixed ${fixedRate} req/s, setups one after another (medians over ${rounds} rounds; raw's, apollo's and each build's, same rounds):\n`,
     );
-    const rateRows = rateConnections.flatMap((connections) => {
-      const of = (name: SetupName) => atRate.filter((r) => r.setup === name && r.connections === connections);
-      return subgraphs.map((name) => {
-        const added = (key: "p50" | "p99") => of(name).map((r, i) => r[key] - of("apollo")[i]![key]);
-        const addedP99 = median(added("p99"));
-        const [rawPooled, apolloPooled, buildPooled] = ["raw", "apollo", name].map((setup) => pooledP99.get(`${connections}/${setup}`)!);
-        const addedPooledP99 = buildPooled! - apolloPooled!;
+    console.log(rateTable(atRate, pooled, fixedRate));
+  }
+  if (atRateTogether.length > 0) {
+    console.log(
+      `\nLatency at ${togetherRate} req/s per setup, every setup loaded at the same time (${togetherRate * (2 + subgraphs.length)} req/s in all; medians over ${rounds} rounds):\n`,
+    );
+    console.log(rateTable(atRateTogether, pooledTogether, togetherRate));
+    console.log(
+      `\nAdded p99 (build − apollo, all requests), same run, with a 95% interval from ${BOOTSTRAP_ITERATIONS} paired resamples of one-second blocks:\n`,
+    );
+    const intervalRows = rateConnections.flatMap((connections) =>
+      subgraphs.map((name) => {
+        const build = blocksTogether.get(`${connections}/${name}`)!;
+        const apollo = blocksTogether.get(`${connections}/apollo`)!;
+        const { estimate, low, high } = pairedP99Difference(build, apollo, BOOTSTRAP_ITERATIONS);
         return [
           connections,
-          fixedRate,
+          togetherRate,
           name,
-          Math.round(median(of(name).map((r) => r.rps))),
-          median(of("raw").map((r) => r.p50)).toFixed(2),
-          median(of("raw").map((r) => r.p99)).toFixed(2),
-          median(of("apollo").map((r) => r.p50)).toFixed(2),
-          median(of(name).map((r) => r.p50)).toFixed(2),
-          median(of("apollo").map((r) => r.p99)).toFixed(2),
-          median(of(name).map((r) => r.p99)).toFixed(2),
-          median(added("p50")).toFixed(2),
-          addedP99.toFixed(2),
-          spread(added("p99"), 1),
-          `${rawPooled!.toFixed(2)} / ${apolloPooled!.toFixed(2)} / ${buildPooled!.toFixed(2)}`,
-          addedPooledP99.toFixed(2),
-          addedPooledP99 <= 2 ? "met" : "MISSED",
+          build.length,
+          estimate.toFixed(2),
+          `${low.toFixed(2)} to ${high.toFixed(2)}`,
+          high <= 2 ? "met" : low > 2 ? "MISSED" : "not settled",
         ];
-      });
-    });
-    console.log(
-      `\nLatency at a fixed ${fixedRate} req/s (medians over ${rounds} rounds; raw's, apollo's and each build's, same rounds):\n`,
+      }),
     );
     console.log(
       table(
         [
           "c",
-          "req/s asked",
+          "req/s per setup",
           "build",
-          "req/s served",
-          "raw p50 ms",
-          "raw p99 ms",
-          "apollo p50 ms",
-          "p50 ms",
-          "apollo p99 ms",
-          "p99 ms",
-          "added p50 ms",
-          "added p99 ms (median of rounds)",
-          "range",
-          "p99 of all rounds' requests: raw / apollo / build",
-          "added p99 ms (all requests)",
-          "target (≤2 ms)",
+          "paired blocks",
+          "added p99 ms",
+          "95% interval ms",
+          "target (≤2 ms: met if the whole interval is)",
         ],
-        rateRows,
+        intervalRows,
       ),
     );
+    togetherIntervals.push(...intervalRows);
   }
   console.log("\nEvery run:\n");
   console.log(
@@ -314,9 +393,11 @@ try {
   console.log(`subgraph warnings logged: ${setup.subgraph.warnings().length}`);
   const file = writeOut("overhead", {
     facts,
-    options: { durationSec, warmupSec, rounds, connectionsList, fixedRate, rateConnections },
+    options: { durationSec, warmupSec, rounds, connectionsList, fixedRate, rateConnections, togetherRate },
     results,
     atRate,
+    atRateTogether,
+    togetherIntervals,
     summary,
     sandbox: stats,
   });
@@ -324,4 +405,75 @@ try {
 } finally {
   await Promise.all(Object.values(variants).map((v) => v.close()));
   await setup.close();
+}
+
+/** Fixed-rate latencies of every build against the apollo baseline and the raw floor, per round and pooled. */
+function rateTable(
+  runs: ReadonlyArray<LoadResult & { setup: SetupName; round: number }>,
+  pooled: Map<string, number[]>,
+  rate: number,
+): string {
+  const pooledP99 = new Map(
+    [...pooled].map(([key, latencies]) => [
+      key,
+      quantile(
+        latencies.sort((a, b) => a - b),
+        0.99,
+      ),
+    ]),
+  );
+  const rows = rateConnections.flatMap((connections) => {
+    const of = (name: SetupName) => runs.filter((r) => r.setup === name && r.connections === connections);
+    return subgraphs.map((name) => {
+      const added = (key: "p50" | "p99") => of(name).map((r, i) => r[key] - of("apollo")[i]![key]);
+      const addedP99 = median(added("p99"));
+      const [rawPooled, upstreamPooled, apolloPooled, buildPooled] = ["raw", "upstream", "apollo", name].map((setup) =>
+        pooledP99.get(`${connections}/${setup}`)!,
+      );
+      const addedPooledP99 = buildPooled! - apolloPooled!;
+      return [
+        connections,
+        rate,
+        name,
+        Math.round(median(of(name).map((r) => r.rps))),
+        median(of("raw").map((r) => r.p50)).toFixed(2),
+        median(of("raw").map((r) => r.p99)).toFixed(2),
+        median(of("upstream").map((r) => r.p50)).toFixed(2),
+        median(of("upstream").map((r) => r.p99)).toFixed(2),
+        median(of("apollo").map((r) => r.p50)).toFixed(2),
+        median(of(name).map((r) => r.p50)).toFixed(2),
+        median(of("apollo").map((r) => r.p99)).toFixed(2),
+        median(of(name).map((r) => r.p99)).toFixed(2),
+        median(added("p50")).toFixed(2),
+        addedP99.toFixed(2),
+        spread(added("p99"), 1),
+        `${rawPooled!.toFixed(2)} / ${upstreamPooled!.toFixed(2)} / ${apolloPooled!.toFixed(2)} / ${buildPooled!.toFixed(2)}`,
+        addedPooledP99.toFixed(2),
+        addedPooledP99 <= 2 ? "met" : "MISSED",
+      ];
+    });
+  });
+  return table(
+    [
+      "c",
+      "req/s asked",
+      "build",
+      "req/s served",
+      "raw p50 ms",
+      "raw p99 ms",
+      "upstream p50 ms",
+      "upstream p99 ms",
+      "apollo p50 ms",
+      "p50 ms",
+      "apollo p99 ms",
+      "p99 ms",
+      "added p50 ms",
+      "added p99 ms (median of rounds)",
+      "range",
+      "p99 of all rounds' requests: raw / upstream / apollo / build",
+      "added p99 ms (all requests)",
+      "target (≤2 ms)",
+    ],
+    rows,
+  );
 }

@@ -10,6 +10,14 @@ export function createLogger(options: {
   level: string;
   secrets?: readonly string[];
   destination?: DestinationStream;
+  /**
+   * Without a destination, stdout: synchronously (pino's default) when true; when false, lines are
+   * written off the request path (a blocking write per line put the disk's stalls into request tails)
+   * and flushed when the process exits.
+   */
+  sync?: boolean;
+  /** Where lines go without a destination: a file descriptor or a file path; stdout (1) by default. */
+  target?: number | string;
   /** The `service` field of every line; default attributes-subgraph (the dev users subgraph has its own). */
   service?: string;
 }): Logger {
@@ -24,7 +32,7 @@ export function createLogger(options: {
       },
       hooks: secrets.length > 0 ? { streamWrite: (line) => scrub(line, secrets) } : {},
     },
-    options.destination,
+    options.destination ?? pino.destination({ dest: options.target ?? 1, sync: options.sync ?? true }),
   );
 }
 

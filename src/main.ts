@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = createLogger({ level: config.logLevel, secrets });
+  const logger = createLogger({ level: config.logLevel, sync: config.logSync, secrets });
   const metrics = new Metrics({ processMetrics: true });
   let runtime;
   try {

@@ -102,7 +102,7 @@ export async function gql<T = any>(url: string, query: string, variables?: Recor
  * flattered (no coordinated omission).
  */
 export async function paced(
-  options: LoadOptions & { readonly overallRate: number },
+  options: LoadOptions & { readonly overallRate: number; readonly method?: string },
 ): Promise<LoadResult & { readonly latencies: readonly number[] }> {
   const target = new URL(options.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
@@ -118,7 +118,7 @@ export async function paced(
           host: target.hostname,
           port: target.port,
           path: target.pathname,
-          method: "POST",
+          method: options.method ?? "POST",
           agent,
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...options.headers },
         },

@@ -13,6 +13,8 @@ export interface AppConfig {
   /** auto: sandboxes when no vendor has credentials; force: SANDBOX=true; off: SANDBOX=false. */
   readonly sandbox: SandboxMode;
   readonly logLevel: string;
+  /** Write each log line before going on (true), or buffer lines and write them off the request path (false). */
+  readonly logSync: boolean;
   readonly production: boolean;
   readonly maxBodyBytes: number;
   readonly graphiql: boolean;
@@ -57,6 +59,11 @@ export const APP_ENV = {
     default: "(unset)",
   },
   LOG_LEVEL: { description: "pino level: fatal, error, warn, info, debug, trace, silent", default: "info" },
+  LOG_SYNC: {
+    description:
+      "true: write every log line to stdout before going on; false: write lines asynchronously (flushed on exit; a hard kill may lose the last lines)",
+    default: "false",
+  },
   NODE_ENV: { description: "production turns GraphiQL and introspection off by default", default: "(unset)" },
   MAX_BODY_BYTES: {
     description: "Largest accepted request body; larger ones get 413 (room for 100,000 bulk user ids)",
@@ -150,6 +157,7 @@ export function readAppConfig(env: Env): AppConfig {
     host: env.HOST?.trim() || "0.0.0.0",
     sandbox,
     logLevel: env.LOG_LEVEL?.trim() || "info",
+    logSync: flag(env, "LOG_SYNC", false, problems),
     production,
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 8 * 1_048_576, problems, 1_024, 256 * 1_048_576),
     graphiql: flag(env, "GRAPHIQL", !production, problems),

@@ -9,16 +9,19 @@ describe("application configuration", () => {
     expect(readAppConfig({})).toMatchObject({ port: 4001, host: "0.0.0.0", sandbox: "auto", graphiql: true, introspection: true });
     expect(readAppConfig({ NODE_ENV: "production" })).toMatchObject({ graphiql: false, introspection: false });
     expect(readAppConfig({ SANDBOX_USER_IDS: "a, 3-5" }).sandboxUserIds).toEqual(["a", "3", "4", "5"]);
+    expect(readAppConfig({}).logSync).toBe(false);
+    expect(readAppConfig({ LOG_SYNC: "true" }).logSync).toBe(true);
   });
 
   it("reports every bad value at once, by name", () => {
     expect(() => readAppConfig({ PORT: "http", SANDBOX: "maybe", LOG_LEVEL: "loud" })).toThrow(ConfigError);
     try {
-      readAppConfig({ PORT: "http", SANDBOX: "maybe", LOG_LEVEL: "loud" });
+      readAppConfig({ PORT: "http", SANDBOX: "maybe", LOG_LEVEL: "loud", LOG_SYNC: "sometimes" });
     } catch (error) {
       expect((error as ConfigError).problems).toEqual([
         'PORT must be an integer from 0 to 65535; got "http"',
         'SANDBOX must be true or false; got "maybe"',
+        'LOG_SYNC must be true or false; got "sometimes"',
         'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "loud"',
       ]);
     }

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "@jest/globals";
 import { createLogger, withoutPathRedaction } from "../../src/logging.js";
@@ -36,5 +39,36 @@ describe("logger", () => {
     // Path redaction is what this logger leaves out, so it is only for lines built from safe fields.
     expect(line.request.authorization).toBe("Bearer kept-as-is");
     expect(line.service).toBe("attributes-subgraph");
+  });
+});
+
+/** LOG_SYNC=false: lines leave the request path and are written in the background, none lost. */
+describe("asynchronous logger", () => {
+  it("returns before writing, then writes every line in order, secrets scrubbed", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "async-log-"));
+    const file = path.join(dir, "out.log");
+    const secret = "configured-secret-4242";
+    const logger = createLogger({ level: "info", secrets: [secret], sync: false, target: file });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the destination opens its file
+    for (let i = 0; i < 2_000; i++) logger.info({ i, note: `key ${secret}` }, "line");
+    // A synchronous destination would have written all 2,000 lines by now.
+    expect(readFileSync(file, "utf8").split("\n").filter(Boolean).length).toBeLessThan(2_000);
+    const written = () => readFileSync(file, "utf8").split("\n").filter(Boolean);
+    for (const deadline = Date.now() + 5_000; written().length < 2_000 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const lines = written();
+    expect(lines.map((line) => (JSON.parse(line) as { i: number }).i)).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
+    expect(lines.join("\n")).not.toContain(secret);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes synchronously when asked (LOG_SYNC=true)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sync-log-"));
+    const file = path.join(dir, "out.log");
+    const logger = createLogger({ level: "info", sync: true, target: file });
+    for (let i = 0; i < 100; i++) logger.info({ i }, "line");
+    expect(readFileSync(file, "utf8").split("\n").filter(Boolean)).toHaveLength(100);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
