@@ -11,12 +11,14 @@
  *                         [--each-vendor] (one job per vendor, each alone on the machine, instead of one
  *                         job for all of them: how fast each vendor's path goes when CPU is not shared)
  *                         [--million-seconds=40] [--skip-million] [--only-million] [--profile=DIR]
+ *                         [--memory-limit-mb=512] (the third 1M run: the subgraph in a memory cgroup of that
+ *                         size with no heap flag, as in a container with a memory limit; needs root; 0 skips)
  *                         [--node-args="--trace-gc"] (extra node options for the subgraph)
  *                         [--main=dist-bench/variants/NAME/src/main.js] (another build, see support/make-variant.ts)
  *                         [--env=NAME=value,…] (more variables for the subgraph)
  */
 import { gql } from "./support/load.js";
-import { cpuMsOf, liveHeapAfterFullGcs, machineFacts, memoryOf, sleep } from "./support/proc.js";
+import { cpuMsOf, liveHeapAfterFullGcs, machineFacts, memoryCgroup, memoryOf, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { ALL_VENDORS, args, startFullSetup } from "./support/setups.js";
 
@@ -75,6 +77,7 @@ async function runJob(params: {
   readonly maxSeconds: number;
   readonly label: string;
   readonly nodeArgs?: readonly string[];
+  readonly memoryLimitMb?: number;
 }) {
   const { users, vendors, rates } = params;
   const sandboxRateLimits: Record<string, number> = {};
@@ -93,6 +96,7 @@ async function runJob(params: {
       ...extraEnv,
     },
     vendorsNodeArgs: ["--max-old-space-size=16384"],
+    ...(params.memoryLimitMb ? { subgraphMemoryLimitMb: params.memoryLimitMb } : {}),
     ...(options.main ? { subgraphMain: options.main } : {}),
     subgraphNodeArgs: [
       // One line per major GC in the log: the live heap after each full collection.
@@ -187,6 +191,7 @@ async function runJob(params: {
     return {
       label: params.label,
       nodeArgs: params.nodeArgs ?? [],
+      memoryLimitMb: params.memoryLimitMb ?? null,
       heap: {
         fullGcs: liveAfterFullGc.length,
         maxLiveAfterFullGcMb: Math.max(0, ...liveAfterFullGc),
@@ -251,6 +256,25 @@ if (options["skip-million"] === undefined) {
       nodeArgs: ["--max-old-space-size=256"],
     }),
   );
+  // What a container with a memory limit and no flag gets: Node sizes its heap from the cgroup's limit.
+  const limitMb = Number(options["memory-limit-mb"] ?? 512);
+  if (limitMb > 0) {
+    try {
+      memoryCgroup(limitMb).remove();
+      runs.push(
+        await runJob({
+          users: 1_000_000,
+          vendors,
+          rates,
+          maxSeconds,
+          label: `1M, ${limitMb} MB memory cgroup, no flag`,
+          memoryLimitMb: limitMb,
+        }),
+      );
+    } catch (error) {
+      console.error(`skipped the ${limitMb} MB memory cgroup run: cannot create a cgroup here (${String(error)})`);
+    }
+  }
 }
 
 console.log(`\n## Bulk (${new Date().toISOString()})\n`);

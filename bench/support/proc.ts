@@ -1,6 +1,6 @@
 /** Child processes of a benchmark: the sandbox vendors, the subgraph, the baselines. */
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,11 +92,44 @@ let serverCount = 0;
  * Starts the subgraph's real entry point (compiled src/main.ts) and waits for its "ready" log line.
  * Vendors are "live" here: their URLs and credentials point at the sandboxes of the vendors process.
  */
-export function startSubgraph(env: NodeJS.ProcessEnv, nodeArgs: string[] = [], main = SUBGRAPH_MAIN): Promise<ServerProcess> {
-  return startServer("subgraph", [...nodeArgs, main], env, (line) => {
-    if (!line.includes("attributes subgraph ready")) return undefined;
-    return (JSON.parse(line) as { url: string }).url;
-  });
+export function startSubgraph(
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+  main = SUBGRAPH_MAIN,
+  limits: { memoryLimitMb?: number } = {},
+): Promise<ServerProcess> {
+  return startServer(
+    "subgraph",
+    [...nodeArgs, main],
+    env,
+    (line) => {
+      if (!line.includes("attributes subgraph ready")) return undefined;
+      return (JSON.parse(line) as { url: string }).url;
+    },
+    limits.memoryLimitMb,
+  );
+}
+
+/**
+ * A memory cgroup of that limit for one server, as a container's memory limit would be (cgroup v2,
+ * or v1's memory controller); needs root. Node sizes its default heap from the limit it finds there.
+ */
+export function memoryCgroup(limitMb: number): { dir: string; remove(): void } {
+  const name = `attributes-bench-${process.pid}-${++serverCount}`;
+  const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
+  const dir = v2 ? `/sys/fs/cgroup/${name}` : `/sys/fs/cgroup/memory/${name}`;
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(limitMb * 1_048_576));
+  return {
+    dir,
+    remove: () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // still busy for a moment after its process exits; the kernel frees an empty cgroup's memory
+      }
+    },
+  };
 }
 
 /** Starts a baseline server script (bench/support/*.js) that prints `READY <url>`. */
@@ -111,13 +144,21 @@ async function startServer(
   argv: string[],
   env: NodeJS.ProcessEnv,
   readyUrl: (line: string) => string | undefined,
+  memoryLimitMb?: number,
 ): Promise<ServerProcess> {
   const dir = path.resolve(DIST, "../bench/out/logs");
   mkdirSync(dir, { recursive: true });
   const logFile = path.join(dir, `${process.pid}-${++serverCount}-${name}.log`);
   const fd = openSync(logFile, "w");
   const startedAt = Date.now();
-  const child = spawn(process.execPath, argv, { env, stdio: ["ignore", fd, "inherit"] });
+  // In a memory cgroup, the shell joins it and then becomes node (same pid), so node starts inside it.
+  const cgroup = memoryLimitMb ? memoryCgroup(memoryLimitMb) : undefined;
+  const child = cgroup
+    ? spawn("/bin/sh", ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup.dir, process.execPath, ...argv], {
+        env,
+        stdio: ["ignore", fd, "inherit"],
+      })
+    : spawn(process.execPath, argv, { env, stdio: ["ignore", fd, "inherit"] });
   closeSync(fd);
   const started = Date.now();
   let url: string | undefined;
@@ -145,7 +186,7 @@ async function startServer(
         .filter((line) => /"level":(40|50|60)/.test(line)),
     exitCode: () => child.exitCode,
     startedAt,
-    close: () => stopChild(child, () => child.kill("SIGTERM")),
+    close: () => stopChild(child, () => child.kill("SIGTERM")).then(() => cgroup?.remove()),
   };
 }
 

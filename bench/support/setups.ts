@@ -150,6 +150,8 @@ export async function startFullSetup(options: {
   readonly vendorsNodeArgs?: string[];
   /** Another build of the subgraph's main.js (support/make-variant.ts). */
   readonly subgraphMain?: string;
+  /** Runs the subgraph in a memory cgroup of this size (a container's memory limit). */
+  readonly subgraphMemoryLimitMb?: number;
 }): Promise<FullSetup> {
   const vendors = await startVendorsProcess(
     {
@@ -165,7 +167,12 @@ export async function startFullSetup(options: {
     for (const id of ALL_VENDORS) Object.assign(env, vendors.envs[id]);
     for (const [id, rate] of Object.entries(options.vendorRates ?? {})) env[RATE_ENV[id]!] = String(rate);
     Object.assign(env, options.env);
-    const subgraph = await startSubgraph(subgraphEnv(env), options.subgraphNodeArgs, options.subgraphMain);
+    const subgraph = await startSubgraph(
+      subgraphEnv(env),
+      options.subgraphNodeArgs,
+      options.subgraphMain,
+      options.subgraphMemoryLimitMb ? { memoryLimitMb: options.subgraphMemoryLimitMb } : {},
+    );
     return {
       vendors,
       subgraph,

@@ -1,7 +1,7 @@
 import { vendorFailure, type VendorFailure } from "../domain/failures.js";
 import type { ProfileReadOutcome } from "../domain/profile-read.js";
 import type { DeliveryOutcome } from "../domain/results.js";
-import type { BulkChange, CallContext, VendorAdapter } from "../domain/vendor.js";
+import { isCancellation, type BulkChange, type CallContext, type VendorAdapter } from "../domain/vendor.js";
 import type { UpdateCommand } from "../domain/command.js";
 
 export interface CircuitSettings {
@@ -42,8 +42,16 @@ export class CircuitBreaker {
     this.listeners.push(listener);
   }
 
-  /** Runs the call, or returns the fail-fast failure without running it. */
-  async run<T>(call: () => Promise<T>, unavailable: (result: T) => boolean, failFast: (failure: VendorFailure) => T): Promise<T> {
+  /**
+   * Runs the call, or returns the fail-fast failure without running it. A call ended by its
+   * caller's cancellation (`signal`) tells nothing about the vendor and is not counted.
+   */
+  async run<T>(
+    call: () => Promise<T>,
+    unavailable: (result: T) => boolean,
+    failFast: (failure: VendorFailure) => T,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const state = this.current;
     if (state === "open" || (state === "half-open" && this.probing)) return failFast(this.fastFailure());
     const probe = state === "half-open";
@@ -53,7 +61,7 @@ export class CircuitBreaker {
       this.settle(!unavailable(result));
       return result;
     } catch (error) {
-      this.settle(false);
+      if (!isCancellation(error, signal)) this.settle(false);
       throw error;
     } finally {
       if (probe) this.probing = false;
@@ -102,6 +110,7 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
         () => adapter.update(command, context),
         isUnavailable,
         (failure): DeliveryOutcome => ({ ok: false, vendor, failure }),
+        context.signal,
       ),
   };
   if (adapter.check) wrapped.check = (command) => adapter.check!(command);
@@ -112,6 +121,7 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
         () => read(userIds, context),
         (results) => results.size > 0 && [...results.values()].every(isUnavailable),
         (failure) => new Map(userIds.map((id): [string, ProfileReadOutcome] => [id, { ok: false, failure }])),
+        context.signal,
       );
   }
   if (adapter.setForMany) {
@@ -121,6 +131,7 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
         () => setForMany(userIds, change, context),
         (results) => results.size > 0 && [...results.values()].every(isUnavailable),
         (failure) => new Map(userIds.map((id): [string, DeliveryOutcome] => [id, { ok: false, vendor, failure }])),
+        context.signal,
       );
   }
   return wrapped;

@@ -123,7 +123,13 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   });
 
   it("stops promptly on cancel, with every user counted once", async () => {
-    const slow = await startTestSubgraph({ modules: [carnival], sandboxUserIds: ids(3_000), env: { CARNIVAL_RATE_LIMIT: "200" } });
+    const slow = await startTestSubgraph({
+      modules: [carnival],
+      sandboxUserIds: ids(3_000),
+      env: { CARNIVAL_RATE_LIMIT: "200" },
+      // The production default: the cancelled pacer waits must not count as Carnival failing.
+      circuit: { failureThreshold: 5, cooldownMs: 30_000 },
+    });
     try {
       const started = await slow.gql(BULK_MUTATION, { input: { userIds: ids(3_000), attribute: "vip", value: { boolean: false } } });
       const id = started.data.bulkSetCustomAttribute.id;
@@ -143,6 +149,8 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
       expect(progress.cancelled).toBeGreaterThan(2_000);
       await new Promise((r) => setTimeout(r, 200));
       expect(carnivalSandbox.requestCount()).toBe(sentAtEnd);
+      expect(slow.runtime.breakers.get("carnival")!.current).toBe("closed");
+      expect(slow.logLines.filter((line) => line.includes('"circuit":"open"'))).toEqual([]);
     } finally {
       await slow.close();
     }

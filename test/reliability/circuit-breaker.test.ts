@@ -79,4 +79,45 @@ describe("circuit breaker", () => {
     for (let i = 0; i < 4; i++) await adapter.update(command, context);
     expect(breaker.current).toBe("closed");
   });
+
+  it("does not count a caller's cancellation as the vendor failing (a cancelled bulk job must not trip it)", async () => {
+    const breaker = new CircuitBreaker("v", "Vendor", { failureThreshold: 2, cooldownMs: 10_000 });
+    const controller = new AbortController();
+    controller.abort(new Error("job cancelled"));
+    // As the pacer does: a wait cancelled by the caller rejects with the signal's reason, nothing sent.
+    const cancelledWait: VendorAdapter = { update: () => Promise.reject(controller.signal.reason as Error) };
+    const adapter = withCircuitBreaker(cancelledWait, breaker);
+    for (let i = 0; i < 5; i++) {
+      await expect(adapter.update(command, { ...context, signal: controller.signal })).rejects.toThrow("job cancelled");
+    }
+    expect(breaker.current).toBe("closed");
+
+    // Any other throw is still a failure, also after a cancel.
+    const crashing: VendorAdapter = { update: () => Promise.reject(new Error("bug")) };
+    const crashingAdapter = withCircuitBreaker(crashing, breaker);
+    for (let i = 0; i < 2; i++) {
+      await expect(crashingAdapter.update(command, { ...context, signal: controller.signal })).rejects.toThrow("bug");
+    }
+    expect(breaker.current).toBe("open");
+  });
+
+  it("ignores cancelled bulk and read calls too", async () => {
+    const breaker = new CircuitBreaker("v", "Vendor", { failureThreshold: 1, cooldownMs: 10_000 });
+    const controller = new AbortController();
+    controller.abort(new Error("cancelled"));
+    const adapter = withCircuitBreaker(
+      {
+        update: () => Promise.resolve(up),
+        setForMany: () => Promise.reject(controller.signal.reason as Error),
+        readProfiles: () => Promise.reject(controller.signal.reason as Error),
+      },
+      breaker,
+    );
+    const cancelled = { ...context, signal: controller.signal };
+    await expect(
+      adapter.setForMany!(["a"], { attribute: "x", value: { kind: "string", value: "y" } } as never, cancelled),
+    ).rejects.toThrow();
+    await expect(adapter.readProfiles!(["a"], cancelled)).rejects.toThrow();
+    expect(breaker.current).toBe("closed");
+  });
 });
