@@ -342,8 +342,8 @@ export class BulkEngine {
         try {
           return await adapter.update(setCommand(userId, change), context);
         } catch (error) {
-          // The only expected throw is the pacer giving up a wait on cancel: nothing was sent.
-          return signal.aborted ? "cancelled" : crashed(error);
+          // As on the native path: only the cancel itself (a pacer wait given up) means nothing was sent.
+          return isCancellation(error, signal) ? "cancelled" : crashed(error);
         }
       },
     );
