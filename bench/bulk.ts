@@ -260,7 +260,7 @@ if (options["skip-million"] === undefined) {
   const limitMb = Number(options["memory-limit-mb"] ?? 512);
   if (limitMb > 0) {
     try {
-      memoryCgroup(limitMb).remove();
+      await memoryCgroup(limitMb).remove(); // can one be made here?
       runs.push(
         await runJob({
           users: 1_000_000,

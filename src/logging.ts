@@ -18,6 +18,14 @@ export function createLogger(options: {
   sync?: boolean;
   /** Where lines go without a destination: a file descriptor or a file path; stdout (1) by default. */
   target?: number | string;
+  /**
+   * Asynchronous only: most bytes held while the target does not keep up (a stalled pipe or log
+   * driver); lines beyond it are dropped and reported to `onDrop` instead of growing memory without
+   * bound. Default 16 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** Called once per dropped line (the process's metrics count them). */
+  onDrop?: () => void;
   /** The `service` field of every line; default attributes-subgraph (the dev users subgraph has its own). */
   service?: string;
 }): Logger {
@@ -32,8 +40,20 @@ export function createLogger(options: {
       },
       hooks: secrets.length > 0 ? { streamWrite: (line) => scrub(line, secrets) } : {},
     },
-    options.destination ?? pino.destination({ dest: options.target ?? 1, sync: options.sync ?? true }),
+    options.destination ?? destinationFor(options),
   );
+}
+
+function destinationFor(options: { sync?: boolean; target?: number | string; maxBufferedBytes?: number; onDrop?: () => void }) {
+  const sync = options.sync ?? true;
+  const destination = pino.destination({
+    dest: options.target ?? 1,
+    sync,
+    ...(sync ? {} : { maxLength: options.maxBufferedBytes ?? 16 * 1_048_576 }),
+  });
+  const onDrop = options.onDrop;
+  if (onDrop) destination.on("drop", () => onDrop());
+  return destination;
 }
 
 export function scrub(text: string, secrets: readonly string[]): string {

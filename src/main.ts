@@ -22,8 +22,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = createLogger({ level: config.logLevel, sync: config.logSync, secrets });
   const metrics = new Metrics({ processMetrics: true });
+  const logger = createLogger({ level: config.logLevel, sync: config.logSync, secrets, onDrop: metrics.recordLogDrop });
   let runtime;
   try {
     runtime = await startVendors(vendorModules, process.env, {

@@ -103,10 +103,12 @@ export async function gql<T = any>(url: string, query: string, variables?: Recor
  */
 export async function paced(
   options: LoadOptions & { readonly overallRate: number; readonly method?: string },
-): Promise<LoadResult & { readonly latencies: readonly number[] }> {
+): Promise<LoadResult & { readonly latencies: readonly number[]; readonly dueSeconds: readonly number[] }> {
   const target = new URL(options.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
+  // The second of the run each answered request was due in, beside its latency.
+  const dueSeconds: number[] = [];
   let non2xx = 0;
   let errors = 0;
   const pending = new Set<Promise<void>>();
@@ -126,6 +128,7 @@ export async function paced(
           response.resume();
           response.on("end", () => {
             latencies.push(performance.now() - due);
+            dueSeconds.push(Math.floor((due - start) / 1000));
             if ((response.statusCode ?? 0) >= 300) non2xx++;
             resolve();
           });
@@ -141,7 +144,8 @@ export async function paced(
     void done.then(() => pending.delete(done));
   };
   const interval = 1000 / options.overallRate;
-  let next = performance.now();
+  const start = performance.now();
+  let next = start;
   const end = next + options.durationSec * 1000;
   while (next < end) {
     const wait = next - performance.now();
@@ -150,5 +154,11 @@ export async function paced(
   }
   await Promise.all(pending);
   agent.destroy();
-  return { ...summarize(latencies, options.connections, options.durationSec, { non2xx, errors, timeouts: 0 }), latencies };
+  // Copied before summarize sorts the latencies in place, so each keeps its due second.
+  const inOrder = [...latencies];
+  return {
+    ...summarize(latencies, options.connections, options.durationSec, { non2xx, errors, timeouts: 0 }),
+    latencies: inOrder,
+    dueSeconds,
+  };
 }

@@ -114,22 +114,33 @@ export function startSubgraph(
  * A memory cgroup of that limit for one server, as a container's memory limit would be (cgroup v2,
  * or v1's memory controller); needs root. Node sizes its default heap from the limit it finds there.
  */
-export function memoryCgroup(limitMb: number): { dir: string; remove(): void } {
+export function memoryCgroup(limitMb: number): { dir: string; remove(): Promise<void> } {
   const name = `attributes-bench-${process.pid}-${++serverCount}`;
   const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
   const dir = v2 ? `/sys/fs/cgroup/${name}` : `/sys/fs/cgroup/memory/${name}`;
   mkdirSync(dir);
-  writeFileSync(path.join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(limitMb * 1_048_576));
-  return {
-    dir,
-    remove: () => {
+  const remove = async (): Promise<void> => {
+    // An emptied cgroup can stay busy for a moment after its process exits.
+    for (let attempt = 1; ; attempt++) {
       try {
         rmdirSync(dir);
-      } catch {
-        // still busy for a moment after its process exits; the kernel frees an empty cgroup's memory
+        return;
+      } catch (error) {
+        if (attempt >= 20) {
+          console.error(`could not remove the memory cgroup ${dir}: ${String(error)}`);
+          return;
+        }
+        await sleep(100);
       }
-    },
+    }
   };
+  try {
+    writeFileSync(path.join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(limitMb * 1_048_576));
+  } catch (error) {
+    rmdirSync(dir);
+    throw error;
+  }
+  return { dir, remove };
 }
 
 /** Starts a baseline server script (bench/support/*.js) that prints `READY <url>`. */
@@ -162,14 +173,21 @@ async function startServer(
   closeSync(fd);
   const started = Date.now();
   let url: string | undefined;
-  while (url === undefined) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready; see ${logFile}`);
-    if (Date.now() - started > 60_000) throw new Error(`${name} not ready after 60 s; see ${logFile}`);
-    await sleep(50);
-    for (const line of readFileSync(logFile, "utf8").split("\n")) {
-      url = readyUrl(line);
-      if (url) break;
+  try {
+    while (url === undefined) {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready; see ${logFile}`);
+      if (Date.now() - started > 60_000) throw new Error(`${name} not ready after 60 s; see ${logFile}`);
+      await sleep(50);
+      for (const line of readFileSync(logFile, "utf8").split("\n")) {
+        url = readyUrl(line);
+        if (url) break;
+      }
     }
+  } catch (error) {
+    // Leave no process or cgroup behind a start that failed.
+    await stopChild(child, () => child.kill("SIGTERM"));
+    await cgroup?.remove();
+    throw error;
   }
   // BENCH_SERVER_CPUS=1: every thread of the server under test on those CPUs (`taskset -a`), so it
   // does not share a core with the load generator and the sandboxes (run the benchmark itself with

@@ -44,6 +44,7 @@ export class Metrics {
   private readonly operations: Counter<"type" | "field" | "result">;
   private readonly operationDuration: Histogram<"type" | "field">;
   private readonly circuitTransitions: Counter<"vendor" | "state">;
+  private readonly logLinesDropped: Counter;
   private readonly bulkJobs: Counter<"status">;
   private readonly bulkUsers: Counter<"vendor" | "outcome" | "category">;
   private readonly runtimes: ObservedRuntime[] = [];
@@ -103,6 +104,11 @@ export class Metrics {
       name: "attributes_circuit_transitions_total",
       help: "Circuit breaker state changes by vendor and new state",
       labelNames: ["vendor", "state"],
+      registers,
+    });
+    this.logLinesDropped = new Counter({
+      name: "attributes_log_lines_dropped_total",
+      help: "Log lines dropped because stdout did not keep up with asynchronous logging (LOG_SYNC=false)",
       registers,
     });
     this.bulkJobs = new Counter({
@@ -230,6 +236,10 @@ export class Metrics {
       breaker.onChange((state) => this.circuitTransitions.inc({ vendor, state }));
     }
   }
+
+  readonly recordLogDrop = (): void => {
+    this.logLinesDropped.inc();
+  };
 
   readonly recordVendorCall = (call: VendorCallRecord): void => {
     const statusClass = call.status === undefined ? "none" : `${Math.floor(call.status / 100)}xx`;

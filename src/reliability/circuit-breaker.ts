@@ -43,12 +43,13 @@ export class CircuitBreaker {
   }
 
   /**
-   * Runs the call, or returns the fail-fast failure without running it. A call ended by its
-   * caller's cancellation (`signal`) tells nothing about the vendor and is not counted.
+   * Runs the call, or returns the fail-fast failure without running it. `unavailable` judges the
+   * result (undefined: it says nothing about the vendor). A call ended by its caller's
+   * cancellation (`signal`) tells nothing about the vendor either and is not counted.
    */
   async run<T>(
     call: () => Promise<T>,
-    unavailable: (result: T) => boolean,
+    unavailable: (result: T) => boolean | undefined,
     failFast: (failure: VendorFailure) => T,
     signal?: AbortSignal,
   ): Promise<T> {
@@ -58,7 +59,8 @@ export class CircuitBreaker {
     if (probe) this.probing = true;
     try {
       const result = await call();
-      this.settle(!unavailable(result));
+      const verdict = unavailable(result);
+      if (verdict !== undefined) this.settle(!verdict);
       return result;
     } catch (error) {
       if (!isCancellation(error, signal)) this.settle(false);
@@ -129,7 +131,11 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
     wrapped.setForMany = (userIds: readonly string[], change: BulkChange, context: CallContext) =>
       breaker.run(
         () => setForMany(userIds, change, context),
-        (results) => results.size > 0 && [...results.values()].every(isUnavailable),
+        // A cancelled bulk call returns only the users it sent: too little to judge the vendor by.
+        (results) =>
+          context.signal?.aborted && results.size < userIds.length
+            ? undefined
+            : results.size > 0 && [...results.values()].every(isUnavailable),
         (failure) => new Map(userIds.map((id): [string, DeliveryOutcome] => [id, { ok: false, vendor, failure }])),
         context.signal,
       );

@@ -72,3 +72,24 @@ describe("asynchronous logger", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("asynchronous logger whose target does not keep up", () => {
+  it("holds at most its buffer, drops the rest, and reports every dropped line", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "async-drop-"));
+    const file = path.join(dir, "out.log");
+    let dropped = 0;
+    const logger = createLogger({ level: "info", sync: false, target: file, maxBufferedBytes: 1_024, onDrop: () => dropped++ });
+    // The file is not open yet when these are logged: everything waits in the buffer, which holds 1 KiB.
+    for (let i = 0; i < 100; i++) logger.info({ i }, "line");
+    const written = () => readFileSync(file, "utf8").split("\n").filter(Boolean);
+    for (const deadline = Date.now() + 5_000; written().length + dropped < 100 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const kept = written();
+    expect(dropped).toBeGreaterThan(0);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length + dropped).toBe(100);
+    expect(kept.join("\n").length).toBeLessThanOrEqual(1_024);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

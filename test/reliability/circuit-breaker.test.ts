@@ -120,4 +120,35 @@ describe("circuit breaker", () => {
     await expect(adapter.readProfiles!(["a"], cancelled)).rejects.toThrow();
     expect(breaker.current).toBe("closed");
   });
+
+  it("does not judge the vendor by a cancelled bulk call's partial result (a half-open circuit stays half-open)", async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker("v", "Vendor", { failureThreshold: 1, cooldownMs: 1_000 }, () => now);
+    const controller = new AbortController();
+    const adapter = withCircuitBreaker(
+      {
+        update: () => Promise.resolve(down),
+        // As User.com's bulk path does on cancel: only the users already sent have an outcome.
+        setForMany: (ids) => {
+          controller.abort(new Error("cancelled"));
+          return Promise.resolve(new Map(ids.slice(0, 1).map((id) => [id, up] as const)));
+        },
+      },
+      breaker,
+    );
+    await adapter.update(command, context);
+    expect(breaker.current).toBe("open");
+    now = 1_000;
+    expect(breaker.current).toBe("half-open");
+    const results = await adapter.setForMany!(
+      ["a", "b", "c"],
+      { attribute: "x", value: { kind: "string", value: "y" } },
+      {
+        ...context,
+        signal: controller.signal,
+      },
+    );
+    expect(results.size).toBe(1);
+    expect(breaker.current).toBe("half-open"); // not closed by a call that was cut short
+  });
 });

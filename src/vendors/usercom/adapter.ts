@@ -193,10 +193,11 @@ export class UserComAdapter implements ClosableAdapter {
   /**
    * DataLoader hands back an Error when the batch threw. The only expected throw is a pacing wait
    * given up on cancellation (nothing sent), which is passed on as a throw, as callers expect. Any
-   * other is a bug: its users get a typed INTERNAL failure and the error goes to the logs.
+   * other, also during a cancel, is a bug: its users get a typed INTERNAL failure and the error goes
+   * to the logs, and users of mass updates already sent keep their outcomes.
    */
   private settled(value: UserLookup | Error | undefined, context: CallContext): UserLookup {
-    if (value instanceof Error && context.signal?.aborted) throw value;
+    if (value instanceof Error && isCancellation(value, context.signal)) throw value;
     if (value === undefined || value instanceof Error) {
       this.onUnexpectedError(value ?? new Error("DataLoader returned no value for a key"), context.requestId);
       return {

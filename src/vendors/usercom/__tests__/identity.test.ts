@@ -121,4 +121,25 @@ describe("custom id → internal id look-ups", () => {
     expect(profiles.get("u1")).toMatchObject({ ok: false, failure: { category: "INTERNAL", retryable: false } });
     expect(reported).toEqual([["bug in the client", context.requestId]]);
   });
+
+  it("a look-up that throws for another reason during a cancel is still a typed INTERNAL failure, not taken for the cancel", async () => {
+    const reported: string[] = [];
+    h = await startHarness({ seed: ["u1", "u2"], onUnexpectedError: (error) => void reported.push((error as Error).message) });
+    const controller = new AbortController();
+    (h.adapter as unknown as { client: { getUser: () => never } }).client.getUser = () => {
+      controller.abort(new Error("cancelled")); // the job is cancelled while the look-up fails
+      throw new Error("bug in the client");
+    };
+    const results = await h.adapter.setForMany(
+      ["u1", "u2"],
+      { attribute: "plan", value: { kind: "string", value: "x" } },
+      {
+        ...h.context(),
+        signal: controller.signal,
+      },
+    );
+    expect(results.get("u1")).toMatchObject({ ok: false, failure: { category: "INTERNAL", retryable: false } });
+    expect(results.get("u2")).toMatchObject({ ok: false, failure: { category: "INTERNAL", retryable: false } });
+    expect(reported).toEqual(["bug in the client", "bug in the client"]);
+  });
 });
