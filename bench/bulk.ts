@@ -245,32 +245,16 @@ if (options["skip-million"] === undefined) {
   const maxSeconds = Number(options["million-seconds"] ?? 40);
   // Node's default heap limit on this 24 GB machine lets garbage pile up far beyond the live set;
   // the second run caps the old generation as a container deployment would.
-  runs.push(await runJob({ users: 1_000_000, vendors, rates, maxSeconds, label: "1M, default heap" }));
-  runs.push(
-    await runJob({
-      users: 1_000_000,
-      vendors,
-      rates,
-      maxSeconds,
-      label: "1M, capped heap",
-      nodeArgs: ["--max-old-space-size=256"],
-    }),
-  );
+  const million = (label: string, extra: { nodeArgs?: string[]; memoryLimitMb?: number } = {}) =>
+    runJob({ users: 1_000_000, vendors, rates, maxSeconds, label, ...extra });
+  runs.push(await million("1M, default heap"));
+  runs.push(await million("1M, capped heap", { nodeArgs: ["--max-old-space-size=256"] }));
   // What a container with a memory limit and no flag gets: Node sizes its heap from the cgroup's limit.
   const limitMb = Number(options["memory-limit-mb"] ?? 512);
   if (limitMb > 0) {
     try {
       await memoryCgroup(limitMb).remove(); // can one be made here?
-      runs.push(
-        await runJob({
-          users: 1_000_000,
-          vendors,
-          rates,
-          maxSeconds,
-          label: `1M, ${limitMb} MB memory cgroup, no flag`,
-          memoryLimitMb: limitMb,
-        }),
-      );
+      runs.push(await million(`1M, ${limitMb} MB memory cgroup, no flag`, { memoryLimitMb: limitMb }));
     } catch (error) {
       console.error(`skipped the ${limitMb} MB memory cgroup run: cannot create a cgroup here (${String(error)})`);
     }
