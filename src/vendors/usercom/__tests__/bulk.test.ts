@@ -73,8 +73,8 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
       modules: [usercom],
       sandboxUserIds: ids(500),
       env: { USERCOM_RATE_LIMIT: "100", USERCOM_MASS_UPDATE_CHUNK_SIZE: "50", USERCOM_KNOWN_ATTRIBUTES: "plan:string" },
-      // Headroom over the adapter's pace: at the sandbox's own default (100/s) a stall of a loaded
-      // machine bunched calls into a 429 on a mass update, and the cancel then kept that failure.
+      // Headroom over the adapter's pace: at the sandbox's own default (100/s) every run drew a 429,
+      // and on a loaded machine only 50 users ended applied (a 429 on the second mass update, most likely).
       sandboxRateLimits: { usercom: 200 },
     });
     try {
