@@ -5,11 +5,19 @@ export const MAX_PAUSE_SECONDS = 60;
 /** setTimeout fires at once for anything longer (Node warns and uses 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Rates above this skip the sliding-window check (it keeps one timestamp per call in a second). */
+const MAX_WINDOW_CALLS = 100_000;
+
 /**
  * Paces calls to at most `ratePerSecond`, first come first served, with a small burst allowance
  * (a generic cell rate algorithm: one "theoretical arrival time" instead of a refill timer).
  * One pacer is shared per vendor credential by every caller in the process, single updates and
  * bulk jobs alike, because the vendor counts them together.
+ *
+ * The schedule alone is not enough against a vendor that counts calls in a sliding second: when
+ * the event loop stalls (a large request body parsed, a long GC), every waiter whose slot passed
+ * during the stall wakes at once, and that second would hold the rate plus the stall's worth. So a
+ * call also waits until fewer than `ratePerSecond` calls went out in the last second.
  */
 export class Pacer {
   private readonly intervalMs: number;
@@ -17,6 +25,9 @@ export class Pacer {
   private theoreticalArrival = 0;
   private waitedMs = 0;
   private acquired = 0;
+  /** When each of the last calls went out, a ring buffer of one second's calls (oldest at `sentNext`). */
+  private readonly sent: Float64Array | undefined;
+  private sentNext = 0;
 
   constructor(
     readonly ratePerSecond: number,
@@ -26,6 +37,8 @@ export class Pacer {
     if (!(ratePerSecond > 0)) throw new Error("ratePerSecond must be positive");
     this.intervalMs = 1000 / ratePerSecond;
     this.burstMs = Math.max(0, burst - 1) * this.intervalMs;
+    const callsPerWindow = Math.max(1, Math.floor(ratePerSecond));
+    this.sent = callsPerWindow <= MAX_WINDOW_CALLS ? new Float64Array(callsPerWindow).fill(-Infinity) : undefined;
   }
 
   /**
@@ -33,18 +46,44 @@ export class Pacer {
    * (a cancelled caller sends nothing new, with or without a wait).
    */
   async acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+    // The signal's own reason, whatever it is: cancellation is recognised by that identity (isCancellation).
+    signal?.throwIfAborted();
     const delay = this.reserve();
     this.acquired++;
-    if (delay <= 0) return;
-    this.waitedMs += delay;
-    try {
-      await sleep(delay, signal);
-    } catch (error) {
-      // A cancelled waiter sends nothing: its slot goes back, or every later caller waits for it.
-      this.acquired--;
-      this.theoreticalArrival = Math.max(this.now(), this.theoreticalArrival - this.intervalMs);
-      throw error;
+    if (delay > 0) {
+      this.waitedMs += delay;
+      try {
+        await sleep(delay, signal);
+      } catch (error) {
+        // A cancelled waiter sends nothing: its slot goes back, or every later caller waits for it.
+        this.acquired--;
+        this.theoreticalArrival = Math.max(this.now(), this.theoreticalArrival - this.intervalMs);
+        throw error;
+      }
+    }
+    await this.admitWithinSecond(signal);
+  }
+
+  /** Waits while the last second already holds `ratePerSecond` calls, then counts this one. */
+  private async admitWithinSecond(signal: AbortSignal | undefined): Promise<void> {
+    const sent = this.sent;
+    if (!sent) return;
+    for (;;) {
+      const now = this.now();
+      const wait = sent[this.sentNext]! + 1000 - now;
+      if (wait <= 0) {
+        sent[this.sentNext] = now;
+        this.sentNext = (this.sentNext + 1) % sent.length;
+        return;
+      }
+      this.waitedMs += wait;
+      try {
+        await sleep(wait, signal);
+      } catch (error) {
+        // The slot's time has passed: nothing to give back, and nothing was sent.
+        this.acquired--;
+        throw error;
+      }
     }
   }
 
@@ -79,13 +118,16 @@ export class Pacer {
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Rejects with the signal's own reason, whatever it is: cancellation is recognised by that identity (isCancellation).
     if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
+      reject(signal.reason);
       return;
     }
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
+      reject(signal?.reason);
     };
     const timer = setTimeout(
       () => {

@@ -127,6 +127,8 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
       modules: [carnival],
       sandboxUserIds: ids(3_000),
       env: { CARNIVAL_RATE_LIMIT: "200" },
+      // Headroom over the pace (the sandbox's default is 120/s): a 429 would fail a user and break the counts below.
+      sandboxRateLimits: { carnival: 400 },
       // The production default: the cancelled pacer waits must not count as Carnival failing.
       circuit: { failureThreshold: 5, cooldownMs: 30_000 },
     });

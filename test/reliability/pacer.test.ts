@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { MAX_PAUSE_SECONDS, Pacer } from "../../src/pacing/pacer.js";
+import { isCancellation } from "../../src/domain/vendor.js";
+import { MAX_PAUSE_SECONDS, Pacer, sleep } from "../../src/pacing/pacer.js";
 
 /** The shared pacer's contract with cancellation: a cancelled caller never gets a slot. */
 describe("Pacer", () => {
@@ -32,6 +33,43 @@ describe("Pacer", () => {
     const waiting = pacer.acquire(controller.signal);
     controller.abort(new Error("stop"));
     await expect(waiting).rejects.toThrow("stop");
+  });
+
+  it("rejects with the signal's own reason even when it is not an Error, so the caller can tell its cancellation apart", async () => {
+    const pacer = new Pacer(0.5, 1);
+    await pacer.acquire();
+    const already = new AbortController();
+    already.abort("shutting down");
+    const refused = await pacer.acquire(already.signal).catch((error: unknown) => error);
+    expect(refused).toBe("shutting down");
+    expect(isCancellation(refused, already.signal)).toBe(true);
+    const later = new AbortController();
+    const waiting = pacer.acquire(later.signal).catch((error: unknown) => error);
+    later.abort("shutting down");
+    const rejected = await waiting;
+    expect(rejected).toBe("shutting down");
+    expect(isCancellation(rejected, later.signal)).toBe(true);
+    const sleeping = sleep(60_000, later.signal).catch((error: unknown) => error);
+    expect(await sleeping).toBe("shutting down");
+  });
+
+  it("never lets more than its rate out in any second, even when an event-loop stall wakes every overdue waiter at once", async () => {
+    const rate = 20;
+    const pacer = new Pacer(rate);
+    const sentAt: number[] = [];
+    const waiters = Array.from({ length: 45 }, () => pacer.acquire().then(() => sentAt.push(performance.now())));
+    // A 500 ms stall once the first second is full: the ~10 slots inside it fall due together when it ends.
+    setTimeout(() => {
+      const until = performance.now() + 500;
+      while (performance.now() < until) {
+        // blocking on purpose
+      }
+    }, 1_100);
+    await Promise.all(waiters);
+    // 990 ms rather than 1000: the times are taken when each caller resumes, a little after the pacer let it go.
+    const busiestSecond = Math.max(...sentAt.map((start) => sentAt.filter((t) => t >= start && t < start + 990).length));
+    expect(busiestSecond).toBeLessThanOrEqual(rate);
+    expect(sentAt).toHaveLength(45);
   });
 
   it("gives a cancelled waiter's slot back, so the callers after it do not wait for nothing", async () => {

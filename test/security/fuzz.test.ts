@@ -157,7 +157,7 @@ describe(`fuzz: ${UPDATE_RUNS + BULK_RUNS} generated bad inputs over HTTP (seed 
       sandboxUserIds: ["1", "2", "42"],
       // Pacing is not under test here: let the sandboxes and adapters go fast.
       env: { CARNIVAL_RATE_LIMIT: "100000", JIGUANG_RATE_LIMIT: "100000", USERCOM_RATE_LIMIT: "100000" },
-      sandboxRateLimits: { carnival: 100_000, jiguang: 100_000, usercom: 100_000, leanplum: 100_000 },
+      sandboxRateLimits: { carnival: 200_000, jiguang: 200_000, usercom: 200_000, leanplum: 200_000 },
       bulk: { maxUserIds: 50 },
     });
   });

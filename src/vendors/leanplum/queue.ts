@@ -46,7 +46,9 @@ function abortable(promise: Promise<void>, signal?: AbortSignal): Promise<void> 
   if (!signal) return promise;
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+    // The signal's own reason, as throwIfAborted gives it: cancellation is recognised by that identity.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
+    const onAbort = (): void => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
       () => {

@@ -23,7 +23,7 @@ describe.each([
   beforeAll(async () => {
     subgraph = await startTestSubgraph({
       modules: [jiguang],
-      sandboxUserIds: ids(600, prefix),
+      sandboxUserIds: ids(2_000, prefix),
       // Scaled: the adapter paces at 90% of 1,000/s; the sandbox refuses beyond 1,000/s.
       env: { JIGUANG_RATE_LIMIT: "1000", ...env },
       sandboxRateLimits: { jiguang: 1000 },
@@ -52,7 +52,8 @@ describe.each([
   it("stops on cancel after the chunks in flight, with every user counted once", async () => {
     sandbox.clearJournal();
     const started = await subgraph.gql(BULK_MUTATION, {
-      input: { vendors: ["JIGUANG"], userIds: ids(600, prefix), attribute: "nickname", value: { string: "n" } },
+      // 2,000 users (~2.2 s at the pace), so the cancel lands while most are still to go even on a slow machine.
+      input: { vendors: ["JIGUANG"], userIds: ids(2_000, prefix), attribute: "nickname", value: { string: "n" } },
     });
     const id = started.data.bulkSetCustomAttribute.id;
     while (sandbox.journal().filter((e) => e.path.endsWith("/attribute")).length === 0) await new Promise((r) => setTimeout(r, 5));
@@ -64,7 +65,7 @@ describe.each([
     const progress = job.progress[0]!;
     expect(job.status).toBe("CANCELLED");
     expect(progress.failed).toBe(0);
-    expect(progress.succeeded + progress.cancelled).toBe(600);
+    expect(progress.succeeded + progress.cancelled).toBe(2_000);
     expect(progress.cancelled).toBeGreaterThan(0);
     // Exact counts: every write sent was counted as succeeded, and nothing else was sent.
     expect(sandbox.journal().filter((e) => e.path.endsWith("/attribute"))).toHaveLength(progress.succeeded);

@@ -61,7 +61,8 @@ describe("mass update of one custom attribute (setForMany)", () => {
     h = await startHarness({
       seed: ["a", "b", "c", "d"],
       env: { USERCOM_MASS_UPDATE_CHUNK_SIZE: "2" },
-      sandbox: { massUpdateDelayMs: 150, lookupDelayMs: 40 },
+      // A long hold, so the first mass update is still in flight when the checks below run on a slow machine.
+      sandbox: { massUpdateDelayMs: 1_000, lookupDelayMs: 40 },
     });
     const controller = new AbortController();
     const pending = h.adapter.setForMany(["a", "b", "c", "d"], plan("gold"), { ...h.context(), signal: controller.signal });

@@ -37,7 +37,13 @@ export async function startHarness(
     onUnexpectedError?: (error: unknown, requestId: string) => void;
   } = {},
 ): Promise<Harness> {
-  const sandbox = await startUserComSandbox({ seedUserIds: options.seed ?? ["1", "2", "3"], ...options.sandbox });
+  // The sandbox's own limit well above the adapter's pace (its default, 100/s, is the vendor's): a test
+  // sending more than 100 calls must not meet a 429 it did not ask for.
+  const sandbox = await startUserComSandbox({
+    seedUserIds: options.seed ?? ["1", "2", "3"],
+    rateLimitPerSecond: 20_000,
+    ...options.sandbox,
+  });
   const result = readUserComConfig({ ...usercom.sandboxEnv(sandbox.url), USERCOM_RATE_LIMIT: "10000", ...options.env });
   if (result.status !== "configured") {
     await sandbox.close();
