@@ -14,6 +14,9 @@
  *                             rate below both servers' capacity; 0 skips it)
  *                             [--together-rate=200] (then the same, with every setup loaded at that rate
  *                             at the same time; 0 skips it)
+ *                             [--together-connections=1,10,50] (closed loop with apollo and every build
+ *                             loaded at the same time, each over that many connections: throughput
+ *                             ratios that one stall of the shared machine cannot tilt; empty skips it)
  *
  * At a fixed number of connections sending as fast as they can, every server runs saturated and
  * latency is queueing (at a fixed concurrency it scales with 1/throughput), so the added-latency
@@ -72,14 +75,7 @@ function pairedP99Difference(
   };
   const everyBlock = Array.from({ length: count }, (_, i) => i);
   const estimate = p99Of(build, everyBlock) - p99Of(baseline, everyBlock);
-  // A fixed seed: the same measurements always give the same interval.
-  let seed = 0x9e3779b9;
-  const random = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = seededRandom();
   const differences = Array.from({ length: iterations }, () => {
     const picks = Array.from({ length: count }, () => Math.floor(random() * count));
     return p99Of(build, picks) - p99Of(baseline, picks);
@@ -92,6 +88,39 @@ function pairedP99Difference(
   };
 }
 
+/** A fixed seed (mulberry32): the same measurements always give the same interval. */
+function seededRandom(): () => number {
+  let seed = 0x9e3779b9;
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/**
+ * A 95% percentile-bootstrap interval of the median of per-round values (each round's ratio came
+ * from setups measured back to back or at once, so rounds are the independent units).
+ */
+function medianInterval(values: readonly number[], iterations = BOOTSTRAP_ITERATIONS): { low: number; high: number } {
+  const random = seededRandom();
+  const medians = Array.from({ length: iterations }, () =>
+    median(Array.from({ length: values.length }, () => values[Math.floor(random() * values.length)]!)),
+  ).sort((a, b) => a - b);
+  return { low: medians[Math.floor(0.025 * iterations)]!, high: medians[Math.floor(0.975 * iterations)]! };
+}
+
+const intervalText = (ratios: readonly number[]): string => {
+  const { low, high } = medianInterval(ratios);
+  return `${low.toFixed(3)} to ${high.toFixed(3)}`;
+};
+/** Throughput target ≥ 0.8: met when the whole interval is, MISSED when none of it is. */
+const verdict = (ratios: readonly number[]): string => {
+  const { low, high } = medianInterval(ratios);
+  return low >= 0.8 ? "met" : high < 0.8 ? "MISSED" : "not settled";
+};
+
 const options = args();
 const durationSec = Number(options.duration ?? 5);
 const warmupSec = Number(options.warmup ?? 1);
@@ -100,6 +129,7 @@ const connectionsList = (options.connections ?? "1,10,50").split(",").filter(Boo
 const fixedRate = Number(options.rate ?? 600);
 const rateConnections = (options["rate-connections"] ?? "10,50").split(",").map(Number);
 const togetherRate = Number(options["together-rate"] ?? 200);
+const togetherConnectionsList = (options["together-connections"] ?? "1,10,50").split(",").filter(Boolean).map(Number);
 
 type SetupName = string;
 const facts = machineFacts();
@@ -185,6 +215,38 @@ try {
           `c=${connections} round ${round} ${name}: ${result.rps} req/s p50 ${result.p50} ms p99 ${result.p99} ms, server CPU ${measured.serverCpuUsPerRequest} µs/req, sandbox CPU ${measured.sandboxCpuUsPerRequest} µs/req, non2xx ${result.non2xx} errors ${result.errors}`,
         );
       }
+    }
+  }
+  // Closed loop with apollo and every build saturated at the same time: they share the machine's
+  // CPU second by second, so another job's burst slows all of them at once and the ratio of what
+  // each completed is their relative cost per request, not the luck of their 5-second slots.
+  const closedTogether: Array<Measured> = [];
+  const together: SetupName[] = ["apollo", ...subgraphs];
+  for (const connections of togetherConnectionsList) {
+    for (let round = 1; round <= rounds; round++) {
+      const run = (durationSec: number) =>
+        Promise.all(together.map((name) => load({ url: urls[name]!, connections, durationSec, body: bodies[name]! })));
+      await run(warmupSec);
+      const cpuBefore = Object.fromEntries([
+        ...together.map((name) => [name, cpuMsOf(pids[name]!)]),
+        ["sandbox", cpuMsOf(setup.vendors.pid)],
+      ]);
+      const measured = await run(durationSec);
+      const sandboxCpuMs = cpuMsOf(setup.vendors.pid) - cpuBefore.sandbox!;
+      const allRequests = measured.reduce((n, r) => n + r.requests, 0);
+      measured.forEach((result, i) => {
+        const name = together[i]!;
+        closedTogether.push({
+          ...result,
+          setup: name,
+          round,
+          serverCpuUsPerRequest: Math.round(((cpuMsOf(pids[name]!) - cpuBefore[name]!) * 1000) / Math.max(1, result.requests)),
+          sandboxCpuUsPerRequest: Math.round((sandboxCpuMs * 1000) / Math.max(1, allRequests)),
+        });
+      });
+      console.error(
+        `together closed loop c=${connections} round ${round}: ${measured.map((r, i) => `${together[i]} ${r.rps} req/s p99 ${r.p99} ms`).join(", ")}`,
+      );
     }
   }
   const pacedSetup = (name: SetupName, connections: number, durationSec: number, overallRate: number) =>
@@ -301,6 +363,7 @@ try {
           ps.map((p) => p.ratioVsApollo),
           2,
         ),
+        intervalText(ps.map((p) => p.ratioVsApollo)),
         median(ps.map((p) => p.ratioVsRaw)).toFixed(3),
         median(ps.map((p) => p.addedP50VsApollo)).toFixed(2),
         addedP99.toFixed(2),
@@ -313,7 +376,7 @@ try {
       ];
     }),
   );
-  const rows = results.map((r) => [
+  const rows = [...results, ...closedTogether.map((r) => ({ ...r, setup: `${r.setup} (together)` }))].map((r) => [
     r.connections,
     r.round,
     r.setup,
@@ -342,6 +405,7 @@ try {
         "build",
         "req/s ÷ apollo (median of rounds)",
         "range",
+        "95% interval of the median",
         "req/s ÷ raw",
         "added p50 ms",
         "added p99 ms",
@@ -352,6 +416,49 @@ try {
       ratioRows,
     ),
   );
+  const togetherRows = togetherConnectionsList.flatMap((connections) =>
+    subgraphs.map((name) => {
+      const of = (setupName: SetupName) => closedTogether.filter((r) => r.setup === setupName && r.connections === connections);
+      const pairs = of(name).map((r, i) => ({ build: r, apollo: of("apollo")[i]! }));
+      const ratios = pairs.map((p) => p.build.rps / p.apollo.rps);
+      const ratio = median(ratios);
+      return [
+        connections,
+        name,
+        Math.round(median(pairs.map((p) => p.apollo.rps))),
+        Math.round(median(pairs.map((p) => p.build.rps))),
+        ratio.toFixed(3),
+        spread(ratios, 2),
+        intervalText(ratios),
+        median(pairs.map((p) => p.build.serverCpuUsPerRequest / p.apollo.serverCpuUsPerRequest)).toFixed(2),
+        pairs.reduce(
+          (n, p) => n + p.build.non2xx + p.build.errors + p.build.timeouts + p.apollo.non2xx + p.apollo.errors + p.apollo.timeouts,
+          0,
+        ),
+        verdict(ratios),
+      ];
+    }),
+  );
+  if (togetherRows.length > 0) {
+    console.log(`\nThroughput with apollo and every build loaded at the same time, closed loop (medians over ${rounds} rounds):\n`);
+    console.log(
+      table(
+        [
+          "c (each)",
+          "build",
+          "apollo req/s",
+          "build req/s",
+          "req/s ÷ apollo (median of rounds)",
+          "range",
+          "95% interval of the median",
+          "server CPU/req ÷ apollo's",
+          "errors+non2xx",
+          "target (≥0.8: met if the whole interval is)",
+        ],
+        togetherRows,
+      ),
+    );
+  }
   if (atRate.length > 0) {
     console.log(
       `\nLatency at a fixed ${fixedRate} req/s, setups one after another (medians over ${rounds} rounds; raw's, apollo's and each build's, same rounds):\n`,
@@ -408,8 +515,10 @@ try {
   console.log(`subgraph warnings logged: ${setup.subgraph.warnings().length}`);
   const file = writeOut("overhead", {
     facts,
-    options: { durationSec, warmupSec, rounds, connectionsList, fixedRate, rateConnections, togetherRate },
+    options: { durationSec, warmupSec, rounds, connectionsList, fixedRate, rateConnections, togetherRate, togetherConnectionsList },
     results,
+    closedTogether,
+    togetherRows,
     atRate,
     atRateTogether,
     togetherIntervals,
