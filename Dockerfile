@@ -37,4 +37,6 @@ EXPOSE 4001
 # Liveness only (/ready also probes vendors; orchestrators should use it as the readiness probe).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4001) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--enable-source-maps", "dist/main.js"]
+# --no-memory-reducer: after ~8 s without traffic V8 shrinks the heap, and the next burst pays ~10-25% more CPU
+# per request to grow it back (bench/RESULTS.md, session 5). Not allowed in NODE_OPTIONS, hence here and in `npm start`.
+CMD ["node", "--enable-source-maps", "--no-memory-reducer", "dist/main.js"]

@@ -88,6 +88,13 @@ export function subgraphEnv(extra: Record<string, string | undefined>): NodeJS.P
 
 let serverCount = 0;
 
+/** The node flags the subgraph ships with (`npm start`, the same as the Dockerfile's CMD): benchmarks run it as it runs. */
+const SHIPPED_NODE_FLAGS = (
+  JSON.parse(readFileSync(path.join(DIST, "..", "package.json"), "utf8")) as { scripts: { start: string } }
+).scripts.start
+  .split(" ")
+  .filter((arg) => arg.startsWith("--"));
+
 /**
  * Starts the subgraph's real entry point (compiled src/main.ts) and waits for its "ready" log line.
  * Vendors are "live" here: their URLs and credentials point at the sandboxes of the vendors process.
@@ -100,7 +107,8 @@ export function startSubgraph(
 ): Promise<ServerProcess> {
   return startServer(
     "subgraph",
-    [...nodeArgs, main],
+    // A variant's own flags come last, so they can override the shipped ones (e.g. --memory-reducer).
+    [...SHIPPED_NODE_FLAGS, ...nodeArgs, main],
     env,
     (line) => {
       if (!line.includes("attributes subgraph ready")) return undefined;
