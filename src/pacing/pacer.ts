@@ -37,7 +37,8 @@ export class Pacer {
     if (!(ratePerSecond > 0)) throw new Error("ratePerSecond must be positive");
     this.intervalMs = 1000 / ratePerSecond;
     this.burstMs = Math.max(0, burst - 1) * this.intervalMs;
-    const callsPerWindow = Math.max(1, Math.floor(ratePerSecond));
+    // Rounded up: at 13.5/s the schedule itself puts 14 calls in some seconds, and flooring would slow it to 13/s.
+    const callsPerWindow = Math.max(1, Math.ceil(ratePerSecond));
     this.sent = callsPerWindow <= MAX_WINDOW_CALLS ? new Float64Array(callsPerWindow).fill(-Infinity) : undefined;
   }
 

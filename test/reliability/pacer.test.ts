@@ -72,6 +72,17 @@ describe("Pacer", () => {
     expect(sentAt).toHaveLength(45);
   });
 
+  it("keeps a fractional rate: 2.5/s is not held to 2 calls a second", async () => {
+    let now = 0;
+    const pacer = new Pacer(2.5, 1, () => now);
+    for (const at of [0, 400, 800]) {
+      now = at;
+      expect(pacer.peekDelayMs()).toBe(0);
+      await pacer.acquire(); // the third within 1 s: the one-second check allows ceil(2.5) = 3
+    }
+    expect(pacer.stats()).toEqual({ acquired: 3, waitedMs: 0 });
+  });
+
   it("gives a cancelled waiter's slot back, so the callers after it do not wait for nothing", async () => {
     const now = 0;
     const pacer = new Pacer(1, 1, () => now);
