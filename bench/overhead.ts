@@ -111,15 +111,12 @@ function medianInterval(values: readonly number[], iterations = BOOTSTRAP_ITERAT
   return { low: medians[Math.floor(0.025 * iterations)]!, high: medians[Math.floor(0.975 * iterations)]! };
 }
 
-const intervalText = (ratios: readonly number[]): string => {
-  const { low, high } = medianInterval(ratios);
-  return `${low.toFixed(3)} to ${high.toFixed(3)}`;
-};
+const intervalText = ({ low, high }: { low: number; high: number }): string => `${low.toFixed(3)} to ${high.toFixed(3)}`;
 /** Throughput target ≥ 0.8: met when the whole interval is, MISSED when none of it is. */
-const verdict = (ratios: readonly number[]): string => {
-  const { low, high } = medianInterval(ratios);
-  return low >= 0.8 ? "met" : high < 0.8 ? "MISSED" : "not settled";
-};
+const verdict = ({ low, high }: { low: number; high: number }): string => (low >= 0.8 ? "met" : high < 0.8 ? "MISSED" : "not settled");
+/** CPU microseconds per request of a process since `cpuMsBefore` (from /proc). */
+const cpuUsPerRequest = (cpuMsBefore: number, pid: number, requests: number): number =>
+  Math.round(((cpuMsOf(pid) - cpuMsBefore) * 1000) / Math.max(1, requests));
 
 const options = args();
 const durationSec = Number(options.duration ?? 5);
@@ -201,14 +198,12 @@ try {
           durationSec,
           body: bodies[name]!,
         });
-        const perRequest = (before: number, pid: number): number =>
-          Math.round(((cpuMsOf(pid) - before) * 1000) / Math.max(1, result.requests));
         const measured = {
           ...result,
           setup: name,
           round,
-          serverCpuUsPerRequest: perRequest(cpuBefore.server, pids[name]!),
-          sandboxCpuUsPerRequest: perRequest(cpuBefore.sandbox, setup.vendors.pid),
+          serverCpuUsPerRequest: cpuUsPerRequest(cpuBefore.server, pids[name]!, result.requests),
+          sandboxCpuUsPerRequest: cpuUsPerRequest(cpuBefore.sandbox, setup.vendors.pid, result.requests),
         };
         results.push(measured);
         console.error(
@@ -232,16 +227,20 @@ try {
         ["sandbox", cpuMsOf(setup.vendors.pid)],
       ]);
       const measured = await run(durationSec);
-      const sandboxCpuMs = cpuMsOf(setup.vendors.pid) - cpuBefore.sandbox!;
-      const allRequests = measured.reduce((n, r) => n + r.requests, 0);
+      // The sandbox served every setup at once: its CPU per request is over all of them.
+      const sandboxCpuUs = cpuUsPerRequest(
+        cpuBefore.sandbox,
+        setup.vendors.pid,
+        measured.reduce((n, r) => n + r.requests, 0),
+      );
       measured.forEach((result, i) => {
         const name = together[i]!;
         closedTogether.push({
           ...result,
           setup: name,
           round,
-          serverCpuUsPerRequest: Math.round(((cpuMsOf(pids[name]!) - cpuBefore[name]!) * 1000) / Math.max(1, result.requests)),
-          sandboxCpuUsPerRequest: Math.round((sandboxCpuMs * 1000) / Math.max(1, allRequests)),
+          serverCpuUsPerRequest: cpuUsPerRequest(cpuBefore[name], pids[name]!, result.requests),
+          sandboxCpuUsPerRequest: sandboxCpuUs,
         });
       });
       console.error(
@@ -363,7 +362,7 @@ try {
           ps.map((p) => p.ratioVsApollo),
           2,
         ),
-        intervalText(ps.map((p) => p.ratioVsApollo)),
+        intervalText(medianInterval(ps.map((p) => p.ratioVsApollo))),
         median(ps.map((p) => p.ratioVsRaw)).toFixed(3),
         median(ps.map((p) => p.addedP50VsApollo)).toFixed(2),
         addedP99.toFixed(2),
@@ -422,6 +421,7 @@ try {
       const pairs = of(name).map((r, i) => ({ build: r, apollo: of("apollo")[i]! }));
       const ratios = pairs.map((p) => p.build.rps / p.apollo.rps);
       const ratio = median(ratios);
+      const interval = medianInterval(ratios);
       return [
         connections,
         name,
@@ -429,13 +429,13 @@ try {
         Math.round(median(pairs.map((p) => p.build.rps))),
         ratio.toFixed(3),
         spread(ratios, 2),
-        intervalText(ratios),
+        intervalText(interval),
         median(pairs.map((p) => p.build.serverCpuUsPerRequest / p.apollo.serverCpuUsPerRequest)).toFixed(2),
         pairs.reduce(
           (n, p) => n + p.build.non2xx + p.build.errors + p.build.timeouts + p.apollo.non2xx + p.apollo.errors + p.apollo.timeouts,
           0,
         ),
-        verdict(ratios),
+        verdict(interval),
       ];
     }),
   );
