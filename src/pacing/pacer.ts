@@ -88,9 +88,15 @@ export class Pacer {
     }
   }
 
-  /** Milliseconds the next caller would wait, without reserving. */
+  /**
+   * Milliseconds the next caller would wait at least, without reserving: the schedule's wait or,
+   * when the last second already holds the rate's worth of calls, the wait for its oldest to age out.
+   */
   peekDelayMs(): number {
-    return Math.max(0, this.theoreticalArrival - this.burstMs - this.now());
+    const now = this.now();
+    const scheduleWait = this.theoreticalArrival - this.burstMs - now;
+    const windowWait = this.sent ? this.sent[this.sentNext]! + 1000 - now : 0;
+    return Math.max(0, scheduleWait, windowWait);
   }
 
   /**
@@ -143,7 +149,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** One pacer per key (vendor + credential), created on first use. */
 /**
  * A stable key for one vendor credential (`<vendor>:<hash>`): pacer keys may appear in
  * diagnostics and metrics, credentials must not.
@@ -152,6 +157,7 @@ export function credentialKey(vendor: string, credential: string): string {
   return `${vendor}:${createHash("sha256").update(credential).digest("hex").slice(0, 16)}`;
 }
 
+/** One pacer per key (vendor + credential), created on first use. */
 export class PacerRegistry {
   private readonly pacers = new Map<string, Pacer>();
 

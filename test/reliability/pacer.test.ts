@@ -83,6 +83,19 @@ describe("Pacer", () => {
     expect(pacer.stats()).toEqual({ acquired: 3, waitedMs: 0 });
   });
 
+  it("reports the one-second check's wait too, not only the schedule's, so the backlog gauge does not under-read", async () => {
+    let now = 0;
+    const pacer = new Pacer(2, 2, () => now); // a burst of 2 at 2/s: both go at 0 and fill the second
+    await pacer.acquire();
+    await pacer.acquire();
+    // The schedule alone would let the next one go at 500 ms; the second that began at 0 holds it to 1000 ms.
+    expect(pacer.peekDelayMs()).toBe(1_000);
+    now = 600;
+    expect(pacer.peekDelayMs()).toBe(400);
+    now = 1_000;
+    expect(pacer.peekDelayMs()).toBe(0);
+  });
+
   it("gives a cancelled waiter's slot back, so the callers after it do not wait for nothing", async () => {
     const now = 0;
     const pacer = new Pacer(1, 1, () => now);
