@@ -160,8 +160,12 @@ const bodies: Record<SetupName, () => string> = {
 const subgraphs = ["subgraph", ...Object.keys(variants)];
 // The sandbox alone, sent the PUT both servers make: the part of their tails that is upstream's.
 const carnivalEnv = setup.subgraphEnv;
+const upstreamUrl = new URL(`${carnivalEnv.CARNIVAL_API_URL!.replace(/\/$/, "")}/users/`);
+let upstreamUser = 0;
 const upstream = {
-  url: `${carnivalEnv.CARNIVAL_API_URL!.replace(/\/$/, "")}/users/1`,
+  url: upstreamUrl.href,
+  // Users 1..1000 in turn, as the servers' bodies rotate, so the sandbox sees the same work from every setup.
+  path: () => `${upstreamUrl.pathname}${(upstreamUser++ % 1000) + 1}`,
   method: "PUT",
   headers: { authorization: `Basic ${Buffer.from(`:${carnivalEnv.CARNIVAL_API_KEY!}`).toString("base64")}`, accept: "application/json" },
   body: JSON.stringify({ user: { custom: { plan: { type: "string", value: "gold" } } } }),

@@ -102,7 +102,12 @@ export async function gql<T = any>(url: string, query: string, variables?: Recor
  * flattered (no coordinated omission).
  */
 export async function paced(
-  options: LoadOptions & { readonly overallRate: number; readonly method?: string },
+  options: LoadOptions & {
+    readonly overallRate: number;
+    readonly method?: string;
+    /** The request path, called for every request; default the URL's path. */
+    readonly path?: () => string;
+  },
 ): Promise<LoadResult & { readonly latencies: readonly number[]; readonly dueSeconds: readonly number[] }> {
   const target = new URL(options.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
@@ -119,7 +124,7 @@ export async function paced(
         {
           host: target.hostname,
           port: target.port,
-          path: target.pathname,
+          path: options.path ? options.path() : target.pathname,
           method: options.method ?? "POST",
           agent,
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...options.headers },
