@@ -145,6 +145,7 @@ export class HttpClient {
       followRedirect: false,
       responseType: "text",
       agent: this.agents,
+      request: requestWithSetOptions,
       headers: { "user-agent": "attributes-subgraph", ...options.headers },
       hooks: {
         // Retries count against the vendor's rate like any request, and a cancelled caller's retry
@@ -239,6 +240,18 @@ export class HttpClient {
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
+}
+
+/**
+ * node:http's request, given only the options got set. got passes an object of ~40 keys, most of them
+ * undefined, which node copies twice per request (ClientRequest, then Agent#addRequest); in a bulk
+ * job's CPU profile those copies were ~15% of each vendor call. An undefined option and an absent one
+ * mean the same to node, so nothing else changes.
+ */
+function requestWithSetOptions(url: URL, options: http.RequestOptions & https.RequestOptions): http.ClientRequest {
+  const set: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) set[key] = value;
+  return (url.protocol === "https:" ? https : http).request(url, set);
 }
 
 type RetryDelayInput = { attemptCount: number; retryAfter?: number; computedValue: number; error: RequestError };

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { HttpClient, type RetryPolicy } from "../../src/http/client.js";
@@ -202,3 +204,82 @@ describe("HttpClient retries", () => {
 });
 
 const NO_RETRY_AFTER_POLICY: RetryPolicy = { limit: 0, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };
+
+/** What reaches the vendor's server: got's options are passed to node:http with the unset ones left out. */
+describe("HttpClient on the wire", () => {
+  const tls = (name: string) => readFileSync(new URL(`../support/tls/self-signed-test-only.${name}`, import.meta.url));
+
+  it("sends the method, path, query, configured and per-request headers and the body", async () => {
+    const seen: Array<{ method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }> = [];
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      req.on("end", () => {
+        seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+        res.writeHead(201, { "content-type": "application/json" });
+        res.end('{"id":7}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const vendor = new HttpClient({
+      vendor: "test",
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
+      timeoutMs: 2_000,
+      headers: { authorization: "Token test-only" },
+    });
+    try {
+      const result = await vendor.send({
+        method: "POST",
+        path: "users/1",
+        searchParams: { mode: "merge" },
+        json: { plan: "gold" },
+        headers: { "x-request-id": "r-1" },
+        operation: "create",
+      });
+      expect(result).toMatchObject({ kind: "response", status: 201, json: { id: 7 }, attempts: 1 });
+    } finally {
+      vendor.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      method: "POST",
+      url: "/api/users/1?mode=merge",
+      body: '{"plan":"gold"}',
+      headers: {
+        authorization: "Token test-only",
+        "x-request-id": "r-1",
+        "user-agent": "attributes-subgraph",
+        "content-type": "application/json",
+      },
+    });
+  });
+
+  it("goes over TLS for an https vendor and still verifies its certificate", async () => {
+    let requests = 0;
+    const server = https.createServer({ key: tls("key"), cert: tls("crt") }, (_req, res) => {
+      requests++;
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const vendor = new HttpClient({
+      vendor: "test",
+      baseUrl: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      timeoutMs: 2_000,
+    });
+    try {
+      // A self-signed certificate is refused; had the client lost the https agent, node would refuse the protocol instead.
+      expect(await vendor.send({ method: "GET", path: "users/1", operation: "read", repeatSafe: true })).toMatchObject({
+        kind: "network",
+        code: "DEPTH_ZERO_SELF_SIGNED_CERT",
+        attempts: 1,
+      });
+    } finally {
+      vendor.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(requests).toBe(0);
+  });
+});
