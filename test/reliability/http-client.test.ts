@@ -8,16 +8,28 @@ import { HttpClient, type RetryPolicy } from "../../src/http/client.js";
 /** What the vendor's server answers next: a status (with headers), or a hang longer than the timeout. */
 type Answer = { status: number; headers?: Record<string, string>; body?: string } | "hang";
 
+/** Starts a server on loopback: its port, and a close that also ends kept-alive and hanging connections. */
+async function onLoopback(server: http.Server): Promise<{ port: number; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 /** HttpClient's retry rules over real HTTP on loopback, counted at the server. */
 describe("HttpClient retries", () => {
-  let server: http.Server;
+  let closeServer: () => Promise<void>;
   let baseUrl: string;
   let script: Answer[] = [];
   let received: string[] = [];
   const policy: RetryPolicy = { limit: 2, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1_000 };
 
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       received.push(`${req.method} ${req.url}`);
       req.resume();
       const answer = script.shift() ?? { status: 200, body: '{"ok":true}' };
@@ -25,13 +37,11 @@ describe("HttpClient retries", () => {
       res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
       res.end(answer.body ?? "{}");
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const { port, close } = await onLoopback(server);
+    closeServer = close;
+    baseUrl = `http://127.0.0.1:${port}/`;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => closeServer());
   beforeEach(() => {
     script = [];
     received = [];
@@ -220,10 +230,10 @@ describe("HttpClient on the wire", () => {
         res.end('{"id":7}');
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port, close } = await onLoopback(server);
     const vendor = new HttpClient({
       vendor: "test",
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
+      baseUrl: `http://127.0.0.1:${port}/api/`,
       timeoutMs: 2_000,
       headers: { authorization: "Token test-only" },
     });
@@ -239,8 +249,7 @@ describe("HttpClient on the wire", () => {
       expect(result).toMatchObject({ kind: "response", status: 201, json: { id: 7 }, attempts: 1 });
     } finally {
       vendor.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({
@@ -262,10 +271,10 @@ describe("HttpClient on the wire", () => {
       requests++;
       res.end("{}");
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port, close } = await onLoopback(server);
     const vendor = new HttpClient({
       vendor: "test",
-      baseUrl: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      baseUrl: `https://127.0.0.1:${port}/`,
       timeoutMs: 2_000,
     });
     try {
@@ -277,8 +286,7 @@ describe("HttpClient on the wire", () => {
       });
     } finally {
       vendor.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
     expect(requests).toBe(0);
   });
