@@ -5,6 +5,7 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { Kind, parse, print, visit, type DocumentNode, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
 import type { Vendor } from "../domain/vendor.js";
+import { directResolvers } from "./direct-resolvers.js";
 import { registerVendorOptions } from "./inputs/vendor-options.input.js";
 import { BulkResolver } from "./resolvers/bulk.resolver.js";
 import { UpdateAttributesResolver } from "./resolvers/update-attributes.resolver.js";
@@ -18,6 +19,8 @@ const AUTH_DIRECTIVES = ["authenticated", "requiresScopes"];
 export const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", ${AUTH_DIRECTIVES.map((d) => `"@${d}"`).join(", ")}])`;
 
 type ResolverMap = Record<string, Record<string, unknown>>;
+
+const RESOLVER_CLASSES = [UpdateAttributesResolver, UserAttributesResolver, VendorsResolver, BulkResolver] as const;
 
 /** What the schema needs to know of each vendor: its id (for the enum) and declared options. */
 export type SchemaVendor = Pick<Vendor, "id" | "options">;
@@ -39,14 +42,15 @@ export interface SubgraphSchema {
 
 /**
  * The one build function: type-graphql classes → SDL with directives → federation link →
- * buildSubgraphSchema with type-graphql's resolvers plus the entity reference resolver.
+ * buildSubgraphSchema with type-graphql's resolver map, the resolver classes' methods called
+ * directly (see direct-resolvers.ts), and the entity reference resolver.
  * `schema.graphql` is printed from the same string, so the two cannot drift apart.
  */
 export async function buildSubgraph(vendors: readonly SchemaVendor[], options: SubgraphOptions = {}): Promise<SubgraphSchema> {
   useVendorIds(vendors.map((v) => v.id));
   registerVendorOptions(vendors);
   const typeGraphQLSchema = await buildSchema({
-    resolvers: [UpdateAttributesResolver, UserAttributesResolver, VendorsResolver, BulkResolver],
+    resolvers: RESOLVER_CLASSES,
     orphanedTypes: [User],
     validate: false,
     // The federation directives are defined by buildSubgraphSchema, not by type-graphql.
@@ -55,6 +59,12 @@ export async function buildSubgraph(vendors: readonly SchemaVendor[], options: S
   const printed = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphQLSchema)}\n`;
   const sdl = options.authDirectives === false ? withoutAuthDirectives(printed) : printed;
   const resolvers: ResolverMap = createResolversMap(typeGraphQLSchema) as ResolverMap;
+  for (const [typeName, fields] of Object.entries(directResolvers(RESOLVER_CLASSES))) {
+    for (const [field, resolve] of Object.entries(fields)) {
+      if (!resolvers[typeName] || !(field in resolvers[typeName])) throw new Error(`no field ${typeName}.${field} to resolve directly`);
+      resolvers[typeName][field] = resolve;
+    }
+  }
   resolvers.User = {
     ...resolvers.User,
     __resolveReference: (reference: { id: string }) => userReference(reference.id),

@@ -70,15 +70,3 @@ function fieldType(field: OptionField): ClassType | object {
       return inputClass(field.name, field.description, field.fields);
   }
 }
-
-/** type-graphql hands over class instances; vendors receive plain data with absent fields left out. */
-export function toPlainOptions(value: unknown): unknown {
-  if (value === null || value === undefined) return value;
-  if (Array.isArray(value)) return value.map(toPlainOptions);
-  if (value instanceof Date || typeof value !== "object") return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, toPlainOptions(v)]),
-  );
-}

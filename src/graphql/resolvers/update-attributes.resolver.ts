@@ -9,7 +9,6 @@ import type { GraphQLContext, StoredUpdate } from "../context.js";
 import { IdempotencyKeyReusedError, notAuthorized } from "../errors/error.types.js";
 import { toDeliveryResult, toInvalidInput } from "../errors/to-graphql.js";
 import { UpdateAttributesInput } from "../inputs/update-attributes.input.js";
-import { toPlainOptions } from "../inputs/vendor-options.input.js";
 import { UpdateAttributesResult, UpdateAttributesSuccess } from "../results/update-attributes.result.js";
 import { userReference } from "../user.entity.js";
 
@@ -122,7 +121,7 @@ function parseVendorOptions(
       problems.push({ path, message: `${vendor.displayName} takes no options` });
       continue;
     }
-    const result = vendor.options.parse(toPlainOptions(value) as Record<string, unknown>);
+    const result = vendor.options.parse(value as Record<string, unknown>);
     if (result.ok) parsed[vendorId] = result.value;
     else problems.push(...prefixProblems(result.problems, path));
   }
