@@ -112,7 +112,7 @@ try {
       ]),
     ),
   );
-  console.log(`\nsandbox answers: ${JSON.stringify(await setup.vendors.stats())}`);
+  console.log(`\nsandbox answers: ${JSON.stringify(await setup.vendors.settledStats())}`);
   console.log(`subgraph warnings logged: ${setup.subgraph.warnings().length}`);
   console.log(`raw figures: ${writeOut("fanout", { facts, delaysMs, results, summary })}`);
 } finally {

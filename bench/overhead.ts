@@ -312,7 +312,7 @@ try {
       }
     }
   }
-  const stats = await setup.vendors.stats();
+  const stats = await setup.vendors.settledStats();
   const summary = connectionsList.map((connections) => {
     const of = (name: SetupName) => results.filter((r) => r.setup === name && r.connections === connections);
     const perRound = Array.from({ length: rounds }, (_, i) => i).flatMap((i) =>

@@ -140,7 +140,7 @@ try {
 } finally {
   clearInterval(sampler);
 }
-const stats = await setup.vendors.stats();
+const stats = await setup.vendors.settledStats();
 const warnings = setup.subgraph.warnings();
 const loadStartedMs = startedEpoch - setup.subgraph.startedAt;
 const gcs = liveHeapAfterFullGcs(setup.subgraph.logFile)

@@ -15,6 +15,11 @@ export interface VendorsProcess {
   /** Per vendor id: the variables that point the subgraph at its sandbox (URL and sandbox credentials). */
   readonly envs: Record<string, Record<string, string | undefined>>;
   stats(): Promise<Record<string, SandboxStats>>;
+  /**
+   * Stats once every request the sandboxes received has been answered (at most `timeoutMs`): a
+   * load generator stops with requests still in flight, and the subgraph finishes their vendor calls.
+   */
+  settledStats(timeoutMs?: number): Promise<Record<string, SandboxStats>>;
   journal(): Promise<JournalSummary>;
   clear(): Promise<void>;
   /** Starts a new counting window for `stats().sinceMark` and `spanMs`. */
@@ -47,10 +52,22 @@ export async function startVendorsProcess(config: VendorsProcessConfig, nodeArgs
       pending.set(id, resolve as (value: unknown) => void);
       child.send({ id, op });
     });
+  const stats = (): Promise<Record<string, SandboxStats>> => ask("stats");
+  const answered = (all: Record<string, SandboxStats>): boolean =>
+    Object.values(all).every((s) => s.requests === Object.values(s.statuses).reduce((sum, n) => sum + n, 0));
   return {
     pid: child.pid!,
     envs,
-    stats: () => ask("stats"),
+    stats,
+    async settledStats(timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = await stats();
+      while (!answered(last) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        last = await stats();
+      }
+      return last;
+    },
     journal: () => ask("journal"),
     clear: () => ask<void>("clear"),
     mark: () => ask<void>("mark"),
