@@ -20,7 +20,8 @@ export const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.d
 
 type ResolverMap = Record<string, Record<string, unknown>>;
 
-const RESOLVER_CLASSES = [UpdateAttributesResolver, UserAttributesResolver, VendorsResolver, BulkResolver] as const;
+/** Every resolver class of the subgraph. */
+export const RESOLVER_CLASSES = [UpdateAttributesResolver, UserAttributesResolver, VendorsResolver, BulkResolver] as const;
 
 /** What the schema needs to know of each vendor: its id (for the enum) and declared options. */
 export type SchemaVendor = Pick<Vendor, "id" | "options">;
