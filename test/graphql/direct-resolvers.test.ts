@@ -31,6 +31,10 @@ class ItemInput {
 
   @Field({ nullable: true })
   note?: string;
+
+  // type-graphql turns an initializer into the schema's default, which graphql-js then applies.
+  @Field(() => Int)
+  priority: number = 5;
 }
 
 @ObjectType()
@@ -72,17 +76,20 @@ async function buildDirect(): Promise<GraphQLSchema> {
 }
 
 describe("direct resolvers (resolver methods called with graphql-js's coerced arguments)", () => {
-  it("hands a method the coerced input objects themselves, not class instances, with absent fields absent", async () => {
+  it("hands a method the coerced input objects themselves, not class instances: absent fields absent, schema defaults applied", async () => {
     const schema = await buildDirect();
     const result = await graphql({
       schema,
-      source: `mutation { put(items: [{ name: "a", count: 2 }, { name: "b" }]) }`,
+      source: `mutation { put(items: [{ name: "a", count: 2 }, { name: "b", priority: 1 }]) }`,
       contextValue: { tenant: "t1" },
     });
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({ put: "t1:2" });
     const items = seen.items as object[];
-    expect(items).toEqual([{ name: "a", count: 2 }, { name: "b" }]);
+    expect(items).toEqual([
+      { name: "a", count: 2, priority: 5 },
+      { name: "b", priority: 1 },
+    ]);
     expect(items.every((item) => !(item instanceof ItemInput))).toBe(true);
     expect("count" in items[1]!).toBe(false);
     expect(seen.tenant).toBe("t1");
