@@ -156,8 +156,9 @@ async function runJob(params: {
     }
     const elapsedSec = (performance.now() - started) / 1000;
     const memEnd = memoryOf(pid);
+    const subgraphCpuMs = cpuMsOf(pid) - cpuBefore.subgraph;
     const cpuShare = {
-      subgraph: Math.round(((cpuMsOf(pid) - cpuBefore.subgraph) / 1000 / elapsedSec) * 100) / 100,
+      subgraph: Math.round((subgraphCpuMs / 1000 / elapsedSec) * 100) / 100,
       sandboxes: Math.round(((cpuMsOf(setup.vendors.pid) - cpuBefore.sandboxes) / 1000 / elapsedSec) * 100) / 100,
     };
     const stats = await setup.vendors.stats();
@@ -213,6 +214,8 @@ async function runJob(params: {
       },
       perVendor,
       cpuCores: cpuShare,
+      // The machine's capacity for this work: a saturated run makes about 1e6 ÷ this many calls per second per core.
+      subgraphCpuMicrosPerCall: Math.round((subgraphCpuMs * 1000) / Math.max(1, perVendor.reduce((sum, v) => sum + v.calls, 0))),
       failures: last.failures,
       samples,
       warnings: setup.subgraph.warnings().length,
@@ -306,7 +309,7 @@ for (const run of runs) {
     ),
   );
   console.log(
-    `\nsubgraph RSS: before submit ${run.memory.beforeSubmitMb} MB, after submit ${run.memory.afterSubmitMb} MB, peak (VmHWM) ${run.memory.peakMb} MB, at end ${run.memory.endMb} MB; live heap after full GCs: max ${run.heap.maxLiveAfterFullGcMb} MB, last ${run.heap.lastLiveAfterFullGcMb} MB (${run.heap.fullGcs} full GCs); CPU used (cores): subgraph ${run.cpuCores.subgraph}, sandboxes ${run.cpuCores.sandboxes}; failures ${run.failures.totalCount}; warnings logged ${run.warnings}\n`,
+    `\nsubgraph RSS: before submit ${run.memory.beforeSubmitMb} MB, after submit ${run.memory.afterSubmitMb} MB, peak (VmHWM) ${run.memory.peakMb} MB, at end ${run.memory.endMb} MB; live heap after full GCs: max ${run.heap.maxLiveAfterFullGcMb} MB, last ${run.heap.lastLiveAfterFullGcMb} MB (${run.heap.fullGcs} full GCs); CPU used (cores): subgraph ${run.cpuCores.subgraph}, sandboxes ${run.cpuCores.sandboxes}; subgraph CPU per vendor call ${run.subgraphCpuMicrosPerCall} µs; failures ${run.failures.totalCount}; warnings logged ${run.warnings}\n`,
   );
 }
 console.log(`raw figures: ${writeOut("bulk", { facts, runs })}`);
