@@ -215,7 +215,13 @@ async function runJob(params: {
       perVendor,
       cpuCores: cpuShare,
       // The machine's capacity for this work: a saturated run makes about 1e6 ÷ this many calls per second per core.
-      subgraphCpuMicrosPerCall: Math.round((subgraphCpuMs * 1000) / Math.max(1, perVendor.reduce((sum, v) => sum + v.calls, 0))),
+      subgraphCpuMicrosPerCall: Math.round(
+        (subgraphCpuMs * 1000) /
+          Math.max(
+            1,
+            perVendor.reduce((sum, v) => sum + v.calls, 0),
+          ),
+      ),
       failures: last.failures,
       samples,
       warnings: setup.subgraph.warnings().length,
