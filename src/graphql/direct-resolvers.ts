@@ -17,9 +17,9 @@ type FieldResolverFn = GraphQLFieldResolver<unknown, Record<string, unknown>, Re
  * class (for class-validator and input-class methods; this schema uses neither, it is built with
  * `validate: false`). That copy regenerates its conversion tree on every call and deletes each
  * absent field from a fresh instance, which leaves slow dictionary-mode objects for the rest of
- * the request. Calling the methods directly cut the subgraph's CPU per `updateAttributes` from
- * about 1.24× to 1.02× the bare Apollo baseline's (bench/RESULTS.md, session 8). type-graphql still
- * builds the schema from the same classes and decorators.
+ * the request. Calling the methods directly costs the resolver layer 0.59× the CPU per call
+ * (`npm run bench:resolvers`; bench/RESULTS.md, session 8). type-graphql still builds the schema
+ * from the same classes and decorators.
  *
  * Parameters are filled as type-graphql fills them, minus the conversion: `@Arg` → the coerced
  * argument, `@Ctx` → the context (or one of its properties), `@Root` → the parent value (or one of
@@ -29,11 +29,13 @@ type FieldResolverFn = GraphQLFieldResolver<unknown, Record<string, unknown>, Re
  */
 export function directResolvers(classes: readonly ResolverClass[]): Record<string, Record<string, FieldResolverFn>> {
   const storage = getMetadataStorage();
+  const instances = new Map(classes.map((cls) => [cls as ClassTarget, new cls() as Record<string, unknown>]));
+  const ours = (metadata: { target: ClassTarget }): boolean => instances.has(metadata.target);
   const refused = [
-    ...storage.middlewares.filter((m) => classes.includes(m.target as ResolverClass)).map((m) => `middleware on ${m.fieldName}`),
-    ...storage.resolverMiddlewares.filter((m) => classes.includes(m.target as ResolverClass)).map(() => "class middleware"),
-    ...storage.authorizedFields.filter((a) => classes.includes(a.target as ResolverClass)).map((a) => `@Authorized on ${a.fieldName}`),
-    ...storage.authorizedResolver.filter((a) => classes.includes(a.target as ResolverClass)).map(() => "class @Authorized"),
+    ...storage.middlewares.filter(ours).map((m) => `middleware on ${m.fieldName}`),
+    ...storage.resolverMiddlewares.filter(ours).map(() => "class middleware"),
+    ...storage.authorizedFields.filter(ours).map((a) => `@Authorized on ${a.fieldName}`),
+    ...storage.authorizedResolver.filter(ours).map(() => "class @Authorized"),
   ];
   if (refused.length > 0) throw new Error(`direct resolvers do not run type-graphql middlewares or auth checks: ${refused.join(", ")}`);
 
@@ -41,8 +43,6 @@ export function directResolvers(classes: readonly ResolverClass[]): Record<strin
   const add = (typeName: string, field: string, fn: FieldResolverFn): void => {
     (map[typeName] ??= {})[field] = fn;
   };
-  const instances = new Map(classes.map((cls) => [cls as ClassTarget, new cls() as Record<string, unknown>]));
-  const ours = (handler: { target: ClassTarget }): boolean => instances.has(handler.target);
   const handlers: Array<{ typeName: string; handler: Handler }> = [
     ...storage.queries.filter(ours).map((handler) => ({ typeName: "Query", handler })),
     ...storage.mutations.filter(ours).map((handler) => ({ typeName: "Mutation", handler })),
