@@ -18,12 +18,13 @@
  *                         [--env=NAME=value,…] (more variables for the subgraph)
  */
 import { gql } from "./support/load.js";
-import { cpuMsOf, liveHeapAfterFullGcs, machineFacts, memoryCgroup, memoryOf, sleep } from "./support/proc.js";
+import { cpuMsOf, liveHeapAfterFullGcs, machineFacts, parallelCapacity, memoryCgroup, memoryOf, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { ALL_VENDORS, args, startFullSetup } from "./support/setups.js";
 
 const options = args();
-const facts = machineFacts();
+// Measured before the servers start: what the cores give two busy processes at once.
+const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
 /** --env=NAME=value,NAME=value: more variables for the subgraph (e.g. USERCOM_LOOKUP_CONCURRENCY=8). */
 const extraEnv: Record<string, string> = Object.fromEntries(
   (options.env ?? "")

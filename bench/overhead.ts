@@ -23,7 +23,7 @@
  * target is also measured where it means per-request overhead: at a fixed rate both serve easily.
  */
 import { load, paced, quantile, type LoadResult } from "./support/load.js";
-import { cpuMsOf, machineFacts, startSubgraph, type ServerProcess } from "./support/proc.js";
+import { cpuMsOf, machineFacts, parallelCapacity, startSubgraph, type ServerProcess } from "./support/proc.js";
 import { writeOut, table } from "./support/out.js";
 import { args, BASELINE_MUTATION, rotatingBodies, startOverheadSetup, updateBody } from "./support/setups.js";
 
@@ -129,7 +129,8 @@ const togetherRate = Number(options["together-rate"] ?? 200);
 const togetherConnectionsList = (options["together-connections"] ?? "1,10,50").split(",").filter(Boolean).map(Number);
 
 type SetupName = string;
-const facts = machineFacts();
+// Measured before the servers start: what the cores give two busy processes at once.
+const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
 const setup = await startOverheadSetup({ baselines: true });
 const variants: Record<string, ServerProcess> = {};
 for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {

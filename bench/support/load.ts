@@ -130,9 +130,12 @@ export async function paced(
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...options.headers },
         },
         (response) => {
-          response.resume();
+          let text = "";
+          if (options.onBody) response.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+          else response.resume();
           response.on("end", () => {
             latencies.push(performance.now() - due);
+            options.onBody?.(response.statusCode ?? 0, text);
             dueSeconds.push(Math.floor((due - start) / 1000));
             if ((response.statusCode ?? 0) >= 300) non2xx++;
             resolve();

@@ -288,3 +288,27 @@ export function cpuMsOf(pid: number): number {
 }
 
 const CLOCK_TICKS = 100;
+
+/** A fixed amount of single-threaded work; prints the milliseconds it took. */
+const SPIN = "const t=performance.now();let x=0;for(let i=0;i<2e8;i++)x+=i%7;process.stdout.write(String(performance.now()-t+x*0))";
+
+function spinMs(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", SPIN], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", () => resolve(Number(out)));
+  });
+}
+
+/**
+ * How many single-core equivalents two busy processes get together right now: 2 on two free cores,
+ * less when the cores are shared with other tenants. Bounds what several processes (subgraph,
+ * sandboxes, load generator) can do at once on this machine. Takes about two seconds.
+ */
+export async function parallelCapacity(): Promise<number> {
+  const alone = await spinMs();
+  const together = await Promise.all([spinMs(), spinMs()]);
+  return Math.round(((2 * alone) / ((together[0] + together[1]) / 2)) * 100) / 100;
+}
