@@ -4,6 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, wr
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { quantile } from "./load.js";
 import type { JournalSummary, SandboxStats, VendorsProcessConfig } from "./vendors-process.js";
 
 /** dist-bench/ (compiled bench and src live side by side there). */
@@ -289,8 +290,8 @@ export function cpuMsOf(pid: number): number {
 
 const CLOCK_TICKS = 100;
 
-/** A fixed amount of single-threaded work; prints the milliseconds it took. */
-const SPIN = "const t=performance.now();let x=0;for(let i=0;i<2e8;i++)x+=i%7;process.stdout.write(String(performance.now()-t+x*0))";
+/** A fixed amount of single-threaded work (~0.3 s here); prints the milliseconds it took. */
+const SPIN = "const t=performance.now();let x=0;for(let i=0;i<1e8;i++)x+=i%7;process.stdout.write(String(performance.now()-t+x*0))";
 
 function spinMs(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -305,10 +306,29 @@ function spinMs(): Promise<number> {
 /**
  * How many single-core equivalents two busy processes get together right now: 2 on two free cores,
  * less when the cores are shared with other tenants. Bounds what several processes (subgraph,
- * sandboxes, load generator) can do at once on this machine. Takes about two seconds.
+ * sandboxes, load generator) can do at once on this machine. The same work alone and as a pair,
+ * alternated five times, medians compared: one spin's time alone varies by ±20% here, so a single
+ * pair says little. About 3 seconds; still a rough gauge.
  */
 export async function parallelCapacity(): Promise<number> {
-  const alone = await spinMs();
-  const together = await Promise.all([spinMs(), spinMs()]);
-  return Math.round(((2 * alone) / ((together[0] + together[1]) / 2)) * 100) / 100;
+  const alone: number[] = [];
+  const paired: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    alone.push(await spinMs());
+    paired.push(...(await Promise.all([spinMs(), spinMs()])));
+  }
+  return (
+    Math.round(
+      ((2 *
+        quantile(
+          alone.sort((a, b) => a - b),
+          0.5,
+        )) /
+        quantile(
+          paired.sort((a, b) => a - b),
+          0.5,
+        )) *
+        100,
+    ) / 100
+  );
 }
