@@ -66,6 +66,8 @@ try {
     );
   }
   const body = rotatingBodies(1000, updateBody(["USERCOM"]));
+  // Warm-up, so the first idle round does not measure JIT compilation.
+  for (const setup of setups.values()) await paced({ url: setup.subgraph.url, connections: 20, durationSec: 3, overallRate: rate, body });
   const measure = async (setup: FullSetup) => {
     const pid = setup.subgraph.pid;
     await loopDelay(setup.subgraph.url);
