@@ -17,7 +17,7 @@
  *                         [--main=dist-bench/variants/NAME/src/main.js] (another build, see support/make-variant.ts)
  *                         [--env=NAME=value,…] (more variables for the subgraph)
  */
-import { gql } from "./support/load.js";
+import { gql, round2 } from "./support/load.js";
 import { cpuMsOf, liveHeapAfterFullGcs, machineFacts, parallelCapacity, memoryCgroup, memoryOf, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { ALL_VENDORS, args, startFullSetup } from "./support/setups.js";
@@ -159,8 +159,8 @@ async function runJob(params: {
     const memEnd = memoryOf(pid);
     const subgraphCpuMs = cpuMsOf(pid) - cpuBefore.subgraph;
     const cpuShare = {
-      subgraph: Math.round((subgraphCpuMs / 1000 / elapsedSec) * 100) / 100,
-      sandboxes: Math.round(((cpuMsOf(setup.vendors.pid) - cpuBefore.sandboxes) / 1000 / elapsedSec) * 100) / 100,
+      subgraph: round2(subgraphCpuMs / 1000 / elapsedSec),
+      sandboxes: round2((cpuMsOf(setup.vendors.pid) - cpuBefore.sandboxes) / 1000 / elapsedSec),
     };
     const stats = await setup.vendors.stats();
     const progress = last.progress as Progress[];

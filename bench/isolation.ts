@@ -8,7 +8,7 @@
  *   npm run bench:isolation -- [--bulk-rates=100,1000] (Carnival calls/s of the bulk job: 100 is
  *                             Carnival's shipped default) [--rounds=3] [--duration=10] [--rate=50]
  */
-import { gql, paced, quantile } from "./support/load.js";
+import { gql, paced, quantile, round2 } from "./support/load.js";
 import { cpuMsOf, machineFacts, parallelCapacity, memoryOf, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args, rotatingBodies, startFullSetup, updateBody, type FullSetup } from "./support/setups.js";
@@ -116,8 +116,8 @@ try {
           bulkRate,
           round,
           phase,
-          p50: round2(m.p50),
-          p99: round2(m.p99),
+          p50: m.p50,
+          p99: m.p99,
           answered: m.answered,
           notDelivered: m.notDelivered,
           subgraphCores: round2(m.cores),
@@ -142,13 +142,13 @@ try {
       return [
         bulkRate,
         phase,
-        round2(median(mine.map((s) => s.p50))),
-        round2(median(mine.map((s) => s.p99))),
+        median(mine.map((s) => s.p50)),
+        median(mine.map((s) => s.p99)),
         mine.map((s) => s.p99).join(" / "),
         mine.reduce((n, s) => n + s.notDelivered, 0),
-        round2(median(mine.map((s) => s.subgraphCores))),
-        round2(median(mine.map((s) => s.loopDelayP99Ms))),
-        round2(Math.max(...mine.map((s) => s.loopDelayMaxMs))),
+        median(mine.map((s) => s.subgraphCores)),
+        median(mine.map((s) => s.loopDelayP99Ms)),
+        Math.max(...mine.map((s) => s.loopDelayMaxMs)),
         rss[bulkRate]!,
       ];
     }),
@@ -178,8 +178,4 @@ try {
   console.log(`\nraw figures: ${writeOut("isolation", { facts, rate, bulkRates, durationSec, rounds, samples, peakRssMb: rss })}`);
 } finally {
   await Promise.all([...setups.values()].map((setup) => setup.close()));
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

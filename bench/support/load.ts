@@ -58,7 +58,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
 
 /** The latency at quantile q of ascending latencies, in ms to 0.01. */
 export function quantile(sorted: readonly number[], q: number): number {
-  return round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
+  return round2(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
 }
 
 /** Percentiles and rate of one load run's latencies (sorted in place). */
@@ -78,12 +78,13 @@ function summarize(
     p50: at(0.5),
     p90: at(0.9),
     p99: at(0.99),
-    max: round(latencies.at(-1) ?? NaN),
+    max: round2(latencies.at(-1) ?? NaN),
     ...counts,
   };
 }
 
-const round = (ms: number): number => Math.round(ms * 100) / 100;
+/** Two decimals, the precision every bench table prints. */
+export const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 /** POSTs one GraphQL operation and returns the parsed body. */
 export async function gql<T = any>(url: string, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: T }> {

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, wr
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { quantile } from "./load.js";
+import { quantile, round2 } from "./load.js";
 import type { JournalSummary, SandboxStats, VendorsProcessConfig } from "./vendors-process.js";
 
 /** dist-bench/ (compiled bench and src live side by side there). */
