@@ -317,18 +317,10 @@ export async function parallelCapacity(): Promise<number> {
     alone.push(await spinMs());
     paired.push(...(await Promise.all([spinMs(), spinMs()])));
   }
-  return (
-    Math.round(
-      ((2 *
-        quantile(
-          alone.sort((a, b) => a - b),
-          0.5,
-        )) /
-        quantile(
-          paired.sort((a, b) => a - b),
-          0.5,
-        )) *
-        100,
-    ) / 100
-  );
+  const medianOf = (values: number[]) =>
+    quantile(
+      [...values].sort((a, b) => a - b),
+      0.5,
+    );
+  return round2((2 * medianOf(alone)) / medianOf(paired));
 }
