@@ -10,6 +10,7 @@
  */
 import path from "node:path";
 import { HttpClient as Current, basicAuth } from "../src/http/client.js";
+import { median } from "./support/load.js";
 import { startVendorsProcess } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args } from "./support/setups.js";
@@ -74,7 +75,6 @@ try {
   clients.other.close();
   await vendors.close();
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`\n## HTTP client A/B (${new Date().toISOString()}), ${calls} calls per round, 10 in flight\n`);
 console.log(
   table(

@@ -8,7 +8,7 @@
  *   npm run bench:isolation -- [--bulk-rates=100,1000] (Carnival calls/s of the bulk job: 100 is
  *                             Carnival's shipped default) [--rounds=3] [--duration=10] [--rate=50]
  */
-import { gql, paced, quantile, round2 } from "./support/load.js";
+import { gql, median, paced, quantile, round2 } from "./support/load.js";
 import { cpuMsOf, machineFacts, parallelCapacity, memoryOf, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args, rotatingBodies, startFullSetup, updateBody, type FullSetup } from "./support/setups.js";
@@ -131,11 +131,6 @@ try {
     }
   }
   const rss = Object.fromEntries([...setups].map(([bulkRate, setup]) => [bulkRate, Math.round(memoryOf(setup.subgraph.pid).peakRssMb)]));
-  const median = (values: number[]) =>
-    quantile(
-      [...values].sort((a, b) => a - b),
-      0.5,
-    );
   const summary = bulkRates.flatMap((bulkRate) =>
     (["idle", "during bulk"] as const).map((phase) => {
       const mine = samples.filter((s) => s.bulkRate === bulkRate && s.phase === phase);

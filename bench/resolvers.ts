@@ -18,6 +18,7 @@ import type { Vendor } from "../src/domain/vendor.js";
 import { directResolvers } from "../src/graphql/direct-resolvers.js";
 import { buildSubgraph, RESOLVER_CLASSES } from "../src/graphql/schema.js";
 import { vendorModules } from "../src/vendors/index.js";
+import { median } from "./support/load.js";
 import { machineFacts } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args, UPDATE_MUTATION, updateBody } from "./support/setups.js";
@@ -78,7 +79,6 @@ for (let block = 0; block < blocks; block++) {
   }
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ratios = perCall.direct!.map((d, i) => d / perCall.typeGraphQL![i]!);
 const summary = {
   typeGraphQLMicros: median(perCall.typeGraphQL!),

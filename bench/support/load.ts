@@ -61,6 +61,11 @@ export function quantile(sorted: readonly number[], q: number): number {
   return round2(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
 }
 
+/** The middle value (the upper of the two middle ones for an even count), not rounded; the input is not changed. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+}
+
 /** Percentiles and rate of one load run's latencies (sorted in place). */
 function summarize(
   latencies: number[],

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, wr
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { quantile, round2 } from "./load.js";
+import { median, round2 } from "./load.js";
 import type { JournalSummary, SandboxStats, VendorsProcessConfig } from "./vendors-process.js";
 
 /** dist-bench/ (compiled bench and src live side by side there). */
@@ -317,10 +317,5 @@ export async function parallelCapacity(): Promise<number> {
     alone.push(await spinMs());
     paired.push(...(await Promise.all([spinMs(), spinMs()])));
   }
-  const medianOf = (values: number[]) =>
-    quantile(
-      [...values].sort((a, b) => a - b),
-      0.5,
-    );
-  return round2((2 * medianOf(alone)) / medianOf(paired));
+  return round2((2 * median(alone)) / median(paired));
 }
