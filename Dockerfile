@@ -24,8 +24,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # V8 lets garbage pile up to its heap limit before collecting it: with no cap a 1M-id bulk job peaks
-# near 400 MB RSS for a ~60 MB live heap; 256 MB keeps it under 300 MB (bench/RESULTS.md §4b). Raise it
-# with BULK_MAX_USER_IDS × BULK_JOB_CONCURRENCY (about 60-100 MB of heap per million ids in flight).
+# near 400 MB RSS for a ~60-100 MB live heap while its ids are submitted; 256 MB keeps it under 300 MB
+# (bench/RESULTS.md §4b and session 10). Raise it with BULK_MAX_USER_IDS × BULK_JOB_CONCURRENCY (about 70 MB
+# of heap per million ids being submitted; a running job holds its ids packed outside the heap, ~11-40 MB per million).
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 # Owned by root and read-only to the app: the process cannot change its own code.
@@ -39,4 +40,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4001) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # --no-memory-reducer: after ~8 s without traffic V8 shrinks the heap, and the next burst pays ~10-25% more CPU
 # per request to grow it back (bench/RESULTS.md, session 5). Not allowed in NODE_OPTIONS, hence here and in `npm start`.
-CMD ["node", "--enable-source-maps", "--no-memory-reducer", "dist/main.js"]
+# --max-semi-space-size=16: Node's default on a 64-bit host, stated because Node sizing its heap from a container's
+# memory limit (NODE_OPTIONS overridden) shrinks the young generation to ~1 MB semi-spaces, which cost a bulk
+# job ~70% more CPU per vendor call (bench/RESULTS.md, session 10). On the command line, so it survives NODE_OPTIONS.
+CMD ["node", "--enable-source-maps", "--no-memory-reducer", "--max-semi-space-size=16", "dist/main.js"]

@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { unsupportedParts } from "../domain/check.js";
-import { DEFAULT_INPUT_LIMITS, type InputLimits, type InputProblem, type UpdateCommand } from "../domain/command.js";
+import { DEFAULT_INPUT_LIMITS, userIdProblem, type InputLimits, type InputProblem, type UpdateCommand } from "../domain/command.js";
 import { selectTargets } from "../domain/dispatch.js";
 import { vendorFailure, type FailureCategory, type VendorFailure } from "../domain/failures.js";
 import type { DeliveryOutcome } from "../domain/results.js";
@@ -10,6 +10,7 @@ import { mapWithConcurrency } from "../util/concurrency.js";
 import type { WorkQueue } from "./queue.js";
 import type { JobStore } from "./store.js";
 import type { BulkFailure, BulkJobSnapshot, JobStatus } from "./types.js";
+import { PackedUserIds, type UserIdList } from "./user-ids.js";
 import { isFinished } from "./types.js";
 
 export interface BulkEngineOptions {
@@ -113,9 +114,8 @@ export class BulkEngine {
     const problems: InputProblem[] = [];
     if (userIds.length === 0) problems.push({ path: ["input", "userIds"], message: "give at least one user id" });
     userIds.forEach((id, index) => {
-      if (id.length === 0 || id.length > this.limits.maxUserIdLength) {
-        problems.push({ path: ["input", "userIds", String(index)], message: `must be 1 to ${this.limits.maxUserIdLength} characters` });
-      }
+      const refusal = userIdProblem(id, this.limits);
+      if (refusal) problems.push({ path: ["input", "userIds", String(index)], message: refusal });
     });
     if (change.attribute.length === 0) problems.push({ path: ["input", "attribute"], message: "must not be empty" });
     if (submission.vendors?.length === 0)
@@ -136,9 +136,10 @@ export class BulkEngine {
     });
     if (problems.length > 0) return { kind: "invalid", problems };
 
-    const unique = [...new Set(userIds)];
-    const job = await this.store.create({ ...change, vendors: targets.map((v) => v.id) }, unique, userIds.length - unique.length);
-    this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: unique.length });
+    const unique = new Set(userIds);
+    const packed = PackedUserIds.from(unique, unique.size);
+    const job = await this.store.create({ ...change, vendors: targets.map((v) => v.id) }, packed, userIds.length - unique.size);
+    this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: unique.size });
     await this.queue.enqueue(job.id);
     return { kind: "accepted", job };
   }
@@ -206,17 +207,11 @@ export class BulkEngine {
     }
   }
 
-  private async runVendor(
-    jobId: string,
-    vendor: Vendor,
-    userIds: readonly string[],
-    change: BulkChange,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async runVendor(jobId: string, vendor: Vendor, userIds: UserIdList, change: BulkChange, signal: AbortSignal): Promise<void> {
     const native = vendor.capabilities.bulk && vendor.adapter?.setForMany ? vendor.capabilities.bulk : undefined;
     const size = native?.chunkSize ?? this.fanOutChunkSize;
-    // Chunks are cut as they start, not up front: a million-id job would otherwise hold one more
-    // copy of its id list per vendor for its whole run.
+    // Chunks are cut (and their ids unpacked) as they start, not up front: a million-id job would
+    // otherwise hold one more copy of its id list per vendor for its whole run.
     const starts = Array.from({ length: Math.ceil(userIds.length / size) }, (_, index) => index * size);
     // Fan-out chunks run in lanes that share the fan-out concurrency, so one chunk's last calls
     // drain while the next chunk's go out and the vendor's pacer never idles between chunks.

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { BulkFailure, BulkJobSnapshot, BulkJobSpec, JobStatus, VendorProgress } from "./types.js";
+import type { UserIdList } from "./user-ids.js";
 
 /**
  * Where jobs live. The in-memory store keeps one process's jobs; a shared store (Redis) makes
@@ -7,10 +8,10 @@ import type { BulkFailure, BulkJobSnapshot, BulkJobSpec, JobStatus, VendorProgre
  * counter increment, an append), so a Redis implementation maps onto HSET/HINCRBY/RPUSH.
  */
 export interface JobStore {
-  create(spec: BulkJobSpec, userIds: readonly string[], duplicateUserIds: number): Promise<BulkJobSnapshot>;
+  create(spec: BulkJobSpec, userIds: UserIdList, duplicateUserIds: number): Promise<BulkJobSnapshot>;
   get(id: string): Promise<BulkJobSnapshot | undefined>;
   /** The ids to process; released (and no longer returned) once the job finishes. */
-  userIds(id: string): Promise<readonly string[] | undefined>;
+  userIds(id: string): Promise<UserIdList | undefined>;
   setStatus(id: string, status: JobStatus, at: Date): Promise<void>;
   record(id: string, vendor: string, delta: { succeeded: number; failures: readonly BulkFailure[]; cancelled: number }): Promise<void>;
   failures(id: string, page: { vendor?: string; offset: number; limit: number }): Promise<{ items: BulkFailure[]; total: number }>;
@@ -21,7 +22,7 @@ interface StoredJob {
   snapshot: Mutable<BulkJobSnapshot>;
   progress: Map<string, Mutable<VendorProgress>>;
   failures: BulkFailure[];
-  userIds: readonly string[] | undefined;
+  userIds: UserIdList | undefined;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -31,7 +32,7 @@ export class InMemoryJobStore implements JobStore {
 
   constructor(private readonly retainFinishedJobs = 1_000) {}
 
-  create(spec: BulkJobSpec, userIds: readonly string[], duplicateUserIds: number): Promise<BulkJobSnapshot> {
+  create(spec: BulkJobSpec, userIds: UserIdList, duplicateUserIds: number): Promise<BulkJobSnapshot> {
     const id = randomUUID();
     const progress = new Map(
       spec.vendors.map((vendor) => [vendor, { vendor, total: userIds.length, succeeded: 0, failed: 0, cancelled: 0 }]),
@@ -55,7 +56,7 @@ export class InMemoryJobStore implements JobStore {
     return Promise.resolve(job ? this.view(job) : undefined);
   }
 
-  userIds(id: string): Promise<readonly string[] | undefined> {
+  userIds(id: string): Promise<UserIdList | undefined> {
     return Promise.resolve(this.jobs.get(id)?.userIds);
   }
 

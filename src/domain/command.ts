@@ -122,17 +122,26 @@ function scalarProblem(kind: ValueKind, value: unknown, limits: InputLimits): st
   }
 }
 
+/**
+ * What is wrong with a user id, if anything. Ids reach vendors as UTF-8 (URL paths, JSON bodies),
+ * which cannot carry a lone surrogate: encodeURIComponent throws on one, and a vendor's JSON parser
+ * would refuse it or turn it into U+FFFD, which is another user's id.
+ */
+export function userIdProblem(userId: string, limits: InputLimits): string | undefined {
+  if (userId.length === 0) return "must not be empty";
+  if (userId.length > limits.maxUserIdLength) return `at most ${limits.maxUserIdLength} characters`;
+  if (!userId.isWellFormed()) return "must be well-formed Unicode: a lone surrogate (an unpaired \\uD800 to \\uDFFF) has no UTF-8 encoding";
+  return undefined;
+}
+
 export function validateUpdate(
   raw: RawUpdate,
   limits: InputLimits = DEFAULT_INPUT_LIMITS,
   root: InputPath = ["input"],
 ): Validated<Omit<UpdateCommand, "vendorOptions">> {
   const problems: InputProblem[] = [];
-  const userId = raw.userId;
-  if (userId.length === 0) problems.push({ path: [...root, "userId"], message: "must not be empty" });
-  if (userId.length > limits.maxUserIdLength) {
-    problems.push({ path: [...root, "userId"], message: `at most ${limits.maxUserIdLength} characters` });
-  }
+  const userIdRefusal = userIdProblem(raw.userId, limits);
+  if (userIdRefusal) problems.push({ path: [...root, "userId"], message: userIdRefusal });
 
   const operations: AttributeOperation[] = [];
   const rawOperations = raw.operations ?? [];
@@ -232,7 +241,7 @@ export function validateUpdate(
   return {
     ok: true,
     value: {
-      userId,
+      userId: raw.userId,
       operations,
       profile,
       tags: { add, remove },

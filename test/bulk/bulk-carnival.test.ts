@@ -213,6 +213,18 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     expect(job.progress[0]).toMatchObject({ total: 2, succeeded: 2 });
   });
 
+  it("delivers every id exactly as given, whatever its characters or length", async () => {
+    const unusual = ["ü-1", "用户-2", "😀 3", "a/b?c#d", "x".repeat(1_000)];
+    for (const id of unusual) sandbox.addUser(id);
+    const started = await subgraph.gql(BULK_MUTATION, {
+      input: { userIds: [...unusual, "7"], attribute: "vip", value: { boolean: true } },
+    });
+    const job = await waitForEnd(subgraph, started.data.bulkSetCustomAttribute.id);
+    expect(job.status).toBe("SUCCEEDED");
+    expect(job.progress[0]).toMatchObject({ total: 6, succeeded: 6 });
+    for (const id of [...unusual, "7"]) expect(sandbox.devices(id)![0]!.vip).toEqual({ type: "boolean", value: true });
+  });
+
   it("refuses, before any job exists, a value the vendor would alter for every user", async () => {
     const result = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(5), attribute: "bio", value: { string: "x".repeat(300) } } });
     expect(result.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "vendors", "carnival"] });
@@ -236,6 +248,10 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     });
     const empty = await subgraph.gql(BULK_MUTATION, { input: { userIds: [], attribute: "a", value: { int: 1 } } });
     expect(empty.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "userIds"] });
+    // A lone surrogate has no UTF-8 form, so no vendor could be sent this id unaltered.
+    const loneSurrogate = await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1", "2\ud800"], attribute: "a", value: { int: 1 } } });
+    expect(loneSurrogate.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "userIds", "1"] });
+    expect(loneSurrogate.data.bulkSetCustomAttribute.message).toMatch(/well-formed Unicode/);
     const twoValues = await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1"], attribute: "a", value: { int: 1, boolean: true } } });
     expect(twoValues.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "value"] });
   });

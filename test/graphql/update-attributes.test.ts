@@ -188,6 +188,12 @@ describe("request-level validation", () => {
       ["input", "userId"],
       /must not be empty/,
     ],
+    [
+      "a user id with a lone surrogate",
+      { userId: "user-\udc00", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+      ["input", "userId"],
+      /well-formed Unicode/,
+    ],
     ["a cleared profile field", { profile: { email: null } }, ["input", "profile", "email"], /cannot be cleared/],
     ["a blank tag", { tags: { add: [" "] } }, ["input", "tags", "add", "0"], /must not be blank/],
     ["a tag added and removed", { tags: { add: ["a"], remove: ["a"] } }, ["input", "tags", "remove", "0"], /listed more than once/],
