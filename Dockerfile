@@ -27,6 +27,8 @@ ENV NODE_ENV=production
 # near 400 MB RSS for a ~60-100 MB live heap while its ids are submitted; 256 MB keeps it under 300 MB
 # (bench/RESULTS.md §4b and session 10). Raise it with BULK_MAX_USER_IDS × BULK_JOB_CONCURRENCY (about 70 MB
 # of heap per million ids being submitted; a running job holds its ids packed outside the heap, ~11-40 MB per million).
+# The cap costs ~15% more CPU per request (V8 collects a small heap often); with the default BULK_MAX_USER_IDS
+# (100,000: ~250 MB peak uncapped) `-e NODE_OPTIONS=` drops it (bench/RESULTS.md, session 10).
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 # Owned by root and read-only to the app: the process cannot change its own code.
