@@ -23,12 +23,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
-# V8 lets garbage pile up to its heap limit before collecting it: with no cap a 1M-id bulk job peaks
-# near 400 MB RSS for a ~60-100 MB live heap while its ids are submitted; 256 MB keeps it under 300 MB
-# (bench/RESULTS.md §4b and session 10). Raise it with BULK_MAX_USER_IDS × BULK_JOB_CONCURRENCY (about 70 MB
-# of heap per million ids being submitted; a running job holds its ids packed outside the heap, ~11-40 MB per million).
-# The cap costs ~15% more CPU per request (V8 collects a small heap often); with the default BULK_MAX_USER_IDS
-# (100,000: ~250 MB peak uncapped) `-e NODE_OPTIONS=` drops it (bench/RESULTS.md, session 10).
+# A ceiling on the heap. With the growth factor set in CMD, a 1M-id bulk job peaks at ~260-275 MB RSS with or
+# without it (bench/RESULTS.md, session 10). Raise it with BULK_MAX_USER_IDS × BULK_JOB_CONCURRENCY: about 70 MB
+# of heap per million ids being submitted; a running job holds its ids packed outside the heap, ~11-40 MB per million.
 ENV NODE_OPTIONS=--max-old-space-size=256
 WORKDIR /app
 # Owned by root and read-only to the app: the process cannot change its own code.
@@ -45,4 +42,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # --max-semi-space-size=16: Node's default on a 64-bit host, stated because Node sizing its heap from a container's
 # memory limit (NODE_OPTIONS overridden) shrinks the young generation to ~1 MB semi-spaces, which cost a bulk
 # job ~70% more CPU per vendor call (bench/RESULTS.md, session 10). On the command line, so it survives NODE_OPTIONS.
-CMD ["node", "--enable-source-maps", "--no-memory-reducer", "--max-semi-space-size=16", "dist/main.js"]
+# --heap-growing-percent=100: the heap may double between full collections. V8's own factor is up to 4x on a large
+# host (a 1M-id submission then peaked at 385 MB RSS, against 273 MB at 2x) and 1.3x under a 256 MB cap (a full
+# collection every few hundred ms, ~15% more CPU per request). NODE_OPTIONS does not accept this flag.
+CMD ["node", "--enable-source-maps", "--no-memory-reducer", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/main.js"]

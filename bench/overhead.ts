@@ -17,6 +17,9 @@
  *                             [--together-connections=1,10,50] (closed loop with apollo and every build
  *                             loaded at the same time, each over that many connections: throughput
  *                             ratios that one stall of the shared machine cannot tilt; empty skips it)
+ *                             [--node-args="--max-old-space-size=256"] (node flags for the subgraph and
+ *                             the Apollo baseline alike, to compare under a deployment's flags, e.g. the
+ *                             image's heap cap, like for like)
  *
  * At a fixed number of connections sending as fast as they can, every server runs saturated and
  * latency is queueing (at a fixed concurrency it scales with 1/throughput), so the added-latency
@@ -131,7 +134,8 @@ const togetherConnectionsList = (options["together-connections"] ?? "1,10,50").s
 type SetupName = string;
 // Measured before the servers start: what the cores give two busy processes at once.
 const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
-const setup = await startOverheadSetup({ baselines: true });
+const sharedNodeArgs = (options["node-args"] ?? "").split(" ").filter(Boolean);
+const setup = await startOverheadSetup({ baselines: true, subgraphNodeArgs: sharedNodeArgs, apolloNodeArgs: sharedNodeArgs });
 const variants: Record<string, ServerProcess> = {};
 for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {
   const [name, build] = [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)];

@@ -18,22 +18,35 @@ export class PackedUserIds implements UserIdList {
     private readonly ends: Uint32Array,
   ) {}
 
-  /** Packs `count` ids from any iterable (a Set keeps insertion order, so de-duplicating keeps it too). */
+  /**
+   * Packs `count` ids from any iterable that can be walked twice (a Set keeps insertion order, so
+   * de-duplicating keeps it too). Two passes, measuring then writing, so that packing a million ids
+   * needs no intermediate array or concatenated string on the heap.
+   */
   static from(ids: Iterable<string>, count: number): PackedUserIds {
     const ends = new Uint32Array(count);
-    const parts: string[] = new Array<string>(count);
     let offset = 0;
     let index = 0;
     for (const id of ids) {
       if (index === count) throw new Error(`more than the ${count} ids announced`);
-      parts[index] = id;
       offset += Buffer.byteLength(id, "utf8");
       if (offset > 0xffff_ffff) throw new Error("user ids exceed 4 GiB packed");
       ends[index++] = offset;
     }
     if (index !== count) throw new Error(`${index} ids where ${count} were announced`);
-    // One native encode of the concatenation: byteLength above measured each id the same way.
-    return new PackedUserIds(Buffer.from(parts.join(""), "utf8"), ends);
+    const bytes = Buffer.allocUnsafeSlow(offset);
+    let start = 0;
+    index = 0;
+    for (const id of ids) {
+      // An iterable that changed between the passes would misplace every later id: refuse it.
+      const end = index < count ? ends[index]! : -1;
+      if (Buffer.byteLength(id, "utf8") !== end - start) throw new Error("the ids changed while they were packed");
+      bytes.write(id, start, "utf8");
+      start = end;
+      index++;
+    }
+    if (index !== count) throw new Error("the ids changed while they were packed");
+    return new PackedUserIds(bytes, ends);
   }
 
   get length(): number {

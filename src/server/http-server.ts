@@ -86,22 +86,16 @@ async function handle<TContext extends BaseContext>(
   res.setHeader("x-request-id", requestId);
   let body: unknown;
   if (method === "POST") {
-    const text = await readBody(req, options.maxBodyBytes);
-    if (text === undefined) {
+    const read = await readPostBody(req, options.maxBodyBytes);
+    if (read.kind === "too-large") {
       graphqlError(res, 413, `request body exceeds ${options.maxBodyBytes} bytes`, "PAYLOAD_TOO_LARGE");
       return;
     }
-    const contentType = req.headers["content-type"] ?? "";
-    if (contentType.includes("json")) {
-      try {
-        body = text.length === 0 ? undefined : (JSON.parse(text) as unknown);
-      } catch {
-        graphqlError(res, 400, "request body is not valid JSON", "BAD_REQUEST");
-        return;
-      }
-    } else {
-      body = text;
+    if (read.kind === "invalid-json") {
+      graphqlError(res, 400, "request body is not valid JSON", "BAD_REQUEST");
+      return;
     }
+    body = read.body;
   }
 
   const headers = new HeaderMap();
@@ -120,6 +114,24 @@ async function handle<TContext extends BaseContext>(
   }
   for await (const chunk of result.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/**
+ * A POST body, parsed when it is JSON. Its own function so that the raw text (9 MB for a million
+ * bulk ids) is garbage once parsed, not held by the handler's frame while the operation runs.
+ */
+async function readPostBody(
+  req: IncomingMessage,
+  maxBodyBytes: number,
+): Promise<{ kind: "body"; body: unknown } | { kind: "too-large" } | { kind: "invalid-json" }> {
+  const text = await readBody(req, maxBodyBytes);
+  if (text === undefined) return { kind: "too-large" };
+  if (!(req.headers["content-type"] ?? "").includes("json")) return { kind: "body", body: text };
+  try {
+    return { kind: "body", body: text.length === 0 ? undefined : (JSON.parse(text) as unknown) };
+  } catch {
+    return { kind: "invalid-json" };
+  }
 }
 
 /**

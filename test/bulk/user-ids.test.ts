@@ -35,6 +35,17 @@ describe("PackedUserIds", () => {
     expect(() => PackedUserIds.from(["a"], 2)).toThrow(/1 ids where 2 were announced/);
   });
 
+  it("refuses ids that change between its two passes rather than pack garbage", () => {
+    const shifting = (second: string[]): Iterable<string> => {
+      let walks = 0;
+      return { [Symbol.iterator]: () => (walks++ === 0 ? ["ab", "c"] : second)[Symbol.iterator]() };
+    };
+    expect(() => PackedUserIds.from(shifting(["ab"]), 2)).toThrow(/changed while they were packed/);
+    expect(() => PackedUserIds.from(shifting(["ab", "cd"]), 2)).toThrow(/changed while they were packed/);
+    expect(() => PackedUserIds.from(shifting(["ab", "c", "d"]), 2)).toThrow(/changed while they were packed/);
+    expect(() => PackedUserIds.from(shifting(["a", "bc"]), 2)).toThrow(/changed while they were packed/);
+  });
+
   it("round-trips 100,000 ids", () => {
     const many = Array.from({ length: 100_000 }, (_, i) => `user-${i}-é`);
     const packed = PackedUserIds.from(many, many.length);

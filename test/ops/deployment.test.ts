@@ -96,7 +96,14 @@ describe("Dockerfile", () => {
       "package.json ./",
     ]);
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
-    expect(cmd).toEqual(["node", "--enable-source-maps", "--no-memory-reducer", "--max-semi-space-size=16", "dist/main.js"]);
+    expect(cmd).toEqual([
+      "node",
+      "--enable-source-maps",
+      "--no-memory-reducer",
+      "--max-semi-space-size=16",
+      "--heap-growing-percent=100",
+      "dist/main.js",
+    ]);
     // `npm start` runs the same command, so what is measured and run locally is what ships.
     const pkg = JSON.parse(await read("package.json")) as { scripts: { start: string } };
     expect(pkg.scripts.start).toBe(cmd.join(" "));
