@@ -20,7 +20,7 @@
 import { gql, round2 } from "./support/load.js";
 import { cpuMsOf, liveHeapAfterFullGcs, machineFacts, parallelCapacity, memoryCgroup, memoryOf, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
-import { ALL_VENDORS, args, startFullSetup } from "./support/setups.js";
+import { ALL_VENDORS, args, nodeArgsOption, startFullSetup } from "./support/setups.js";
 
 const options = args();
 // Measured before the servers start: what the cores give two busy processes at once.
@@ -104,7 +104,7 @@ async function runJob(params: {
       "--trace-gc",
       ...(params.nodeArgs ?? []),
       ...(options.profile ? ["--cpu-prof", `--cpu-prof-dir=${options.profile}`] : []),
-      ...(options["node-args"] ? options["node-args"].split(" ") : []),
+      ...nodeArgsOption(options),
     ],
   });
   try {

@@ -28,7 +28,7 @@
 import { load, paced, quantile, type LoadResult } from "./support/load.js";
 import { cpuMsOf, machineFacts, parallelCapacity, startSubgraph, type ServerProcess } from "./support/proc.js";
 import { writeOut, table } from "./support/out.js";
-import { args, BASELINE_MUTATION, rotatingBodies, startOverheadSetup, updateBody } from "./support/setups.js";
+import { args, BASELINE_MUTATION, nodeArgsOption, rotatingBodies, startOverheadSetup, updateBody } from "./support/setups.js";
 
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -134,7 +134,7 @@ const togetherConnectionsList = (options["together-connections"] ?? "1,10,50").s
 type SetupName = string;
 // Measured before the servers start: what the cores give two busy processes at once.
 const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
-const sharedNodeArgs = (options["node-args"] ?? "").split(" ").filter(Boolean);
+const sharedNodeArgs = nodeArgsOption(options);
 const setup = await startOverheadSetup({ baselines: true, subgraphNodeArgs: sharedNodeArgs, apolloNodeArgs: sharedNodeArgs });
 const variants: Record<string, ServerProcess> = {};
 for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {

@@ -115,6 +115,11 @@ export function args(): Record<string, string> {
   );
 }
 
+/** `--node-args="--a --b"`: node flags for the servers under test, space-separated. */
+export function nodeArgsOption(options: Record<string, string>): string[] {
+  return (options["node-args"] ?? "").split(" ").filter(Boolean);
+}
+
 export const ALL_VENDORS = ["carnival", "jiguang", "leanplum", "usercom"] as const;
 export const RATE_ENV: Record<string, string> = {
   carnival: "CARNIVAL_RATE_LIMIT",
