@@ -1,7 +1,7 @@
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { introspectionFromSchema, type GraphQLSchema, type IntrospectionQuery } from "graphql";
+import { introspectionFromSchema, type GraphQLFormattedError, type GraphQLSchema, type IntrospectionQuery } from "graphql";
 import type http from "node:http";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "./domain/command.js";
 import { RequestScope } from "./domain/scope.js";
@@ -21,6 +21,7 @@ import { Metrics } from "./observability/metrics.js";
 import { OperationObserver } from "./observability/operations.js";
 import { DEFAULT_READINESS, Readiness, type ReadinessSettings } from "./observability/readiness.js";
 import type { VendorRuntime } from "./runtime.js";
+import type { SecretScrubber } from "./http/redaction.js";
 import { graphiqlPage } from "./server/graphiql.js";
 import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 
@@ -52,6 +53,8 @@ export interface AppOptions {
   /** The running vendors: circuit breakers, pacers and targets, for metrics and GET /ready. */
   readonly runtime?: Pick<VendorRuntime, "summary" | "breakers" | "pacers">;
   readonly readiness?: ReadinessSettings;
+  /** Every configured secret's forms: the last guard on GraphQL errors (vendor failures are scrubbed where they arise). */
+  readonly scrubber?: SecretScrubber;
 }
 
 export interface App {
@@ -96,7 +99,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       if (formatted.extensions?.code === "INTERNAL_SERVER_ERROR") {
         logger.error({ err: original }, "unexpected error in a resolver");
       }
-      return formatted;
+      return options.scrubber ? scrubbedError(formatted, options.scrubber) : formatted;
     },
   });
   await apollo.start();
@@ -162,6 +165,16 @@ export async function startApp(options: AppOptions): Promise<App> {
       await closeServer(server, apollo);
     },
   };
+}
+
+/**
+ * The last guard before an error leaves: whatever a bug or a library put into an error's message
+ * or extensions, no configured secret goes out in it.
+ */
+export function scrubbedError(formatted: GraphQLFormattedError, scrubber: SecretScrubber): GraphQLFormattedError {
+  const text = JSON.stringify(formatted);
+  const clean = scrubber.scrub(text);
+  return clean === text ? formatted : (JSON.parse(clean) as GraphQLFormattedError);
 }
 
 /** What GraphiQL's own introspection query asks for, including descriptions and deprecations. */

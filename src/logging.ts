@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { scrubText } from "./http/redaction.js";
 
 export type { Logger } from "pino";
 
@@ -8,6 +9,7 @@ export type { Logger } from "pino";
  */
 export function createLogger(options: {
   level: string;
+  /** Every form of every secret to replace in each line (see secretForms). */
   secrets?: readonly string[];
   destination?: DestinationStream;
   /**
@@ -38,7 +40,7 @@ export function createLogger(options: {
         paths: ["*.authorization", "*.headers.authorization", "*.clientKey", "*.apiKey", "*.password", "*.secret"],
         censor: "[redacted]",
       },
-      hooks: secrets.length > 0 ? { streamWrite: (line) => scrub(line, secrets) } : {},
+      hooks: secrets.length > 0 ? { streamWrite: (line) => scrubText(line, secrets) } : {},
     },
     options.destination ?? destinationFor(options),
   );
@@ -54,14 +56,6 @@ function destinationFor(options: { sync?: boolean; target?: number | string; max
   const onDrop = options.onDrop;
   if (onDrop) destination.on("drop", () => onDrop());
   return destination;
-}
-
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join("[redacted]");
-  }
-  return out;
 }
 
 /**

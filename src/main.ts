@@ -1,7 +1,9 @@
 import "reflect-metadata";
 import { startApp } from "./app.js";
 import { chooseAuthenticator } from "./auth/choose.js";
-import { ConfigError, readAppConfig } from "./config/app-config.js";
+import { ConfigError } from "./config/app-config.js";
+import { checkConfiguration } from "./config/check.js";
+import { secretForms } from "./http/redaction.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { secretValues, startVendors } from "./runtime.js";
@@ -9,21 +11,23 @@ import { vendorModules } from "./vendors/index.js";
 
 /** Entry point: configuration → vendors (live or sandboxed) → GraphQL server. */
 async function main(): Promise<void> {
-  const secrets = [...secretValues(vendorModules, process.env), ...(process.env.AUTH_JWT_SECRET ? [process.env.AUTH_JWT_SECRET] : [])];
+  const secrets = secretForms([
+    ...secretValues(vendorModules, process.env),
+    ...(process.env.AUTH_JWT_SECRET ? [{ value: process.env.AUTH_JWT_SECRET }] : []),
+  ]);
   const bootLogger = createLogger({ level: "info", secrets });
-  let config;
-  try {
-    config = readAppConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      bootLogger.fatal({ problems: error.problems }, error.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
+  // Every problem of every stage at once, before anything starts (EX_CONFIG on any).
+  const check = checkConfiguration(vendorModules, process.env);
+  if (!check.ok) {
+    bootLogger.fatal({ problems: check.problems }, new ConfigError(check.problems).message);
+    bootLogger.flush();
+    process.exit(78);
   }
+  const config = check.config;
 
   const metrics = new Metrics({ processMetrics: true });
   const logger = createLogger({ level: config.logLevel, sync: config.logSync, secrets, onDrop: metrics.recordLogDrop });
+  for (const warning of check.warnings) logger.warn(warning);
   let runtime;
   try {
     runtime = await startVendors(vendorModules, process.env, {
@@ -33,6 +37,8 @@ async function main(): Promise<void> {
       sandboxFaults: config.sandboxFaults,
       retry: config.retry,
       circuit: config.circuit,
+      maxResponseBytes: config.vendorLimits.maxResponseBytes,
+      ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
       logger,
       onCall: metrics.recordVendorCall,
     });
@@ -44,20 +50,11 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  let auth;
-  try {
-    auth = chooseAuthenticator(
-      config.auth,
-      runtime.summary.some((s) => s.mode === "live"),
-    );
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      logger.fatal({ problems: error.problems }, error.message);
-      await runtime.close();
-      process.exit(78);
-    }
-    throw error;
-  }
+  // Checked above with the same inputs: this cannot refuse now.
+  const auth = chooseAuthenticator(
+    config.auth,
+    runtime.summary.some((s) => s.mode === "live"),
+  );
   if (auth.warning) logger.warn(auth.warning);
 
   const sandboxed = runtime.summary.filter((s) => s.mode === "sandbox").map((s) => s.vendor);
@@ -87,6 +84,7 @@ async function main(): Promise<void> {
     metricsEndpoint: config.metrics,
     runtime,
     readiness: config.readiness,
+    scrubber: runtime.scrubber,
   });
   for (const entry of runtime.summary) {
     logger.info({ vendor: entry.vendor, mode: entry.mode, target: entry.target }, `vendor ${entry.vendor}: ${entry.mode}`);

@@ -2,18 +2,22 @@ import type { Vendor } from "./domain/vendor.js";
 import type { VendorCallRecord } from "./http/client.js";
 import type { Logger } from "./logging.js";
 import { PacerRegistry } from "./pacing/pacer.js";
-import type { RandomFault, SandboxServer } from "./sandbox/kit.js";
-import type { ClosableAdapter, Env, VendorModule } from "./vendors/define-vendor.js";
+import type { RandomFault } from "./sandbox/faults.js";
+import type { SandboxServer } from "./sandbox/kit.js";
+import type { ClosableAdapter, ConfigResult, Env, VendorModule } from "./vendors/define-vendor.js";
 import { ConfigError, circuitSettings, type SandboxMode } from "./config/app-config.js";
 import { NO_RETRIES, type RetryPolicy } from "./http/client.js";
+import { SecretScrubber, withScrubbedFailures, type SecretValue } from "./http/redaction.js";
 import { CircuitBreaker, withCircuitBreaker, type CircuitSettings } from "./reliability/circuit-breaker.js";
 
 export interface VendorRuntime {
   readonly vendors: readonly Vendor[];
   /** Running sandbox servers by vendor id (empty when every vendor is live). */
   readonly sandboxes: ReadonlyMap<string, SandboxServer>;
-  /** Values of every configured secret (sandbox credentials included), for scrubbing and leak checks. */
-  readonly secrets: readonly string[];
+  /** Every configured secret (sandbox credentials included), for scrubbing and leak checks. */
+  readonly secrets: readonly SecretValue[];
+  /** Scrubs every form of those secrets: what every vendor failure and every GraphQL error passes through. */
+  readonly scrubber: SecretScrubber;
   /** One breaker per configured vendor, for metrics and readiness. */
   readonly breakers: ReadonlyMap<string, CircuitBreaker>;
   /** The pacers every adapter shares, for metrics (waits, backlog). */
@@ -23,12 +27,17 @@ export interface VendorRuntime {
   close(): Promise<void>;
 }
 
-/** Values of every secret variable any vendor declares, for log scrubbing and leak checks. */
-export function secretValues(modules: readonly VendorModule[], env: Env): string[] {
+/** Every secret variable any vendor declares that `env` sets, for scrubbing and leak checks. */
+export function secretValues(modules: readonly VendorModule[], env: Env): SecretValue[] {
   return modules.flatMap((module) =>
     Object.entries(module.env)
       .filter(([name, variable]) => variable.secret && env[name])
-      .map(([name]) => env[name]!),
+      .map(([name, variable]): SecretValue => {
+        const value = env[name]!;
+        if (!variable.basicAuth) return { value };
+        const userVariable = variable.basicAuth.userVariable;
+        return { value, basicUser: userVariable === undefined ? "" : (env[userVariable] ?? "") };
+      }),
   );
 }
 
@@ -44,6 +53,10 @@ export interface StartVendorsOptions {
   readonly onCall?: (call: VendorCallRecord) => void;
   readonly retry?: RetryPolicy;
   readonly circuit?: CircuitSettings;
+  /** Largest vendor answer read (VENDOR_MAX_RESPONSE_BYTES); default DEFAULT_MAX_RESPONSE_BYTES. */
+  readonly maxResponseBytes?: number;
+  /** Longest an interactive call waits for a vendor's rate budget (VENDOR_MAX_WAIT_MS); default each vendor's timeout. */
+  readonly maxWaitMs?: number;
 }
 
 /**
@@ -66,18 +79,20 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
 
   const anyConfigured = configs.some((c) => c.status === "configured");
   const useSandboxes = options.sandbox === "force" || (options.sandbox === "auto" && !anyConfigured);
-  const pacers = new PacerRegistry();
+  const pacers = new PacerRegistry(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs });
   const observers = [...(options.logger ? [vendorCallLogger(options.logger)] : []), ...(options.onCall ? [options.onCall] : [])];
   const onCall = observers.length > 0 ? (call: VendorCallRecord) => observers.forEach((observe) => observe(call)) : undefined;
   const adapters: ClosableAdapter[] = [];
   const sandboxes = new Map<string, SandboxServer>();
   const vendors: Vendor[] = [];
   const summary: Array<{ vendor: string; mode: Vendor["mode"]; target?: string }> = [];
-  const secrets = new Set<string>();
+  const secrets: SecretValue[] = [];
+  let scrubber: SecretScrubber;
   const breakers = new Map<string, CircuitBreaker>();
   const retry = options.retry ?? NO_RETRIES;
 
   try {
+    const resolved: Array<{ config: ConfigResult<unknown>; mode: Vendor["mode"] }> = [];
     for (const [index, module] of modules.entries()) {
       let config = configs[index]!;
       let mode: Vendor["mode"] = config.status === "configured" ? "live" : "not-configured";
@@ -93,11 +108,18 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
         config = module.readConfig({ ...env, ...sandboxEnv });
         if (config.status !== "configured") throw new Error(`${module.id}: sandbox configuration is not usable`);
         // Sandbox credentials are treated like real ones: never logged, never returned.
-        for (const secret of secretValues([module], sandboxEnv)) secrets.add(secret);
+        secrets.push(...secretValues([module], sandboxEnv));
         mode = "sandbox";
       } else if (config.status === "configured") {
-        for (const secret of secretValues([module], env)) secrets.add(secret);
+        secrets.push(...secretValues([module], env));
       }
+      resolved.push({ config, mode });
+    }
+    // Every vendor's failures are scrubbed of every configured secret: the scrubber cannot know
+    // whose credential an echo carries, and one vendor's key must not leak through another.
+    scrubber = new SecretScrubber(secrets);
+    for (const [index, module] of modules.entries()) {
+      const { config, mode } = resolved[index]!;
       const base = {
         id: module.id,
         displayName: module.displayName,
@@ -110,6 +132,7 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
           pacers,
           retry,
           ...(onCall ? { onCall } : {}),
+          ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
           ...(logger
             ? {
                 onUnexpectedError: (error: unknown, requestId: string) =>
@@ -123,7 +146,7 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
           breaker.onChange((state) => logger.warn({ vendor: module.id, circuit: state }, `circuit of ${module.id} is ${state}`));
         }
         breakers.set(module.id, breaker);
-        vendors.push({ ...base, mode, adapter: withCircuitBreaker(adapter, breaker) });
+        vendors.push({ ...base, mode, adapter: withCircuitBreaker(withScrubbedFailures(adapter, scrubber), breaker) });
         summary.push({ vendor: module.id, mode, target: module.describe(config.config) });
       } else {
         vendors.push({ ...base, mode });
@@ -140,7 +163,8 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
     sandboxes,
     breakers,
     pacers,
-    secrets: [...secrets],
+    secrets,
+    scrubber,
     summary,
     async close() {
       for (const adapter of adapters) adapter.close();

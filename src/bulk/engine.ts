@@ -311,7 +311,9 @@ export class BulkEngine {
     native: boolean,
   ): Promise<Map<string, ChunkOutcome>> {
     const adapter = vendor.adapter!;
-    const context: CallContext = { requestId: `bulk:${jobId}`, signal, scope: new RequestScope() };
+    // Background work: pacing waits as long as the vendor asks, and this engine's attempts are each
+    // user's one retry budget (the vendor HttpClient does not retry these calls itself).
+    const context: CallContext = { requestId: `bulk:${jobId}`, signal, background: true, scope: new RequestScope() };
     const crashed = (error: unknown): DeliveryOutcome => {
       this.onError(jobId, error);
       return { ok: false, vendor: vendor.id, failure: internalFailure(vendor, jobId) };

@@ -1,6 +1,6 @@
 import type { JwtSettings } from "../auth/caller.js";
 import type { RetryPolicy } from "../http/client.js";
-import { parseRandomFaults, type RandomFault } from "../sandbox/kit.js";
+import { parseRandomFaults, type RandomFault } from "../sandbox/faults.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
 import { READINESS_POLICIES, type ReadinessPolicy, type ReadinessSettings } from "../observability/readiness.js";
 import type { Env } from "../vendors/define-vendor.js";
@@ -25,6 +25,8 @@ export interface AppConfig {
   readonly sandboxFaults: readonly RandomFault[];
   readonly bulk: BulkSettings;
   readonly retry: RetryPolicy;
+  /** Bounds on every vendor exchange: the answer's size, and an interactive call's wait for the rate budget. */
+  readonly vendorLimits: { readonly maxResponseBytes: number; readonly maxWaitMs?: number };
   readonly circuit: CircuitSettings;
   readonly auth: AuthSettings;
   readonly idempotency: { readonly windowMs: number; readonly maxKeys: number };
@@ -96,6 +98,16 @@ export const APP_ENV = {
     description: "Longest Retry-After waited for inside one request; longer ones are returned as RateLimitedError",
     default: "5000",
   },
+  VENDOR_MAX_RESPONSE_BYTES: {
+    description:
+      "Largest vendor answer read, after decompression; a longer one is cut off there and the call fails with VendorUnavailableError (RESPONSE_TOO_LARGE)",
+    default: "1048576",
+  },
+  VENDOR_MAX_WAIT_MS: {
+    description:
+      "Longest a single update waits for a slot in a vendor's rate budget; a longer wait fails at once with RateLimitedError and retryAfterSeconds, nothing sent (bulk jobs wait as long as the vendor asks)",
+    default: "each vendor's timeout",
+  },
   CIRCUIT_FAILURE_THRESHOLD: {
     description:
       "Consecutive unavailability failures that open a vendor's circuit (override per vendor: <VENDOR>_CIRCUIT_FAILURE_THRESHOLD)",
@@ -114,7 +126,11 @@ export const APP_ENV = {
     default: "false",
   },
   IDEMPOTENCY_WINDOW_SECONDS: { description: "How long an idempotency key remembers its result", default: "86400" },
-  IDEMPOTENCY_MAX_KEYS: { description: "Most idempotency keys remembered at once (oldest forgotten first)", default: "100000" },
+  IDEMPOTENCY_MAX_KEYS: {
+    description:
+      "Most idempotency keys held at once in process memory (0.3–1.3 KB each); a key is forgotten only when its window ends, so when all are in use a new key is refused with IdempotencyStoreFullError",
+    default: "50000",
+  },
   FEDERATION_AUTH_DIRECTIVES: {
     description:
       "Declare @authenticated / @requiresScopes in the subgraph schema for Apollo Router; set false behind @apollo/gateway, which refuses supergraphs containing them (the subgraph enforces authorization either way)",
@@ -144,6 +160,13 @@ export class ConfigError extends Error {
 }
 
 export function readAppConfig(env: Env): AppConfig {
+  const { config, problems } = parseAppConfig(env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The configuration with defaults wherever a value is bad, and every problem found: for checks that report all stages at once. */
+export function parseAppConfig(env: Env): { config: AppConfig; problems: string[] } {
   const problems: string[] = [];
   const production = env.NODE_ENV === "production";
   const port = integer(env, "PORT", 4001, problems, 0, 65_535);
@@ -176,12 +199,16 @@ export function readAppConfig(env: Env): AppConfig {
       maxDelayMs: integer(env, "VENDOR_RETRY_MAX_DELAY_MS", 2_000, problems, 0, 600_000),
       maxRetryAfterMs: integer(env, "VENDOR_MAX_RETRY_AFTER_MS", 5_000, problems, 0, 600_000),
     },
+    vendorLimits: {
+      maxResponseBytes: integer(env, "VENDOR_MAX_RESPONSE_BYTES", 1_048_576, problems, 1_024, 64 * 1_048_576),
+      ...(env.VENDOR_MAX_WAIT_MS?.trim() ? { maxWaitMs: integer(env, "VENDOR_MAX_WAIT_MS", 10_000, problems, 0, 600_000) } : {}),
+    },
     circuit: circuitSettings(env, "", { failureThreshold: 5, cooldownMs: 30_000 }, problems),
     auth: authSettings(env, problems),
     federationAuthDirectives: flag(env, "FEDERATION_AUTH_DIRECTIVES", true, problems),
     idempotency: {
       windowMs: integer(env, "IDEMPOTENCY_WINDOW_SECONDS", 86_400, problems, 1, 30 * 86_400) * 1000,
-      maxKeys: integer(env, "IDEMPOTENCY_MAX_KEYS", 100_000, problems, 1, 10_000_000),
+      maxKeys: integer(env, "IDEMPOTENCY_MAX_KEYS", 50_000, problems, 1, 10_000_000),
     },
     queryLimits: {
       maxDepth: integer(env, "MAX_QUERY_DEPTH", 12, problems, 2, 100),
@@ -197,8 +224,7 @@ export function readAppConfig(env: Env): AppConfig {
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return { config, problems };
 }
 
 function readinessPolicy(raw: string | undefined, problems: string[]): ReadinessPolicy {

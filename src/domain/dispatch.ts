@@ -1,8 +1,8 @@
 import { unsupportedParts } from "./check.js";
 import type { UpdateCommand } from "./command.js";
-import { combineFailures, vendorFailure } from "./failures.js";
+import { combineFailures, vendorFailure, type VendorFailure } from "./failures.js";
 import { failed, type DeliveryOutcome } from "./results.js";
-import type { CallContext, Vendor } from "./vendor.js";
+import { RateLimitWaitTooLong, type CallContext, type Vendor } from "./vendor.js";
 
 export interface DispatchHooks {
   /** Called when an adapter throws (a bug), so the composition root can log it. */
@@ -47,6 +47,7 @@ async function deliverTo(vendor: Vendor, command: UpdateCommand, context: CallCo
   try {
     return await vendor.adapter.update(command, context);
   } catch (error) {
+    if (error instanceof RateLimitWaitTooLong) return failed(rateBudgetFailure(vendor, error));
     // Other vendors' results are already real; losing them to one adapter's bug would be worse
     // than reporting this delivery as failed with an unknown outcome.
     hooks.onAdapterCrash?.(vendor.id, error);
@@ -59,6 +60,20 @@ async function deliverTo(vendor: Vendor, command: UpdateCommand, context: CallCo
       ),
     );
   }
+}
+
+/**
+ * A call refused before sending because the vendor's rate budget had no slot within its deadline
+ * (a long Retry-After, a deep backlog): rate limited, and safe to repeat after the delay.
+ */
+export function rateBudgetFailure(vendor: Pick<Vendor, "id" | "displayName">, error: RateLimitWaitTooLong): VendorFailure {
+  const seconds = Math.max(1, Math.ceil(error.waitMs / 1000));
+  return vendorFailure(
+    "RATE_LIMITED",
+    vendor.id,
+    `${vendor.displayName}'s rate budget has no free slot for ${seconds} s, longer than this call may wait; nothing was sent`,
+    { retryable: true, retryAfterSeconds: seconds, vendorCode: "RATE_BUDGET_WAIT" },
+  );
 }
 
 /**

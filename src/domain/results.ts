@@ -23,3 +23,19 @@ export function delivered(vendor: string, warnings: readonly DeliveryWarning[] =
 export function failed(failure: VendorFailure): DeliveryOutcome {
   return { ok: false, vendor: failure.vendor, failure };
 }
+
+/**
+ * Whether a repeat of the same update (same idempotency key) may send this delivery again, instead
+ * of answering the stored outcome: only a failure that certainly was not applied, or whose request
+ * is safe to repeat. That is a `retryable` failure (a 429, a connection refused, an open circuit,
+ * a rate-budget wait refused, a repeat-safe request's timeout), or a refusal decided before
+ * anything was sent (a failure with no HTTP status that is not a transport fault or a crash: a
+ * value checked against the vendor's rules, a vendor not configured). A delivery, an ambiguous
+ * failure of an unsafe request and a vendor's own refusal are final: they are replayed.
+ */
+export function mayResend(outcome: DeliveryOutcome): boolean {
+  if (outcome.ok) return false;
+  const { failure } = outcome;
+  if (failure.retryable) return true;
+  return failure.httpStatus === undefined && failure.category !== "VENDOR_UNAVAILABLE" && failure.category !== "INTERNAL";
+}

@@ -7,14 +7,24 @@ import type { DeliveryOutcome } from "./results.js";
 import type { RequestScope } from "./scope.js";
 import type { AttributeValue } from "./values.js";
 
-export interface CallContext {
-  /** Correlates the vendor calls of one GraphQL operation in logs. */
-  readonly requestId: string;
+/** Who waits for a vendor's rate budget, and how long it may. */
+export interface Waiter {
   /**
    * Cancels waiting (pacing, queues, backoff), never a request already sent: an aborted request
    * might have been applied, and its user would then be counted wrongly.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * No caller is waiting for this call (bulk work): it waits for the vendor's rate as long as the
+   * vendor asks, and its retries are its own (one budget per user, not nested automatic retries).
+   * Interactive calls (false) are refused at once when their wait would outlast their deadline.
+   */
+  readonly background?: boolean | undefined;
+}
+
+export interface CallContext extends Waiter {
+  /** Correlates the vendor calls of one GraphQL operation in logs. */
+  readonly requestId: string;
   /** Per-operation memo for request-scoped loaders (see RequestScope). */
   readonly scope: RequestScope;
 }
@@ -25,6 +35,26 @@ export interface CallContext {
  */
 export function isCancellation(error: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true && error === signal.reason;
+}
+
+/**
+ * An interactive call would have to wait `waitMs` for a slot in the vendor's rate budget, longer
+ * than its deadline allows (a vendor's long Retry-After, a deep backlog). Thrown before anything is
+ * sent; the dispatcher answers it as a retryable RATE_LIMITED failure with the wait as its delay.
+ */
+export class RateLimitWaitTooLong extends Error {
+  constructor(readonly waitMs: number) {
+    super(`the vendor's rate budget has no slot for ${Math.ceil(waitMs)} ms`);
+    this.name = "RateLimitWaitTooLong";
+  }
+}
+
+/**
+ * Whether a throw from an adapter means the call sent nothing and says nothing about the vendor:
+ * the caller's own cancellation, or a rate-budget wait refused for its deadline.
+ */
+export function endedBeforeSending(error: unknown, signal: AbortSignal | undefined): boolean {
+  return isCancellation(error, signal) || error instanceof RateLimitWaitTooLong;
 }
 
 /** What the domain needs from a vendor integration; vendor folders implement it. */

@@ -1,16 +1,36 @@
 import http from "node:http";
 import https from "node:https";
-import got, { RequestError, TimeoutError, type Got, type Method, type Response } from "got";
+import got, { HTTPError, RequestError, TimeoutError, type Got, type Method, type Response } from "got";
+import type { Waiter } from "../domain/vendor.js";
 
-export interface HttpClientOptions {
+/** What every vendor's HttpClient shares, set once by the composition root. */
+export interface SharedHttpOptions {
+  readonly onCall?: (call: VendorCallRecord) => void;
+  /** Automatic retries of interactive calls; none by default (background calls never retry here). */
+  readonly retry?: RetryPolicy;
+  /**
+   * Largest vendor answer read, after decompression (VENDOR_MAX_RESPONSE_BYTES): reading stops there
+   * and the call fails with a typed VendorUnavailableError, so a vendor (or anything in between)
+   * streaming an endless body cannot exhaust the heap. Default DEFAULT_MAX_RESPONSE_BYTES.
+   */
+  readonly maxResponseBytes?: number;
+}
+
+/** The shared options among `deps`, for a vendor's HttpClient (absent ones stay absent). */
+export function sharedHttpOptions(deps: SharedHttpOptions): SharedHttpOptions {
+  return {
+    ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    ...(deps.retry ? { retry: deps.retry } : {}),
+    ...(deps.maxResponseBytes === undefined ? {} : { maxResponseBytes: deps.maxResponseBytes }),
+  };
+}
+
+export interface HttpClientOptions extends SharedHttpOptions {
   readonly vendor: string;
   readonly baseUrl: string;
   readonly timeoutMs: number;
   /** Sent with every request (auth, content negotiation). Never logged. */
   readonly headers?: Readonly<Record<string, string>>;
-  readonly onCall?: (call: VendorCallRecord) => void;
-  /** Automatic retries; none by default. */
-  readonly retry?: RetryPolicy;
   /**
    * The vendor credential's shared pacer: every retry waits for it, so retries count against the
    * vendor's rate like any request. (Callers acquire it themselves before the first attempt, with
@@ -26,9 +46,12 @@ export interface HttpClientOptions {
 }
 
 export interface RetryPacer {
-  acquire(signal?: AbortSignal): Promise<void>;
+  acquire(waiter?: Waiter): Promise<void>;
   pause(seconds: number): void;
 }
+
+/** 1 MiB: every documented vendor answer is a few kilobytes (a user object, a 50-user multi envelope). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
 
 /** Seconds a 429 without a usable `Retry-After` pauses the pacer. */
 export const DEFAULT_RATE_LIMIT_PAUSE_SECONDS = 1;
@@ -67,6 +90,11 @@ export interface HttpRequest {
    * already made is the outcome), never a request in flight.
    */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Bulk work: no automatic retries here, because the bulk engine's attempts are the one retry
+   * budget of each user (nested retries would multiply: 3 here × 3 there = 9 requests).
+   */
+  readonly background?: boolean | undefined;
 }
 
 /** The outcome of one HTTP exchange, with no exception and no request options attached. */
@@ -84,9 +112,16 @@ export type HttpResult =
   | { readonly kind: "timeout"; readonly timeoutMs: number; readonly attempts: number; readonly repeatSafe: boolean }
   | {
       readonly kind: "network";
+      /** The system or got error code, or ERR_RESPONSE_TOO_LARGE when the answer passed the size cap. */
       readonly code: string;
       /** False only when the request provably never reached the vendor (connection refused). */
       readonly mayHaveReachedVendor: boolean;
+      /**
+       * The status the vendor had answered when the exchange broke off: its answer did not arrive
+       * whole (a reset mid-body, a body shorter than its Content-Length, one past the size cap), so
+       * it says nothing reliable, whatever the status.
+       */
+      readonly answeredStatus?: number;
       readonly attempts: number;
       readonly repeatSafe: boolean;
     };
@@ -102,6 +137,9 @@ export interface VendorCallRecord {
   readonly durationMs: number;
   readonly attempts: number;
 }
+
+/** Our own code for an answer cut off at the size cap. */
+export const RESPONSE_TOO_LARGE = "ERR_RESPONSE_TOO_LARGE";
 
 /** Error codes that mean no byte of the request reached the vendor. */
 const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ERR_INVALID_URL"]);
@@ -119,8 +157,9 @@ const ALL_METHODS: Method[] = ["GET", "PUT", "POST", "DELETE", "PATCH"];
 export class HttpClient {
   readonly vendor: string;
   /** One got instance per retry class, built once: per-request retry options cost measurable CPU. */
-  private readonly got: { readonly repeatSafe: Got; readonly unsafe: Got };
+  private readonly got: { readonly repeatSafe: Got; readonly unsafe: Got; readonly background: Got };
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly retry: RetryPolicy;
   private readonly pacer: RetryPacer | undefined;
   private readonly pauseOn429: boolean;
@@ -133,6 +172,7 @@ export class HttpClient {
     this.retry = options.retry ?? NO_RETRIES;
     this.pacer = options.pacer;
     this.pauseOn429 = options.pauseOn429 ?? false;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (options.onCall) this.onCall = options.onCall;
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
@@ -144,17 +184,21 @@ export class HttpClient {
       throwHttpErrors: false,
       followRedirect: false,
       responseType: "text",
+      // A body shorter than its Content-Length is an incomplete answer, never a short success.
+      strictContentLength: true,
       agent: this.agents,
       request: requestWithSetOptions,
       headers: { "user-agent": "attributes-subgraph", ...options.headers },
       hooks: {
         // Retries count against the vendor's rate like any request, and a cancelled caller's retry
         // is not sent: the attempt before it becomes the outcome.
+        // Only interactive calls retry here, and a retry that cannot get a slot before the caller's
+        // deadline is not sent either.
         beforeRetry: [
           async (error) => {
             const signal = signalOf(error);
             try {
-              await this.pacer?.acquire(signal);
+              await this.pacer?.acquire({ signal });
             } catch {
               throw new RetryCancelled(error);
             }
@@ -163,7 +207,11 @@ export class HttpClient {
         ],
       },
     });
-    this.got = { repeatSafe: base.extend({ retry: this.retryOptions(true) }), unsafe: base.extend({ retry: this.retryOptions(false) }) };
+    this.got = {
+      repeatSafe: base.extend({ retry: this.retryOptions(true) }),
+      unsafe: base.extend({ retry: this.retryOptions(false) }),
+      background: base.extend({ retry: { limit: 0 } }),
+    };
   }
 
   private retryOptions(repeatSafe: boolean) {
@@ -176,11 +224,11 @@ export class HttpClient {
       errorCodes: repeatSafe ? [...NEVER_SENT_CODES, ...AMBIGUOUS_CODES] : [...NEVER_SENT_CODES],
       maxRetryAfter: policy.maxRetryAfterMs,
       calculateDelay: ({ attemptCount, retryAfter, computedValue, error }: RetryDelayInput) => {
-        // Every 429 slows the whole credential down at once, whether it is retried here or not.
+        if (computedValue === 0) return 0; // got decided against a retry: send() pauses for the final 429
+        // A 429 retried here (the caller never sees it) slows the whole credential down at once too.
         if (this.pauseOn429 && error.response?.statusCode === 429) {
           this.pacer?.pause(retryAfterSeconds(error.response.headers) ?? DEFAULT_RATE_LIMIT_PAUSE_SECONDS);
         }
-        if (computedValue === 0) return 0; // got decided against a retry
         if (signalOf(error)?.aborted) return 0; // cancelled: the attempt made is the outcome
         // 0 would mean "no retry" to got: "Retry-After: 0" means "now". got gives NaN for a header it cannot read.
         if (retryAfter !== undefined && Number.isFinite(retryAfter)) return Math.max(1, retryAfter);
@@ -193,6 +241,10 @@ export class HttpClient {
   async send(request: HttpRequest): Promise<HttpResult> {
     const started = performance.now();
     const result = await this.exchange(request, request.repeatSafe ?? false);
+    // The final answer's 429 (retried ones paused in calculateDelay): once per 429, whoever sent it.
+    if (this.pauseOn429 && result.kind === "response" && result.status === 429) {
+      this.pacer?.pause(retryAfterSeconds(result.headers) ?? DEFAULT_RATE_LIMIT_PAUSE_SECONDS);
+    }
     this.onCall?.({
       vendor: this.vendor,
       operation: request.operation,
@@ -208,29 +260,51 @@ export class HttpClient {
   }
 
   private async exchange(request: HttpRequest, repeatSafe: boolean): Promise<HttpResult> {
+    const instance = request.background ? this.got.background : repeatSafe ? this.got.repeatSafe : this.got.unsafe;
+    const pending = instance(request.path, {
+      method: request.method,
+      ...(request.searchParams ? { searchParams: { ...request.searchParams } } : {}),
+      ...(request.json === undefined ? {} : { json: request.json }),
+      ...(request.jsonText === undefined ? {} : { body: request.jsonText }),
+      ...(request.signal === undefined ? {} : { context: { signal: request.signal } }),
+      headers: {
+        ...(request.jsonText === undefined ? {} : { "content-type": "application/json" }),
+        ...request.headers,
+      },
+    });
+    // Stop reading at the cap (decompressed bytes; a declared length past it stops at once).
+    let tooLarge = false;
+    // `on` returns the request itself (a promise) for chaining; it is awaited below.
+    void pending.on("downloadProgress", (progress: { transferred: number; total?: number }) => {
+      if (!tooLarge && (progress.transferred > this.maxResponseBytes || (progress.total ?? 0) > this.maxResponseBytes)) {
+        tooLarge = true;
+        pending.cancel();
+      }
+    });
     try {
-      const response = await (repeatSafe ? this.got.repeatSafe : this.got.unsafe)(request.path, {
-        method: request.method,
-        ...(request.searchParams ? { searchParams: { ...request.searchParams } } : {}),
-        ...(request.json === undefined ? {} : { json: request.json }),
-        ...(request.jsonText === undefined ? {} : { body: request.jsonText }),
-        ...(request.signal === undefined ? {} : { context: { signal: request.signal } }),
-        headers: {
-          ...(request.jsonText === undefined ? {} : { "content-type": "application/json" }),
-          ...request.headers,
-        },
-      });
+      const response = await pending;
       return responseResult(response, response.retryCount + 1, repeatSafe);
     } catch (error) {
       // A retry refused on cancel: the outcome is the attempt before it, which was made.
       const failure = error instanceof RequestError && error.cause instanceof RetryCancelled ? error.cause.previous : error;
       const attempts = failure instanceof RequestError ? (failure.request?.retryCount ?? 0) + 1 : 1;
+      if (tooLarge) return { kind: "network", code: RESPONSE_TOO_LARGE, mayHaveReachedVendor: true, attempts, repeatSafe };
       if (failure instanceof TimeoutError) return { kind: "timeout", timeoutMs: this.timeoutMs, attempts, repeatSafe };
-      // An HTTP answer got held back for a retry that was then not sent.
-      if (failure instanceof RequestError && failure.response) return responseResult(failure.response, attempts, repeatSafe);
+      // A complete HTTP answer got held back for a retry that was then not sent. Only an HTTPError is
+      // complete: any other error that carries a response (a reset mid-body, a short body) broke
+      // off before the answer arrived whole, and a 200 status line alone proves nothing.
+      if (failure instanceof HTTPError) return responseResult(failure.response, attempts, repeatSafe);
       if (failure instanceof RequestError) {
         const code = failure.code || "ERR_NETWORK";
-        return { kind: "network", code, mayHaveReachedVendor: !NEVER_SENT_CODES.has(code), attempts, repeatSafe };
+        const answeredStatus = failure.response?.statusCode;
+        return {
+          kind: "network",
+          code,
+          mayHaveReachedVendor: answeredStatus !== undefined || !NEVER_SENT_CODES.has(code),
+          ...(answeredStatus === undefined ? {} : { answeredStatus }),
+          attempts,
+          repeatSafe,
+        };
       }
       throw error;
     }

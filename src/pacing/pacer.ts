@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { RateLimitWaitTooLong, type Waiter } from "../domain/vendor.js";
 
 /** The longest a vendor's `Retry-After` pauses every caller of its credential. */
 export const MAX_PAUSE_SECONDS = 60;
@@ -20,6 +21,8 @@ const MAX_WINDOW_CALLS = 100_000;
  * call also waits until fewer than `ratePerSecond` calls went out in the last second.
  */
 export class Pacer {
+  /** Longest an interactive caller waits for a slot (a background caller waits as long as it takes). */
+  readonly maxWaitMs: number;
   private readonly intervalMs: number;
   private readonly burstMs: number;
   private theoreticalArrival = 0;
@@ -31,10 +34,12 @@ export class Pacer {
 
   constructor(
     readonly ratePerSecond: number,
-    burst = 1,
+    options: PacerOptions = {},
     private readonly now: () => number = () => performance.now(),
   ) {
     if (!(ratePerSecond > 0)) throw new Error("ratePerSecond must be positive");
+    const burst = options.burst ?? 1;
+    this.maxWaitMs = options.maxWaitMs ?? Infinity;
     this.intervalMs = 1000 / ratePerSecond;
     this.burstMs = Math.max(0, burst - 1) * this.intervalMs;
     // Rounded up: at 13.5/s the schedule itself puts 14 calls in some seconds, and flooring would slow it to 13/s.
@@ -44,12 +49,20 @@ export class Pacer {
 
   /**
    * Resolves when the caller may send; rejects if the signal aborts first, or has already aborted
-   * (a cancelled caller sends nothing new, with or without a wait).
+   * (a cancelled caller sends nothing new, with or without a wait). An interactive caller (not
+   * `background`) whose slot lies further than `maxWaitMs` ahead is refused at once with
+   * RateLimitWaitTooLong, its slot given back: waiting past the caller's own deadline would only
+   * turn a rate limit into a timeout, and hold a request open for nothing.
    */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  async acquire(waiter: Waiter = {}): Promise<void> {
+    const { signal } = waiter;
     // The signal's own reason, whatever it is: cancellation is recognised by that identity (isCancellation).
     signal?.throwIfAborted();
     const delay = this.reserve();
+    if (delay > this.maxWaitMs && waiter.background !== true) {
+      this.giveBack();
+      throw new RateLimitWaitTooLong(delay);
+    }
     this.acquired++;
     if (delay > 0) {
       this.waitedMs += delay;
@@ -58,11 +71,15 @@ export class Pacer {
       } catch (error) {
         // A cancelled waiter sends nothing: its slot goes back, or every later caller waits for it.
         this.acquired--;
-        this.theoreticalArrival = Math.max(this.now(), this.theoreticalArrival - this.intervalMs);
+        this.giveBack();
         throw error;
       }
     }
     await this.admitWithinSecond(signal);
+  }
+
+  private giveBack(): void {
+    this.theoreticalArrival = Math.max(this.now(), this.theoreticalArrival - this.intervalMs);
   }
 
   /** Waits while the last second already holds `ratePerSecond` calls, then counts this one. */
@@ -157,19 +174,33 @@ export function credentialKey(vendor: string, credential: string): string {
   return `${vendor}:${createHash("sha256").update(credential).digest("hex").slice(0, 16)}`;
 }
 
+export interface PacerOptions {
+  /** Calls that may go out back to back before spacing applies; default 1. */
+  readonly burst?: number;
+  /**
+   * Longest an interactive caller waits for its slot; default unbounded. Vendors pass their
+   * request timeout: a caller that would wait longer gets RateLimitedError at once instead.
+   */
+  readonly maxWaitMs?: number;
+}
+
 /** One pacer per key (vendor + credential), created on first use. */
 export class PacerRegistry {
   private readonly pacers = new Map<string, Pacer>();
 
+  /** `maxWaitMs` replaces every vendor's own bound (VENDOR_MAX_WAIT_MS) when set. */
+  constructor(private readonly settings: { readonly maxWaitMs?: number } = {}) {}
+
   /** The pacer shared by everything in the process that uses this vendor credential. */
-  forCredential(vendor: string, credential: string, ratePerSecond: number, burst?: number): Pacer {
-    return this.get(credentialKey(vendor, credential), ratePerSecond, burst);
+  forCredential(vendor: string, credential: string, ratePerSecond: number, options?: PacerOptions): Pacer {
+    return this.get(credentialKey(vendor, credential), ratePerSecond, options);
   }
 
-  get(key: string, ratePerSecond: number, burst?: number): Pacer {
+  get(key: string, ratePerSecond: number, options: PacerOptions = {}): Pacer {
     let pacer = this.pacers.get(key);
     if (!pacer) {
-      pacer = new Pacer(ratePerSecond, burst);
+      const maxWaitMs = this.settings.maxWaitMs ?? options.maxWaitMs;
+      pacer = new Pacer(ratePerSecond, { ...options, ...(maxWaitMs === undefined ? {} : { maxWaitMs }) });
       this.pacers.set(key, pacer);
     }
     return pacer;

@@ -1,7 +1,7 @@
 import { vendorFailure, type VendorFailure } from "../domain/failures.js";
 import type { ProfileReadOutcome } from "../domain/profile-read.js";
 import type { DeliveryOutcome } from "../domain/results.js";
-import { isCancellation, type BulkChange, type CallContext, type VendorAdapter } from "../domain/vendor.js";
+import { endedBeforeSending, type BulkChange, type CallContext, type VendorAdapter } from "../domain/vendor.js";
 import type { UpdateCommand } from "../domain/command.js";
 
 export interface CircuitSettings {
@@ -44,8 +44,8 @@ export class CircuitBreaker {
 
   /**
    * Runs the call, or returns the fail-fast failure without running it. `unavailable` judges the
-   * result (undefined: it says nothing about the vendor). A call ended by its caller's
-   * cancellation (`signal`) tells nothing about the vendor either and is not counted.
+   * result (undefined: it says nothing about the vendor). A call that ended before sending (its
+   * caller's cancellation, a rate-budget wait refused for its deadline) is not counted either.
    */
   async run<T>(
     call: () => Promise<T>,
@@ -63,7 +63,7 @@ export class CircuitBreaker {
       if (verdict !== undefined) this.settle(!verdict);
       return result;
     } catch (error) {
-      if (!isCancellation(error, signal)) this.settle(false);
+      if (!endedBeforeSending(error, signal)) this.settle(false);
       throw error;
     } finally {
       if (probe) this.probing = false;

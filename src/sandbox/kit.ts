@@ -1,5 +1,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { FAULT_HEADER, parseFault, type RandomFault, type SandboxFault } from "./faults.js";
+
+export { FAULT_HEADER, parseFault, parseRandomFaults, type RandomFault, type SandboxFault } from "./faults.js";
 
 /**
  * Building blocks for the sandbox vendors: real HTTP servers on loopback that enforce each
@@ -25,22 +28,6 @@ export interface SandboxResponse {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export type SandboxFault =
-  | { readonly kind: "status"; readonly status: number }
-  | { readonly kind: "rate-limit"; readonly retryAfterSeconds?: number }
-  | { readonly kind: "hang"; readonly ms?: number }
-  | { readonly kind: "reset" }
-  | { readonly kind: "malformed" }
-  /** The request is applied, then the answer is lost: the ambiguous failure retries must respect. */
-  | { readonly kind: "reset-after-apply" }
-  | { readonly kind: "status-after-apply"; readonly status: number };
-
-/** A fault answered at random to a share of requests (SANDBOX_FAULTS), for soak and chaos runs. */
-export interface RandomFault {
-  readonly fault: SandboxFault;
-  readonly probability: number;
-}
-
 export interface JournalEntry {
   readonly at: number;
   readonly method: string;
@@ -64,42 +51,17 @@ export interface SandboxServerOptions {
   readonly maxBodyBytes?: number;
   /** Milliseconds every vendor request waits before it is answered (benchmarks); default 0. */
   readonly responseDelayMs?: number;
+  /**
+   * The vendor's own way of refusing a request with a message (its error body and status), for
+   * faults that must look like the vendor speaking; default 400 `{"error": message}`.
+   */
+  readonly refusal?: (message: string) => SandboxResponse;
 }
 
 interface QueuedFault {
   readonly fault: SandboxFault;
   remaining: number;
   readonly match?: (request: SandboxRequest) => boolean;
-}
-
-export const FAULT_HEADER = "x-sandbox-fault";
-
-/**
- * Parses a fault: `500`, `503`, `429`, `429;retry-after=2`, `hang`, `hang;ms=500`, `reset`,
- * `malformed`, `reset-after-apply`, `500-after-apply`.
- */
-export function parseFault(value: string): SandboxFault | undefined {
-  const [head = "", ...params] = value.split(";").map((part) => part.trim());
-  if (head === "reset-after-apply") return { kind: "reset-after-apply" };
-  const afterApply = /^(\d{3})-after-apply$/.exec(head);
-  if (afterApply) return { kind: "status-after-apply", status: Number(afterApply[1]) };
-  const param = (name: string): number | undefined => {
-    const found = params.find((p) => p.startsWith(`${name}=`));
-    return found ? Number(found.slice(name.length + 1)) : undefined;
-  };
-  if (head === "hang") {
-    const ms = param("ms");
-    return ms === undefined ? { kind: "hang" } : { kind: "hang", ms };
-  }
-  if (head === "reset") return { kind: "reset" };
-  if (head === "malformed") return { kind: "malformed" };
-  if (head === "429") {
-    const retryAfterSeconds = param("retry-after");
-    return retryAfterSeconds === undefined ? { kind: "rate-limit" } : { kind: "rate-limit", retryAfterSeconds };
-  }
-  const status = Number(head);
-  if (Number.isInteger(status) && status >= 400 && status <= 599) return { kind: "status", status };
-  return undefined;
 }
 
 export class SandboxServer {
@@ -112,6 +74,7 @@ export class SandboxServer {
   private readonly faults: QueuedFault[] = [];
   private readonly handler: SandboxHandler;
   private readonly admin: ((request: SandboxRequest) => SandboxResponse | undefined) | undefined;
+  private readonly refusal: (message: string) => SandboxResponse;
   private received = 0;
   private randomFaults: readonly RandomFault[] = [];
   private responseDelayMs: number;
@@ -122,6 +85,7 @@ export class SandboxServer {
     this.name = options.name;
     this.handler = options.handler;
     this.admin = options.admin;
+    this.refusal = options.refusal ?? ((message) => ({ status: 400, body: { error: message } }));
     this.journalLimit = options.journalLimit ?? 10_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
     this.responseDelayMs = options.responseDelayMs ?? 0;
@@ -209,10 +173,19 @@ export class SandboxServer {
     }
     this.received++;
     const fault = this.takeFault(request);
-    if (fault && (fault.kind === "reset-after-apply" || fault.kind === "status-after-apply")) {
+    if (fault && (fault.kind === "reset-after-apply" || fault.kind === "status-after-apply" || fault.kind === "cut-off-after-apply")) {
       const applied = await Promise.resolve(this.handler(request)).catch(() => undefined);
-      this.record(request, fault.kind === "reset-after-apply" ? 0 : fault.status, applied?.body, fault.kind);
-      this.applyFault(fault, res);
+      // The status the client sees: none after a reset, the fault's, or the real one cut off mid-body.
+      const seen = fault.kind === "reset-after-apply" ? 0 : fault.kind === "status-after-apply" ? fault.status : (applied?.status ?? 0);
+      this.record(request, seen, applied?.body, fault.kind);
+      if (fault.kind === "cut-off-after-apply") cutOff(res, applied ?? { status: 200, body: {} });
+      else this.applyFault(fault, res);
+      return;
+    }
+    if (fault?.kind === "echo-credentials") {
+      const response = this.refusal(`invalid credentials: ${credentialsIn(request).join("; ")}`);
+      this.record(request, response.status, response.body, fault.kind);
+      send(res, response);
       return;
     }
     if (fault) {
@@ -299,6 +272,20 @@ export class SandboxServer {
         res.writeHead(200, { "content-type": "application/json" });
         res.end('{"truncated": ');
         return;
+      case "html":
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end("<!DOCTYPE html><html><head><title>Maintenance</title></head><body><h1>We'll be right back</h1></body></html>");
+        return;
+      case "empty":
+        res.writeHead(200, { "content-length": "0" });
+        res.end();
+        return;
+      case "endless":
+        streamForever(res);
+        return;
+      case "echo-credentials":
+      case "cut-off-after-apply":
+        return; // answered in serve()
     }
   }
 
@@ -339,6 +326,48 @@ export class SandboxServer {
     }
     return { method: req.method ?? "GET", path: url.pathname, query: url.searchParams, headers: req.headers, text, json, jsonError };
   }
+}
+
+/** Every credential a request carries, in the forms it was sent, for a vendor that echoes them back. */
+function credentialsIn(request: SandboxRequest): string[] {
+  const found: string[] = [];
+  const authorization = request.headers.authorization;
+  if (authorization) {
+    found.push(`Authorization: ${authorization}`);
+    const basic = decodeBasicAuth(authorization);
+    if (basic) found.push(`password ${basic.password}`, `encoded ${encodeURIComponent(basic.password)}`);
+  }
+  const credentialKey = /key|secret|token|password/i;
+  for (const [name, value] of request.query)
+    if (credentialKey.test(name)) found.push(`${name}=${value}`, `${name}=${encodeURIComponent(value)}`);
+  if (typeof request.json === "object" && request.json !== null) {
+    for (const [name, value] of Object.entries(request.json as Record<string, unknown>)) {
+      if (credentialKey.test(name) && typeof value === "string") found.push(`${name}=${value}`, `${name}=${encodeURIComponent(value)}`);
+    }
+  }
+  return found;
+}
+
+/** The real answer's status line and the first half of its body, then a reset: an answer that never arrives whole. */
+function cutOff(res: ServerResponse, response: SandboxResponse): void {
+  const payload = Buffer.from(
+    response.body === undefined ? "{}" : typeof response.body === "string" ? response.body : JSON.stringify(response.body),
+  );
+  res.writeHead(response.status, { "content-type": "application/json;charset=utf-8", "content-length": String(payload.length) });
+  res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => setTimeout(() => res.socket?.destroy(), 10));
+}
+
+/** A 200 whose chunked JSON-looking body never ends, until the client goes away. */
+function streamForever(res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "application/json" });
+  const chunk = Buffer.from(`${"0123456789".repeat(6_553)}\n`); // ~64 KiB
+  res.write('{"padding": "');
+  const pump = (): void => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once("drain", pump);
+  };
+  res.on("close", () => res.removeAllListeners("drain"));
+  pump();
 }
 
 function send(res: ServerResponse, response: SandboxResponse): void {
@@ -384,23 +413,4 @@ export function decodeBasicAuth(header: string | undefined): { user: string; pas
   const colon = decoded.indexOf(":");
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-/** Parses SANDBOX_FAULTS, for example `503:0.02,429:0.01,hang;ms=2000:0.005,reset:0.005`. */
-export function parseRandomFaults(spec: string): { faults: RandomFault[]; problems: string[] } {
-  const faults: RandomFault[] = [];
-  const problems: string[] = [];
-  for (const part of spec
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const at = part.lastIndexOf(":");
-    const fault = at > 0 ? parseFault(part.slice(0, at)) : undefined;
-    const probability = at > 0 ? Number(part.slice(at + 1)) : NaN;
-    if (!fault || !(probability > 0 && probability <= 1))
-      problems.push(`SANDBOX_FAULTS entry "${part}" must be <fault>:<probability 0..1>`);
-    else faults.push({ fault, probability });
-  }
-  if (faults.reduce((sum, f) => sum + f.probability, 0) > 1) problems.push("SANDBOX_FAULTS probabilities add up to more than 1");
-  return { faults, problems };
 }

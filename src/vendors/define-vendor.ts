@@ -1,7 +1,7 @@
 import type { VendorCapabilities } from "../domain/capabilities.js";
 import type { VendorOptionsSpec } from "../domain/options.js";
 import type { VendorAdapter } from "../domain/vendor.js";
-import type { RetryPolicy, VendorCallRecord } from "../http/client.js";
+import type { SharedHttpOptions } from "../http/client.js";
 import type { PacerRegistry } from "../pacing/pacer.js";
 import type { SandboxServer } from "../sandbox/kit.js";
 
@@ -13,6 +13,13 @@ export interface EnvVariable {
   readonly default?: string;
   /** Never logged or returned; the secret-leak checks look for its value. */
   readonly secret?: boolean;
+  /** One of the variables that together make the vendor configured (named when none is, in production). */
+  readonly credential?: boolean;
+  /**
+   * For a secret sent as an HTTP Basic password: the variable holding its user (absent: an empty
+   * user), so that the base64 `user:password` pair a vendor may echo is scrubbed too.
+   */
+  readonly basicAuth?: { readonly userVariable?: string };
 }
 
 export type ConfigResult<C> =
@@ -20,11 +27,9 @@ export type ConfigResult<C> =
   | { readonly status: "invalid"; readonly problems: readonly string[] }
   | { readonly status: "configured"; readonly config: C };
 
-export interface AdapterDeps {
+/** What the composition root gives every adapter: shared pacers and the options of every vendor HttpClient. */
+export interface AdapterDeps extends SharedHttpOptions {
   readonly pacers: PacerRegistry;
-  /** Automatic retries for the vendor's HttpClient (it applies them only to repeat-safe requests). */
-  readonly retry: RetryPolicy;
-  readonly onCall?: (call: VendorCallRecord) => void;
   /**
    * An error the adapter turned into a typed INTERNAL failure instead of letting it propagate
    * (the failure says the outcome is unknown; this keeps the cause for the logs).

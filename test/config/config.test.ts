@@ -49,7 +49,7 @@ describe("vendor start-up", () => {
     try {
       expect(runtime.summary).toEqual([{ vendor: "carnival", mode: "live", target: "https://carnival.example.test/v6" }]);
       expect(runtime.sandboxes.size).toBe(0);
-      expect(runtime.secrets).toEqual(["live-key-123456"]);
+      expect(runtime.secrets).toEqual([{ value: "live-key-123456", basicUser: "" }]);
     } finally {
       await runtime.close();
     }

@@ -42,6 +42,7 @@ describe("client example", () => {
     expect(possibleTypes.VendorDeliveryResult).toContain("RateLimitedError");
     expect(possibleTypes.UpdateAttributesResult).toEqual([
       "IdempotencyKeyReusedError",
+      "IdempotencyStoreFullError",
       "InvalidInputError",
       "NotAuthorizedError",
       "UpdateAttributesSuccess",

@@ -45,11 +45,16 @@ describe("fault suite (Carnival, repeat-safe SET)", () => {
     expect(sandbox.journal()).toHaveLength(3);
   });
 
-  it("answers a malformed 200 body without treating it as applied", async () => {
+  it("never reads a 200 with a cut-off JSON body as applied: unavailable, retryable because a SET is repeat-safe", async () => {
     sandbox.injectFault({ kind: "malformed" }, { count: 1 });
     const result = await set();
-    // Carnival's success is 202; a 200 with a broken body is not its documented answer.
-    expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
+    // Carnival's acceptance is its {"custom": …} echo; a 200 with a broken body is not its documented answer.
+    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
+      __typename: "VendorUnavailableError",
+      httpStatus: 200,
+      vendorCode: "UNDOCUMENTED_ANSWER",
+      retryable: true,
+    });
   });
 });
 

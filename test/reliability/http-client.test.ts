@@ -3,6 +3,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
+import type { Waiter } from "../../src/domain/vendor.js";
 import { HttpClient, type RetryPolicy } from "../../src/http/client.js";
 
 /** What the vendor's server answers next: a status (with headers), or a hang longer than the timeout. */
@@ -65,8 +66,9 @@ describe("HttpClient retries", () => {
       release: () => release?.(),
       pacer: {
         pause: (seconds: number) => void pauses.push(seconds),
-        acquire: (signal?: AbortSignal) =>
+        acquire: (waiter?: Waiter) =>
           new Promise<void>((resolve, reject) => {
+            const signal = waiter?.signal;
             if (signal?.aborted) return reject(new Error("cancelled"));
             release = resolve;
             signal?.addEventListener("abort", () => reject(new Error("cancelled")), { once: true });

@@ -54,20 +54,88 @@ describe("idempotency keys through updateAttributes", () => {
   });
 });
 
+describe("idempotency store capacity", () => {
+  it("never forgets a live key for another caller's keys: new keys are refused with a typed error instead", async () => {
+    const subgraph = await startTestSubgraph({
+      modules: [carnival],
+      sandboxUserIds: ["1", "2"],
+      idempotency: { windowMs: 60_000, maxKeys: 3 },
+    });
+    try {
+      const sandbox = subgraph.sandbox("carnival");
+      const incr = (userId: string, key: string) => ({
+        input: { userId, idempotencyKey: key, vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "n", value: { int: 1 } }] },
+      });
+      const query = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) {
+        __typename ... on UpdateAttributesSuccess { replayed } ... on IdempotencyStoreFullError { code message retryAfterSeconds } } }`;
+      expect((await subgraph.gql(query, incr("1", "victim"))).data.updateAttributes).toEqual({
+        __typename: "UpdateAttributesSuccess",
+        replayed: false,
+      });
+      // Another caller fills the store.
+      for (const key of ["a", "b"]) await subgraph.gql(query, incr("2", key));
+      const refused = await subgraph.gql(query, incr("2", "c"));
+      expect(refused.data.updateAttributes).toMatchObject({ __typename: "IdempotencyStoreFullError", code: "IDEMPOTENCY_STORE_FULL" });
+      expect(refused.data.updateAttributes.retryAfterSeconds).toBeGreaterThan(0);
+      const sent = sandbox.requestCount();
+      // The victim's retry inside its window still replays: sent once.
+      expect((await subgraph.gql(query, incr("1", "victim"))).data.updateAttributes).toEqual({
+        __typename: "UpdateAttributesSuccess",
+        replayed: true,
+      });
+      expect(sandbox.requestCount()).toBe(sent);
+    } finally {
+      await subgraph.close();
+    }
+  });
+});
+
 describe("in-memory idempotency store", () => {
-  it("forgets keys after the window and beyond its bound", async () => {
+  it("forgets a key only when its window ends", async () => {
     let now = 0;
-    const store = new InMemoryIdempotencyStore<string>(1_000, 2, () => now);
+    const store = new InMemoryIdempotencyStore<string>(1_000, 10, () => now);
     const a = await store.begin("a", "f");
     if (a.kind !== "first") throw new Error("expected first");
     await a.complete("A");
+    now = 999;
     const replay = await store.begin("a", "f");
     expect(replay.kind === "replay" && (await replay.result)).toBe("A");
     now = 1_000;
     expect((await store.begin("a", "f")).kind).toBe("first");
-    await store.begin("b", "f");
-    await store.begin("c", "f");
-    expect((await store.begin("a", "f")).kind).toBe("first");
+  });
+
+  it("refuses a new key when full, with the wait until the oldest key's window ends, and never evicts a live key", async () => {
+    let now = 0;
+    const store = new InMemoryIdempotencyStore<string>(10_000, 2, () => now);
+    for (const key of ["a", "b"]) {
+      const begin = await store.begin(key, "f");
+      if (begin.kind === "first") await begin.complete(key.toUpperCase());
+    }
+    now = 2_500;
+    expect(await store.begin("c", "f")).toEqual({ kind: "full", retryAfterSeconds: 8 });
+    const a = await store.begin("a", "f");
+    expect(a.kind === "replay" && (await a.result)).toBe("A");
+    now = 10_000;
+    expect((await store.begin("c", "f")).kind).toBe("first");
+    expect(store.size).toBe(1);
+  });
+
+  it("hands a settled result to exactly one retaker, and keeps it when that resend is abandoned", async () => {
+    const store = new InMemoryIdempotencyStore<string>(10_000, 10);
+    const first = await store.begin("k", "f");
+    if (first.kind !== "first") throw new Error("expected first");
+    await first.complete("old");
+    const [r1, r2] = [await store.begin("k", "f"), await store.begin("k", "f")];
+    if (r1.kind !== "replay" || r2.kind !== "replay") throw new Error("expected replays");
+    const [t1, t2] = await Promise.all([r1.retake(), r2.retake()]);
+    expect([t1.kind, t2.kind].sort()).toEqual(["first", "replay"]);
+    const winner = (t1.kind === "first" ? t1 : t2) as Extract<typeof t1, { kind: "first" }>;
+    const loser = (t1.kind === "first" ? t2 : t1) as Extract<typeof t1, { kind: "replay" }>;
+    expect(winner.previous).toBe("old");
+    await winner.abandon();
+    expect(await loser.result).toBe("old");
+    const after = await store.begin("k", "f");
+    expect(after.kind === "replay" && (await after.result)).toBe("old");
   });
 
   it("fingerprints plain data independently of key order and Date identity", () => {

@@ -8,6 +8,7 @@ import type { RetryPolicy } from "../../src/http/client.js";
 import type { Metrics } from "../../src/observability/metrics.js";
 import type { ReadinessSettings } from "../../src/observability/readiness.js";
 import type { CircuitSettings } from "../../src/reliability/circuit-breaker.js";
+import { secretForms } from "../../src/http/redaction.js";
 import { secretValues, startVendors, type VendorRuntime } from "../../src/runtime.js";
 import type { SandboxServer } from "../../src/sandbox/kit.js";
 import type { Env, VendorModule } from "../../src/vendors/define-vendor.js";
@@ -57,6 +58,10 @@ export interface StartTestSubgraphOptions {
   /** Wire the app as main.ts does: these metrics observe vendor calls, breakers and pacers, and GET /ready probes. */
   readonly metrics?: Metrics;
   readonly readiness?: ReadinessSettings;
+  /** VENDOR_MAX_RESPONSE_BYTES; default the production default. */
+  readonly maxResponseBytes?: number;
+  /** VENDOR_MAX_WAIT_MS; default each vendor's timeout. */
+  readonly maxWaitMs?: number;
 }
 
 /** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
@@ -71,7 +76,9 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
   });
   const env = options.env ?? {};
   const modules = options.modules ?? vendorModules;
-  const logger = createLogger({ level: "debug", secrets: secretValues(modules, env), destination });
+  // Sandbox credentials are known before the sandboxes start (sandboxEnv), so the logger scrubs them too.
+  const knownSecrets = [...secretValues(modules, env), ...modules.flatMap((m) => secretValues([m], m.sandboxEnv("http://127.0.0.1:1")))];
+  const logger = createLogger({ level: "debug", secrets: secretForms(knownSecrets), destination });
   const runtime = await startVendors(modules, env, {
     sandbox: options.sandbox ?? "force",
     sandboxHost: "127.0.0.1",
@@ -80,6 +87,8 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     logger,
     retry: options.retry ?? { limit: 2, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 2_000 },
     circuit: options.circuit ?? { failureThreshold: 1_000, cooldownMs: 1_000 },
+    ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
+    ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
     ...(options.metrics ? { onCall: options.metrics.recordVendorCall } : {}),
   });
   const app = await startApp({
@@ -98,6 +107,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     ...(options.federationAuthDirectives === undefined ? {} : { federationAuthDirectives: options.federationAuthDirectives }),
     ...(options.metrics ? { metrics: options.metrics, runtime } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
+    scrubber: runtime.scrubber,
   });
   return {
     app,
@@ -119,13 +129,14 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     async close() {
       await app.close();
       await runtime.close();
-      assertNoSecretLeaked([...runtime.secrets, ...secretValues(modules, env)], responses, logLines);
+      assertNoSecretLeaked(secretForms([...runtime.secrets, ...knownSecrets]), responses, logLines);
     },
   };
 }
 
 /**
- * Fails the suite when a configured credential (live or sandbox) appears in any response or log
+ * Fails the suite when a configured credential (live or sandbox), in any form a vendor could echo
+ * it (raw, URL-encoded, the base64 Basic pair: see secretForms), appears in any response or log
  * line it produced. Runs on every close, so every suite that uses this harness is scanned.
  */
 export function assertNoSecretLeaked(secrets: readonly string[], responses: readonly string[], logLines: readonly string[]): void {

@@ -78,7 +78,8 @@ export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
 export type UpdateView =
   | { readonly kind: "done"; readonly deliveries: readonly DeliveryView[]; readonly replayed: boolean }
   | { readonly kind: "invalid"; readonly problems: ReadonlyArray<{ readonly field: string; readonly message: string }> }
-  | { readonly kind: "refused"; readonly message: string };
+  | { readonly kind: "refused"; readonly message: string }
+  | { readonly kind: "try-later"; readonly message: string; readonly retryAfterSeconds: number };
 
 export function viewUpdate(result: UpdateAttributesMutation["updateAttributes"]): UpdateView {
   switch (result.__typename) {
@@ -89,6 +90,8 @@ export function viewUpdate(result: UpdateAttributesMutation["updateAttributes"])
     case "NotAuthorizedError":
     case "IdempotencyKeyReusedError":
       return { kind: "refused", message: result.message };
+    case "IdempotencyStoreFullError":
+      return { kind: "try-later", message: result.message, retryAfterSeconds: result.retryAfterSeconds };
     default:
       return unreachable(result);
   }

@@ -10,6 +10,7 @@ const ERROR_CODES = [
   "BULK_JOB_NOT_FOUND",
   "NOT_AUTHORIZED",
   "IDEMPOTENCY_KEY_REUSED",
+  "IDEMPOTENCY_STORE_FULL",
 ] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
@@ -153,6 +154,16 @@ export class NotAuthorizedError extends ErrorInterface {
 export class IdempotencyKeyReusedError extends ErrorInterface {
   @Field(() => String)
   idempotencyKey!: string;
+}
+
+@ObjectType({
+  implements: ErrorInterface,
+  description:
+    "The subgraph holds as many idempotency keys as it may (IDEMPOTENCY_MAX_KEYS), and it forgets none before its window ends, so this new key is refused. Nothing was sent; try again after retryAfterSeconds, or send without a key.",
+})
+export class IdempotencyStoreFullError extends ErrorInterface {
+  @Field(() => Int, { description: "Seconds until the oldest key's window ends and a key is free." })
+  retryAfterSeconds!: number;
 }
 
 export function notAuthorized(message: string, requiredScope: string | null = null): NotAuthorizedError {

@@ -1,7 +1,8 @@
 import DataLoader from "dataloader";
 import { vendorFailure } from "../../domain/failures.js";
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
-import type { CallContext, Vendor } from "../../domain/vendor.js";
+import { rateBudgetFailure } from "../../domain/dispatch.js";
+import { RateLimitWaitTooLong, type CallContext, type Vendor } from "../../domain/vendor.js";
 
 /**
  * One loader per vendor per GraphQL operation: reading the profiles of 100 users resolved through
@@ -13,7 +14,14 @@ export function profileLoader(vendor: Vendor, context: CallContext): DataLoader<
     const adapter = vendor.adapter;
     if (!adapter?.readProfiles) throw new Error(`${vendor.id} has no readProfiles`);
     return new DataLoader<string, ProfileReadOutcome>(async (userIds) => {
-      const outcomes = await adapter.readProfiles!(userIds, context);
+      let outcomes: ReadonlyMap<string, ProfileReadOutcome>;
+      try {
+        outcomes = await adapter.readProfiles!(userIds, context);
+      } catch (error) {
+        if (!(error instanceof RateLimitWaitTooLong)) throw error;
+        const failure = rateBudgetFailure(vendor, error);
+        return userIds.map((): ProfileReadOutcome => ({ ok: false, failure }));
+      }
       return userIds.map(
         (id) =>
           outcomes.get(id) ?? {

@@ -4,9 +4,10 @@ import { validateUpdate, type InputProblem, type RawUpdate, type UpdateCommand, 
 import { dispatchUpdate, selectTargets } from "../../domain/dispatch.js";
 import { prefixProblems } from "../../domain/options.js";
 import type { Vendor } from "../../domain/vendor.js";
-import { fingerprint } from "../../reliability/idempotency.js";
+import { fingerprint, scopedKey } from "../../reliability/idempotency.js";
+import { mayResend, type DeliveryOutcome } from "../../domain/results.js";
 import type { GraphQLContext, StoredUpdate } from "../context.js";
-import { IdempotencyKeyReusedError, notAuthorized } from "../errors/error.types.js";
+import { IdempotencyKeyReusedError, IdempotencyStoreFullError, notAuthorized } from "../errors/error.types.js";
 import { toDeliveryResult, toInvalidInput } from "../errors/to-graphql.js";
 import { UpdateAttributesInput } from "../inputs/update-attributes.input.js";
 import { UpdateAttributesResult, UpdateAttributesSuccess } from "../results/update-attributes.result.js";
@@ -62,41 +63,94 @@ export class UpdateAttributesResolver {
       }
     }
     const command: UpdateCommand = { ...validated.value, vendorOptions: options.value };
-    const send = async (): Promise<StoredUpdate> => ({
-      userId: command.userId,
-      outcomes: await dispatchUpdate(command, targets, { requestId: context.requestId, scope: context.scope }, context.dispatchHooks),
-    });
+    const send = (to: readonly Vendor[]): Promise<DeliveryOutcome[]> =>
+      dispatchUpdate(command, to, { requestId: context.requestId, scope: context.scope }, context.dispatchHooks);
 
-    if (key === undefined) return toSuccess(await send(), false);
-    const begin = await context.idempotency.begin(
-      `${command.userId}\u0000${key}`,
-      fingerprint({ command, targets: targets.map((t) => t.id) }),
-    );
-    if (begin.kind === "conflict") {
-      return Object.assign(new IdempotencyKeyReusedError(), {
-        code: "IDEMPOTENCY_KEY_REUSED" as const,
-        message: "this idempotency key was already used with a different input; use a new key for a new update",
-        idempotencyKey: key,
-      });
+    if (key === undefined) return toSuccess(command.userId, await send(targets), []);
+    return this.withIdempotencyKey(context, key, command, targets, send);
+  }
+
+  /**
+   * The update under an idempotency key. Only final outcomes are replayed: a vendor whose stored
+   * outcome certainly was not applied (see mayResend) is sent again by a repeat, while vendors that
+   * succeeded (or may have applied it) answer their stored outcome.
+   */
+  private async withIdempotencyKey(
+    context: GraphQLContext,
+    key: string,
+    command: UpdateCommand,
+    targets: readonly Vendor[],
+    send: (to: readonly Vendor[]) => Promise<DeliveryOutcome[]>,
+  ): Promise<typeof UpdateAttributesResult> {
+    const storeKey = scopedKey(command.userId, key);
+    const print = fingerprint({ command, targets: targets.map((t) => t.id) });
+    let begin = await context.idempotency.begin(storeKey, print);
+    // A few rounds at most: a concurrent first call that crashes releases the key, a concurrent repeat takes it.
+    for (let round = 0; round < MAX_IDEMPOTENCY_ROUNDS; round++) {
+      switch (begin.kind) {
+        case "conflict":
+          return Object.assign(new IdempotencyKeyReusedError(), {
+            code: "IDEMPOTENCY_KEY_REUSED" as const,
+            message: "this idempotency key was already used with a different input; use a new key for a new update",
+            idempotencyKey: key,
+          });
+        case "full":
+          return Object.assign(new IdempotencyStoreFullError(), {
+            code: "IDEMPOTENCY_STORE_FULL" as const,
+            message: `this subgraph holds as many idempotency keys as it may (IDEMPOTENCY_MAX_KEYS) and forgets none before its window ends; nothing was sent. Try again in ${begin.retryAfterSeconds} s, or without a key`,
+            retryAfterSeconds: begin.retryAfterSeconds,
+          });
+        case "replay": {
+          let stored: StoredUpdate;
+          try {
+            stored = await begin.result;
+          } catch {
+            begin = await context.idempotency.begin(storeKey, print); // the first call crashed: the key is free again
+            continue;
+          }
+          if (!stored.outcomes.some(mayResend))
+            return toSuccess(
+              stored.userId,
+              stored.outcomes,
+              targets.map((t) => t.id),
+            );
+          begin = await begin.retake();
+          continue;
+        }
+        case "first": {
+          const previous = begin.previous?.outcomes;
+          const resend = previous ? targets.filter((_, index) => mayResend(previous[index]!)) : targets;
+          try {
+            const fresh = await send(resend);
+            const outcomes = previous
+              ? targets.map((t, index) => (resend.includes(t) ? fresh[resend.indexOf(t)]! : previous[index]!))
+              : fresh;
+            await begin.complete({ userId: command.userId, outcomes });
+            return toSuccess(
+              command.userId,
+              outcomes,
+              targets.filter((t) => !resend.includes(t)).map((t) => t.id),
+            );
+          } catch (error) {
+            await begin.abandon();
+            throw error;
+          }
+        }
+      }
     }
-    if (begin.kind === "replay") return toSuccess(await begin.result, true);
-    try {
-      const stored = await send();
-      await begin.complete(stored);
-      return toSuccess(stored, false);
-    } catch (error) {
-      await begin.abandon();
-      throw error;
-    }
+    throw new Error(`idempotency key still contended after ${MAX_IDEMPOTENCY_ROUNDS} rounds`);
   }
 }
 
-function toSuccess(stored: StoredUpdate, replayed: boolean): UpdateAttributesSuccess {
+const MAX_IDEMPOTENCY_ROUNDS = 5;
+
+function toSuccess(userId: string, outcomes: readonly DeliveryOutcome[], replayedVendors: readonly string[]): UpdateAttributesSuccess {
   const success = new UpdateAttributesSuccess();
-  success.user = userReference(stored.userId);
-  success.deliveries = stored.outcomes.map(toDeliveryResult);
-  success.allDelivered = stored.outcomes.every((outcome) => outcome.ok);
-  success.replayed = replayed;
+  success.user = userReference(userId);
+  success.deliveries = outcomes.map(toDeliveryResult);
+  success.allDelivered = outcomes.every((outcome) => outcome.ok);
+  success.replayed = replayedVendors.length > 0;
+  success.replayedVendors = [...replayedVendors];
   return success;
 }
 

@@ -1,5 +1,12 @@
 import { Field, ObjectType, createUnionType } from "type-graphql";
-import { IdempotencyKeyReusedError, InvalidInputError, NotAuthorizedError, type VendorErrorInterface } from "../errors/error.types.js";
+import {
+  IdempotencyKeyReusedError,
+  IdempotencyStoreFullError,
+  InvalidInputError,
+  NotAuthorizedError,
+  type VendorErrorInterface,
+} from "../errors/error.types.js";
+import { Vendor } from "../vendor.enum.js";
 import { User } from "../user.entity.js";
 import { VendorDeliveryResult, type VendorDeliverySuccess } from "./vendor-delivery.result.js";
 
@@ -15,12 +22,20 @@ export class UpdateAttributesSuccess {
   allDelivered!: boolean;
 
   @Field(() => Boolean, {
-    description: "True when this is the stored result of an earlier call with the same idempotency key: nothing was sent this time.",
+    description:
+      "True when at least one delivery is the stored result of an earlier call with the same idempotency key (see replayedVendors).",
   })
   replayed!: boolean;
+
+  @Field(() => [Vendor], {
+    description:
+      "Vendors whose delivery was replayed from an earlier call with the same idempotency key: nothing was sent to them this time. A repeat sends again only to vendors whose stored outcome certainly was not applied (rate limited, never sent, refused before sending) or is safe to repeat.",
+  })
+  replayedVendors!: string[];
 }
 
 export const UpdateAttributesResult = createUnionType({
   name: "UpdateAttributesResult",
-  types: () => [UpdateAttributesSuccess, InvalidInputError, NotAuthorizedError, IdempotencyKeyReusedError] as const,
+  types: () =>
+    [UpdateAttributesSuccess, InvalidInputError, NotAuthorizedError, IdempotencyKeyReusedError, IdempotencyStoreFullError] as const,
 });

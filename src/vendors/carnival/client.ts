@@ -2,7 +2,7 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { CallContext } from "../../domain/vendor.js";
-import { HttpClient, basicAuth } from "../../http/client.js";
+import { HttpClient, sharedHttpOptions, type SharedHttpOptions, basicAuth } from "../../http/client.js";
 import type { Pacer } from "../../pacing/pacer.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import type { CarnivalConfig } from "./config.js";
@@ -13,16 +13,15 @@ import { buildRequest, type CarnivalUserBody } from "./mapper.js";
 export class CarnivalClient {
   private readonly http: HttpClient;
 
-  constructor(config: CarnivalConfig, deps: Pick<AdapterDeps, "onCall" | "retry">, pacer: Pacer) {
+  constructor(config: CarnivalConfig, deps: SharedHttpOptions, pacer: Pacer) {
     this.http = new HttpClient({
       vendor: "carnival",
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs,
-      retry: deps.retry,
+      ...sharedHttpOptions(deps),
       pacer,
       pauseOn429: true,
       headers: { authorization: basicAuth("", config.apiKey), accept: "application/json" },
-      ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
   }
 
@@ -36,6 +35,7 @@ export class CarnivalClient {
       repeatSafe: true,
       requestId: context.requestId,
       signal: context.signal,
+      background: context.background,
     });
   }
 
@@ -49,7 +49,7 @@ export class CarnivalAdapter implements ClosableAdapter {
   private readonly pacer: Pacer;
 
   constructor(config: CarnivalConfig, deps: AdapterDeps) {
-    this.pacer = deps.pacers.forCredential("carnival", config.apiKey, config.ratePerSecond);
+    this.pacer = deps.pacers.forCredential("carnival", config.apiKey, config.ratePerSecond, { maxWaitMs: config.timeoutMs });
     this.client = new CarnivalClient(config, deps, this.pacer);
   }
 
@@ -62,16 +62,14 @@ export class CarnivalAdapter implements ClosableAdapter {
     const built = buildRequest(command);
     if (!built.ok) return failed(combineFailures(built.failures));
     const { request } = built;
-    await this.pacer.acquire(context.signal);
+    await this.pacer.acquire(context);
     const result = await this.client.putUser(request.userId, request.body, context);
     const failure = failureFor(result);
-    if (failure) {
-      if (failure.category === "RATE_LIMITED") this.pacer.pause(failure.retryAfterSeconds ?? 1);
-      return failed(failure);
-    }
+    // A 429 has already paused the credential's pacer (HttpClient's pauseOn429).
+    if (failure) return failed(failure);
     if (result.kind !== "response") throw new Error("unreachable: transport failures are mapped above");
     const sentKeys = Object.keys(request.body.user.custom);
-    const discarded = discardedKeys(result, sentKeys) ?? [];
+    const discarded = discardedKeys(result, sentKeys);
     if (discarded.length > 0) {
       const kept = sentKeys.filter((key) => !discarded.includes(key));
       return failed(

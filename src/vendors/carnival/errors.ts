@@ -1,6 +1,6 @@
 import type { VendorFailure } from "../../domain/failures.js";
 import type { HttpResult } from "../../http/client.js";
-import { statusFailure, transportFailure } from "../../http/failures.js";
+import { statusFailure, transportFailure, undocumentedAnswer } from "../../http/failures.js";
 
 const VENDOR = "carnival";
 const NAME = "Carnival";
@@ -9,13 +9,16 @@ type Response = Extract<HttpResult, { kind: "response" }>;
 
 /**
  * Carnival's documented answers for PUT /users/:user_id:
- * 202 accepted · 401 {"error":"unauthorized"} · 403 {"error":"your api client does not have the
- * correct roles"} · 404 {} (no such user) · 5xx now and then. 400/422 (invalid data) and 429
- * (seen in practice, body undocumented) are read conventionally.
+ * 202 {"custom": {…}} accepted, echoing what was kept · 401 {"error":"unauthorized"} · 403
+ * {"error":"your api client does not have the correct roles"} · 404 {} (no such user) · 5xx now
+ * and then. 400/422 (invalid data) and 429 (seen in practice, body undocumented) are read
+ * conventionally. A 2xx without the echo (empty, HTML, cut off) is not an acceptance.
  */
 export function failureFor(result: HttpResult): VendorFailure | undefined {
   if (result.kind !== "response") return transportFailure(VENDOR, NAME, result);
-  if (result.status >= 200 && result.status < 300) return undefined;
+  if (result.status >= 200 && result.status < 300) {
+    return echoedCustom(result) ? undefined : undocumentedAnswer(VENDOR, NAME, result, 'its {"custom": {…}} echo of the attributes kept');
+  }
   const detail = errorText(result);
   switch (result.status) {
     case 401:
@@ -40,10 +43,15 @@ function errorText(result: Response): string {
   return typeof body?.error === "string" ? `: ${body.error}` : "";
 }
 
-/** Keys Carnival left out of its 202 echo, which it does when it discards an attribute. */
-export function discardedKeys(result: Response, sentKeys: readonly string[]): string[] | undefined {
-  const body = result.json as { custom?: unknown } | undefined;
-  if (!body || typeof body.custom !== "object" || body.custom === null) return undefined; // nothing to verify against
-  const echoed = body.custom as Record<string, unknown>;
+function echoedCustom(result: Response): Readonly<Record<string, unknown>> | undefined {
+  const body = result.json;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const custom = (body as { custom?: unknown }).custom;
+  return typeof custom === "object" && custom !== null && !Array.isArray(custom) ? (custom as Record<string, unknown>) : undefined;
+}
+
+/** Keys Carnival left out of its 202 echo, which it does when it discards an attribute (failureFor checked the echo). */
+export function discardedKeys(result: Response, sentKeys: readonly string[]): string[] {
+  const echoed = echoedCustom(result) ?? {};
   return sentKeys.filter((key) => !(key in echoed));
 }

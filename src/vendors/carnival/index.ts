@@ -2,8 +2,8 @@ import { defineVendor } from "../define-vendor.js";
 import { DOCS_URL } from "./api-version.js";
 import { carnivalCapabilities } from "./capabilities.js";
 import { CarnivalAdapter } from "./client.js";
-import { carnivalEnv, readCarnivalConfig, type CarnivalConfig } from "./config.js";
-import { SANDBOX_API_KEY, startCarnivalSandbox, type CarnivalSandbox } from "./sandbox.js";
+import { carnivalEnv, carnivalSandboxEnv, readCarnivalConfig, type CarnivalConfig } from "./config.js";
+import type { CarnivalSandbox } from "./sandbox.js";
 
 export const carnival = defineVendor<"carnival", CarnivalConfig, CarnivalSandbox>({
   id: "carnival",
@@ -12,8 +12,9 @@ export const carnival = defineVendor<"carnival", CarnivalConfig, CarnivalSandbox
   env: carnivalEnv,
   docsUrl: DOCS_URL,
   readConfig: readCarnivalConfig,
-  sandboxEnv: (sandboxUrl) => ({ CARNIVAL_API_URL: `${sandboxUrl}/v6`, CARNIVAL_API_KEY: SANDBOX_API_KEY }),
+  sandboxEnv: carnivalSandboxEnv,
   describe: (config) => config.baseUrl,
   createAdapter: (config, deps) => new CarnivalAdapter(config, deps),
-  startSandbox: (options) => startCarnivalSandbox(options),
+  // The sandbox (a fake vendor server) is loaded only when one starts, never in a live process.
+  startSandbox: async (options) => (await import("./sandbox.js")).startCarnivalSandbox(options),
 });

@@ -1,10 +1,7 @@
 import { RateWindow, SandboxServer, decodeBasicAuth, type SandboxRequest, type SandboxResponse } from "../../sandbox/kit.js";
 import type { SandboxOptions } from "../define-vendor.js";
+import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_ROLE } from "./config.js";
 import { LIMITS, normalizeKey, type CarnivalScalar, type CarnivalType } from "./mapper.js";
-
-export const SANDBOX_API_KEY = "carnival-sandbox-key";
-/** A key the sandbox knows but which lacks the role for the users endpoint (answers 403). */
-export const SANDBOX_KEY_WITHOUT_ROLE = "carnival-sandbox-key-without-role";
 
 interface StoredAttribute {
   type: CarnivalType;
@@ -33,6 +30,7 @@ export class CarnivalSandbox extends SandboxServer {
       name: "carnival",
       handler: (request) => this.handle(request),
       admin: (request) => this.adminRoute(request),
+      refusal: (message) => ({ status: 401, body: { error: message } }),
     });
     this.rate = new RateWindow(options.rateLimitPerSecond ?? 120);
     this.devicesPerUser = options.devicesPerUser ?? 1;

@@ -32,19 +32,15 @@ export class JiguangAdapter implements ClosableAdapter {
   constructor(config: JiguangConfig, deps: AdapterDeps) {
     // Jiguang limits per project.
     const credential = credentialKey("jiguang", config.projectId);
-    this.pacer = deps.pacers.get(credential, config.ratePerSecond * PACING_HEADROOM);
+    this.pacer = deps.pacers.get(credential, config.ratePerSecond * PACING_HEADROOM, { maxWaitMs: config.timeoutMs });
     this.client = new JiguangClient(config, deps, this.pacer);
     this.settings = { timeZone: config.timeZone, ...(config.catalog ? { catalog: config.catalog } : {}) };
     const identityName = config.identityName;
     this.resolver = new CuidResolver(identityName, `${credential}:${identityName ?? ""}`, async (values, context) => {
-      await this.pacer.acquire(context.signal);
+      await this.pacer.acquire(context);
       const result = await this.client.register(identityName!, values, context);
       const answer = interpret(result, { what: "the CUID look-up" });
-      if (!answer.ok) {
-        this.slowDown(answer.failure);
-        return answer;
-      }
-      return { ok: true, data: answer.envelope.data };
+      return answer.ok ? { ok: true, data: answer.envelope.data } : answer;
     });
   }
 
@@ -56,7 +52,7 @@ export class JiguangAdapter implements ClosableAdapter {
     const cuid = await this.resolver.resolve(command.userId, context);
     if (!cuid.ok) return failed(cuid.failure);
     // A cancelled wait throws, as the bulk engine expects: nothing was sent for this user.
-    await this.pacer.acquire(context.signal);
+    await this.pacer.acquire(context);
     return this.send(cuid.cuid, built.write, command.operations, context);
   }
 
@@ -74,12 +70,13 @@ export class JiguangAdapter implements ClosableAdapter {
       const failure = failed(combineFailures(built.failures));
       return new Map(userIds.map((id) => [id, failure]));
     }
-    const committed: CallContext = { requestId: context.requestId, scope: context.scope };
+    // Bulk work: no caller waits, so pacing waits as long as Jiguang asks (no deadline, no cancel).
+    const committed: CallContext = { requestId: context.requestId, scope: context.scope, background: true };
     const cuids = await this.resolver.resolveMany(userIds, committed);
     const outcomes = await mapWithConcurrency(userIds, BULK_WRITES_IN_FLIGHT, async (id) => {
       const cuid = cuids.get(id)!;
       if (!cuid.ok) return failed(cuid.failure);
-      await this.pacer.acquire();
+      await this.pacer.acquire(committed);
       return this.send(cuid.cuid, built.write, operations, committed);
     });
     return new Map(userIds.map((id, i) => [id, outcomes[i]!]));
@@ -111,15 +108,8 @@ export class JiguangAdapter implements ClosableAdapter {
   ): Promise<DeliveryOutcome> {
     const result = await this.client.setAttributes(cuid, write.data, this.repeatSafe(operations), context);
     const answer = interpret(result, { what: "the attribute update", operations });
-    if (!answer.ok) {
-      this.slowDown(answer.failure);
-      return failed(answer.failure);
-    }
+    if (!answer.ok) return failed(answer.failure);
     return delivered("jiguang", write.warnings, answer.status);
-  }
-
-  private slowDown(failure: VendorFailure): void {
-    if (failure.category === "RATE_LIMITED") this.pacer.pause(failure.retryAfterSeconds ?? 1);
   }
 
   /**

@@ -1,7 +1,6 @@
 import type { CallContext } from "../../domain/vendor.js";
-import { HttpClient, basicAuth, type HttpResult } from "../../http/client.js";
+import { HttpClient, sharedHttpOptions, type SharedHttpOptions, basicAuth, type HttpResult } from "../../http/client.js";
 import type { Pacer } from "../../pacing/pacer.js";
-import type { AdapterDeps } from "../define-vendor.js";
 import { ATTRIBUTE_PATH, REGISTER_PATH } from "./api-version.js";
 import type { JiguangConfig } from "./config.js";
 import { serializeWithCuid, type LongText } from "./long-json.js";
@@ -15,16 +14,15 @@ import type { JiguangValue } from "./mapper.js";
 export class JiguangClient {
   private readonly http: HttpClient;
 
-  constructor(config: JiguangConfig, deps: Pick<AdapterDeps, "onCall" | "retry">, pacer: Pacer) {
+  constructor(config: JiguangConfig, deps: SharedHttpOptions, pacer: Pacer) {
     this.http = new HttpClient({
       vendor: "jiguang",
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs,
-      retry: deps.retry,
+      ...sharedHttpOptions(deps),
       pacer,
       pauseOn429: true,
       headers: { authorization: basicAuth(config.projectId, config.projectSecret), accept: "application/json" },
-      ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
   }
 
@@ -46,6 +44,7 @@ export class JiguangClient {
       repeatSafe,
       requestId: context.requestId,
       signal: context.signal,
+      background: context.background,
     });
   }
 
@@ -59,6 +58,7 @@ export class JiguangClient {
       repeatSafe: true,
       requestId: context.requestId,
       signal: context.signal,
+      background: context.background,
     });
   }
 

@@ -1,5 +1,5 @@
 import { httpUrl, positiveNumber, type ConfigResult, type Env, type EnvVariable } from "../define-vendor.js";
-import { loadCatalogFile, parseCatalog, type AttributeCatalog } from "./catalog.js";
+import { loadCatalogFile, parseCatalog, type AttributeCatalog, type CatalogDocument } from "./catalog.js";
 
 export interface JiguangConfig {
   /** Host only, for example https://growth.jiguang.cn; paths are added per call. */
@@ -26,8 +26,16 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export const jiguangEnv: Record<string, EnvVariable> = {
   JIGUANG_API_URL: { description: "Jiguang Operation Growth API host", default: DEFAULT_BASE_URL },
-  JIGUANG_PROJECT_ID: { description: "Project ID (console: Configuration Management → Project Information); the Basic auth user" },
-  JIGUANG_PROJECT_SECRET: { description: "Project secret; the Basic auth password", secret: true },
+  JIGUANG_PROJECT_ID: {
+    description: "Project ID (console: Configuration Management → Project Information); the Basic auth user",
+    credential: true,
+  },
+  JIGUANG_PROJECT_SECRET: {
+    description: "Project secret; the Basic auth password",
+    secret: true,
+    credential: true,
+    basicAuth: { userVariable: "JIGUANG_PROJECT_ID" },
+  },
   JIGUANG_ATTRIBUTES_FILE: {
     description:
       "Path of the attribute catalog (JSON or YAML: attributes: {name: {type, rule}}). With a catalog every operation is checked against the attribute's type and rule before sending; without one, writes pass through",
@@ -108,4 +116,46 @@ export function canonicalTimeZone(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Credentials and catalog of the sandbox project (the sandbox itself is loaded only when one starts). */
+export const SANDBOX_PROJECT_ID = "jiguang-sandbox-project";
+export const SANDBOX_PROJECT_SECRET = "jiguang-sandbox-secret";
+
+/**
+ * The sandbox project's Data Center: every type and every rule, plus the names the other
+ * sandboxes' examples use. The adapter gets the same catalog through JIGUANG_ATTRIBUTES
+ * (see jiguangSandboxEnv), so both sides agree as they would in a correctly configured deployment.
+ */
+export const SANDBOX_CATALOG: CatalogDocument = {
+  attributes: {
+    plan: { type: "STRING", rule: "overwrite" },
+    nickname: { type: "STRING", rule: "overwrite" },
+    vip_level: { type: "NUMBER", rule: "overwrite" },
+    is_member: { type: "BOOL", rule: "overwrite" },
+    last_login: { type: "DATETIME", rule: "overwrite" },
+    favourite_genres: { type: "LIST", rule: "overwrite" },
+    first_channel: { type: "STRING", rule: "once" },
+    first_order_amount: { type: "NUMBER", rule: "once" },
+    is_early_adopter: { type: "BOOL", rule: "once" },
+    signup_time: { type: "DATETIME", rule: "once" },
+    first_interests: { type: "LIST", rule: "once" },
+    points: { type: "NUMBER", rule: "accumulate" },
+    interests: { type: "LIST", rule: "append" },
+  },
+};
+
+/**
+ * Variables that point the adapter at a running sandbox. The sandbox enforces its own catalog, so
+ * the adapter is given that one (inline, which also works from dist/, where no data file is
+ * copied) and any operator catalog file is set aside.
+ */
+export function jiguangSandboxEnv(sandboxUrl: string): Env {
+  return {
+    JIGUANG_API_URL: sandboxUrl,
+    JIGUANG_PROJECT_ID: SANDBOX_PROJECT_ID,
+    JIGUANG_PROJECT_SECRET: SANDBOX_PROJECT_SECRET,
+    JIGUANG_ATTRIBUTES: JSON.stringify(SANDBOX_CATALOG),
+    JIGUANG_ATTRIBUTES_FILE: undefined,
+  };
 }

@@ -1,7 +1,7 @@
 import { vendorFailure, type FailureCategory, type FailureDetails, type VendorFailure } from "../../domain/failures.js";
 import type { AttributeOperation } from "../../domain/operations.js";
 import { retryAfterSeconds, type HttpResult } from "../../http/client.js";
-import { transportFailure } from "../../http/failures.js";
+import { describeBody, transportFailure, undocumentedAnswer } from "../../http/failures.js";
 import { parseJsonKeepingLongs } from "./long-json.js";
 
 const VENDOR = "jiguang";
@@ -98,6 +98,10 @@ function failureFor(result: Response, envelope: JiguangEnvelope | undefined, cal
       ? ambiguous(message, details, result)
       : vendorFailure(known.category, VENDOR, message, details);
   }
+  // Not Jiguang's envelope at all, with a success status (a proxy's page, a cut-off body): not an answer.
+  if (!envelope && result.status >= 200 && result.status < 300) {
+    return undocumentedAnswer(VENDOR, NAME, result, "its {code, msg} answer", { during: `to ${call.what}` });
+  }
   // No documented code: only then does the HTTP status speak.
   const answer = envelope ? `code ${envelope.code}${envelope.msg ? ` (${clip(envelope.msg)})` : ""}` : describeBody(result);
   if (result.status === 429) {
@@ -132,11 +136,6 @@ function ambiguous(message: string, details: FailureDetails, result: Response): 
     result.repeatSafe ? message : `${message}; the update may or may not have been applied`,
     { ...details, retryable: result.repeatSafe },
   );
-}
-
-function describeBody(result: Response): string {
-  if (result.text.trim() === "") return "an empty body";
-  return `a body that is not Jiguang's {code, msg} JSON: ${JSON.stringify(clip(result.text))}`;
 }
 
 function clip(text: string): string {

@@ -2,8 +2,8 @@ import { defineVendor } from "../define-vendor.js";
 import { JiguangAdapter } from "./adapter.js";
 import { DOCS_URL } from "./api-version.js";
 import { jiguangCapabilities } from "./capabilities.js";
-import { jiguangEnv, readJiguangConfig, type JiguangConfig } from "./config.js";
-import { SANDBOX_CATALOG, SANDBOX_PROJECT_ID, SANDBOX_PROJECT_SECRET, startJiguangSandbox, type JiguangSandbox } from "./sandbox.js";
+import { jiguangEnv, jiguangSandboxEnv, readJiguangConfig, type JiguangConfig } from "./config.js";
+import type { JiguangSandbox } from "./sandbox.js";
 
 export const jiguang = defineVendor<"jiguang", JiguangConfig, JiguangSandbox>({
   id: "jiguang",
@@ -12,15 +12,7 @@ export const jiguang = defineVendor<"jiguang", JiguangConfig, JiguangSandbox>({
   env: jiguangEnv,
   docsUrl: DOCS_URL,
   readConfig: readJiguangConfig,
-  // The sandbox enforces its own catalog, so the adapter is given that one (inline, which also
-  // works from dist/, where no data file is copied) and any operator catalog file is set aside.
-  sandboxEnv: (sandboxUrl) => ({
-    JIGUANG_API_URL: sandboxUrl,
-    JIGUANG_PROJECT_ID: SANDBOX_PROJECT_ID,
-    JIGUANG_PROJECT_SECRET: SANDBOX_PROJECT_SECRET,
-    JIGUANG_ATTRIBUTES: JSON.stringify(SANDBOX_CATALOG),
-    JIGUANG_ATTRIBUTES_FILE: undefined,
-  }),
+  sandboxEnv: jiguangSandboxEnv,
   describe: (config) =>
     [
       config.baseUrl,
@@ -32,5 +24,6 @@ export const jiguang = defineVendor<"jiguang", JiguangConfig, JiguangSandbox>({
       `${config.ratePerSecond} QPS`,
     ].join("; "),
   createAdapter: (config, deps) => new JiguangAdapter(config, deps),
-  startSandbox: (options) => startJiguangSandbox(options),
+  // The sandbox (a fake vendor server) is loaded only when one starts, never in a live process.
+  startSandbox: async (options) => (await import("./sandbox.js")).startJiguangSandbox(options),
 });

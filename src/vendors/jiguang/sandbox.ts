@@ -2,34 +2,9 @@ import { RateWindow, SandboxServer, decodeBasicAuth, type SandboxRequest, type S
 import type { SandboxOptions } from "../define-vendor.js";
 import { ATTRIBUTE_PATH, REGISTER_PATH } from "./api-version.js";
 import { validateCatalog, type AttributeDefinition, type CatalogDocument } from "./catalog.js";
+import { SANDBOX_CATALOG, SANDBOX_PROJECT_ID, SANDBOX_PROJECT_SECRET } from "./config.js";
 import { MAX_IDENTITY_VALUE_LENGTH, MAX_VALUES_PER_LOOKUP } from "./identity.js";
 import { longFrom, parseJsonKeepingLongs, parseLong, type LongText } from "./long-json.js";
-
-export const SANDBOX_PROJECT_ID = "jiguang-sandbox-project";
-export const SANDBOX_PROJECT_SECRET = "jiguang-sandbox-secret";
-
-/**
- * The sandbox project's Data Center: every type and every rule, plus the names the other
- * sandboxes' examples use. The adapter gets the same catalog through JIGUANG_ATTRIBUTES
- * (see index.ts), so both sides agree as they would in a correctly configured deployment.
- */
-export const SANDBOX_CATALOG: CatalogDocument = {
-  attributes: {
-    plan: { type: "STRING", rule: "overwrite" },
-    nickname: { type: "STRING", rule: "overwrite" },
-    vip_level: { type: "NUMBER", rule: "overwrite" },
-    is_member: { type: "BOOL", rule: "overwrite" },
-    last_login: { type: "DATETIME", rule: "overwrite" },
-    favourite_genres: { type: "LIST", rule: "overwrite" },
-    first_channel: { type: "STRING", rule: "once" },
-    first_order_amount: { type: "NUMBER", rule: "once" },
-    is_early_adopter: { type: "BOOL", rule: "once" },
-    signup_time: { type: "DATETIME", rule: "once" },
-    first_interests: { type: "LIST", rule: "once" },
-    points: { type: "NUMBER", rule: "accumulate" },
-    interests: { type: "LIST", rule: "append" },
-  },
-};
 
 /** Codes the sandbox answers with, and the message texts (Chinese, as Jiguang's are). */
 const MESSAGES = {
@@ -79,6 +54,7 @@ export class JiguangSandbox extends SandboxServer {
       name: "jiguang",
       handler: (request) => this.handle(request),
       admin: (request) => this.adminRoute(request),
+      refusal: (message) => this.code(4009, message),
     });
     const catalog = validateCatalog(options.catalog ?? SANDBOX_CATALOG, "sandbox catalog");
     if (!catalog.ok) throw new Error(catalog.problems.join("; "));

@@ -3,7 +3,7 @@ import { combineFailures, vendorFailure, type VendorFailure } from "../../domain
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { BulkChange, CallContext } from "../../domain/vendor.js";
-import { HttpClient, type HttpResult } from "../../http/client.js";
+import { HttpClient, sharedHttpOptions, type HttpResult } from "../../http/client.js";
 import type { Pacer } from "../../pacing/pacer.js";
 import { mapWithConcurrency } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
@@ -60,7 +60,6 @@ export class LeanplumClient {
   private readonly path: string;
   private readonly serializer: UserSerializer;
   private readonly pacer: Pacer | undefined;
-  private readonly secrets: string[];
 
   constructor(
     private readonly config: LeanplumConfig,
@@ -69,7 +68,9 @@ export class LeanplumClient {
     const { base, path } = splitApiUrl(config.apiUrl);
     this.path = path;
     if (config.ratePerSecond !== undefined) {
-      this.pacer = deps.pacers.forCredential("leanplum", `${config.appId}:${config.clientKey}`, config.ratePerSecond);
+      this.pacer = deps.pacers.forCredential("leanplum", `${config.appId}:${config.clientKey}`, config.ratePerSecond, {
+        maxWaitMs: config.timeoutMs,
+      });
     }
     this.http = new HttpClient({
       vendor: VENDOR,
@@ -77,14 +78,12 @@ export class LeanplumClient {
       timeoutMs: config.timeoutMs,
       headers: { accept: "application/json" },
       // Retries happen inside the user's turn in the queue, so they keep that user's order.
-      retry: deps.retry,
+      ...sharedHttpOptions(deps),
       ...(this.pacer ? { pacer: this.pacer } : {}),
       // Leanplum's 429 is about one user (a call for them in flight), not the app's rate: no pause.
       pauseOn429: false,
-      ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
     this.serializer = userSerializerFor(config.apiUrl, config.appId);
-    this.secrets = [config.clientKey, ...(config.exportKey ? [config.exportKey] : [])];
   }
 
   /** One setUserAttributes call: applied only when Leanplum's element has no warning or error. */
@@ -124,8 +123,8 @@ export class LeanplumClient {
       ),
     );
     // Whole-call failures apply to every action; whether each may be retried depends on the action.
-    const safe = readEnvelope(result, actions.length, { secrets: this.secrets, repeatSafe: true });
-    const unsafe = readEnvelope(result, actions.length, { secrets: this.secrets, repeatSafe: false });
+    const safe = readEnvelope(result, actions.length, { repeatSafe: true });
+    const unsafe = readEnvelope(result, actions.length, { repeatSafe: false });
     return actions.map((action, index) => {
       const reading = action.repeatSafe ? safe : unsafe;
       if (!reading.ok) return { ok: false, failure: reading.failure };
@@ -153,9 +152,10 @@ export class LeanplumClient {
         repeatSafe: true,
         requestId: context.requestId,
         signal: context.signal,
+        background: context.background,
       }),
     );
-    const readingContext: ReadingContext = { secrets: this.secrets, repeatSafe: true };
+    const readingContext: ReadingContext = { repeatSafe: true };
     const reading = readEnvelope(result, 1, readingContext);
     if (!reading.ok) return { ok: false, failure: reading.failure };
     const element = reading.elements[0]!;
@@ -205,6 +205,7 @@ export class LeanplumClient {
       repeatSafe,
       requestId: context.requestId,
       signal: context.signal,
+      background: context.background,
     });
   }
 
@@ -225,7 +226,7 @@ export class LeanplumClient {
       users,
       devModeUsers,
       async () => {
-        await this.pacer?.acquire(context.signal);
+        await this.pacer?.acquire(context);
         return send();
       },
       context.signal,
@@ -233,7 +234,7 @@ export class LeanplumClient {
   }
 
   private readingContext(action: LeanplumAction): ReadingContext {
-    return { secrets: this.secrets, repeatSafe: action.repeatSafe, attributes: action.attributes };
+    return { repeatSafe: action.repeatSafe, attributes: action.attributes };
   }
 }
 

@@ -24,8 +24,9 @@ export const leanplumEnv: Record<string, EnvVariable> = {
     description: "Leanplum RPC endpoint; the action is added as ?action=…",
     default: DEFAULT_API_URL,
   },
-  LEANPLUM_APP_ID: { description: "Leanplum application id (Manage Apps → Keys & Settings)" },
+  LEANPLUM_APP_ID: { description: "Leanplum application id (Manage Apps → Keys & Settings)", credential: true },
   LEANPLUM_CLIENT_KEY: {
+    credential: true,
     description: "Leanplum production client key (setUserAttributes, multi); sent in the request body only",
     secret: true,
   },
@@ -80,5 +81,24 @@ export function readLeanplumConfig(env: Env): ConfigResult<LeanplumConfig> {
       ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
       readConcurrency,
     },
+  };
+}
+
+/** Credentials the sandbox accepts (the sandbox itself is loaded only when one starts). */
+export const SANDBOX_APP_ID = "leanplum-sandbox-app";
+/** Production key: setUserAttributes and multi. */
+export const SANDBOX_CLIENT_KEY = "leanplum-sandbox-production-key";
+/** Data-export key: exportUser. */
+export const SANDBOX_EXPORT_KEY = "leanplum-sandbox-export-key";
+/** A valid key of a class no emulated action takes (Leanplum's development key): always 403. */
+export const SANDBOX_DEVELOPMENT_KEY = "leanplum-sandbox-development-key";
+
+/** Variables that point the adapter at a running sandbox. */
+export function leanplumSandboxEnv(sandboxUrl: string): Env {
+  return {
+    LEANPLUM_API_URL: `${sandboxUrl}/api`,
+    LEANPLUM_APP_ID: SANDBOX_APP_ID,
+    LEANPLUM_CLIENT_KEY: SANDBOX_CLIENT_KEY,
+    LEANPLUM_EXPORT_KEY: SANDBOX_EXPORT_KEY,
   };
 }

@@ -1,7 +1,7 @@
 import { combineFailures, vendorFailure, type FailureCategory, type VendorFailure } from "../../domain/failures.js";
 import type { HttpResult } from "../../http/client.js";
 import { retryAfterSeconds } from "../../http/client.js";
-import { transportFailure } from "../../http/failures.js";
+import { transportFailure, undocumentedAnswer } from "../../http/failures.js";
 import { VENDOR } from "./mapper.js";
 
 const NAME = "Leanplum";
@@ -12,8 +12,6 @@ type Response = Extract<HttpResult, { kind: "response" }>;
 export interface ReadingContext {
   /** Whether sending the request again after an ambiguous failure cannot apply it twice. */
   readonly repeatSafe: boolean;
-  /** Credential values to strip from anything Leanplum says back. */
-  readonly secrets: readonly string[];
   /** Attribute names sent, to attribute a message that names one of them. */
   readonly attributes?: readonly string[];
 }
@@ -57,15 +55,8 @@ export function readEnvelope(result: HttpResult, expected: number, context: Read
   if (result.status < 200 || result.status >= 300) return { ok: false, failure: statusFailure(result, context) };
   const elements = envelopeElements(result.json);
   if (!elements) {
-    return {
-      ok: false,
-      failure: vendorFailure(
-        "VENDOR_UNAVAILABLE",
-        VENDOR,
-        `Leanplum answered ${result.status} with a body that is not its response envelope (${describeBody(result)}); whether the request was applied is unknown`,
-        { httpStatus: result.status, retryable: context.repeatSafe },
-      ),
-    };
+    // Repeat safety is this reader's: in a `multi`, a safe action stays retryable even when another is not.
+    return { ok: false, failure: undocumentedAnswer(VENDOR, NAME, { ...result, repeatSafe: context.repeatSafe }, "its response envelope") };
   }
   if (elements.length !== expected) {
     return {
@@ -102,7 +93,7 @@ export function elementFailure(element: LeanplumElement, status: number, context
 }
 
 function messageFailure(raw: string, verb: "rejected" | "skipped", status: number, context: ReadingContext): VendorFailure {
-  const text = safeText(raw, context.secrets);
+  const text = clippedText(raw);
   const category = ELEMENT_MESSAGE_CATEGORIES.find((entry) => entry.pattern.test(raw))?.category ?? "VALUE_REJECTED";
   const attribute = mentionedAttribute(raw, context.attributes ?? []);
   const message = category === "USER_NOT_FOUND" ? `Leanplum has no such user: ${text}` : `Leanplum ${verb} the request: ${text}`;
@@ -120,7 +111,7 @@ function messageFailure(raw: string, verb: "rejected" | "skipped", status: numbe
  */
 function statusFailure(result: Response, context: ReadingContext): VendorFailure {
   const raw = bodyMessage(result.json);
-  const text = raw === undefined ? "" : `: ${safeText(raw, context.secrets)}`;
+  const text = raw === undefined ? "" : `: ${clippedText(raw)}`;
   const retryAfter = retryAfterSeconds(result.headers);
   const details = { httpStatus: result.status, ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }) };
   const status = result.status;
@@ -217,18 +208,13 @@ function bodyMessage(json: unknown): string | undefined {
   return undefined;
 }
 
-function describeBody(result: Response): string {
-  if (result.text.length === 0) return "empty";
-  if (result.json === undefined) return "not JSON";
-  return "JSON without a response array of {success} elements";
-}
-
-/** Leanplum's message as we pass it on: no credential, bounded length. */
-export function safeText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join("[redacted]");
-  const chars = Array.from(out);
-  return chars.length > MAX_MESSAGE_LENGTH ? `${chars.slice(0, MAX_MESSAGE_LENGTH).join("")}… (message shortened)` : out;
+/**
+ * Leanplum's message as we pass it on, of bounded length. (Credentials it may echo are scrubbed
+ * from every vendor's failures in one place: withScrubbedFailures.)
+ */
+export function clippedText(text: string): string {
+  const chars = Array.from(text);
+  return chars.length > MAX_MESSAGE_LENGTH ? `${chars.slice(0, MAX_MESSAGE_LENGTH).join("")}… (message shortened)` : text;
 }
 
 /**

@@ -2,9 +2,9 @@ import { defineVendor } from "../define-vendor.js";
 import { DOCS_URL } from "./api-version.js";
 import { leanplumCapabilities } from "./capabilities.js";
 import { LeanplumAdapter } from "./client.js";
-import { leanplumEnv, readLeanplumConfig, type LeanplumConfig } from "./config.js";
+import { leanplumEnv, leanplumSandboxEnv, readLeanplumConfig, type LeanplumConfig } from "./config.js";
 import { leanplumOptions } from "./options.js";
-import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY, startLeanplumSandbox, type LeanplumSandbox } from "./sandbox.js";
+import type { LeanplumSandbox } from "./sandbox.js";
 
 export const leanplum = defineVendor<"leanplum", LeanplumConfig, LeanplumSandbox>({
   id: "leanplum",
@@ -14,14 +14,10 @@ export const leanplum = defineVendor<"leanplum", LeanplumConfig, LeanplumSandbox
   docsUrl: DOCS_URL,
   options: leanplumOptions,
   readConfig: readLeanplumConfig,
-  sandboxEnv: (sandboxUrl) => ({
-    LEANPLUM_API_URL: `${sandboxUrl}/api`,
-    LEANPLUM_APP_ID: SANDBOX_APP_ID,
-    LEANPLUM_CLIENT_KEY: SANDBOX_CLIENT_KEY,
-    LEANPLUM_EXPORT_KEY: SANDBOX_EXPORT_KEY,
-  }),
+  sandboxEnv: leanplumSandboxEnv,
   describe: (config) =>
     `${config.apiUrl} (app ${config.appId}${config.exportKey ? ", read-back enabled" : ", read-back disabled: no LEANPLUM_EXPORT_KEY"})`,
   createAdapter: (config, deps) => new LeanplumAdapter(config, deps),
-  startSandbox: (options) => startLeanplumSandbox(options),
+  // The sandbox (a fake vendor server) is loaded only when one starts, never in a live process.
+  startSandbox: async (options) => (await import("./sandbox.js")).startLeanplumSandbox(options),
 });

@@ -2,15 +2,8 @@ import { sleep } from "../../pacing/pacer.js";
 import { RateWindow, SandboxServer, type SandboxRequest, type SandboxResponse } from "../../sandbox/kit.js";
 import type { SandboxOptions } from "../define-vendor.js";
 import { API_VERSION } from "./api-version.js";
+import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY } from "./config.js";
 import { MAX_ID_LENGTH, nameProblem } from "./names.js";
-
-export const SANDBOX_APP_ID = "leanplum-sandbox-app";
-/** Production key: setUserAttributes and multi. */
-export const SANDBOX_CLIENT_KEY = "leanplum-sandbox-production-key";
-/** Data-export key: exportUser. */
-export const SANDBOX_EXPORT_KEY = "leanplum-sandbox-export-key";
-/** A valid key of a class no emulated action takes (Leanplum's development key): always 403. */
-export const SANDBOX_DEVELOPMENT_KEY = "leanplum-sandbox-development-key";
 
 /** The texts the sandbox answers with; the documented ones are Leanplum's, the rest are ours. */
 export const SANDBOX_MESSAGES = {
@@ -109,6 +102,10 @@ export class LeanplumSandbox extends SandboxServer {
       name: "leanplum",
       handler: (request) => this.handle(request),
       admin: (request) => this.adminRoute(request),
+      refusal: (message) => ({
+        status: 403,
+        body: { response: [{ success: false, error: { message: `Invalid access key: ${message}` } }] },
+      }),
     });
     this.latencyMs = options.latencyMs ?? 0;
     for (const id of options.seedUserIds ?? []) this.seedUser(id);

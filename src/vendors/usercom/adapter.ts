@@ -2,7 +2,7 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
 import { delivered, failed, type DeliveryOutcome, type DeliveryWarning } from "../../domain/results.js";
-import { isCancellation, type BulkChange, type CallContext } from "../../domain/vendor.js";
+import { endedBeforeSending, isCancellation, type BulkChange, type CallContext } from "../../domain/vendor.js";
 import type { HttpResult } from "../../http/client.js";
 import { chunk } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
@@ -36,7 +36,7 @@ export class UserComAdapter implements ClosableAdapter {
     private readonly config: UserComConfig,
     deps: AdapterDeps,
   ) {
-    const pacer = deps.pacers.forCredential("usercom", config.apiKey, config.ratePerSecond);
+    const pacer = deps.pacers.forCredential("usercom", config.apiKey, config.ratePerSecond, { maxWaitMs: config.timeoutMs });
     this.client = new UserComClient(config, pacer, deps);
     this.onUnexpectedError = deps.onUnexpectedError ?? (() => undefined);
   }
@@ -49,9 +49,9 @@ export class UserComAdapter implements ClosableAdapter {
 
   async update(command: UpdateCommand, context: CallContext): Promise<DeliveryOutcome> {
     const idProblem = customIdProblem(command.userId);
-    if (idProblem) return this.fail(vendorFailure("VALUE_REJECTED", VENDOR, idProblem, { retryable: false }));
+    if (idProblem) return failed(vendorFailure("VALUE_REJECTED", VENDOR, idProblem, { retryable: false }));
     const built = buildUpdatePlan(command, this.config);
-    if (!built.ok) return failed(this.safe(combineFailures(built.failures)));
+    if (!built.ok) return failed(combineFailures(built.failures));
     const plan = built.value;
     const log = new StepLog(plan);
     const warnings: DeliveryWarning[] = [...plan.warnings];
@@ -63,15 +63,15 @@ export class UserComAdapter implements ClosableAdapter {
       const result = await this.client.updateUser(plan.customId, plan.put.body, context);
       loader.clear(plan.customId); // whatever happened, an earlier read of this user is stale
       const failure = failureFor(result, call);
-      if (failure) return this.fail(log.failedAt(failure, mayHaveApplied(result), command.createIfMissing === true));
+      if (failure) return failed(log.failedAt(failure, mayHaveApplied(result), command.createIfMissing === true));
       const response = result as Response;
       const user = asUser(response.json);
-      if (!user) return this.fail(log.failedAt(undocumentedAnswer(response, call, "the updated user object"), true));
+      if (!user) return failed(log.failedAt(undocumentedAnswer(response, call, "the updated user object"), true));
       const missing = missingLists(plan.put, user);
-      if (missing) return this.fail(log.failedAt(undocumentedAnswer(response, call, missing), true));
+      if (missing) return failed(log.failedAt(undocumentedAnswer(response, call, missing), true));
       loader.prime(plan.customId, { ok: true, user });
       const verified = verifyPut(plan.put, user, this.config.unknownAttributes, response.status);
-      if (verified.failures.length > 0) return this.fail(log.putNotKept(verified.failures));
+      if (verified.failures.length > 0) return failed(log.putNotKept(verified.failures));
       warnings.push(...verified.warnings);
       log.putApplied();
       lastStatus = response.status;
@@ -82,7 +82,7 @@ export class UserComAdapter implements ClosableAdapter {
       const result = await this.client.removeAttribute(plan.customId, attribute, context);
       loader.clear(plan.customId);
       const failure = failureFor(result, call) ?? removalProblem(result as Response, call);
-      if (failure) return this.fail(log.failedAt(failure, mayHaveApplied(result)));
+      if (failure) return failed(log.failedAt(failure, mayHaveApplied(result)));
       log.applied(`removed attribute "${attribute}"`);
       lastStatus = (result as Response).status;
     }
@@ -92,7 +92,7 @@ export class UserComAdapter implements ClosableAdapter {
       const result = await this.client.removeTag(plan.customId, tag, context);
       loader.clear(plan.customId);
       const failure = failureFor(result, call) ?? removalProblem(result as Response, call);
-      if (failure) return this.fail(log.failedAt(failure, mayHaveApplied(result)));
+      if (failure) return failed(log.failedAt(failure, mayHaveApplied(result)));
       log.applied(`removed tag "${tag}"`);
       lastStatus = (result as Response).status;
     }
@@ -109,9 +109,7 @@ export class UserComAdapter implements ClosableAdapter {
       const lookup = this.settled(lookups[index], context);
       out.set(
         userId,
-        lookup.ok
-          ? { ok: true, profile: toVendorProfile(userId, lookup.user, this.config) }
-          : { ok: false, failure: this.safe(lookup.failure) },
+        lookup.ok ? { ok: true, profile: toVendorProfile(userId, lookup.user, this.config) } : { ok: false, failure: lookup.failure },
       );
     });
     return out;
@@ -134,7 +132,7 @@ export class UserComAdapter implements ClosableAdapter {
     const nameProblem = attributeNameProblem(attribute, "SET");
     const mapped = nameProblem ? ({ ok: false, failures: [nameProblem] } as const) : mapCustomValue(attribute, value, this.config);
     if (!mapped.ok) {
-      const failure = this.safe(combineFailures(mapped.failures));
+      const failure = combineFailures(mapped.failures);
       return new Map(unique.map((id) => [id, failed(failure)]));
     }
 
@@ -152,7 +150,7 @@ export class UserComAdapter implements ClosableAdapter {
       }
       for (const member of group) loader.clear(member.customId); // their cached objects are stale now
       const failure = failureFor(result, call) ?? massUpdateProblem(result as Response, call);
-      const outcome = failure ? failed(this.safe(failure)) : delivered(VENDOR, mapped.value.warnings, (result as Response).status);
+      const outcome = failure ? failed(failure) : delivered(VENDOR, mapped.value.warnings, (result as Response).status);
       for (const member of group) outcomes.set(member.customId, outcome);
     };
 
@@ -168,7 +166,7 @@ export class UserComAdapter implements ClosableAdapter {
         lookupGroup.forEach((customId, index) => {
           const lookup = this.settled(lookups[index], context);
           if (lookup.ok) resolved.push({ customId, id: lookup.user.id });
-          else outcomes.set(customId, failed(this.safe(lookup.failure)));
+          else outcomes.set(customId, failed(lookup.failure));
         });
         while (resolved.length >= chunkSize) await send(resolved.splice(0, chunkSize));
       }
@@ -197,7 +195,7 @@ export class UserComAdapter implements ClosableAdapter {
    * to the logs, and users of mass updates already sent keep their outcomes.
    */
   private settled(value: UserLookup | Error | undefined, context: CallContext): UserLookup {
-    if (value instanceof Error && isCancellation(value, context.signal)) throw value;
+    if (value instanceof Error && endedBeforeSending(value, context.signal)) throw value;
     if (value === undefined || value instanceof Error) {
       this.onUnexpectedError(value ?? new Error("DataLoader returned no value for a key"), context.requestId);
       return {
@@ -206,17 +204,6 @@ export class UserComAdapter implements ClosableAdapter {
       };
     }
     return value;
-  }
-
-  private fail(failure: VendorFailure): DeliveryOutcome {
-    return failed(this.safe(failure));
-  }
-
-  /** Last line of defence: the API key never leaves in a message, even if a vendor body echoed it. */
-  private safe(failure: VendorFailure): VendorFailure {
-    const key = this.config.apiKey;
-    const scrub = (text: string) => (text.includes(key) ? text.split(key).join("[redacted]") : text);
-    return { ...failure, message: scrub(failure.message), related: failure.related.map((f) => this.safe(f)) };
   }
 }
 

@@ -1,7 +1,6 @@
 import type { CallContext } from "../../domain/vendor.js";
-import { HttpClient, type HttpRequest, type HttpResult } from "../../http/client.js";
+import { HttpClient, sharedHttpOptions, type SharedHttpOptions, type HttpRequest, type HttpResult } from "../../http/client.js";
 import type { Pacer } from "../../pacing/pacer.js";
-import type { AdapterDeps } from "../define-vendor.js";
 import { VERSION_2_ACCEPT } from "./api-version.js";
 import type { UserComConfig } from "./config.js";
 import type { WireScalar } from "./mapper.js";
@@ -19,13 +18,13 @@ export class UserComClient {
   constructor(
     private readonly config: UserComConfig,
     private readonly pacer: Pacer,
-    deps: Pick<AdapterDeps, "onCall" | "retry">,
+    deps: SharedHttpOptions,
   ) {
     this.http = new HttpClient({
       vendor: "usercom",
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs,
-      retry: deps.retry,
+      ...sharedHttpOptions(deps),
       // Retries count against User.com's rate like any request.
       pacer: this.pacer,
       pauseOn429: true,
@@ -34,7 +33,6 @@ export class UserComClient {
         // Version 1 is what User.com serves without an Accept version (its old pages send none).
         ...(config.apiVersion === 2 ? { accept: VERSION_2_ACCEPT } : {}),
       },
-      ...(deps.onCall ? { onCall: deps.onCall } : {}),
     });
   }
 
@@ -78,9 +76,15 @@ export class UserComClient {
    * timeouts and 5xx be retried. The signal cancels the pacing wait only, never a sent request.
    */
   private async send(request: Omit<HttpRequest, "requestId" | "repeatSafe">, context: CallContext): Promise<HttpResult> {
-    await this.pacer.acquire(context.signal);
+    await this.pacer.acquire(context);
     // HttpClient pauses the shared pacer on every 429 (pauseOn429), retried or not.
-    return this.http.send({ ...request, repeatSafe: true, requestId: context.requestId, signal: context.signal });
+    return this.http.send({
+      ...request,
+      repeatSafe: true,
+      requestId: context.requestId,
+      signal: context.signal,
+      background: context.background,
+    });
   }
 }
 

@@ -55,10 +55,15 @@ export const DEFAULT_MASS_UPDATE_METHOD: MassUpdateMethod = "PUT";
 
 export const usercomEnv: Record<string, EnvVariable> = {
   USERCOM_API_URL: {
+    credential: true,
     description:
       "User.com public API base URL of your app, e.g. https://acme.user.com/api/public (no default: every app has its own subdomain; required when USERCOM_API_KEY is set)",
   },
-  USERCOM_API_KEY: { description: "User.com public REST API key (64 characters, sent as `Authorization: Token …`)", secret: true },
+  USERCOM_API_KEY: {
+    description: "User.com public REST API key (64 characters, sent as `Authorization: Token …`)",
+    secret: true,
+    credential: true,
+  },
   USERCOM_API_VERSION: {
     description: "API version: 2 sends `Accept: */*; version=2` (current docs); 1 sends no version (old docs, `user_id` in payloads)",
     default: String(DEFAULT_API_VERSION),
@@ -209,4 +214,17 @@ function positiveInteger(env: Env, name: string, fallback: number, problems: str
     return fallback;
   }
   return value;
+}
+
+/** Sandbox credentials: 64 characters like real User.com keys, derived from the vendor id. */
+export const SANDBOX_API_KEY = "usercom-sandbox-api-key-".padEnd(64, "0");
+/** A key the sandbox knows but which may not use the users API (answers 403). */
+export const SANDBOX_KEY_WITHOUT_PERMISSION = "usercom-sandbox-key-without-permission-".padEnd(64, "0");
+
+/** Where the sandbox serves the public API, as on a real app host. */
+export const SANDBOX_API_PATH = "/api/public";
+
+/** Variables that point the adapter at a running sandbox (the sandbox itself is loaded only when one starts). */
+export function usercomSandboxEnv(sandboxUrl: string): Env {
+  return { USERCOM_API_URL: `${sandboxUrl}${SANDBOX_API_PATH}`, USERCOM_API_KEY: SANDBOX_API_KEY };
 }

@@ -1,7 +1,7 @@
-import { combineFailures, vendorFailure, type FailureCategory, type VendorFailure } from "../../domain/failures.js";
+import { combineFailures, type FailureCategory, type VendorFailure } from "../../domain/failures.js";
 import type { OperationKind } from "../../domain/operations.js";
 import type { HttpResult } from "../../http/client.js";
-import { statusFailure, transportFailure } from "../../http/failures.js";
+import { statusFailure, transportFailure, undocumentedAnswer as sharedUndocumentedAnswer } from "../../http/failures.js";
 
 const VENDOR = "usercom";
 const NAME = "User.com";
@@ -243,13 +243,11 @@ function withOperation(failure: VendorFailure, call: CallDescription): VendorFai
  * their outcome is unknown (an update's step log says it for its own steps).
  */
 export function undocumentedAnswer(result: Response, call: CallDescription, expected: string): VendorFailure {
-  const unknown = call.kind === "massUpdate" ? "; whether it was applied is unknown" : "";
-  return vendorFailure(
-    "VENDOR_UNAVAILABLE",
-    VENDOR,
-    `User.com answered ${result.status} while ${describeCall(call)}, but not with ${expected}${snippet(result)}${unknown}`,
-    { httpStatus: result.status },
-  );
+  // Single updates list their applied steps themselves (StepLog); a look-up applies nothing.
+  return sharedUndocumentedAnswer(VENDOR, NAME, result, expected, {
+    during: `while ${describeCall(call)}`,
+    omitAppliedNote: call.kind !== "massUpdate",
+  });
 }
 
 export function describeCall(call: CallDescription): string {

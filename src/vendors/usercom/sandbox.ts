@@ -2,16 +2,8 @@ import { sleep } from "../../pacing/pacer.js";
 import { RateWindow, SandboxServer, type SandboxRequest, type SandboxResponse } from "../../sandbox/kit.js";
 import type { SandboxOptions } from "../define-vendor.js";
 import { API_VERSIONS, CUSTOM_ID_FIELD, type ApiVersion } from "./api-version.js";
-import { USERCOM_VALUE_TYPES, type UserComValueType } from "./config.js";
+import { SANDBOX_API_KEY, SANDBOX_API_PATH, SANDBOX_KEY_WITHOUT_PERMISSION, USERCOM_VALUE_TYPES, type UserComValueType } from "./config.js";
 import { standardName } from "./mapper.js";
-
-/** Sandbox credentials: 64 characters like real User.com keys, derived from the vendor id. */
-export const SANDBOX_API_KEY = "usercom-sandbox-api-key-".padEnd(64, "0");
-/** A key the sandbox knows but which may not use the users API (answers 403). */
-export const SANDBOX_KEY_WITHOUT_PERMISSION = "usercom-sandbox-key-without-permission-".padEnd(64, "0");
-
-/** Where the sandbox serves the public API, as on a real app host. */
-export const SANDBOX_API_PATH = "/api/public";
 
 export interface SandboxAttributeDefinition {
   readonly name: string;
@@ -155,6 +147,7 @@ export class UserComSandbox extends SandboxServer {
       name: "usercom",
       handler: (request) => this.handle(request),
       admin: (request) => this.adminRoute(request),
+      refusal: (message) => ({ status: 401, body: { detail: message } }),
     });
     this.rate = new RateWindow(options.rateLimitPerSecond ?? 100);
     this.policy = options.unknownAttributes ?? "by-version";

@@ -75,6 +75,7 @@ export type ErrorCode =
   | 'AUTHENTICATION_FAILED'
   | 'BULK_JOB_NOT_FOUND'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_STORE_FULL'
   | 'INTERNAL'
   | 'INVALID_INPUT'
   | 'NOT_AUTHORIZED'
@@ -245,6 +246,7 @@ export type UpdateAttributesMutationVariables = Exact<{
 
 export type UpdateAttributesMutation = { updateAttributes:
     | { __typename: 'IdempotencyKeyReusedError', message: string, idempotencyKey: string }
+    | { __typename: 'IdempotencyStoreFullError', message: string, retryAfterSeconds: number }
     | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
     | { __typename: 'NotAuthorizedError', message: string, requiredScope: string | null }
     | { __typename: 'UpdateAttributesSuccess', allDelivered: boolean, replayed: boolean, user: { id: string }, deliveries: Array<
@@ -468,6 +470,10 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
     ... on IdempotencyKeyReusedError {
       message
       idempotencyKey
+    }
+    ... on IdempotencyStoreFullError {
+      message
+      retryAfterSeconds
     }
   }
 }

@@ -21,6 +21,7 @@ export const possibleTypes: Record<string, string[]> = {
     "AuthenticationFailedError",
     "BulkJobNotFoundError",
     "IdempotencyKeyReusedError",
+    "IdempotencyStoreFullError",
     "InternalDeliveryError",
     "InvalidInputError",
     "NotAuthorizedError",
@@ -35,6 +36,7 @@ export const possibleTypes: Record<string, string[]> = {
   ],
   "UpdateAttributesResult": [
     "IdempotencyKeyReusedError",
+    "IdempotencyStoreFullError",
     "InvalidInputError",
     "NotAuthorizedError",
     "UpdateAttributesSuccess"

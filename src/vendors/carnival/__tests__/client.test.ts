@@ -7,7 +7,11 @@ import type { AttributeValue } from "../../../domain/values.js";
 import { NO_RETRIES } from "../../../http/client.js";
 import { PacerRegistry } from "../../../pacing/pacer.js";
 import { CarnivalAdapter } from "../client.js";
-import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_ROLE, startCarnivalSandbox, type CarnivalSandbox } from "../sandbox.js";
+import { startCarnivalSandbox, type CarnivalSandbox } from "../sandbox.js";
+import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_ROLE } from "../config.js";
+
+/** These adapters run with test timeouts of a few hundred ms; a 429 test's pause must delay, not refuse, the next test. */
+const UNBOUNDED_WAITS = { maxWaitMs: 60_000 };
 
 const context = () => ({ requestId: "test", scope: new RequestScope() });
 
@@ -34,7 +38,7 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
         ratePerSecond: extra.ratePerSecond ?? 1000,
         timeoutMs: extra.timeoutMs ?? 2000,
       },
-      { pacers: new PacerRegistry(), retry: NO_RETRIES },
+      { pacers: new PacerRegistry(UNBOUNDED_WAITS), retry: NO_RETRIES },
     );
     adapters.push(a);
     return a;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { startCarnivalSandbox, SANDBOX_API_KEY, type CarnivalSandbox } from "../sandbox.js";
+import { startCarnivalSandbox, type CarnivalSandbox } from "../sandbox.js";
+import { SANDBOX_API_KEY } from "../config.js";
 
 /**
  * The sandbox reproduces Carnival's silent data loss, so the adapter tests prove something:

@@ -3,9 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { parseCatalog } from "../catalog.js";
-import { readJiguangConfig } from "../config.js";
+import { readJiguangConfig, SANDBOX_CATALOG } from "../config.js";
 import { jiguang } from "../index.js";
-import { SANDBOX_CATALOG } from "../sandbox.js";
 
 const dir = mkdtempSync(join(tmpdir(), "jiguang-catalog-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

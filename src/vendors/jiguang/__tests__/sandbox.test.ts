@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { SANDBOX_PROJECT_ID, SANDBOX_PROJECT_SECRET, startJiguangSandbox, type JiguangSandbox } from "../sandbox.js";
+import { startJiguangSandbox, type JiguangSandbox } from "../sandbox.js";
+import { SANDBOX_PROJECT_ID, SANDBOX_PROJECT_SECRET } from "../config.js";
 
 const AUTH = `Basic ${Buffer.from(`${SANDBOX_PROJECT_ID}:${SANDBOX_PROJECT_SECRET}`).toString("base64")}`;
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { startTestSubgraph, UPDATE_ATTRIBUTES, type TestSubgraph } from "../../../../test/support/subgraph.js";
 import { jiguang } from "../index.js";
-import { SANDBOX_PROJECT_SECRET, type JiguangSandbox } from "../sandbox.js";
+import { type JiguangSandbox } from "../sandbox.js";
+import { SANDBOX_PROJECT_SECRET } from "../config.js";
 
 /** The adapter as the running subgraph uses it: registry definition, sandboxEnv, seeded users, GraphQL results. */
 describe("Jiguang through the subgraph", () => {

@@ -9,6 +9,9 @@ import { readJiguangConfig, type JiguangConfig } from "../config.js";
 import { jiguang } from "../index.js";
 import { startJiguangSandbox, type JiguangSandbox, type JiguangSandboxOptions } from "../sandbox.js";
 
+/** These adapters run with test timeouts of a few hundred ms; a 429 test's pause must delay, not refuse, the next test. */
+const UNBOUNDED_WAITS = { maxWaitMs: 60_000 };
+
 /** Fast enough that pacing never slows a functional test; pacing has its own tests. */
 export const FAST = { JIGUANG_RATE_LIMIT: "100000" } as const;
 
@@ -45,7 +48,7 @@ export async function startHarness(options: { sandbox?: JiguangSandboxOptions; e
 export function adapterFor(
   sandbox: JiguangSandbox,
   env: Env = {},
-  pacers: PacerRegistry = new PacerRegistry(),
+  pacers: PacerRegistry = new PacerRegistry(UNBOUNDED_WAITS),
 ): { adapter: JiguangAdapter; config: JiguangConfig; calls: VendorCallRecord[] } {
   const result = readJiguangConfig({ ...jiguang.sandboxEnv(sandbox.url), ...FAST, ...env });
   if (result.status !== "configured") throw new Error(`test configuration is not usable: ${JSON.stringify(result)}`);

@@ -2,17 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/glo
 import net from "node:net";
 import type { AttributeOperation } from "../../../domain/operations.js";
 import type { DeliveryOutcome } from "../../../domain/results.js";
+import { SecretScrubber, withScrubbedFailures } from "../../../http/redaction.js";
 import type { SandboxResponse } from "../../../sandbox/kit.js";
 import type { LeanplumAdapter } from "../client.js";
 import { userSerializerFor } from "../queue.js";
-import {
-  SANDBOX_APP_ID,
-  SANDBOX_CLIENT_KEY,
-  SANDBOX_EXPORT_KEY,
-  SANDBOX_MESSAGES,
-  startLeanplumSandbox,
-  type LeanplumSandbox,
-} from "../sandbox.js";
+import { SANDBOX_MESSAGES, startLeanplumSandbox, type LeanplumSandbox } from "../sandbox.js";
+import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY } from "../config.js";
 import { adapterFor, command, context, sandboxConfig } from "./support.js";
 import { MAPPING_VECTORS } from "./vectors.js";
 
@@ -237,8 +232,7 @@ describe("reading Leanplum's answers", () => {
       {
         category: "VENDOR_UNAVAILABLE",
         httpStatus: 200,
-        message:
-          "Leanplum answered 200 with a body that is not its response envelope (not JSON); whether the request was applied is unknown",
+        message: "Leanplum answered 200, but not with its response envelope (a body that is not JSON); whether it was applied is unknown",
       },
     ],
     [
@@ -246,8 +240,7 @@ describe("reading Leanplum's answers", () => {
       { setup: (s) => s.injectResponse({ status: 200, body: { ok: true } }) },
       {
         category: "VENDOR_UNAVAILABLE",
-        message:
-          "Leanplum answered 200 with a body that is not its response envelope (JSON without a response array of {success} elements); whether the request was applied is unknown",
+        message: "Leanplum answered 200, but not with its response envelope (JSON of another shape); whether it was applied is unknown",
       },
     ],
     [
@@ -269,7 +262,7 @@ describe("reading Leanplum's answers", () => {
       { setup: (s) => s.injectResponse({ status: 200, body: "" }) },
       {
         category: "VENDOR_UNAVAILABLE",
-        message: "Leanplum answered 200 with a body that is not its response envelope (empty); whether the request was applied is unknown",
+        message: "Leanplum answered 200, but not with its response envelope (an empty body); whether it was applied is unknown",
       },
     ],
     ["a reset connection", { setup: (s) => s.injectFault({ kind: "reset" }) }, { category: "VENDOR_UNAVAILABLE" }],
@@ -335,10 +328,11 @@ describe("reading Leanplum's answers", () => {
     });
   });
 
-  it("never passes a credential on, even when Leanplum's message holds one", async () => {
+  it("never passes a credential on, even when Leanplum's message holds one (behind the runtime's scrubbing)", async () => {
     sandbox.injectResponse(envelope(403, { success: false, error: { message: `Invalid access key ${SANDBOX_CLIENT_KEY}` } }));
     const { adapter: local, calls } = adapterFor(sandbox);
-    const failure = failureOf(await local.update(command("r-secret", [set("a", "b")]), context()));
+    const scrubbed = withScrubbedFailures(local, new SecretScrubber([{ value: SANDBOX_CLIENT_KEY }]));
+    const failure = failureOf(await scrubbed.update(command("r-secret", [set("a", "b")]), context()));
     local.close();
     expect(failure.message).toBe("Leanplum refused the app id or client key (403): Invalid access key [redacted]");
     expect(JSON.stringify(calls)).not.toContain(SANDBOX_CLIENT_KEY);

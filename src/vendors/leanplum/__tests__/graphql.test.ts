@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/glo
 import { BULK_MUTATION, waitForBulkJob } from "../../../../test/support/bulk.js";
 import { startTestSubgraph, UPDATE_ATTRIBUTES, type TestSubgraph } from "../../../../test/support/subgraph.js";
 import { leanplum } from "../index.js";
-import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY, type LeanplumSandbox } from "../sandbox.js";
+import { type LeanplumSandbox } from "../sandbox.js";
+import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY } from "../config.js";
 
 const READ_BACK = `query Read($representations: [_Any!]!) {
   _entities(representations: $representations) {

@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import {
-  SANDBOX_APP_ID,
-  SANDBOX_CLIENT_KEY,
-  SANDBOX_DEVELOPMENT_KEY,
-  SANDBOX_EXPORT_KEY,
-  SANDBOX_MESSAGES,
-  startLeanplumSandbox,
-  type LeanplumSandbox,
-} from "../sandbox.js";
+import { SANDBOX_MESSAGES, startLeanplumSandbox, type LeanplumSandbox } from "../sandbox.js";
+import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_DEVELOPMENT_KEY, SANDBOX_EXPORT_KEY } from "../config.js";
 
 const AUTH = { appId: SANDBOX_APP_ID, clientKey: SANDBOX_CLIENT_KEY, apiVersion: "1.0.6" };
 const EXPORT = { appId: SANDBOX_APP_ID, clientKey: SANDBOX_EXPORT_KEY, apiVersion: "1.0.6" };

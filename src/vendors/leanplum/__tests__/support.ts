@@ -11,6 +11,9 @@ import { leanplum } from "../index.js";
 import type { LeanplumOptions } from "../options.js";
 import type { LeanplumSandbox } from "../sandbox.js";
 
+/** These adapters run with test timeouts of a few hundred ms; a 429 test's pause must delay, not refuse, the next test. */
+const UNBOUNDED_WAITS = { maxWaitMs: 60_000 };
+
 export function command(
   userId: string,
   operations: AttributeOperation[],
@@ -46,7 +49,7 @@ export function adapterFor(
 ): { adapter: LeanplumAdapter; calls: VendorCallRecord[] } {
   const calls: VendorCallRecord[] = [];
   const adapter = new LeanplumAdapter(sandboxConfig(sandbox, env), {
-    pacers: new PacerRegistry(),
+    pacers: new PacerRegistry(UNBOUNDED_WAITS),
     retry,
     onCall: (call) => calls.push(call),
   });

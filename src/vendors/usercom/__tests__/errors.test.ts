@@ -7,10 +7,13 @@ import { SandboxServer, type SandboxFault } from "../../../sandbox/kit.js";
 import type { DeliveryOutcome } from "../../../domain/results.js";
 import { credentialKey } from "../../../pacing/pacer.js";
 import { UserComAdapter } from "../adapter.js";
-import { readUserComConfig } from "../config.js";
+import { readUserComConfig, SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_PERMISSION } from "../config.js";
 import { failureFor, fieldMessages, type CallDescription } from "../errors.js";
-import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_PERMISSION, startUserComSandbox } from "../sandbox.js";
+import { startUserComSandbox } from "../sandbox.js";
 import { command, failureOf, startHarness, type Harness } from "./support.js";
+
+/** These adapters run with test timeouts of a few hundred ms; a 429 test's pause must delay, not refuse, the next test. */
+const UNBOUNDED_WAITS = { maxWaitMs: 60_000 };
 
 describe("User.com statuses → failure categories (against the sandbox)", () => {
   let h: Harness;
@@ -26,7 +29,7 @@ describe("User.com statuses → failure categories (against the sandbox)", () =>
   async function withKey(apiKey: string) {
     const result = readUserComConfig({ USERCOM_API_URL: `${h.sandbox.url}/api/public`, USERCOM_API_KEY: apiKey });
     if (result.status !== "configured") throw new Error("config");
-    const adapter = new UserComAdapter(result.config, { pacers: new PacerRegistry(), retry: NO_RETRIES });
+    const adapter = new UserComAdapter(result.config, { pacers: new PacerRegistry(UNBOUNDED_WAITS), retry: NO_RETRIES });
     try {
       return await adapter.update(command({ profile: { city: "Oslo" } }), h.context());
     } finally {
@@ -135,7 +138,7 @@ describe("User.com statuses → failure categories (against the sandbox)", () =>
     const failure = failureOf(await h.adapter.update(command({ profile: { city: "Oslo" } }), h.context()));
     expect(failure.category).toBe("VENDOR_UNAVAILABLE");
     expect(failure.message).toBe(
-      'User.com answered 200 while updating user "1", but not with the updated user object: {"truncated":. Nothing else was applied. Whether the update (set profile fields city) took effect is unknown.',
+      'User.com answered 200 while updating user "1", but not with the updated user object (a body that is not JSON). Nothing else was applied. Whether the update (set profile fields city) took effect is unknown.',
     );
   });
 });
@@ -181,7 +184,7 @@ describe("User.com statuses the default sandbox does not produce", () => {
     const sandbox = await startUserComSandbox({ seedUserIds: ["1"] });
     const result = readUserComConfig({ USERCOM_API_URL: sandbox.url, USERCOM_API_KEY: SANDBOX_API_KEY });
     if (result.status !== "configured") throw new Error("config");
-    const adapter = new UserComAdapter(result.config, { pacers: new PacerRegistry(), retry: NO_RETRIES });
+    const adapter = new UserComAdapter(result.config, { pacers: new PacerRegistry(UNBOUNDED_WAITS), retry: NO_RETRIES });
     try {
       const failure = failureOf(
         await adapter.update(command({ profile: { city: "Oslo" } }), { requestId: "t", scope: new RequestScope() }),
@@ -201,7 +204,7 @@ describe("answers that are 2xx but not what the endpoint documents (a bare kit s
     await server.listen();
     const result = readUserComConfig({ USERCOM_API_URL: `${server.url}/api/public`, USERCOM_API_KEY: SANDBOX_API_KEY });
     if (result.status !== "configured") throw new Error("config");
-    const adapter = new UserComAdapter(result.config, { pacers: new PacerRegistry(), retry: NO_RETRIES });
+    const adapter = new UserComAdapter(result.config, { pacers: new PacerRegistry(UNBOUNDED_WAITS), retry: NO_RETRIES });
     try {
       return await run(adapter);
     } finally {
@@ -229,7 +232,7 @@ describe("answers that are 2xx but not what the endpoint documents (a bare kit s
     const failure = failureOf(outcome);
     expect(failure.category).toBe("VENDOR_UNAVAILABLE");
     expect(failure.message).toBe(
-      'User.com answered 200 while updating user "1", but not with the user object with an `attributes` list: {"id":5,"custom_id":"1"}. Nothing else was applied. Whether the update (set attributes "plan") took effect is unknown.',
+      'User.com answered 200 while updating user "1", but not with the user object with an `attributes` list (JSON of another shape). Nothing else was applied. Whether the update (set attributes "plan") took effect is unknown.',
     );
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { startTestSubgraph, UPDATE_RESULT_SELECTION, type TestSubgraph } from "../../../../test/support/subgraph.js";
 import { usercom } from "../index.js";
-import { SANDBOX_API_KEY, type UserComSandbox } from "../sandbox.js";
+import { type UserComSandbox } from "../sandbox.js";
+import { SANDBOX_API_KEY } from "../config.js";
 
 const PROFILE_SELECTION = `
   __typename

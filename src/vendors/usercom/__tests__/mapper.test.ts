@@ -6,6 +6,9 @@ import { readUserComConfig, type UserComConfig } from "../config.js";
 import { buildUpdatePlan, standardName } from "../mapper.js";
 import { command } from "./support.js";
 
+/** These adapters run with test timeouts of a few hundred ms; a 429 test's pause must delay, not refuse, the next test. */
+const UNBOUNDED_WAITS = { maxWaitMs: 60_000 };
+
 function config(env: Record<string, string> = {}): UserComConfig {
   const result = readUserComConfig({ USERCOM_API_URL: "https://acme.user.com/api/public", USERCOM_API_KEY: "k".repeat(64), ...env });
   if (result.status !== "configured") throw new Error("config");
@@ -57,7 +60,7 @@ describe("User.com mapping (pure)", () => {
 
   it("check() reports every refusal that holds for any user, and nothing about the user's id", () => {
     const adapter = new UserComAdapter(config({ USERCOM_KNOWN_ATTRIBUTES: "logins:integer" }), {
-      pacers: new PacerRegistry(),
+      pacers: new PacerRegistry(UNBOUNDED_WAITS),
       retry: NO_RETRIES,
     });
     try {

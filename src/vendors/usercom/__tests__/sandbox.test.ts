@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_PERMISSION, startUserComSandbox, type UserComSandbox } from "../sandbox.js";
+import { startUserComSandbox, type UserComSandbox } from "../sandbox.js";
+import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_PERMISSION } from "../config.js";
 
 /** The sandbox is the vendor for every other test here, so its own rules are checked directly over HTTP. */
 describe("User.com sandbox", () => {

@@ -11,6 +11,9 @@ import { readUserComConfig, type UserComConfig } from "../config.js";
 import { usercom } from "../index.js";
 import { startUserComSandbox, type UserComSandbox, type UserComSandboxOptions } from "../sandbox.js";
 
+/** These adapters run with test timeouts of a few hundred ms; a 429 test's pause must delay, not refuse, the next test. */
+const UNBOUNDED_WAITS = { maxWaitMs: 60_000 };
+
 export interface Harness {
   readonly sandbox: UserComSandbox;
   readonly adapter: UserComAdapter;
@@ -49,7 +52,7 @@ export async function startHarness(
     await sandbox.close();
     throw new Error(`test configuration is not usable: ${JSON.stringify(result)}`);
   }
-  const pacers = new PacerRegistry();
+  const pacers = new PacerRegistry(UNBOUNDED_WAITS);
   const adapter = new UserComAdapter(result.config, {
     pacers,
     retry: NO_RETRIES,

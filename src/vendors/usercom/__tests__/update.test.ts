@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/glob
 import { dispatchUpdate } from "../../../domain/dispatch.js";
 import type { AttributeOperation } from "../../../domain/operations.js";
 import type { ProfileFields } from "../../../domain/profile.js";
-import { SANDBOX_API_KEY } from "../sandbox.js";
+import { SANDBOX_API_KEY } from "../config.js";
 import { API, command, failureOf, startHarness, successOf, type Harness } from "./support.js";
 
 describe("User.com update on the wire", () => {
