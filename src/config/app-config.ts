@@ -4,6 +4,7 @@ import { parseRandomFaults, type RandomFault } from "../sandbox/faults.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
 import { READINESS_POLICIES, type ReadinessPolicy, type ReadinessSettings } from "../observability/readiness.js";
 import type { Env } from "../vendors/define-vendor.js";
+import type { RedisSettings } from "../redis/connection.js";
 
 export type SandboxMode = "auto" | "force" | "off";
 
@@ -36,6 +37,8 @@ export interface AppConfig {
   /** Serve Prometheus metrics at GET /metrics. */
   readonly metrics: boolean;
   readonly readiness: ReadinessSettings;
+  /** Shared mode: every piece of cross-request state in this Redis (REDIS_URL); absent: in process. */
+  readonly redis?: RedisSettings;
 }
 
 export interface AuthSettings {
@@ -140,6 +143,13 @@ export const APP_ENV = {
   MAX_QUERY_FIELDS: { description: "Most fields selected in one operation, fragments expanded", default: "2000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
   METRICS: { description: "Serve Prometheus metrics at GET /metrics", default: "true" },
+  REDIS_URL: {
+    description:
+      "Shared mode: redis:// or rediss:// URL (with the password, if any) of the Redis 7 that every replica and worker shares. Unset: state stays in this process",
+    default: "(unset)",
+  },
+  REDIS_KEY_PREFIX: { description: "Prefix of every Redis key this deployment writes", default: "attributes" },
+  REDIS_TLS_CA_FILE: { description: "PEM file of the CA that signed a rediss:// server's certificate, when not a public one", default: "(unset)" },
   READINESS_POLICY: {
     description:
       "Live vendors that must be reachable (circuit not open) for GET /ready to answer 200: any (at least one), all, or none (reported only). Sandboxed vendors are always ready",
@@ -215,6 +225,7 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
       maxFields: integer(env, "MAX_QUERY_FIELDS", 2_000, problems, 10, 100_000),
     },
     metrics: flag(env, "METRICS", true, problems),
+    ...redisSettings(env, problems),
     readiness: {
       policy: readinessPolicy(env.READINESS_POLICY, problems),
       probeTimeoutMs: integer(env, "READINESS_PROBE_TIMEOUT_MS", 2_000, problems, 50, 60_000),
@@ -225,6 +236,25 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
   return { config, problems };
+}
+
+function redisSettings(env: Env, problems: string[]): { redis?: RedisSettings } {
+  const url = env.REDIS_URL?.trim();
+  const caFile = env.REDIS_TLS_CA_FILE?.trim();
+  if (!url) {
+    if (caFile) problems.push("REDIS_TLS_CA_FILE is set but REDIS_URL is not");
+    return {};
+  }
+  try {
+    const protocol = new URL(url).protocol;
+    if (protocol !== "redis:" && protocol !== "rediss:") problems.push("REDIS_URL must start with redis:// or rediss://");
+    if (caFile && protocol !== "rediss:") problems.push("REDIS_TLS_CA_FILE needs a rediss:// REDIS_URL");
+  } catch {
+    problems.push("REDIS_URL must be a redis:// or rediss:// URL");
+  }
+  const keyPrefix = env.REDIS_KEY_PREFIX?.trim() || "attributes";
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(keyPrefix)) problems.push("REDIS_KEY_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . -");
+  return { redis: { url, keyPrefix, ...(caFile ? { tlsCaFile: caFile } : {}) } };
 }
 
 function readinessPolicy(raw: string | undefined, problems: string[]): ReadinessPolicy {
