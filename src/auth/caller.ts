@@ -26,7 +26,14 @@ export interface JwtSettings {
   readonly jwksUrl?: string;
   readonly issuer?: string;
   readonly audience?: string;
+  /** Refuse tokens without `exp` (AUTH_REQUIRE_EXP); default true: a token that never expires is refused. */
+  readonly requireExp?: boolean;
+  /** Clock difference tolerated when checking `exp` and `nbf` (AUTH_CLOCK_SKEW_SECONDS); default 30. */
+  readonly clockSkewSeconds?: number;
 }
+
+/** The documented defaults of AUTH_REQUIRE_EXP and AUTH_CLOCK_SKEW_SECONDS. */
+export const JWT_DEFAULTS = { requireExp: true, clockSkewSeconds: 30 } as const;
 
 /**
  * Trusts only a verified JWT (forwarded by the gateway as `Authorization: Bearer …`): HS256 with a
@@ -47,6 +54,8 @@ export class JwtAuthenticator implements Authenticator {
     try {
       const options = {
         ...(this.settings.secret ? { algorithms: ["HS256"] } : {}),
+        ...((this.settings.requireExp ?? JWT_DEFAULTS.requireExp) ? { requiredClaims: ["exp"] } : {}),
+        clockTolerance: this.settings.clockSkewSeconds ?? JWT_DEFAULTS.clockSkewSeconds,
         ...(this.settings.issuer ? { issuer: this.settings.issuer } : {}),
         ...(this.settings.audience ? { audience: this.settings.audience } : {}),
       };
@@ -69,7 +78,11 @@ function scopesOf(payload: JWTPayload): Set<string> {
 
 function tokenProblem(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "the token has expired";
-  if (error instanceof errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is not accepted`;
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "exp" && error.reason === "missing") return "the token has no exp claim: tokens must expire (AUTH_REQUIRE_EXP)";
+    if (error.reason === "missing") return `the token has no ${error.claim} claim`;
+    return `the token's ${error.claim} claim is not accepted`;
+  }
   if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
   if (error instanceof errors.JOSEAlgNotAllowed) return "the token's algorithm is not accepted";
   if (error instanceof errors.JWKSNoMatchingKey) return "no key of the JWKS matches the token";

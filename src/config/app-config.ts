@@ -1,4 +1,4 @@
-import type { JwtSettings } from "../auth/caller.js";
+import { JWT_DEFAULTS, type JwtSettings } from "../auth/caller.js";
 import type { RetryPolicy } from "../http/client.js";
 import { parseRandomFaults, type RandomFault } from "../sandbox/kit.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
@@ -109,6 +109,14 @@ export const APP_ENV = {
   AUTH_JWKS_URL: { description: "JWKS URL with the keys that sign callers' JWTs (instead of AUTH_JWT_SECRET)", default: "(unset)" },
   AUTH_ISSUER: { description: "Required `iss` of callers' JWTs", default: "(any)" },
   AUTH_AUDIENCE: { description: "Required `aud` of callers' JWTs", default: "(any)" },
+  AUTH_REQUIRE_EXP: {
+    description: "true: refuse callers' JWTs without an `exp` claim (a token that never expires); false: accept them",
+    default: "true",
+  },
+  AUTH_CLOCK_SKEW_SECONDS: {
+    description: "Clock difference tolerated when checking a JWT's exp and nbf, from 0 to 300 seconds",
+    default: "30",
+  },
   AUTH_DISABLED: {
     description: "true: no caller authorization. Required to run live vendors without AUTH_JWT_SECRET or AUTH_JWKS_URL",
     default: "false",
@@ -233,9 +241,18 @@ function authSettings(env: Env, problems: string[]): AuthSettings {
   if (disabled && (secret || jwksUrl)) problems.push("AUTH_DISABLED=true contradicts AUTH_JWT_SECRET / AUTH_JWKS_URL");
   const issuer = env.AUTH_ISSUER?.trim() || undefined;
   const audience = env.AUTH_AUDIENCE?.trim() || undefined;
-  const jwt =
+  const requireExp = flag(env, "AUTH_REQUIRE_EXP", JWT_DEFAULTS.requireExp, problems);
+  const clockSkewSeconds = integer(env, "AUTH_CLOCK_SKEW_SECONDS", JWT_DEFAULTS.clockSkewSeconds, problems, 0, 300);
+  const jwt: JwtSettings | undefined =
     secret || jwksUrl
-      ? { ...(secret ? { secret } : {}), ...(jwksUrl ? { jwksUrl } : {}), ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) }
+      ? {
+          ...(secret ? { secret } : {}),
+          ...(jwksUrl ? { jwksUrl } : {}),
+          ...(issuer ? { issuer } : {}),
+          ...(audience ? { audience } : {}),
+          requireExp,
+          clockSkewSeconds,
+        }
       : undefined;
   return { disabled, ...(jwt ? { jwt } : {}) };
 }
