@@ -3,8 +3,10 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 export const SCOPES = {
   /** Update or read any user's attributes, not only one's own. */
   writeAny: "attributes:write:any",
-  /** Start, follow and cancel bulk jobs. */
+  /** Start, follow and cancel bulk jobs: one's own. */
   bulk: "attributes:bulk",
+  /** With attributes:bulk, follow and cancel every caller's bulk jobs, not only one's own. */
+  bulkAdmin: "attributes:bulk:admin",
 } as const;
 
 /** Who is calling, as far as the subgraph can tell. */
@@ -101,4 +103,20 @@ export function refuseScope(caller: Caller, scope: string): string | undefined {
   if (caller.kind === "open") return undefined;
   if (caller.kind === "anonymous") return `authentication required: ${caller.problem}`;
   return caller.scopes.has(scope) ? undefined : `the ${scope} scope is required`;
+}
+
+/** The owner recorded on a bulk job the caller creates: its subject, or none when authorization is off. */
+export function bulkJobOwner(caller: Caller): string | undefined {
+  return caller.kind === "authenticated" ? caller.subject : undefined;
+}
+
+/**
+ * Whether the caller may see (and so cancel) a bulk job created by `owner`: its owner, or a holder
+ * of attributes:bulk:admin. With authorization off everyone may, and jobs have no owner; a job
+ * without an owner is seen only by admins once authorization is on.
+ */
+export function mayAccessBulkJob(caller: Caller, owner: string | undefined): boolean {
+  if (caller.kind === "open") return true;
+  if (caller.kind === "anonymous") return false;
+  return caller.scopes.has(SCOPES.bulkAdmin) || (owner !== undefined && caller.subject === owner);
 }

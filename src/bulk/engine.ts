@@ -56,6 +56,8 @@ export interface BulkSubmission {
   readonly userIds: readonly string[];
   readonly change: BulkChange;
   readonly vendors?: readonly string[] | null;
+  /** Who submits it (BulkJobSnapshot.owner); undefined when authorization is off. */
+  readonly owner?: string | undefined;
 }
 
 export type SubmitResult =
@@ -138,7 +140,12 @@ export class BulkEngine {
 
     const unique = new Set(userIds);
     const packed = PackedUserIds.from(unique, unique.size);
-    const job = await this.store.create({ ...change, vendors: targets.map((v) => v.id) }, packed, userIds.length - unique.size);
+    const job = await this.store.create({
+      spec: { ...change, vendors: targets.map((v) => v.id) },
+      userIds: packed,
+      duplicateUserIds: userIds.length - unique.size,
+      owner: submission.owner,
+    });
     this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: unique.size });
     await this.queue.enqueue(job.id);
     return { kind: "accepted", job };

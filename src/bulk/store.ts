@@ -8,7 +8,7 @@ import type { UserIdList } from "./user-ids.js";
  * counter increment, an append), so a Redis implementation maps onto HSET/HINCRBY/RPUSH.
  */
 export interface JobStore {
-  create(spec: BulkJobSpec, userIds: UserIdList, duplicateUserIds: number): Promise<BulkJobSnapshot>;
+  create(job: NewBulkJob): Promise<BulkJobSnapshot>;
   get(id: string): Promise<BulkJobSnapshot | undefined>;
   /** The ids to process; released (and no longer returned) once the job finishes. */
   userIds(id: string): Promise<UserIdList | undefined>;
@@ -16,6 +16,14 @@ export interface JobStore {
   record(id: string, vendor: string, delta: { succeeded: number; failures: readonly BulkFailure[]; cancelled: number }): Promise<void>;
   failures(id: string, page: { vendor?: string; offset: number; limit: number }): Promise<{ items: BulkFailure[]; total: number }>;
   requestCancel(id: string): Promise<boolean>;
+}
+
+export interface NewBulkJob {
+  readonly spec: BulkJobSpec;
+  readonly userIds: UserIdList;
+  readonly duplicateUserIds: number;
+  /** The creator's subject (see BulkJobSnapshot.owner). */
+  readonly owner?: string | undefined;
 }
 
 interface StoredJob {
@@ -32,7 +40,7 @@ export class InMemoryJobStore implements JobStore {
 
   constructor(private readonly retainFinishedJobs = 1_000) {}
 
-  create(spec: BulkJobSpec, userIds: UserIdList, duplicateUserIds: number): Promise<BulkJobSnapshot> {
+  create({ spec, userIds, duplicateUserIds, owner }: NewBulkJob): Promise<BulkJobSnapshot> {
     const id = randomUUID();
     const progress = new Map(
       spec.vendors.map((vendor) => [vendor, { vendor, total: userIds.length, succeeded: 0, failed: 0, cancelled: 0 }]),
@@ -40,6 +48,7 @@ export class InMemoryJobStore implements JobStore {
     const snapshot: Mutable<BulkJobSnapshot> = {
       id,
       spec,
+      owner,
       status: "QUEUED",
       createdAt: new Date(),
       duplicateUserIds,

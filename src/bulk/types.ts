@@ -32,6 +32,8 @@ export interface BulkJobSpec {
 export interface BulkJobSnapshot {
   readonly id: string;
   readonly spec: BulkJobSpec;
+  /** The subject of the caller who created the job; undefined when authorization was off. Never changes. */
+  readonly owner?: string;
   readonly status: JobStatus;
   readonly createdAt: Date;
   readonly startedAt?: Date;

@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { SCOPES, refuseScope } from "../../auth/caller.js";
+import { SCOPES, bulkJobOwner, mayAccessBulkJob, refuseScope } from "../../auth/caller.js";
 import { notAuthorized } from "../errors/error.types.js";
 import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
@@ -47,6 +47,7 @@ export class BulkResolver {
       userIds: input.userIds,
       change: { attribute: input.attribute, value: value.value },
       vendors: input.vendors ?? null,
+      owner: bulkJobOwner(context.caller),
     });
     switch (result.kind) {
       case "accepted":
@@ -63,24 +64,31 @@ export class BulkResolver {
 
   @Directive("@authenticated")
   @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
-  @Query(() => BulkJobResult, { description: "A bulk job by id (finished jobs are kept for a while, then forgotten)." })
+  @Query(() => BulkJobResult, {
+    description:
+      "A bulk job by id: one the caller created, or any with the attributes:bulk:admin scope. Another caller's job is answered as an unknown id is. Finished jobs are kept for a while, then forgotten.",
+  })
   async bulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof BulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const job = await context.bulk.get(id);
-    return job ? toBulkJob(job) : errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
+    return job && mayAccessBulkJob(context.caller, job.owner) ? toBulkJob(job) : jobNotFound(id);
   }
 
   @Directive("@authenticated")
   @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
   @Mutation(() => CancelBulkJobResult, {
-    description: "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled.",
+    description:
+      "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled. Only the job's creator, or a caller with the attributes:bulk:admin scope, may; another caller's job is answered as an unknown id is.",
   })
   async cancelBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof CancelBulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
-    const job = await context.bulk.cancel(id);
-    return job ? toBulkJob(job) : errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
+    // Another caller's job is answered exactly as an unknown id: its existence is not revealed.
+    const job = await context.bulk.get(id);
+    if (!job || !mayAccessBulkJob(context.caller, job.owner)) return jobNotFound(id);
+    const cancelled = await context.bulk.cancel(id);
+    return cancelled ? toBulkJob(cancelled) : jobNotFound(id);
   }
 
   @FieldResolver(() => BulkFailureConnection)
@@ -106,6 +114,11 @@ export class BulkResolver {
       pageInfo: Object.assign(new PageInfo(), { hasNextPage: offset + edges.length < page.total, endCursor: edges.at(-1)?.cursor ?? null }),
     });
   }
+}
+
+/** The one answer for an id the caller cannot see, whether no job has it or another caller's job does. */
+function jobNotFound(id: string): BulkJobNotFoundError {
+  return errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
 }
 
 function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {

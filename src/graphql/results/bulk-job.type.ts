@@ -78,7 +78,11 @@ export class TooManyUserIdsError extends ErrorInterface {
   @Field(() => Int) received!: number;
 }
 
-@ObjectType({ implements: ErrorInterface, description: "No bulk job with this id (finished jobs are kept for a while, then forgotten)." })
+@ObjectType({
+  implements: ErrorInterface,
+  description:
+    "No bulk job with this id that the caller may see: jobs are seen by their creator and by callers with the attributes:bulk:admin scope. Finished jobs are kept for a while, then forgotten.",
+})
 export class BulkJobNotFoundError extends ErrorInterface {
   @Field(() => ID) id!: string;
 }
