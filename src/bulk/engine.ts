@@ -7,6 +7,7 @@ import type { DeliveryOutcome } from "../domain/results.js";
 import { RequestScope } from "../domain/scope.js";
 import { isCancellation, type BulkChange, type CallContext, type Vendor } from "../domain/vendor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
+import { readFailurePage, type FailurePage, type FailurePageRequest } from "./failure-pages.js";
 import type { WorkQueue } from "./queue.js";
 import type { JobStore } from "./store.js";
 import type { BulkFailure, BulkJobSnapshot, JobStatus } from "./types.js";
@@ -155,8 +156,9 @@ export class BulkEngine {
     return this.store.get(id);
   }
 
-  failures(id: string, page: { vendor?: string; offset: number; limit: number }): Promise<{ items: BulkFailure[]; total: number }> {
-    return this.store.failures(id, page);
+  /** A page of the job's kept failures (see readFailurePage); `job` gives the vendors' list lengths. */
+  failures(job: BulkJobSnapshot, request: FailurePageRequest): Promise<FailurePage> {
+    return readFailurePage(this.store, job, request);
   }
 
   /** Stops a job promptly: users not yet sent end as cancelled; requests already sent finish. */

@@ -1,4 +1,4 @@
-import type { VendorFailure } from "../domain/failures.js";
+import type { FailureCategory, VendorFailure } from "../domain/failures.js";
 import type { AttributeValue } from "../domain/values.js";
 
 export const JOB_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIALLY_FAILED", "FAILED", "CANCELLED"] as const;
@@ -14,6 +14,13 @@ export interface VendorProgress {
   readonly succeeded: number;
   readonly failed: number;
   readonly cancelled: number;
+  /** Failed users by the category of their final failure: always exact, adding up to `failed`. */
+  readonly failedByCategory: Readonly<Partial<Record<FailureCategory, number>>>;
+  /**
+   * Failures whose details are kept, the first ones recorded (at most the store's cap, e.g.
+   * BULK_MAX_FAILURES_KEPT): `failed − failuresKept` were counted but not kept.
+   */
+  readonly failuresKept: number;
 }
 
 export interface BulkFailure {
@@ -28,7 +35,7 @@ export interface BulkJobSpec {
   readonly vendors: readonly string[];
 }
 
-/** What a job store returns: never the user ids themselves, only counts and failures. */
+/** What a job store returns: never the user ids themselves, only counts (failures are read page by page). */
 export interface BulkJobSnapshot {
   readonly id: string;
   readonly spec: BulkJobSpec;
@@ -44,6 +51,6 @@ export interface BulkJobSnapshot {
   readonly cancelRequested: boolean;
 }
 
-export function pending(progress: VendorProgress): number {
+export function pending(progress: Pick<VendorProgress, "total" | "succeeded" | "failed" | "cancelled">): number {
   return progress.total - progress.succeeded - progress.failed - progress.cancelled;
 }

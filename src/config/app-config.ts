@@ -48,6 +48,8 @@ export interface BulkSettings {
   readonly jobConcurrency: number;
   readonly fanOutConcurrency: number;
   readonly maxAttempts: number;
+  /** Failures whose details a job keeps per vendor, the first ones (BULK_MAX_FAILURES_KEPT); all are counted. */
+  readonly maxFailuresKept: number;
 }
 
 /** Every application-level variable, documented where it is read (vendors document their own). */
@@ -131,6 +133,11 @@ export const APP_ENV = {
   MAX_QUERY_DEPTH: { description: "Deepest selection nesting accepted in one operation", default: "12" },
   MAX_QUERY_FIELDS: { description: "Most fields selected in one operation, fragments expanded", default: "2000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
+  BULK_MAX_FAILURES_KEPT: {
+    description:
+      "Failures a bulk job keeps with their details per vendor, the first ones recorded (0 to 100000); every failure is still counted, by error code",
+    default: "1000",
+  },
   METRICS: { description: "Serve Prometheus metrics at GET /metrics", default: "true" },
   READINESS_POLICY: {
     description:
@@ -177,6 +184,7 @@ export function readAppConfig(env: Env): AppConfig {
       jobConcurrency: integer(env, "BULK_JOB_CONCURRENCY", 2, problems, 1, 64),
       fanOutConcurrency: integer(env, "BULK_FAN_OUT_CONCURRENCY", 32, problems, 1, 1_024),
       maxAttempts: integer(env, "BULK_MAX_ATTEMPTS", 3, problems, 1, 10),
+      maxFailuresKept: integer(env, "BULK_MAX_FAILURES_KEPT", 1_000, problems, 0, 100_000),
     },
     retry: {
       limit: integer(env, "VENDOR_RETRY_LIMIT", 2, problems, 0, 10),

@@ -35,7 +35,7 @@ const UPDATE_RESULT = `
 const BULK_JOB_FIELDS = `
       id status attribute duplicateUserIds cancelRequested createdAt startedAt finishedAt
       value { type string int float boolean dateTime stringList }
-      progress { vendor total succeeded failed cancelled pending }
+      progress { vendor total succeeded failed cancelled pending failuresByCode { code count } failuresKept failuresTruncated }
       failures(first: 20) {
         totalCount
         edges { node { userId vendor error { __typename code message retryable retryAfterSeconds } } }

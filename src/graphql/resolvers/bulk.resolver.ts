@@ -2,15 +2,18 @@ import { GraphQLError } from "graphql";
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { SCOPES, bulkJobOwner, mayAccessBulkJob, refuseScope } from "../../auth/caller.js";
 import { notAuthorized } from "../errors/error.types.js";
+import { ForeignPositionError, type FailurePosition } from "../../bulk/failure-pages.js";
 import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
 import { parseValueChoice } from "../../domain/command.js";
+import { FAILURE_CATEGORIES } from "../../domain/failures.js";
 import type { GraphQLContext } from "../context.js";
 import { toInvalidInput, toVendorError } from "../errors/to-graphql.js";
 import { BulkSetCustomAttributeInput } from "../inputs/bulk.input.js";
 import {
   BulkFailure,
   BulkFailureConnection,
+  BulkFailureCount,
   BulkFailureEdge,
   BulkJob,
   BulkJobNotFoundError,
@@ -95,23 +98,31 @@ export class BulkResolver {
   async failures(
     @Root() job: BulkJob,
     @Ctx() context: GraphQLContext,
-    @Arg("vendor", () => VendorEnum, { nullable: true }) vendor: string | null,
+    @Arg("vendor", () => VendorEnum, { nullable: true, description: "Only this vendor's failures; omitted: every vendor's in turn." })
+    vendor: string | null,
     @Arg("first", () => Int, { defaultValue: 50, description: `At most ${MAX_PAGE}.` }) first: number,
     @Arg("after", () => String, { nullable: true }) after: string | null,
   ): Promise<BulkFailureConnection> {
-    const offset = after ? decodeCursor(after) + 1 : 0;
-    const limit = Math.max(0, Math.min(first, MAX_PAGE));
-    const page = await context.bulk.failures(job.id, { ...(vendor ? { vendor } : {}), offset, limit });
-    const edges = page.items.map((item, i) =>
+    const page = await context.bulk
+      .failures(job.snapshot, {
+        vendor: vendor ?? undefined,
+        after: after ? decodeCursor(after) : undefined,
+        limit: Math.min(first, MAX_PAGE),
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ForeignPositionError) throw notThisConnection();
+        throw error;
+      });
+    const edges = page.items.map(({ position, failure }) =>
       Object.assign(new BulkFailureEdge(), {
-        cursor: encodeCursor(offset + i),
-        node: Object.assign(new BulkFailure(), { userId: item.userId, vendor: item.vendor, error: toVendorError(item.failure) }),
+        cursor: encodeCursor(position),
+        node: Object.assign(new BulkFailure(), { userId: failure.userId, vendor: failure.vendor, error: toVendorError(failure.failure) }),
       }),
     );
     return Object.assign(new BulkFailureConnection(), {
-      totalCount: page.total,
+      totalCount: page.totalCount,
       edges,
-      pageInfo: Object.assign(new PageInfo(), { hasNextPage: offset + edges.length < page.total, endCursor: edges.at(-1)?.cursor ?? null }),
+      pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }),
     });
   }
 }
@@ -127,7 +138,16 @@ function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
     status: snapshot.status,
     attribute: snapshot.spec.attribute,
     value: toAttributeValue(snapshot.spec.value),
-    progress: snapshot.progress.map((p) => Object.assign(new BulkVendorProgress(), { ...p, pending: pending(p) })),
+    progress: snapshot.progress.map(({ failedByCategory, ...p }) =>
+      Object.assign(new BulkVendorProgress(), {
+        ...p,
+        pending: pending(p),
+        failuresByCode: FAILURE_CATEGORIES.filter((code) => (failedByCategory[code] ?? 0) > 0).map((code) =>
+          Object.assign(new BulkFailureCount(), { code, count: failedByCategory[code] }),
+        ),
+        failuresTruncated: p.failed > p.failuresKept,
+      }),
+    ),
     duplicateUserIds: snapshot.duplicateUserIds,
     cancelRequested: snapshot.cancelRequested,
     createdAt: snapshot.createdAt,
@@ -137,12 +157,17 @@ function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
   });
 }
 
-function encodeCursor(offset: number): string {
-  return Buffer.from(`failure:${offset}`).toString("base64url");
+/** Opaque to clients: a kept failure's vendor and index in that vendor's list. */
+function encodeCursor(position: FailurePosition): string {
+  return Buffer.from(`failure:${position.vendor}:${position.index}`).toString("base64url");
 }
 
-function decodeCursor(cursor: string): number {
-  const match = /^failure:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match) throw new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
-  return Number(match[1]);
+function decodeCursor(cursor: string): FailurePosition {
+  const match = /^failure:([a-z0-9_-]+):(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match) throw notThisConnection();
+  return { vendor: match[1]!, index: Number(match[2]) };
+}
+
+function notThisConnection(): GraphQLError {
+  return new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
 }

@@ -1,7 +1,14 @@
 import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
 import { JOB_STATUSES, type BulkJobSnapshot, type JobStatus } from "../../bulk/types.js";
-import { ErrorInterface, InvalidInputError, NotAuthorizedError, VendorErrorInterface, type ErrorCodeValue } from "../errors/error.types.js";
+import {
+  ErrorCode,
+  ErrorInterface,
+  InvalidInputError,
+  NotAuthorizedError,
+  VendorErrorInterface,
+  type ErrorCodeValue,
+} from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 import { AttributeValue } from "./vendor-profile.result.js";
 
@@ -18,14 +25,33 @@ registerEnumType(BulkJobStatus, {
   },
 });
 
+@ObjectType({ description: "How many users of one vendor failed with one error code." })
+export class BulkFailureCount {
+  @Field(() => ErrorCode, { description: "The code of the users' final error, as on the VendorError types." })
+  code!: ErrorCodeValue;
+  @Field(() => Int) count!: number;
+}
+
 @ObjectType({ description: "Counts for one vendor. At the end, succeeded + failed + cancelled = total." })
 export class BulkVendorProgress {
   @Field(() => Vendor) vendor!: string;
   @Field(() => Int) total!: number;
   @Field(() => Int) succeeded!: number;
-  @Field(() => Int) failed!: number;
+  @Field(() => Int, { description: "Every failed user, whether or not its failure is kept (see failuresKept)." }) failed!: number;
   @Field(() => Int) cancelled!: number;
   @Field(() => Int, { description: "Not yet settled." }) pending!: number;
+  @Field(() => [BulkFailureCount], {
+    description:
+      "Failed users by the code of their final error: exact even when not every failure is kept, adding up to `failed`. Codes without failures are left out.",
+  })
+  failuresByCode!: BulkFailureCount[];
+  @Field(() => Int, {
+    description:
+      "Failures of this vendor listed in `BulkJob.failures`: the first ones recorded, at most BULK_MAX_FAILURES_KEPT per vendor.",
+  })
+  failuresKept!: number;
+  @Field(() => Boolean, { description: "Some failures were counted but not kept: `failed` is more than `failuresKept`." })
+  failuresTruncated!: boolean;
 }
 
 @ObjectType({ description: "One user the value did not land for at one vendor, with the typed reason (the last attempt's)." })
@@ -47,9 +73,16 @@ export class PageInfo {
   @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
-@ObjectType({ description: "Failures in the order they were recorded; cursors stay valid while the job runs." })
+@ObjectType({
+  description:
+    "Kept failures: one vendor's in the order they were recorded, or every vendor's, each vendor's in turn in the order of `progress`. Cursors stay valid while the job runs; a failure recorded later at a vendor already paged past shows in a new pass, or when paging by vendor.",
+})
 export class BulkFailureConnection {
-  @Field(() => Int) totalCount!: number;
+  @Field(() => Int, {
+    description:
+      "Kept failures in this connection (the vendor's, or every vendor's), not every failure: each vendor keeps its first BULK_MAX_FAILURES_KEPT. `progress.failed` and `progress.failuresByCode` count them all.",
+  })
+  totalCount!: number;
   @Field(() => [BulkFailureEdge]) edges!: BulkFailureEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
