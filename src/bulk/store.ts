@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FailureCategory } from "../domain/failures.js";
-import type { BulkFailure, BulkJobSnapshot, BulkJobSpec, JobStatus, VendorProgress } from "./types.js";
+import type { BulkFailure, BulkJobSnapshot, BulkJobSpec, CancelReason, JobStatus, VendorProgress } from "./types.js";
 import type { UserIdList } from "./user-ids.js";
 
 /**
@@ -15,7 +15,8 @@ import type { UserIdList } from "./user-ids.js";
  *   per failure, then RPUSH of the failures onto the vendor's list and LTRIM 0 cap−1, so the list
  *   keeps the first `cap` failures and its length (LLEN) is the vendor's `failuresKept`;
  * - `failures`: LRANGE of one vendor's list (never a scan of every failure);
- * - `requestCancel`: HSETNX of the reason (the first one sticks), HSET cancelRequested.
+ * - `requestCancel`: HSETNX of the reason (the first one stays), and HSET cancelRequested for a
+ *   CANCEL_REQUESTED.
  */
 export interface JobStore {
   create(job: NewBulkJob): Promise<BulkJobSnapshot>;
@@ -30,7 +31,11 @@ export interface JobStore {
   record(id: string, vendor: string, delta: RecordedUsers): Promise<void>;
   /** One vendor's kept failures from `offset` (0-based, in the order recorded), at most `limit`. */
   failures(id: string, vendor: string, range: { offset: number; limit: number }): Promise<BulkFailure[]>;
-  requestCancel(id: string): Promise<boolean>;
+  /**
+   * Asks the job to stop: records `reason` unless one is recorded already, and sets
+   * `cancelRequested` when the reason is CANCEL_REQUESTED. False for an unknown job.
+   */
+  requestCancel(id: string, reason: CancelReason): Promise<boolean>;
 }
 
 export interface NewBulkJob {
@@ -148,10 +153,11 @@ export class InMemoryJobStore implements JobStore {
     return Promise.resolve(kept.slice(offset, offset + Math.max(0, range.limit)));
   }
 
-  requestCancel(id: string): Promise<boolean> {
+  requestCancel(id: string, reason: CancelReason): Promise<boolean> {
     const job = this.jobs.get(id);
     if (!job) return Promise.resolve(false);
-    job.snapshot.cancelRequested = true;
+    job.snapshot.cancelReason ??= reason;
+    if (reason === "CANCEL_REQUESTED") job.snapshot.cancelRequested = true;
     return Promise.resolve(true);
   }
 

@@ -4,6 +4,10 @@ import type { AttributeValue } from "../domain/values.js";
 export const JOB_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIALLY_FAILED", "FAILED", "CANCELLED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/** Why a job was stopped: cancelBulkJob, or the shutdown of the process running it (BulkEngine.stop). */
+export const CANCEL_REASONS = ["CANCEL_REQUESTED", "SHUTDOWN"] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
 export function isFinished(status: JobStatus): boolean {
   return status !== "QUEUED" && status !== "RUNNING";
 }
@@ -48,7 +52,10 @@ export interface BulkJobSnapshot {
   /** Ids given more than once: each user is processed and counted once. */
   readonly duplicateUserIds: number;
   readonly progress: readonly VendorProgress[];
+  /** cancelBulkJob was called while the job was unfinished. */
   readonly cancelRequested: boolean;
+  /** Why the job was stopped, once it was asked to (the first reason stays); undefined otherwise. */
+  readonly cancelReason?: CancelReason;
 }
 
 export function pending(progress: Pick<VendorProgress, "total" | "succeeded" | "failed" | "cancelled">): number {

@@ -150,6 +150,7 @@ function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
     ),
     duplicateUserIds: snapshot.duplicateUserIds,
     cancelRequested: snapshot.cancelRequested,
+    cancelReason: snapshot.cancelReason ?? null,
     createdAt: snapshot.createdAt,
     startedAt: snapshot.startedAt ?? null,
     finishedAt: snapshot.finishedAt ?? null,

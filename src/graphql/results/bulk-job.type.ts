@@ -1,6 +1,6 @@
 import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
-import { JOB_STATUSES, type BulkJobSnapshot, type JobStatus } from "../../bulk/types.js";
+import { CANCEL_REASONS, JOB_STATUSES, type BulkJobSnapshot, type CancelReason, type JobStatus } from "../../bulk/types.js";
 import {
   ErrorCode,
   ErrorInterface,
@@ -21,7 +21,22 @@ registerEnumType(BulkJobStatus, {
     SUCCEEDED: { description: "Every user landed at every targeted vendor." },
     PARTIALLY_FAILED: { description: "Some users failed at some vendor; see `failures`." },
     FAILED: { description: "No user landed anywhere it failed, or the job could not run." },
-    CANCELLED: { description: "Stopped on request; users not yet sent are counted as cancelled." },
+    CANCELLED: {
+      description: "Stopped on request or by a shutdown (see `cancelReason`); users not yet sent are counted as cancelled.",
+    },
+  },
+});
+
+export const BulkJobCancelReason = Object.fromEntries(CANCEL_REASONS.map((r) => [r, r])) as { [K in CancelReason]: K };
+registerEnumType(BulkJobCancelReason, {
+  name: "BulkJobCancelReason",
+  description: "Why a bulk job was stopped.",
+  valuesConfig: {
+    CANCEL_REQUESTED: { description: "cancelBulkJob was called." },
+    SHUTDOWN: {
+      description:
+        "The process running it shut down: chunks in flight were finished within the shutdown's grace, the rest not sent. Submit the remaining users again.",
+    },
   },
 });
 
@@ -97,6 +112,11 @@ export class BulkJob {
   @Field(() => Int, { description: "Ids given more than once in the request; each user is processed and counted once." })
   duplicateUserIds!: number;
   @Field(() => Boolean) cancelRequested!: boolean;
+  @Field(() => BulkJobCancelReason, {
+    nullable: true,
+    description: "Why the job was stopped, once it was asked to stop or a shutdown stopped it; null otherwise.",
+  })
+  cancelReason!: CancelReason | null;
   @Field(() => GraphQLDateTime) createdAt!: Date;
   @Field(() => GraphQLDateTime, { nullable: true }) startedAt!: Date | null;
   @Field(() => GraphQLDateTime, { nullable: true }) finishedAt!: Date | null;
