@@ -3,6 +3,7 @@ import { readFailurePage } from "../../src/bulk/failure-pages.js";
 import { InMemoryJobStore } from "../../src/bulk/store.js";
 import type { BulkFailure } from "../../src/bulk/types.js";
 import { PackedUserIds } from "../../src/bulk/user-ids.js";
+import { readAppConfig } from "../../src/config/app-config.js";
 import { vendorFailure } from "../../src/domain/failures.js";
 
 const failure = (vendor: string, userId: string): BulkFailure => ({
@@ -79,5 +80,12 @@ describe("bulk failure store and pages", () => {
     expect(byVendor.items.map((i) => i.position.index)).toEqual([995, 996, 997, 998, 999]);
     expect(byVendor).toMatchObject({ totalCount: 1_000, hasNextPage: false });
     expect(store.reads).toEqual([{ vendor: "usercom", offset: 995, limit: 5 }]);
+  });
+
+  it("reads BULK_MAX_FAILURES_KEPT, 1000 by default, from 0 to 100000", () => {
+    expect(readAppConfig({}).bulk.maxFailuresKept).toBe(1_000);
+    expect(readAppConfig({ BULK_MAX_FAILURES_KEPT: "0" }).bulk.maxFailuresKept).toBe(0);
+    expect(() => readAppConfig({ BULK_MAX_FAILURES_KEPT: "100001" })).toThrow(/BULK_MAX_FAILURES_KEPT must be an integer from 0 to 100000/);
+    expect(() => readAppConfig({ BULK_MAX_FAILURES_KEPT: "some" })).toThrow(/BULK_MAX_FAILURES_KEPT/);
   });
 });
