@@ -108,7 +108,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const onAdapterCrash = (vendor: string, error: unknown): void => logger.error({ vendor, err: error }, "vendor adapter threw");
   const bulkSettings = { ...defaults.bulk, ...options.bulk };
   const bulk = new BulkEngine({
-    store: new InMemoryJobStore(),
+    store: new InMemoryJobStore({ maxFailuresKept: bulkSettings.maxFailuresKept }),
     queue: new InProcessQueue(bulkSettings.jobConcurrency),
     vendors: options.vendors,
     maxUserIds: bulkSettings.maxUserIds,

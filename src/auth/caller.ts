@@ -3,8 +3,10 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 export const SCOPES = {
   /** Update or read any user's attributes, not only one's own. */
   writeAny: "attributes:write:any",
-  /** Start, follow and cancel bulk jobs. */
+  /** Start, follow and cancel bulk jobs: one's own. */
   bulk: "attributes:bulk",
+  /** With attributes:bulk, follow and cancel every caller's bulk jobs, not only one's own. */
+  bulkAdmin: "attributes:bulk:admin",
 } as const;
 
 /** Who is calling, as far as the subgraph can tell. */
@@ -26,7 +28,14 @@ export interface JwtSettings {
   readonly jwksUrl?: string;
   readonly issuer?: string;
   readonly audience?: string;
+  /** Refuse tokens without `exp` (AUTH_REQUIRE_EXP); default true: a token that never expires is refused. */
+  readonly requireExp?: boolean;
+  /** Clock difference tolerated when checking `exp` and `nbf` (AUTH_CLOCK_SKEW_SECONDS); default 30. */
+  readonly clockSkewSeconds?: number;
 }
+
+/** The documented defaults of AUTH_REQUIRE_EXP and AUTH_CLOCK_SKEW_SECONDS. */
+export const JWT_DEFAULTS = { requireExp: true, clockSkewSeconds: 30 } as const;
 
 /**
  * Trusts only a verified JWT (forwarded by the gateway as `Authorization: Bearer …`): HS256 with a
@@ -47,6 +56,8 @@ export class JwtAuthenticator implements Authenticator {
     try {
       const options = {
         ...(this.settings.secret ? { algorithms: ["HS256"] } : {}),
+        ...((this.settings.requireExp ?? JWT_DEFAULTS.requireExp) ? { requiredClaims: ["exp"] } : {}),
+        clockTolerance: this.settings.clockSkewSeconds ?? JWT_DEFAULTS.clockSkewSeconds,
         ...(this.settings.issuer ? { issuer: this.settings.issuer } : {}),
         ...(this.settings.audience ? { audience: this.settings.audience } : {}),
       };
@@ -69,7 +80,11 @@ function scopesOf(payload: JWTPayload): Set<string> {
 
 function tokenProblem(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "the token has expired";
-  if (error instanceof errors.JWTClaimValidationFailed) return `the token's ${error.claim} claim is not accepted`;
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "exp" && error.reason === "missing") return "the token has no exp claim: tokens must expire (AUTH_REQUIRE_EXP)";
+    if (error.reason === "missing") return `the token has no ${error.claim} claim`;
+    return `the token's ${error.claim} claim is not accepted`;
+  }
   if (error instanceof errors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
   if (error instanceof errors.JOSEAlgNotAllowed) return "the token's algorithm is not accepted";
   if (error instanceof errors.JWKSNoMatchingKey) return "no key of the JWKS matches the token";
@@ -88,4 +103,20 @@ export function refuseScope(caller: Caller, scope: string): string | undefined {
   if (caller.kind === "open") return undefined;
   if (caller.kind === "anonymous") return `authentication required: ${caller.problem}`;
   return caller.scopes.has(scope) ? undefined : `the ${scope} scope is required`;
+}
+
+/** The owner recorded on a bulk job the caller creates: its subject, or none when authorization is off. */
+export function bulkJobOwner(caller: Caller): string | undefined {
+  return caller.kind === "authenticated" ? caller.subject : undefined;
+}
+
+/**
+ * Whether the caller may see (and so cancel) a bulk job created by `owner`: its owner, or a holder
+ * of attributes:bulk:admin. With authorization off everyone may, and jobs have no owner; a job
+ * without an owner is seen only by admins once authorization is on.
+ */
+export function mayAccessBulkJob(caller: Caller, owner: string | undefined): boolean {
+  if (caller.kind === "open") return true;
+  if (caller.kind === "anonymous") return false;
+  return caller.scopes.has(SCOPES.bulkAdmin) || (owner !== undefined && caller.subject === owner);
 }

@@ -7,11 +7,12 @@ import type { DeliveryOutcome } from "../domain/results.js";
 import { RequestScope } from "../domain/scope.js";
 import { isCancellation, type BulkChange, type CallContext, type Vendor } from "../domain/vendor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
+import { readFailurePage, type FailurePage, type FailurePageRequest } from "./failure-pages.js";
 import type { WorkQueue } from "./queue.js";
 import type { JobStore } from "./store.js";
-import type { BulkFailure, BulkJobSnapshot, JobStatus } from "./types.js";
+import type { BulkFailure, BulkJobSnapshot, CancelReason, JobStatus } from "./types.js";
 import { PackedUserIds, type UserIdList } from "./user-ids.js";
-import { isFinished } from "./types.js";
+import { isFinished, pending } from "./types.js";
 
 export interface BulkEngineOptions {
   readonly store: JobStore;
@@ -56,6 +57,8 @@ export interface BulkSubmission {
   readonly userIds: readonly string[];
   readonly change: BulkChange;
   readonly vendors?: readonly string[] | null;
+  /** Who submits it (BulkJobSnapshot.owner); undefined when authorization is off. */
+  readonly owner?: string | undefined;
 }
 
 export type SubmitResult =
@@ -88,6 +91,14 @@ export class BulkEngine {
   private readonly onError: (jobId: string, error: unknown) => void;
   private readonly onProgress: (event: BulkProgressEvent) => void;
   private readonly running = new Map<string, AbortController>();
+  /** stop() was called: no chunk and no job starts any more. */
+  private draining = false;
+  /** stop()'s grace is over: running jobs give up their waits. */
+  private graceOver = false;
+  private readonly graceTimers: NodeJS.Timeout[] = [];
+  /** stop()'s work, shared by every call, and whether it is done. */
+  private stopped: Promise<void> | undefined;
+  private drained = false;
 
   constructor(options: BulkEngineOptions) {
     this.store = options.store;
@@ -138,8 +149,18 @@ export class BulkEngine {
 
     const unique = new Set(userIds);
     const packed = PackedUserIds.from(unique, unique.size);
-    const job = await this.store.create({ ...change, vendors: targets.map((v) => v.id) }, packed, userIds.length - unique.size);
+    const job = await this.store.create({
+      spec: { ...change, vendors: targets.map((v) => v.id) },
+      userIds: packed,
+      duplicateUserIds: userIds.length - unique.size,
+      owner: submission.owner,
+    });
     this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: unique.size });
+    if (this.draining) {
+      // The engine is shutting down: the job is answered, typed, as one the shutdown cancelled.
+      await this.cancelUnstarted(job.id, "SHUTDOWN");
+      return { kind: "accepted", job: (await this.store.get(job.id)) ?? job };
+    }
     await this.queue.enqueue(job.id);
     return { kind: "accepted", job };
   }
@@ -148,8 +169,9 @@ export class BulkEngine {
     return this.store.get(id);
   }
 
-  failures(id: string, page: { vendor?: string; offset: number; limit: number }): Promise<{ items: BulkFailure[]; total: number }> {
-    return this.store.failures(id, page);
+  /** A page of the job's kept failures (see readFailurePage); `job` gives the vendors' list lengths. */
+  failures(job: BulkJobSnapshot, request: FailurePageRequest): Promise<FailurePage> {
+    return readFailurePage(this.store, job, request);
   }
 
   /** Stops a job promptly: users not yet sent end as cancelled; requests already sent finish. */
@@ -157,22 +179,57 @@ export class BulkEngine {
     const job = await this.store.get(id);
     if (!job) return undefined;
     if (isFinished(job.status)) return job;
-    await this.store.requestCancel(id);
+    await this.store.requestCancel(id, "CANCEL_REQUESTED");
     this.running.get(id)?.abort(new Error("bulk job cancelled"));
     if (job.status === "QUEUED") await this.cancelRemaining(id);
     return this.store.get(id);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops bulk work at a chunk boundary, for a shutdown. At once, no chunk and no queued job starts
+   * any more; chunks already in flight go on (their requests go out and are counted by their
+   * outcomes) until `graceMs` ends (default 0; Infinity waits for them). Then their remaining waits
+   * are given up as a cancel does: users not yet sent count as cancelled, and requests already
+   * sent are not aborted (they end within the vendor's timeout). Every job that did not complete,
+   * queued ones and any submitted from now on included, ends CANCELLED with `cancelReason`
+   * SHUTDOWN and exact counts. Resolves once every job has them. A second call shares the first
+   * one's work and may only shorten the grace.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.draining = true;
+    const graceMs = options.graceMs ?? 0;
+    if (!(graceMs > 0)) this.endGrace();
+    else if (Number.isFinite(graceMs) && !this.drained) this.graceTimers.push(setTimeout(() => this.endGrace(), graceMs));
+    this.stopped ??= this.drain();
+    return this.stopped;
+  }
+
+  /** The grace is over: every running job gives up its waits, as on a cancel. */
+  private endGrace(): void {
+    this.graceOver = true;
     for (const controller of this.running.values()) controller.abort(new Error("shutting down"));
-    await this.queue.stop();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      // Jobs the queue will never run now were never started: every user of theirs is cancelled.
+      for (const id of await this.queue.stop()) await this.cancelUnstarted(id, "SHUTDOWN");
+    } finally {
+      this.drained = true;
+      for (const timer of this.graceTimers) clearTimeout(timer);
+    }
+  }
+
+  private async cancelUnstarted(id: string, reason: CancelReason): Promise<void> {
+    await this.store.requestCancel(id, reason);
+    await this.cancelRemaining(id);
   }
 
   private async cancelRemaining(id: string): Promise<void> {
     const job = await this.store.get(id);
     if (!job || isFinished(job.status)) return;
     for (const progress of job.progress) {
-      const left = progress.total - progress.succeeded - progress.failed - progress.cancelled;
+      const left = pending(progress);
       if (left > 0) await this.record(id, progress.vendor, { succeeded: 0, failures: [], cancelled: left });
     }
     await this.setStatus(job, "CANCELLED");
@@ -181,12 +238,14 @@ export class BulkEngine {
   private async run(jobId: string): Promise<void> {
     const job = await this.store.get(jobId);
     if (!job || isFinished(job.status)) return;
+    if (this.draining) return this.cancelUnstarted(jobId, "SHUTDOWN");
     const userIds = await this.store.userIds(jobId);
     if (job.cancelRequested || !userIds) return this.cancelRemaining(jobId);
     const controller = new AbortController();
     // Every user waiting on a pacer listens to this signal.
     setMaxListeners(0, controller.signal);
     this.running.set(jobId, controller);
+    if (this.graceOver) controller.abort(new Error("shutting down"));
     try {
       await this.setStatus(job, "RUNNING");
       const change: BulkChange = { attribute: job.spec.attribute, value: job.spec.value };
@@ -197,8 +256,10 @@ export class BulkEngine {
           return this.runVendor(jobId, vendor, userIds, change, controller.signal);
         }),
       );
-      const final = await this.store.get(jobId);
-      await this.setStatus(job, finalStatus(final!));
+      const status = finalStatus((await this.store.get(jobId))!);
+      // Users cancelled without a cancel request were stopped by the shutdown: say so.
+      if (status === "CANCELLED" && this.draining) await this.store.requestCancel(jobId, "SHUTDOWN");
+      await this.setStatus(job, status);
     } catch (error) {
       this.onError(jobId, error);
       await this.setStatus(job, "FAILED");
@@ -210,25 +271,34 @@ export class BulkEngine {
   private async runVendor(jobId: string, vendor: Vendor, userIds: UserIdList, change: BulkChange, signal: AbortSignal): Promise<void> {
     const native = vendor.capabilities.bulk && vendor.adapter?.setForMany ? vendor.capabilities.bulk : undefined;
     const size = native?.chunkSize ?? this.fanOutChunkSize;
-    // Chunks are cut (and their ids unpacked) as they start, not up front: a million-id job would
-    // otherwise hold one more copy of its id list per vendor for its whole run.
-    const starts = Array.from({ length: Math.ceil(userIds.length / size) }, (_, index) => index * size);
+    const chunks = Math.ceil(userIds.length / size);
+    let next = 0;
     // Fan-out chunks run in lanes that share the fan-out concurrency, so one chunk's last calls
-    // drain while the next chunk's go out and the vendor's pacer never idles between chunks.
-    await mapWithConcurrency(starts, native?.concurrency ?? this.fanOutLanes, async (start) => {
-      const ids = userIds.slice(start, start + size);
-      const outcomes = await this.deliverWithRetries(jobId, vendor, ids, change, signal, native !== undefined);
-      let succeeded = 0;
-      let cancelled = 0;
-      const failures: BulkFailure[] = [];
-      for (const id of ids) {
-        const outcome = outcomes.get(id)!;
-        if (outcome === "cancelled") cancelled++;
-        else if (outcome.ok) succeeded++;
-        else failures.push({ userId: id, vendor: vendor.id, failure: outcome.failure });
+    // drain while the next chunk's go out and the vendor's pacer never idles between chunks. A
+    // lane starts no chunk after a cancel or a stop; the chunk it has in flight goes on. Chunks
+    // are cut (and their ids unpacked) as they start, not up front: a million-id job would
+    // otherwise hold one more copy of its id list per vendor for its whole run.
+    const lane = async (): Promise<void> => {
+      while (next < chunks && !signal.aborted && !this.draining) {
+        const start = next++ * size;
+        const ids = userIds.slice(start, start + size);
+        const outcomes = await this.deliverWithRetries(jobId, vendor, ids, change, signal, native !== undefined);
+        let succeeded = 0;
+        let cancelled = 0;
+        const failures: BulkFailure[] = [];
+        for (const id of ids) {
+          const outcome = outcomes.get(id)!;
+          if (outcome === "cancelled") cancelled++;
+          else if (outcome.ok) succeeded++;
+          else failures.push({ userId: id, vendor: vendor.id, failure: outcome.failure });
+        }
+        await this.record(jobId, vendor.id, { succeeded, failures, cancelled });
       }
-      await this.record(jobId, vendor.id, { succeeded, failures, cancelled });
-    });
+    };
+    await Promise.all(Array.from({ length: Math.min(Math.max(1, native?.concurrency ?? this.fanOutLanes), chunks) }, lane));
+    // The chunks never started: nothing of theirs was sent.
+    const unsent = userIds.length - Math.min(userIds.length, next * size);
+    if (unsent > 0) await this.record(jobId, vendor.id, { succeeded: 0, failures: [], cancelled: unsent });
   }
 
   private async setStatus(job: BulkJobSnapshot, status: JobStatus): Promise<void> {

@@ -6,8 +6,12 @@ export interface WorkQueue {
   enqueue(jobId: string): Promise<void>;
   /** Starts delivering job ids to the handler, at most `concurrency` at a time. */
   start(handler: (jobId: string) => Promise<void>): void;
-  /** Stops taking new jobs and waits for running ones to finish. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking jobs at once, waits for the running ones to finish, and returns the ids of the jobs
+   * it holds that no worker will now run: an in-process queue's waiting jobs. (A shared queue keeps
+   * its waiting jobs for the other workers and returns none.)
+   */
+  stop(): Promise<readonly string[]>;
 }
 
 export class InProcessQueue implements WorkQueue {
@@ -30,9 +34,11 @@ export class InProcessQueue implements WorkQueue {
     this.pump();
   }
 
-  async stop(): Promise<void> {
+  async stop(): Promise<readonly string[]> {
     this.stopped = true;
+    const abandoned = this.waiting.splice(0);
     await Promise.allSettled([...this.running]);
+    return abandoned;
   }
 
   private pump(): void {

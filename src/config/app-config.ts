@@ -1,4 +1,4 @@
-import type { JwtSettings } from "../auth/caller.js";
+import { JWT_DEFAULTS, type JwtSettings } from "../auth/caller.js";
 import type { RetryPolicy } from "../http/client.js";
 import { parseRandomFaults, type RandomFault } from "../sandbox/faults.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
@@ -53,6 +53,8 @@ export interface BulkSettings {
   readonly jobConcurrency: number;
   readonly fanOutConcurrency: number;
   readonly maxAttempts: number;
+  /** Failures whose details a job keeps per vendor, the first ones (BULK_MAX_FAILURES_KEPT); all are counted. */
+  readonly maxFailuresKept: number;
 }
 
 /** Every application-level variable, documented where it is read (vendors document their own). */
@@ -124,6 +126,14 @@ export const APP_ENV = {
   AUTH_JWKS_URL: { description: "JWKS URL with the keys that sign callers' JWTs (instead of AUTH_JWT_SECRET)", default: "(unset)" },
   AUTH_ISSUER: { description: "Required `iss` of callers' JWTs", default: "(any)" },
   AUTH_AUDIENCE: { description: "Required `aud` of callers' JWTs", default: "(any)" },
+  AUTH_REQUIRE_EXP: {
+    description: "true: refuse callers' JWTs without an `exp` claim (a token that never expires); false: accept them",
+    default: "true",
+  },
+  AUTH_CLOCK_SKEW_SECONDS: {
+    description: "Clock difference tolerated when checking a JWT's exp and nbf, from 0 to 300 seconds",
+    default: "30",
+  },
   AUTH_DISABLED: {
     description: "true: no caller authorization. Required to run live vendors without AUTH_JWT_SECRET or AUTH_JWKS_URL",
     default: "false",
@@ -142,6 +152,11 @@ export const APP_ENV = {
   MAX_QUERY_DEPTH: { description: "Deepest selection nesting accepted in one operation", default: "12" },
   MAX_QUERY_FIELDS: { description: "Most fields selected in one operation, fragments expanded", default: "2000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
+  BULK_MAX_FAILURES_KEPT: {
+    description:
+      "Failures a bulk job keeps with their details per vendor, the first ones recorded (0 to 100000); every failure is still counted, by error code",
+    default: "1000",
+  },
   METRICS: { description: "Serve Prometheus metrics at GET /metrics", default: "true" },
   REDIS_URL: {
     description:
@@ -202,6 +217,7 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
       jobConcurrency: integer(env, "BULK_JOB_CONCURRENCY", 2, problems, 1, 64),
       fanOutConcurrency: integer(env, "BULK_FAN_OUT_CONCURRENCY", 32, problems, 1, 1_024),
       maxAttempts: integer(env, "BULK_MAX_ATTEMPTS", 3, problems, 1, 10),
+      maxFailuresKept: integer(env, "BULK_MAX_FAILURES_KEPT", 1_000, problems, 0, 100_000),
     },
     retry: {
       limit: integer(env, "VENDOR_RETRY_LIMIT", 2, problems, 0, 10),
@@ -289,9 +305,18 @@ function authSettings(env: Env, problems: string[]): AuthSettings {
   if (disabled && (secret || jwksUrl)) problems.push("AUTH_DISABLED=true contradicts AUTH_JWT_SECRET / AUTH_JWKS_URL");
   const issuer = env.AUTH_ISSUER?.trim() || undefined;
   const audience = env.AUTH_AUDIENCE?.trim() || undefined;
-  const jwt =
+  const requireExp = flag(env, "AUTH_REQUIRE_EXP", JWT_DEFAULTS.requireExp, problems);
+  const clockSkewSeconds = integer(env, "AUTH_CLOCK_SKEW_SECONDS", JWT_DEFAULTS.clockSkewSeconds, problems, 0, 300);
+  const jwt: JwtSettings | undefined =
     secret || jwksUrl
-      ? { ...(secret ? { secret } : {}), ...(jwksUrl ? { jwksUrl } : {}), ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) }
+      ? {
+          ...(secret ? { secret } : {}),
+          ...(jwksUrl ? { jwksUrl } : {}),
+          ...(issuer ? { issuer } : {}),
+          ...(audience ? { audience } : {}),
+          requireExp,
+          clockSkewSeconds,
+        }
       : undefined;
   return { disabled, ...(jwt ? { jwt } : {}) };
 }

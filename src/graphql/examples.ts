@@ -33,9 +33,9 @@ const UPDATE_RESULT = `
     ... on IdempotencyKeyReusedError { code message idempotencyKey }`;
 
 const BULK_JOB_FIELDS = `
-      id status attribute duplicateUserIds cancelRequested createdAt startedAt finishedAt
+      id status attribute duplicateUserIds cancelRequested cancelReason createdAt startedAt finishedAt
       value { type string int float boolean dateTime stringList }
-      progress { vendor total succeeded failed cancelled pending }
+      progress { vendor total succeeded failed cancelled pending failuresByCode { code count } failuresKept failuresTruncated }
       failures(first: 20) {
         totalCount
         edges { node { userId vendor error { __typename code message retryable retryAfterSeconds } } }

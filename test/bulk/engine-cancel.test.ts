@@ -64,8 +64,8 @@ describe("bulk engine, fan-out path, throws after a cancel", () => {
     }
     expect(job?.status).toBe("CANCELLED");
     expect(job?.progress).toEqual([expect.objectContaining({ vendor: "fake", total: 4, succeeded: 1, failed: 1, cancelled: 2 })]);
-    const failures = await store.failures(id, { offset: 0, limit: 10 });
-    expect(failures.items).toEqual([
+    const failures = await store.failures(id, "fake", { offset: 0, limit: 10 });
+    expect(failures).toEqual([
       expect.objectContaining({ userId: "2", vendor: "fake", failure: expect.objectContaining({ category: "INTERNAL" }) }),
     ]);
     expect(errors).toEqual([expect.objectContaining({ message: "adapter bug" })]);

@@ -143,6 +143,64 @@ describe("caller authorization (JWKS)", () => {
   });
 });
 
+describe("token expiry (AUTH_REQUIRE_EXP, AUTH_CLOCK_SKEW_SECONDS)", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const signed = (exp: number | undefined) => {
+    const jwt = new SignJWT({ scope: "attributes:bulk" }).setProtectedHeader({ alg: "HS256" }).setSubject("1").setIssuedAt();
+    return (exp === undefined ? jwt : jwt.setExpirationTime(exp)).sign(key);
+  };
+
+  it("refuses a token without exp by default, naming the problem without echoing the token", async () => {
+    const subgraph = await startTestSubgraph({
+      modules: [carnival],
+      sandboxUserIds: ["1"],
+      // As main.ts builds it: from the documented defaults.
+      authenticator: chooseAuthenticator(readAppConfig({ AUTH_JWT_SECRET: SECRET }).auth, false).authenticator,
+    });
+    try {
+      const jwt = await signed(undefined);
+      const result = await subgraph.gql(UPDATE_ATTRIBUTES, update("1"), { authorization: `Bearer ${jwt}` });
+      expect(result.data.updateAttributes).toMatchObject({
+        __typename: "NotAuthorizedError",
+        code: "NOT_AUTHORIZED",
+        message: "authentication required: the token has no exp claim: tokens must expire (AUTH_REQUIRE_EXP)",
+      });
+      const body = JSON.stringify(result);
+      for (const part of jwt.split(".")) expect(body).not.toContain(part);
+      expect(subgraph.sandbox("carnival").requestCount()).toBe(0);
+    } finally {
+      await subgraph.close();
+    }
+  });
+
+  it("accepts an exp just past within the clock skew, refuses one beyond it", async () => {
+    const authenticator = new JwtAuthenticator({ secret: SECRET, clockSkewSeconds: 30 });
+    expect(await authenticator.authenticate(`Bearer ${await signed(now() - 10)}`)).toMatchObject({ kind: "authenticated", subject: "1" });
+    expect(await authenticator.authenticate(`Bearer ${await signed(now() - 120)}`)).toEqual({
+      kind: "anonymous",
+      problem: "the token has expired",
+    });
+    const strict = new JwtAuthenticator({ secret: SECRET, clockSkewSeconds: 0 });
+    expect(await strict.authenticate(`Bearer ${await signed(now() - 10)}`)).toEqual({
+      kind: "anonymous",
+      problem: "the token has expired",
+    });
+  });
+
+  it("accepts a token without exp when AUTH_REQUIRE_EXP=false", async () => {
+    const settings = readAppConfig({ AUTH_JWT_SECRET: SECRET, AUTH_REQUIRE_EXP: "false" }).auth;
+    const caller = await chooseAuthenticator(settings, true).authenticator.authenticate(`Bearer ${await signed(undefined)}`);
+    expect(caller).toMatchObject({ kind: "authenticated", subject: "1" });
+  });
+
+  it("validates the expiry settings and documents their defaults", () => {
+    expect(readAppConfig({ AUTH_JWT_SECRET: SECRET }).auth.jwt).toMatchObject({ requireExp: true, clockSkewSeconds: 30 });
+    expect(() => readAppConfig({ AUTH_REQUIRE_EXP: "sometimes" })).toThrow(/AUTH_REQUIRE_EXP must be true or false/);
+    expect(() => readAppConfig({ AUTH_CLOCK_SKEW_SECONDS: "301" })).toThrow(/AUTH_CLOCK_SKEW_SECONDS must be an integer from 0 to 300/);
+    expect(() => readAppConfig({ AUTH_CLOCK_SKEW_SECONDS: "-1" })).toThrow(/AUTH_CLOCK_SKEW_SECONDS/);
+  });
+});
+
 describe("start-up rule", () => {
   it("refuses to start live vendors without authentication unless AUTH_DISABLED=true", () => {
     expect(() => chooseAuthenticator(readAppConfig({}).auth, true)).toThrow(ConfigError);

@@ -1,16 +1,19 @@
 import { GraphQLError } from "graphql";
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { SCOPES, refuseScope } from "../../auth/caller.js";
+import { SCOPES, bulkJobOwner, mayAccessBulkJob, refuseScope } from "../../auth/caller.js";
 import { notAuthorized } from "../errors/error.types.js";
+import { ForeignPositionError, type FailurePosition } from "../../bulk/failure-pages.js";
 import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
 import { parseValueChoice } from "../../domain/command.js";
+import { FAILURE_CATEGORIES } from "../../domain/failures.js";
 import type { GraphQLContext } from "../context.js";
 import { toInvalidInput, toVendorError } from "../errors/to-graphql.js";
 import { BulkSetCustomAttributeInput } from "../inputs/bulk.input.js";
 import {
   BulkFailure,
   BulkFailureConnection,
+  BulkFailureCount,
   BulkFailureEdge,
   BulkJob,
   BulkJobNotFoundError,
@@ -47,6 +50,7 @@ export class BulkResolver {
       userIds: input.userIds,
       change: { attribute: input.attribute, value: value.value },
       vendors: input.vendors ?? null,
+      owner: bulkJobOwner(context.caller),
     });
     switch (result.kind) {
       case "accepted":
@@ -63,49 +67,69 @@ export class BulkResolver {
 
   @Directive("@authenticated")
   @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
-  @Query(() => BulkJobResult, { description: "A bulk job by id (finished jobs are kept for a while, then forgotten)." })
+  @Query(() => BulkJobResult, {
+    description:
+      "A bulk job by id: one the caller created, or any with the attributes:bulk:admin scope. Another caller's job is answered as an unknown id is. Finished jobs are kept for a while, then forgotten.",
+  })
   async bulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof BulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const job = await context.bulk.get(id);
-    return job ? toBulkJob(job) : errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
+    return job && mayAccessBulkJob(context.caller, job.owner) ? toBulkJob(job) : jobNotFound(id);
   }
 
   @Directive("@authenticated")
   @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
   @Mutation(() => CancelBulkJobResult, {
-    description: "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled.",
+    description:
+      "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled. Only the job's creator, or a caller with the attributes:bulk:admin scope, may; another caller's job is answered as an unknown id is.",
   })
   async cancelBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof CancelBulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
-    const job = await context.bulk.cancel(id);
-    return job ? toBulkJob(job) : errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
+    // Another caller's job is answered exactly as an unknown id: its existence is not revealed.
+    const job = await context.bulk.get(id);
+    if (!job || !mayAccessBulkJob(context.caller, job.owner)) return jobNotFound(id);
+    const cancelled = await context.bulk.cancel(id);
+    return cancelled ? toBulkJob(cancelled) : jobNotFound(id);
   }
 
   @FieldResolver(() => BulkFailureConnection)
   async failures(
     @Root() job: BulkJob,
     @Ctx() context: GraphQLContext,
-    @Arg("vendor", () => VendorEnum, { nullable: true }) vendor: string | null,
+    @Arg("vendor", () => VendorEnum, { nullable: true, description: "Only this vendor's failures; omitted: every vendor's in turn." })
+    vendor: string | null,
     @Arg("first", () => Int, { defaultValue: 50, description: `At most ${MAX_PAGE}.` }) first: number,
     @Arg("after", () => String, { nullable: true }) after: string | null,
   ): Promise<BulkFailureConnection> {
-    const offset = after ? decodeCursor(after) + 1 : 0;
-    const limit = Math.max(0, Math.min(first, MAX_PAGE));
-    const page = await context.bulk.failures(job.id, { ...(vendor ? { vendor } : {}), offset, limit });
-    const edges = page.items.map((item, i) =>
+    const page = await context.bulk
+      .failures(job.snapshot, {
+        vendor: vendor ?? undefined,
+        after: after ? decodeCursor(after) : undefined,
+        limit: Math.min(first, MAX_PAGE),
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ForeignPositionError) throw notThisConnection();
+        throw error;
+      });
+    const edges = page.items.map(({ position, failure }) =>
       Object.assign(new BulkFailureEdge(), {
-        cursor: encodeCursor(offset + i),
-        node: Object.assign(new BulkFailure(), { userId: item.userId, vendor: item.vendor, error: toVendorError(item.failure) }),
+        cursor: encodeCursor(position),
+        node: Object.assign(new BulkFailure(), { userId: failure.userId, vendor: failure.vendor, error: toVendorError(failure.failure) }),
       }),
     );
     return Object.assign(new BulkFailureConnection(), {
-      totalCount: page.total,
+      totalCount: page.totalCount,
       edges,
-      pageInfo: Object.assign(new PageInfo(), { hasNextPage: offset + edges.length < page.total, endCursor: edges.at(-1)?.cursor ?? null }),
+      pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }),
     });
   }
+}
+
+/** The one answer for an id the caller cannot see, whether no job has it or another caller's job does. */
+function jobNotFound(id: string): BulkJobNotFoundError {
+  return errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
 }
 
 function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
@@ -114,9 +138,19 @@ function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
     status: snapshot.status,
     attribute: snapshot.spec.attribute,
     value: toAttributeValue(snapshot.spec.value),
-    progress: snapshot.progress.map((p) => Object.assign(new BulkVendorProgress(), { ...p, pending: pending(p) })),
+    progress: snapshot.progress.map(({ failedByCategory, ...p }) =>
+      Object.assign(new BulkVendorProgress(), {
+        ...p,
+        pending: pending(p),
+        failuresByCode: FAILURE_CATEGORIES.filter((code) => (failedByCategory[code] ?? 0) > 0).map((code) =>
+          Object.assign(new BulkFailureCount(), { code, count: failedByCategory[code] }),
+        ),
+        failuresTruncated: p.failed > p.failuresKept,
+      }),
+    ),
     duplicateUserIds: snapshot.duplicateUserIds,
     cancelRequested: snapshot.cancelRequested,
+    cancelReason: snapshot.cancelReason ?? null,
     createdAt: snapshot.createdAt,
     startedAt: snapshot.startedAt ?? null,
     finishedAt: snapshot.finishedAt ?? null,
@@ -124,12 +158,17 @@ function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
   });
 }
 
-function encodeCursor(offset: number): string {
-  return Buffer.from(`failure:${offset}`).toString("base64url");
+/** Opaque to clients: a kept failure's vendor and index in that vendor's list. */
+function encodeCursor(position: FailurePosition): string {
+  return Buffer.from(`failure:${position.vendor}:${position.index}`).toString("base64url");
 }
 
-function decodeCursor(cursor: string): number {
-  const match = /^failure:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match) throw new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
-  return Number(match[1]);
+function decodeCursor(cursor: string): FailurePosition {
+  const match = /^failure:([a-z0-9_-]+):(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match) throw notThisConnection();
+  return { vendor: match[1]!, index: Number(match[2]) };
+}
+
+function notThisConnection(): GraphQLError {
+  return new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
 }

@@ -1,7 +1,14 @@
 import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
-import { JOB_STATUSES, type BulkJobSnapshot, type JobStatus } from "../../bulk/types.js";
-import { ErrorInterface, InvalidInputError, NotAuthorizedError, VendorErrorInterface, type ErrorCodeValue } from "../errors/error.types.js";
+import { CANCEL_REASONS, JOB_STATUSES, type BulkJobSnapshot, type CancelReason, type JobStatus } from "../../bulk/types.js";
+import {
+  ErrorCode,
+  ErrorInterface,
+  InvalidInputError,
+  NotAuthorizedError,
+  VendorErrorInterface,
+  type ErrorCodeValue,
+} from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 import { AttributeValue } from "./vendor-profile.result.js";
 
@@ -14,18 +21,52 @@ registerEnumType(BulkJobStatus, {
     SUCCEEDED: { description: "Every user landed at every targeted vendor." },
     PARTIALLY_FAILED: { description: "Some users failed at some vendor; see `failures`." },
     FAILED: { description: "No user landed anywhere it failed, or the job could not run." },
-    CANCELLED: { description: "Stopped on request; users not yet sent are counted as cancelled." },
+    CANCELLED: {
+      description: "Stopped on request or by a shutdown (see `cancelReason`); users not yet sent are counted as cancelled.",
+    },
   },
 });
+
+export const BulkJobCancelReason = Object.fromEntries(CANCEL_REASONS.map((r) => [r, r])) as { [K in CancelReason]: K };
+registerEnumType(BulkJobCancelReason, {
+  name: "BulkJobCancelReason",
+  description: "Why a bulk job was stopped.",
+  valuesConfig: {
+    CANCEL_REQUESTED: { description: "cancelBulkJob was called." },
+    SHUTDOWN: {
+      description:
+        "The process running it shut down: chunks in flight were finished within the shutdown's grace, the rest not sent. Submit the remaining users again.",
+    },
+  },
+});
+
+@ObjectType({ description: "How many users of one vendor failed with one error code." })
+export class BulkFailureCount {
+  @Field(() => ErrorCode, { description: "The code of the users' final error, as on the VendorError types." })
+  code!: ErrorCodeValue;
+  @Field(() => Int) count!: number;
+}
 
 @ObjectType({ description: "Counts for one vendor. At the end, succeeded + failed + cancelled = total." })
 export class BulkVendorProgress {
   @Field(() => Vendor) vendor!: string;
   @Field(() => Int) total!: number;
   @Field(() => Int) succeeded!: number;
-  @Field(() => Int) failed!: number;
+  @Field(() => Int, { description: "Every failed user, whether or not its failure is kept (see failuresKept)." }) failed!: number;
   @Field(() => Int) cancelled!: number;
   @Field(() => Int, { description: "Not yet settled." }) pending!: number;
+  @Field(() => [BulkFailureCount], {
+    description:
+      "Failed users by the code of their final error: exact even when not every failure is kept, adding up to `failed`. Codes without failures are left out.",
+  })
+  failuresByCode!: BulkFailureCount[];
+  @Field(() => Int, {
+    description:
+      "Failures of this vendor listed in `BulkJob.failures`: the first ones recorded, at most BULK_MAX_FAILURES_KEPT per vendor.",
+  })
+  failuresKept!: number;
+  @Field(() => Boolean, { description: "Some failures were counted but not kept: `failed` is more than `failuresKept`." })
+  failuresTruncated!: boolean;
 }
 
 @ObjectType({ description: "One user the value did not land for at one vendor, with the typed reason (the last attempt's)." })
@@ -47,9 +88,16 @@ export class PageInfo {
   @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
-@ObjectType({ description: "Failures in the order they were recorded; cursors stay valid while the job runs." })
+@ObjectType({
+  description:
+    "Kept failures: one vendor's in the order they were recorded, or every vendor's, each vendor's in turn in the order of `progress`. Cursors stay valid while the job runs; a failure recorded later at a vendor already paged past shows in a new pass, or when paging by vendor.",
+})
 export class BulkFailureConnection {
-  @Field(() => Int) totalCount!: number;
+  @Field(() => Int, {
+    description:
+      "Kept failures in this connection (the vendor's, or every vendor's), not every failure: each vendor keeps its first BULK_MAX_FAILURES_KEPT. `progress.failed` and `progress.failuresByCode` count them all.",
+  })
+  totalCount!: number;
   @Field(() => [BulkFailureEdge]) edges!: BulkFailureEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
@@ -64,6 +112,11 @@ export class BulkJob {
   @Field(() => Int, { description: "Ids given more than once in the request; each user is processed and counted once." })
   duplicateUserIds!: number;
   @Field(() => Boolean) cancelRequested!: boolean;
+  @Field(() => BulkJobCancelReason, {
+    nullable: true,
+    description: "Why the job was stopped, once it was asked to stop or a shutdown stopped it; null otherwise.",
+  })
+  cancelReason!: CancelReason | null;
   @Field(() => GraphQLDateTime) createdAt!: Date;
   @Field(() => GraphQLDateTime, { nullable: true }) startedAt!: Date | null;
   @Field(() => GraphQLDateTime, { nullable: true }) finishedAt!: Date | null;
@@ -78,7 +131,11 @@ export class TooManyUserIdsError extends ErrorInterface {
   @Field(() => Int) received!: number;
 }
 
-@ObjectType({ implements: ErrorInterface, description: "No bulk job with this id (finished jobs are kept for a while, then forgotten)." })
+@ObjectType({
+  implements: ErrorInterface,
+  description:
+    "No bulk job with this id that the caller may see: jobs are seen by their creator and by callers with the attributes:bulk:admin scope. Finished jobs are kept for a while, then forgotten.",
+})
 export class BulkJobNotFoundError extends ErrorInterface {
   @Field(() => ID) id!: string;
 }

@@ -46,7 +46,7 @@ export type AttributeValueInput = {
 };
 
 export type BulkJobStatus =
-  /** Stopped on request; users not yet sent are counted as cancelled. */
+  /** Stopped on request or by a shutdown (see `cancelReason`); users not yet sent are counted as cancelled. */
   | 'CANCELLED'
   /** No user landed anywhere it failed, or the job could not run. */
   | 'FAILED'
