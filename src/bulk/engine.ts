@@ -1,17 +1,18 @@
 import { setMaxListeners } from "node:events";
-import { unsupportedParts } from "../domain/check.js";
-import { DEFAULT_INPUT_LIMITS, userIdProblem, type InputLimits, type InputProblem, type UpdateCommand } from "../domain/command.js";
-import { selectTargets } from "../domain/dispatch.js";
-import { vendorFailure, type FailureCategory, type VendorFailure } from "../domain/failures.js";
-import type { DeliveryOutcome } from "../domain/results.js";
-import { RequestScope } from "../domain/scope.js";
-import { isCancellation, type BulkChange, type CallContext, type Vendor } from "../domain/vendor.js";
-import { mapWithConcurrency } from "../util/concurrency.js";
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../domain/command.js";
+import type { FailureCategory } from "../domain/failures.js";
+import type { BulkChange, Vendor } from "../domain/vendor.js";
+import { deliverChunk, finalStatus } from "./delivery.js";
+import type { BulkJobs, SubmitResult } from "./jobs.js";
+import { prepareSubmission, type BulkSubmission } from "./submission.js";
+
+export type { BulkSubmission } from "./submission.js";
+export type { SubmitResult } from "./jobs.js";
 import { readFailurePage, type FailurePage, type FailurePageRequest } from "./failure-pages.js";
 import type { WorkQueue } from "./queue.js";
 import type { JobStore } from "./store.js";
 import type { BulkFailure, BulkJobSnapshot, CancelReason, JobStatus } from "./types.js";
-import { PackedUserIds, type UserIdList } from "./user-ids.js";
+import type { UserIdList } from "./user-ids.js";
 import { isFinished, pending } from "./types.js";
 
 export interface BulkEngineOptions {
@@ -42,6 +43,11 @@ export type BulkProgressEvent =
       readonly status: JobStatus;
       readonly vendors: readonly string[];
       readonly users: number;
+      /**
+       * The job runs across processes (shared mode): counted here, but not tracked as this
+       * process's unfinished job, since another process may finish it.
+       */
+      readonly shared?: boolean;
     }
   | {
       readonly kind: "users";
@@ -53,31 +59,13 @@ export type BulkProgressEvent =
       readonly failed: readonly FailureCategory[];
     };
 
-export interface BulkSubmission {
-  readonly userIds: readonly string[];
-  readonly change: BulkChange;
-  readonly vendors?: readonly string[] | null;
-  /** Who submits it (BulkJobSnapshot.owner); undefined when authorization is off. */
-  readonly owner?: string | undefined;
-}
-
-export type SubmitResult =
-  | { readonly kind: "accepted"; readonly job: BulkJobSnapshot }
-  | { readonly kind: "invalid"; readonly problems: readonly InputProblem[] }
-  | { readonly kind: "too-many"; readonly limit: number; readonly received: number };
-
-type ChunkOutcome = DeliveryOutcome | "cancelled";
-
-/** Categories worth another attempt: the same request may succeed later by itself. */
-const RETRIED = new Set(["RATE_LIMITED", "VENDOR_UNAVAILABLE"]);
-
 /**
  * Runs bulk jobs: one attribute value for many users, per vendor through its native bulk path or
  * a fan-out paced by the vendor's shared pacer. Every user ends exactly once as succeeded,
  * failed (with its typed failure) or cancelled. A bulk write sets a value, so transient failures
  * are retried with bounded backoff; the last attempt's failure is what the report shows.
  */
-export class BulkEngine {
+export class BulkEngine implements BulkJobs {
   private readonly store: JobStore;
   private readonly queue: WorkQueue;
   private readonly vendors: readonly Vendor[];
@@ -120,42 +108,10 @@ export class BulkEngine {
   }
 
   async submit(submission: BulkSubmission): Promise<SubmitResult> {
-    const { userIds, change } = submission;
-    if (userIds.length > this.maxUserIds) return { kind: "too-many", limit: this.maxUserIds, received: userIds.length };
-    const problems: InputProblem[] = [];
-    if (userIds.length === 0) problems.push({ path: ["input", "userIds"], message: "give at least one user id" });
-    userIds.forEach((id, index) => {
-      const refusal = userIdProblem(id, this.limits);
-      if (refusal) problems.push({ path: ["input", "userIds", String(index)], message: refusal });
-    });
-    if (change.attribute.length === 0) problems.push({ path: ["input", "attribute"], message: "must not be empty" });
-    if (submission.vendors?.length === 0)
-      problems.push({ path: ["input", "vendors"], message: "name at least one vendor, or omit the field" });
-    if (problems.length > 0) return { kind: "invalid", problems };
-
-    const targets = selectTargets(this.vendors, submission.vendors);
-    const sample = setCommand(userIds[0]!, change);
-    targets.forEach((vendor) => {
-      const path = ["input", "vendors", vendor.id];
-      if (!vendor.adapter) {
-        problems.push({ path, message: `${vendor.displayName} is not configured in this deployment` });
-        return;
-      }
-      // A value the vendor refuses for every user is refused once, before the job exists.
-      const refusals = [...unsupportedParts(sample, vendor.id, vendor.capabilities), ...(vendor.adapter.check?.(sample) ?? [])];
-      for (const failure of refusals) problems.push({ path, message: failure.message });
-    });
-    if (problems.length > 0) return { kind: "invalid", problems };
-
-    const unique = new Set(userIds);
-    const packed = PackedUserIds.from(unique, unique.size);
-    const job = await this.store.create({
-      spec: { ...change, vendors: targets.map((v) => v.id) },
-      userIds: packed,
-      duplicateUserIds: userIds.length - unique.size,
-      owner: submission.owner,
-    });
-    this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: unique.size });
+    const prepared = prepareSubmission(submission, { vendors: this.vendors, limits: this.limits, maxUserIds: this.maxUserIds });
+    if (prepared.kind !== "ready") return prepared;
+    const job = await this.store.create({ ...prepared.job, owner: submission.owner });
+    this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: prepared.job.userIds.length });
     if (this.draining) {
       // The engine is shutting down: the job is answered, typed, as one the shutdown cancelled.
       await this.cancelUnstarted(job.id, "SHUTDOWN");
@@ -282,7 +238,19 @@ export class BulkEngine {
       while (next < chunks && !signal.aborted && !this.draining) {
         const start = next++ * size;
         const ids = userIds.slice(start, start + size);
-        const outcomes = await this.deliverWithRetries(jobId, vendor, ids, change, signal, native !== undefined);
+        const outcomes = await deliverChunk(
+          {
+            jobId,
+            vendor,
+            change,
+            signal,
+            native: native !== undefined,
+            fanOutConcurrency: Math.floor(this.fanOutConcurrency / this.fanOutLanes),
+            retry: this.retry,
+            onError: this.onError,
+          },
+          ids,
+        );
         let succeeded = 0;
         let cancelled = 0;
         const failures: BulkFailure[] = [];
@@ -330,137 +298,4 @@ export class BulkEngine {
       this.onError(event.jobId, error);
     }
   }
-
-  private async deliverWithRetries(
-    jobId: string,
-    vendor: Vendor,
-    ids: readonly string[],
-    change: BulkChange,
-    signal: AbortSignal,
-    native: boolean,
-  ): Promise<Map<string, ChunkOutcome>> {
-    const outcomes = new Map<string, ChunkOutcome>();
-    let todo = ids;
-    for (let attempt = 1; todo.length > 0; attempt++) {
-      if (signal.aborted) {
-        for (const id of todo) if (!outcomes.has(id)) outcomes.set(id, "cancelled");
-        break;
-      }
-      const results = await this.deliver(jobId, vendor, todo, change, signal, native);
-      // A user cancelled before a retry keeps the failure of the attempt it had: it was sent.
-      for (const [id, outcome] of results) if (outcome !== "cancelled" || !outcomes.has(id)) outcomes.set(id, outcome);
-      const again = todo.filter((id) => {
-        const outcome = results.get(id)!;
-        return outcome !== "cancelled" && !outcome.ok && outcome.failure.retryable && RETRIED.has(outcome.failure.category);
-      });
-      if (again.length === 0 || attempt >= this.retry.maxAttempts) break;
-      const hinted = Math.max(
-        0,
-        ...again.map((id) => {
-          const outcome = results.get(id) as Extract<DeliveryOutcome, { ok: false }>;
-          return (outcome.failure.retryAfterSeconds ?? 0) * 1000;
-        }),
-      );
-      const backoff = Math.min(
-        this.retry.maxDelayMs,
-        Math.max(hinted, this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)),
-      );
-      // A cancel during the wait leaves these users with their last failure: they were attempted.
-      if (!(await abortableDelay(backoff, signal))) break;
-      todo = again;
-    }
-    return outcomes;
-  }
-
-  private async deliver(
-    jobId: string,
-    vendor: Vendor,
-    ids: readonly string[],
-    change: BulkChange,
-    signal: AbortSignal,
-    native: boolean,
-  ): Promise<Map<string, ChunkOutcome>> {
-    const adapter = vendor.adapter!;
-    // Background work: pacing waits as long as the vendor asks, and this engine's attempts are each
-    // user's one retry budget (the vendor HttpClient does not retry these calls itself).
-    const context: CallContext = { requestId: `bulk:${jobId}`, signal, background: true, scope: new RequestScope() };
-    const crashed = (error: unknown): DeliveryOutcome => {
-      this.onError(jobId, error);
-      return { ok: false, vendor: vendor.id, failure: internalFailure(vendor, jobId) };
-    };
-    if (native) {
-      try {
-        const results = await adapter.setForMany!(ids, change, context);
-        // A cancelled native call leaves out the users it did not send (see VendorAdapter.setForMany).
-        const missing = (): ChunkOutcome => (signal.aborted ? "cancelled" : crashed(new Error(`no outcome for a user from ${vendor.id}`)));
-        return new Map(ids.map((id) => [id, results.get(id) ?? missing()]));
-      } catch (error) {
-        // Only the cancel itself means nothing was sent; anything else is a crash whose outcome is unknown.
-        if (isCancellation(error, signal)) return new Map(ids.map((id) => [id, "cancelled" as const]));
-        const failure = crashed(error);
-        return new Map(ids.map((id) => [id, failure]));
-      }
-    }
-    const results = await mapWithConcurrency(
-      ids,
-      Math.floor(this.fanOutConcurrency / this.fanOutLanes),
-      async (userId): Promise<ChunkOutcome> => {
-        if (signal.aborted) return "cancelled";
-        try {
-          return await adapter.update(setCommand(userId, change), context);
-        } catch (error) {
-          // As on the native path: only the cancel itself (a pacer wait given up) means nothing was sent.
-          return isCancellation(error, signal) ? "cancelled" : crashed(error);
-        }
-      },
-    );
-    return new Map(ids.map((id, i) => [id, results[i]!]));
-  }
-}
-
-/** A bulk change for one user, as the single-user update path takes it. */
-function setCommand(userId: string, change: BulkChange): UpdateCommand {
-  return {
-    userId,
-    operations: [{ kind: "SET", attribute: change.attribute, value: change.value }],
-    profile: {},
-    tags: { add: [], remove: [] },
-    vendorOptions: {},
-  };
-}
-
-function internalFailure(vendor: Vendor, jobId: string): VendorFailure {
-  return vendorFailure(
-    "INTERNAL",
-    vendor.id,
-    `the ${vendor.displayName} integration failed unexpectedly in bulk job ${jobId}; whether the value was applied is unknown`,
-    {
-      retryable: false,
-    },
-  );
-}
-
-function finalStatus(job: BulkJobSnapshot): JobStatus {
-  // Users cancelled without a cancel request were stopped by a shutdown: the job did not complete.
-  if (job.cancelRequested || job.progress.some((p) => p.cancelled > 0)) return "CANCELLED";
-  const failed = job.progress.reduce((n, p) => n + p.failed, 0);
-  const succeeded = job.progress.reduce((n, p) => n + p.succeeded, 0);
-  if (failed === 0) return "SUCCEEDED";
-  return succeeded === 0 ? "FAILED" : "PARTIALLY_FAILED";
-}
-
-/** Resolves true after `ms`, or false as soon as the signal aborts. */
-function abortableDelay(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -32,7 +32,11 @@ export class ForeignPositionError extends Error {}
  * only grows at its end, so a position stays valid while the job runs; failures recorded later at
  * a vendor already paged past come in a new pass (or per vendor), not at the end.
  */
-export async function readFailurePage(store: JobStore, job: BulkJobSnapshot, request: FailurePageRequest): Promise<FailurePage> {
+export async function readFailurePage(
+  store: Pick<JobStore, "failures">,
+  job: BulkJobSnapshot,
+  request: FailurePageRequest,
+): Promise<FailurePage> {
   const lists = job.progress
     .filter((p) => request.vendor === undefined || p.vendor === request.vendor)
     .map((p) => ({ vendor: p.vendor, length: p.failuresKept }));

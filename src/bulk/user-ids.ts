@@ -53,6 +53,11 @@ export class PackedUserIds implements UserIdList {
     return this.ends.length;
   }
 
+  /** The packed form itself, for a store that keeps it elsewhere (shared mode writes both to Redis). */
+  parts(): { readonly bytes: Buffer; readonly ends: Uint32Array } {
+    return { bytes: this.bytes, ends: this.ends };
+  }
+
   slice(start: number, end: number): string[] {
     const from = Math.max(0, start);
     const to = Math.min(this.ends.length, end);

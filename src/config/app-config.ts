@@ -164,7 +164,10 @@ export const APP_ENV = {
     default: "(unset)",
   },
   REDIS_KEY_PREFIX: { description: "Prefix of every Redis key this deployment writes", default: "attributes" },
-  REDIS_TLS_CA_FILE: { description: "PEM file of the CA that signed a rediss:// server's certificate, when not a public one", default: "(unset)" },
+  REDIS_TLS_CA_FILE: {
+    description: "PEM file of the CA that signed a rediss:// server's certificate, when not a public one",
+    default: "(unset)",
+  },
   READINESS_POLICY: {
     description:
       "Live vendors that must be reachable (circuit not open) for GET /ready to answer 200: any (at least one), all, or none (reported only). Sandboxed vendors are always ready",

@@ -15,6 +15,8 @@ export const FAILURE_CATEGORIES = [
   "RATE_LIMITED",
   "VENDOR_UNAVAILABLE",
   "VENDOR_NOT_CONFIGURED",
+  /** The request may have been applied and may not be sent again (a worker stopped while it was in flight). */
+  "OUTCOME_UNKNOWN",
   "INTERNAL",
 ] as const;
 export type FailureCategory = (typeof FAILURE_CATEGORIES)[number];

@@ -6,6 +6,7 @@ import type { ProfileReadOutcome } from "./profile-read.js";
 import type { DeliveryOutcome } from "./results.js";
 import type { RequestScope } from "./scope.js";
 import type { AttributeValue } from "./values.js";
+import { isRepeatSafe } from "./operations.js";
 
 /** Who waits for a vendor's rate budget, and how long it may. */
 export interface Waiter {
@@ -87,6 +88,19 @@ export interface VendorAdapter {
    * `update`, paced by their shared pacer.
    */
   setForMany?(userIds: readonly string[], change: BulkChange, context: CallContext): Promise<ReadonlyMap<string, DeliveryOutcome>>;
+
+  /**
+   * Whether sending this command twice leaves the same state as sending it once, at this vendor.
+   * Absent: the domain's rule for every operation (isRepeatSafe). A vendor whose semantics depend
+   * on its configuration (an attribute's accumulate rule) answers for itself. Decides whether a
+   * bulk chunk a dead worker left may be sent again.
+   */
+  isRepeatSafe?(command: UpdateCommand): boolean;
+}
+
+/** Whether `command` may be sent again to this vendor after an outcome was lost. */
+export function repeatSafeAt(adapter: VendorAdapter, command: UpdateCommand): boolean {
+  return adapter.isRepeatSafe ? adapter.isRepeatSafe(command) : command.operations.every(isRepeatSafe);
 }
 
 /** One custom attribute value for many users. */

@@ -5,7 +5,7 @@ import type { Vendor } from "../domain/vendor.js";
 
 /** What every resolver sees for one GraphQL operation. */
 import type { Caller } from "../auth/caller.js";
-import type { BulkEngine } from "../bulk/engine.js";
+import type { BulkJobs } from "../bulk/jobs.js";
 import type { DeliveryOutcome } from "../domain/results.js";
 import type { IdempotencyStore } from "../reliability/idempotency.js";
 
@@ -22,7 +22,7 @@ export interface GraphQLContext {
   readonly vendors: readonly Vendor[];
   readonly limits: InputLimits;
   readonly dispatchHooks: DispatchHooks;
-  readonly bulk: BulkEngine;
+  readonly bulk: BulkJobs;
   readonly caller: Caller;
   readonly idempotency: IdempotencyStore<StoredUpdate>;
 }

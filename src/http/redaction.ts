@@ -83,6 +83,7 @@ export function withScrubbedFailures(adapter: VendorAdapter, scrubber: SecretScr
   const wrapped: VendorAdapter = {
     update: async (command, context) => delivery(await adapter.update(command, context)),
   };
+  if (adapter.isRepeatSafe) wrapped.isRepeatSafe = adapter.isRepeatSafe.bind(adapter);
   if (adapter.check) {
     const check = adapter.check.bind(adapter);
     wrapped.check = (command) => check(command).map((failure) => scrubber.failure(failure));

@@ -274,6 +274,7 @@ export class Metrics {
       return;
     }
     this.bulkJobs.inc({ status: event.status });
+    if (event.shared) return;
     if (!ACTIVE_JOB_STATUSES.has(event.status)) {
       this.activeJobs.delete(event.jobId);
       return;

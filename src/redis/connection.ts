@@ -15,8 +15,8 @@ export type RedisRole = "commands" | "subscriber" | "bullmq";
 
 /**
  * A connection for one role. Commands fail fast while Redis is unreachable (a caller gets a typed
- * error within a second instead of a request hung on a queue); BullMQ's own connections wait and
- * retry forever, as BullMQ requires (`maxRetriesPerRequest: null`).
+ * error within a second instead of a request hung on a queue); a subscriber and BullMQ's own
+ * connections wait and retry forever, as BullMQ requires (`maxRetriesPerRequest: null`).
  */
 export function connectRedis(settings: RedisSettings, role: RedisRole, name: string): Redis {
   const options: RedisOptions = {
@@ -24,7 +24,10 @@ export function connectRedis(settings: RedisSettings, role: RedisRole, name: str
     // Reconnect with a short capped backoff: a restarted Redis is back in use within a second.
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
     lazyConnect: false,
-    ...(role === "bullmq" ? { maxRetriesPerRequest: null } : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }),
+    // A subscriber re-subscribes after a reconnect by itself, and BullMQ's blocking reads wait: both queue while offline.
+    ...(role === "commands"
+      ? { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }
+      : { maxRetriesPerRequest: null }),
     ...(settings.url.startsWith("rediss:") && settings.tlsCaFile ? { tls: { ca: readFileSync(settings.tlsCaFile) } } : {}),
   };
   return new Redis(settings.url, options);

@@ -116,6 +116,7 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
       ),
   };
   if (adapter.check) wrapped.check = (command) => adapter.check!(command);
+  if (adapter.isRepeatSafe) wrapped.isRepeatSafe = (command) => adapter.isRepeatSafe!(command);
   if (adapter.readProfiles) {
     const read = adapter.readProfiles.bind(adapter);
     wrapped.readProfiles = (userIds, context) =>

@@ -67,6 +67,7 @@ export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
     case "AuthenticationFailedError":
     case "PermissionDeniedError":
     case "VendorNotConfiguredError":
+    case "DeliveryOutcomeUnknownError":
     case "InternalDeliveryError":
       // Operator problems: the user can do nothing about them.
       return { vendor, ok: false, text: `not saved: ${delivery.message}` };

@@ -113,6 +113,10 @@ export const VENDOR_ERROR_TYPES: Record<FailureCategory, VendorErrorClass> = {
   RATE_LIMITED: vendorErrorType("RateLimitedError", "The vendor asked us to slow down; nothing was applied."),
   VENDOR_UNAVAILABLE: vendorErrorType("VendorUnavailableError", "The vendor failed, timed out or could not be reached."),
   VENDOR_NOT_CONFIGURED: vendorErrorType("VendorNotConfiguredError", "This deployment has no credentials for the vendor."),
+  OUTCOME_UNKNOWN: vendorErrorType(
+    "DeliveryOutcomeUnknownError",
+    "The request may or may not have been applied (the process sending it stopped while it was in flight), and sending it again is not safe: check the user at the vendor before repeating it.",
+  ),
   INTERNAL: vendorErrorType(
     "InternalDeliveryError",
     "The integration failed unexpectedly; whether the change was applied is unknown. The incident is logged.",

@@ -82,6 +82,10 @@ export class JiguangAdapter implements ClosableAdapter {
     return new Map(userIds.map((id, i) => [id, outcomes[i]!]));
   }
 
+  isRepeatSafe(command: UpdateCommand): boolean {
+    return this.repeatSafe(command.operations);
+  }
+
   /** Everything Jiguang would refuse in this command for any user (the catalog and encoding checks); nothing is sent. */
   check(command: UpdateCommand): readonly VendorFailure[] {
     const built = buildWrite(command, this.settings);

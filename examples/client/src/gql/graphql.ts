@@ -79,6 +79,7 @@ export type ErrorCode =
   | 'INTERNAL'
   | 'INVALID_INPUT'
   | 'NOT_AUTHORIZED'
+  | 'OUTCOME_UNKNOWN'
   | 'PERMISSION_DENIED'
   | 'RATE_LIMITED'
   | 'TOO_MANY_USER_IDS'
@@ -224,6 +225,7 @@ export type BulkJobQuery = { bulkJob:
     | { __typename: 'BulkJob', id: string, status: BulkJobStatus, failures: { totalCount: number, edges: Array<{ node: { userId: string, vendor: Vendor, error:
               | { __typename: 'AttributeNotDefinedError', code: ErrorCode, message: string, retryable: boolean }
               | { __typename: 'AuthenticationFailedError', code: ErrorCode, message: string, retryable: boolean }
+              | { __typename: 'DeliveryOutcomeUnknownError', code: ErrorCode, message: string, retryable: boolean }
               | { __typename: 'InternalDeliveryError', code: ErrorCode, message: string, retryable: boolean }
               | { __typename: 'PermissionDeniedError', code: ErrorCode, message: string, retryable: boolean }
               | { __typename: 'RateLimitedError', code: ErrorCode, message: string, retryable: boolean }

@@ -20,6 +20,7 @@ export const possibleTypes: Record<string, string[]> = {
     "AttributeNotDefinedError",
     "AuthenticationFailedError",
     "BulkJobNotFoundError",
+    "DeliveryOutcomeUnknownError",
     "IdempotencyKeyReusedError",
     "IdempotencyStoreFullError",
     "InternalDeliveryError",
@@ -57,6 +58,7 @@ export const possibleTypes: Record<string, string[]> = {
   "VendorError": [
     "AttributeNotDefinedError",
     "AuthenticationFailedError",
+    "DeliveryOutcomeUnknownError",
     "InternalDeliveryError",
     "PermissionDeniedError",
     "RateLimitedError",

@@ -1,0 +1,378 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { FAILURE_CATEGORIES, type FailureCategory } from "../domain/failures.js";
+import type { NewBulkJob } from "./store.js";
+import type { BulkFailure, BulkJobSnapshot, BulkJobSpec, CancelReason, JobStatus, VendorProgress } from "./types.js";
+import type { PackedUserIds } from "./user-ids.js";
+
+/**
+ * Shared mode's bulk jobs in Redis, visible to every replica and worker and surviving any restart.
+ * All of one job's keys share a hash tag (`{<job id>}`), so they live in one slot, and every
+ * change is one Lua script, atomic however many workers record at once. Per job:
+ *
+ * - `…:job` hash: spec, owner, status, times, totals, cancel request and reason, chunk sizes;
+ * - `…:v:<vendor>` hash: succeeded, failed, cancelled, and `failed:<CATEGORY>` counts;
+ * - `…:f:<vendor>` list: the first failures recorded (JSON), at most the cap;
+ * - `…:ids` and `…:ends` strings: the ids packed as UTF-8 and each id's end offset (uint32 LE),
+ *   read one chunk at a time with GETRANGE;
+ * - `…:done:<vendor>` bitmap: users settled at the vendor, so that a chunk run again after a
+ *   worker died counts each user once;
+ * - `…:chunks:<vendor>` hash: each chunk's state, `w` taken by a worker (running, or its worker
+ *   died), `r` released by a worker stopping at a chunk boundary (what is unsettled was not sent),
+ *   `c` cancelled before any worker took it.
+ *
+ * Finished jobs expire after the retention; their ids, bitmaps and chunk states go at once.
+ */
+export interface RedisJobStoreOptions {
+  readonly keyPrefix: string;
+  /** Failures whose details are kept per vendor (BULK_MAX_FAILURES_KEPT). */
+  readonly maxFailuresKept: number;
+  /** Seconds a finished job stays readable (BULK_JOB_RETENTION_SECONDS). */
+  readonly retentionSeconds: number;
+}
+
+/** One user's outcome to record: its index in the job, and succeeded, failed (with the failure) or cancelled. */
+export type SettledUser =
+  | { readonly index: number; readonly kind: "succeeded" }
+  | { readonly index: number; readonly kind: "cancelled" }
+  | { readonly index: number; readonly kind: "failed"; readonly failure: BulkFailure };
+
+/** What a worker may do with a chunk it picked up. */
+export type ChunkClaim =
+  /** Run it; `rerun`: it was taken before by a worker that died, so users it did not settle may have been sent. */
+  | { readonly kind: "run"; readonly rerun: boolean; readonly cancelRequested: boolean }
+  /** Nothing to do: the job finished, or the chunk was cancelled before anyone took it. */
+  | { readonly kind: "skip" };
+
+/** What recording did: users newly counted (a user already counted is not counted again), and the job's status if it just finished. */
+export interface RecordResult {
+  readonly counted: number;
+  readonly finished?: JobStatus;
+}
+
+type Commands = {
+  bulkRecord(...args: Array<string | number>): Promise<[number, string | null]>;
+  bulkClaim(...args: Array<string | number>): Promise<string>;
+  bulkCancel(...args: Array<string | number>): Promise<[number, string | null]>;
+};
+
+/** Shared by the scripts that may settle a job's last users: the status, set once, and the clean-up. */
+const FINISH_IF_COMPLETE = `
+local function finish_if_complete(job, vendorKeys, transient, now, retention)
+  local status = redis.call('HGET', job, 'status')
+  if status ~= 'QUEUED' and status ~= 'RUNNING' then return nil end
+  local total = tonumber(redis.call('HGET', job, 'total'))
+  local succeeded, failed, cancelled = 0, 0, 0
+  for _, key in ipairs(vendorKeys) do
+    local c = redis.call('HMGET', key, 'succeeded', 'failed', 'cancelled')
+    local s, f, x = tonumber(c[1] or 0), tonumber(c[2] or 0), tonumber(c[3] or 0)
+    if s + f + x < total then return nil end
+    succeeded, failed, cancelled = succeeded + s, failed + f, cancelled + x
+  end
+  local final
+  if redis.call('HGET', job, 'cancelRequested') == '1' or cancelled > 0 then final = 'CANCELLED'
+  elseif failed == 0 then final = 'SUCCEEDED'
+  elseif succeeded == 0 then final = 'FAILED'
+  else final = 'PARTIALLY_FAILED' end
+  redis.call('HSET', job, 'status', final, 'finishedAt', now)
+  if redis.call('HEXISTS', job, 'startedAt') == 0 then redis.call('HSET', job, 'startedAt', now) end
+  for _, key in ipairs(transient) do redis.call('DEL', key) end
+  redis.call('EXPIRE', job, retention)
+  for _, key in ipairs(vendorKeys) do redis.call('EXPIRE', key, retention) end
+  return final
+end
+`;
+
+/**
+ * KEYS: job, vendor counters, vendor failures, vendor done-bitmap, then every vendor's counters,
+ * then the job's transient keys (ids, ends, every done-bitmap and chunk hash).
+ * ARGV: vendorCount, transientCount, cap, now, retention, n, then n × (index, kind, category, json).
+ */
+const RECORD = `${FINISH_IF_COMPLETE}
+local vendorCount, transientCount = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cap, now, retention, n = tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local counted = 0
+for i = 0, n - 1 do
+  local index, kind, category, json = tonumber(ARGV[7 + i * 4]), ARGV[8 + i * 4], ARGV[9 + i * 4], ARGV[10 + i * 4]
+  if redis.call('SETBIT', KEYS[4], index, 1) == 0 then
+    counted = counted + 1
+    redis.call('HINCRBY', KEYS[2], kind, 1)
+    if kind == 'failed' then
+      redis.call('HINCRBY', KEYS[2], 'failed:' .. category, 1)
+      if redis.call('LLEN', KEYS[3]) < cap then redis.call('RPUSH', KEYS[3], json) end
+    end
+  end
+end
+local vendorKeys, transient = {}, {}
+for i = 1, vendorCount do vendorKeys[i] = KEYS[4 + i] end
+for i = 1, transientCount do transient[i] = KEYS[4 + vendorCount + i] end
+return { counted, finish_if_complete(KEYS[1], vendorKeys, transient, now, retention) }
+`;
+
+/** KEYS: job, chunk hash. ARGV: chunk index, now. */
+const CLAIM = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'QUEUED' and status ~= 'RUNNING' then return 'skip' end
+local state = redis.call('HGET', KEYS[2], ARGV[1])
+if state == 'c' then return 'skip' end
+local cancel = redis.call('HGET', KEYS[1], 'cancelRequested') == '1'
+redis.call('HSET', KEYS[2], ARGV[1], 'w')
+if status == 'QUEUED' then redis.call('HSET', KEYS[1], 'status', 'RUNNING', 'startedAt', ARGV[2]) end
+return (state == 'w' and 'rerun' or 'run') .. (cancel and ':cancel' or '')
+`;
+
+/**
+ * Cancels a job: the first reason stays; every chunk no worker holds is settled here, a chunk never
+ * taken as a whole (its users count as cancelled: none was sent), a released one user by user.
+ * KEYS: job, then per vendor (counters, done-bitmap, chunk hash), then every vendor's counters again
+ * for the completion check, then the transient keys.
+ * ARGV: vendorCount, transientCount, reason, userCancel (1/0), now, retention, then per vendor its chunk size.
+ */
+const CANCEL = `${FINISH_IF_COMPLETE}
+local vendorCount, transientCount = tonumber(ARGV[1]), tonumber(ARGV[2])
+local job = KEYS[1]
+local status = redis.call('HGET', job, 'status')
+if not status then return { 0, nil } end
+if status ~= 'QUEUED' and status ~= 'RUNNING' then return { 1, status } end
+redis.call('HSETNX', job, 'cancelReason', ARGV[3])
+if ARGV[4] == '1' then redis.call('HSET', job, 'cancelRequested', '1') end
+local total = tonumber(redis.call('HGET', job, 'total'))
+for v = 0, vendorCount - 1 do
+  local counters, done, chunks = KEYS[2 + v * 3], KEYS[3 + v * 3], KEYS[4 + v * 3]
+  local size = tonumber(ARGV[7 + v])
+  local cancelled = 0
+  for c = 0, math.ceil(total / size) - 1 do
+    local state = redis.call('HGET', chunks, c)
+    local first, last = c * size, math.min(total, (c + 1) * size) - 1
+    if not state then
+      redis.call('HSET', chunks, c, 'c')
+      cancelled = cancelled + (last - first + 1)
+    elseif state == 'r' then
+      redis.call('HSET', chunks, c, 'c')
+      for i = first, last do
+        if redis.call('SETBIT', done, i, 1) == 0 then cancelled = cancelled + 1 end
+      end
+    end
+  end
+  if cancelled > 0 then redis.call('HINCRBY', counters, 'cancelled', cancelled) end
+end
+local vendorKeys, transient = {}, {}
+for i = 1, vendorCount do vendorKeys[i] = KEYS[1 + vendorCount * 3 + i] end
+for i = 1, transientCount do transient[i] = KEYS[1 + vendorCount * 4 + i] end
+return { 1, finish_if_complete(job, vendorKeys, transient, ARGV[5], tonumber(ARGV[6])) }
+`;
+
+export class RedisJobStore {
+  private readonly redis: Redis & Commands;
+
+  constructor(
+    redis: Redis,
+    private readonly options: RedisJobStoreOptions,
+  ) {
+    redis.defineCommand("bulkRecord", { lua: RECORD });
+    redis.defineCommand("bulkClaim", { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand("bulkCancel", { lua: CANCEL });
+    this.redis = redis as Redis & Commands;
+  }
+
+  /** Stores a new job QUEUED, with its ids and each vendor's chunk size. */
+  async create(job: NewBulkJob, chunkSizes: Readonly<Record<string, number>>): Promise<BulkJobSnapshot> {
+    const id = randomUUID();
+    const createdAt = new Date();
+    const { bytes, ends } = (job.userIds as PackedUserIds).parts();
+    // Offsets are read back as little-endian uint32 by any worker, whatever this host's byte order.
+    const endsBytes = Buffer.alloc(ends.length * 4);
+    for (let i = 0; i < ends.length; i++) endsBytes.writeUInt32LE(ends[i]!, i * 4);
+    const multi = this.redis.multi();
+    multi.hset(this.key(id, "job"), {
+      spec: JSON.stringify(job.spec),
+      status: "QUEUED",
+      createdAt: createdAt.toISOString(),
+      total: String(job.userIds.length),
+      duplicateUserIds: String(job.duplicateUserIds),
+      chunkSizes: JSON.stringify(chunkSizes),
+      ...(job.owner === undefined ? {} : { owner: job.owner }),
+    });
+    multi.set(this.key(id, "ids"), bytes);
+    multi.set(this.key(id, "ends"), endsBytes);
+    await multi.exec();
+    return (await this.get(id))!;
+  }
+
+  async get(id: string): Promise<BulkJobSnapshot | undefined> {
+    const fields = await this.redis.hgetall(this.key(id, "job"));
+    if (!fields.spec) return undefined;
+    const spec = JSON.parse(fields.spec) as BulkJobSpec;
+    const total = Number(fields.total);
+    const pipeline = this.redis.pipeline();
+    for (const vendor of spec.vendors) {
+      pipeline.hgetall(this.key(id, `v:${vendor}`));
+      pipeline.llen(this.key(id, `f:${vendor}`));
+    }
+    const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    const progress = spec.vendors.map((vendor, index): VendorProgress => {
+      const counters = replies[index * 2] as Record<string, string>;
+      const failedByCategory: Partial<Record<FailureCategory, number>> = {};
+      for (const category of FAILURE_CATEGORIES) {
+        const count = Number(counters[`failed:${category}`] ?? 0);
+        if (count > 0) failedByCategory[category] = count;
+      }
+      return {
+        vendor,
+        total,
+        succeeded: Number(counters.succeeded ?? 0),
+        failed: Number(counters.failed ?? 0),
+        cancelled: Number(counters.cancelled ?? 0),
+        failedByCategory,
+        failuresKept: replies[index * 2 + 1] as number,
+      };
+    });
+    return {
+      id,
+      spec,
+      ...(fields.owner === undefined ? {} : { owner: fields.owner }),
+      status: fields.status as JobStatus,
+      createdAt: new Date(fields.createdAt!),
+      ...(fields.startedAt ? { startedAt: new Date(fields.startedAt) } : {}),
+      ...(fields.finishedAt ? { finishedAt: new Date(fields.finishedAt) } : {}),
+      duplicateUserIds: Number(fields.duplicateUserIds),
+      progress,
+      cancelRequested: fields.cancelRequested === "1",
+      ...(fields.cancelReason ? { cancelReason: fields.cancelReason as CancelReason } : {}),
+    };
+  }
+
+  /** The ids of users `start` up to `end` (exclusive), read from the packed copy: two range reads. */
+  async userIdRange(id: string, start: number, end: number): Promise<string[]> {
+    const from = start === 0 ? 0 : (start - 1) * 4;
+    const ends = await this.redis.getrangeBuffer(this.key(id, "ends"), from, end * 4 - 1);
+    const offsets = Array.from({ length: ends.length / 4 }, (_, i) => ends.readUInt32LE(i * 4));
+    const firstByte = start === 0 ? 0 : offsets.shift()!;
+    if (offsets.length === 0) return [];
+    const bytes = await this.redis.getrangeBuffer(this.key(id, "ids"), firstByte, offsets.at(-1)! - 1);
+    const ids: string[] = [];
+    let at = 0;
+    for (const endOffset of offsets) {
+      ids.push(bytes.toString("utf8", at, endOffset - firstByte));
+      at = endOffset - firstByte;
+    }
+    return ids;
+  }
+
+  /** Which of the indexes from `start` (count `length`) are already settled at the vendor. */
+  async settled(id: string, vendor: string, start: number, length: number): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (let i = start; i < start + length; i++) pipeline.getbit(this.key(id, `done:${vendor}`), i);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, value]) => {
+      if (error) throw error;
+      return value === 1;
+    });
+  }
+
+  /** Takes a chunk for this worker (see ChunkClaim); the first chunk taken makes the job RUNNING. */
+  async claim(id: string, vendor: string, chunk: number): Promise<ChunkClaim> {
+    const reply = await this.redis.bulkClaim(this.key(id, "job"), this.key(id, `chunks:${vendor}`), chunk, new Date().toISOString());
+    if (reply === "skip") return { kind: "skip" };
+    const [mode, cancel] = reply.split(":");
+    return { kind: "run", rerun: mode === "rerun", cancelRequested: cancel === "cancel" };
+  }
+
+  /** A worker stopping at a chunk boundary gives the chunk back: its unsettled users were not sent. */
+  async release(id: string, vendor: string, chunk: number): Promise<void> {
+    await this.redis.hset(this.key(id, `chunks:${vendor}`), String(chunk), "r");
+  }
+
+  /** Records users' outcomes, each user once whatever runs its chunk again; finishes the job when its last user is settled. */
+  async record(id: string, vendor: string, users: readonly SettledUser[]): Promise<RecordResult> {
+    const job = await this.redis.hget(this.key(id, "job"), "spec");
+    if (!job) return { counted: 0 };
+    const vendors = (JSON.parse(job) as BulkJobSpec).vendors;
+    const keys = [
+      this.key(id, "job"),
+      this.key(id, `v:${vendor}`),
+      this.key(id, `f:${vendor}`),
+      this.key(id, `done:${vendor}`),
+      ...vendors.map((v) => this.key(id, `v:${v}`)),
+      ...this.transientKeys(id, vendors),
+    ];
+    const args: Array<string | number> = [
+      vendors.length,
+      this.transientKeys(id, vendors).length,
+      this.options.maxFailuresKept,
+      new Date().toISOString(),
+      this.options.retentionSeconds,
+      users.length,
+    ];
+    for (const user of users) {
+      args.push(
+        user.index,
+        user.kind,
+        user.kind === "failed" ? user.failure.failure.category : "",
+        user.kind === "failed" ? JSON.stringify(user.failure) : "",
+      );
+    }
+    const [counted, finished] = await this.redis.bulkRecord(keys.length, ...keys, ...args);
+    return { counted, ...(finished ? { finished: finished as JobStatus } : {}) };
+  }
+
+  /**
+   * Asks a job to stop (the first reason stays) and settles at once every chunk no worker holds, so
+   * a cancelled job finishes as soon as the chunks in flight do. False for an unknown job.
+   */
+  async requestCancel(id: string, reason: CancelReason): Promise<{ known: boolean; finished?: JobStatus }> {
+    const spec = await this.redis.hget(this.key(id, "job"), "spec");
+    if (!spec) return { known: false };
+    const vendors = (JSON.parse(spec) as BulkJobSpec).vendors;
+    const sizes = JSON.parse((await this.redis.hget(this.key(id, "job"), "chunkSizes")) ?? "{}") as Record<string, number>;
+    const keys = [
+      this.key(id, "job"),
+      ...vendors.flatMap((v) => [this.key(id, `v:${v}`), this.key(id, `done:${v}`), this.key(id, `chunks:${v}`)]),
+      ...vendors.map((v) => this.key(id, `v:${v}`)),
+      ...this.transientKeys(id, vendors),
+    ];
+    const [known, status] = await this.redis.bulkCancel(
+      keys.length,
+      ...keys,
+      vendors.length,
+      this.transientKeys(id, vendors).length,
+      reason,
+      reason === "CANCEL_REQUESTED" ? 1 : 0,
+      new Date().toISOString(),
+      this.options.retentionSeconds,
+      ...vendors.map((v) => sizes[v] ?? 1),
+    );
+    return { known: known === 1, ...(status ? { finished: status as JobStatus } : {}) };
+  }
+
+  async failures(id: string, vendor: string, range: { offset: number; limit: number }): Promise<BulkFailure[]> {
+    const offset = Math.max(0, range.offset);
+    const limit = Math.max(0, range.limit);
+    if (limit === 0) return [];
+    const items = await this.redis.lrange(this.key(id, `f:${vendor}`), offset, offset + limit - 1);
+    return items.map((item) => JSON.parse(item) as BulkFailure);
+  }
+
+  /** Bytes Redis uses for one job's keys (MEMORY USAGE), for the memory benchmark. */
+  async memoryUsage(id: string, vendors: readonly string[]): Promise<number> {
+    const keys = [
+      this.key(id, "job"),
+      ...vendors.flatMap((v) => [this.key(id, `v:${v}`), this.key(id, `f:${v}`)]),
+      ...this.transientKeys(id, vendors),
+    ];
+    let bytes = 0;
+    for (const key of keys) bytes += Number((await this.redis.call("MEMORY", "USAGE", key)) ?? 0);
+    return bytes;
+  }
+
+  private transientKeys(id: string, vendors: readonly string[]): string[] {
+    return [this.key(id, "ids"), this.key(id, "ends"), ...vendors.flatMap((v) => [this.key(id, `done:${v}`), this.key(id, `chunks:${v}`)])];
+  }
+
+  private key(id: string, part: string): string {
+    return `${this.options.keyPrefix}:bulk:{${id}}:${part}`;
+  }
+}

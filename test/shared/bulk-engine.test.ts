@@ -1,0 +1,162 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import type { Redis } from "ioredis";
+import { RedisJobStore } from "../../src/bulk/redis-store.js";
+import { SharedBulkEngine } from "../../src/bulk/shared-engine.js";
+import type { Vendor } from "../../src/domain/vendor.js";
+import { connectRedis, whenReady } from "../../src/redis/connection.js";
+import { startVendors, type VendorRuntime } from "../../src/runtime.js";
+import type { CarnivalSandbox } from "../../src/vendors/carnival/sandbox.js";
+import { carnival } from "../../src/vendors/carnival/index.js";
+import { startTestRedis, stopTestRedis, type TestRedis } from "../support/redis.js";
+
+/**
+ * Shared mode's bulk engine on a real Redis: two engines on separate connections stand for two
+ * replicas (one of them running a BullMQ worker); what one submits, the other follows and cancels,
+ * and every user is counted once even when a chunk runs again.
+ */
+const KEY_PREFIX = "test";
+let redis: TestRedis | undefined;
+let runtime: VendorRuntime;
+const connections: Redis[] = [];
+const engines: SharedBulkEngine[] = [];
+const users = (n: number, from = 1) => Array.from({ length: n }, (_, i) => String(from + i));
+
+async function replica(vendors: readonly Vendor[], worker: boolean): Promise<{ engine: SharedBulkEngine; store: RedisJobStore }> {
+  const settings = { url: redis!.url, keyPrefix: KEY_PREFIX };
+  const [commands, subscriber, bullmq] = (["commands", "subscriber", "bullmq"] as const).map((role) =>
+    connectRedis(settings, role, `test-${role}`),
+  );
+  connections.push(commands!, subscriber!, bullmq!);
+  await whenReady(commands!, 5_000);
+  const store = new RedisJobStore(commands!, { keyPrefix: KEY_PREFIX, maxFailuresKept: 5, retentionSeconds: 3_600 });
+  const engine = new SharedBulkEngine({
+    store,
+    commands: commands!,
+    subscriber: subscriber!,
+    bullmq: bullmq!,
+    keyPrefix: KEY_PREFIX,
+    vendors,
+    fanOutChunkSize: 50,
+    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 50 },
+    worker: worker ? { concurrency: 4, lockDurationMs: 2_000, stalledIntervalMs: 1_000 } : false,
+  });
+  engines.push(engine);
+  return { engine, store };
+}
+
+async function finished(engine: SharedBulkEngine, id: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await engine.get(id);
+    if (job && !["QUEUED", "RUNNING"].includes(job.status)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} unfinished: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  runtime = await startVendors(
+    [carnival],
+    {},
+    { sandbox: "force", sandboxHost: "127.0.0.1", sandboxUserIds: users(400), sandboxRateLimits: { carnival: 100_000 } },
+  );
+});
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((engine) => engine.stop()));
+  for (const connection of connections.splice(0)) connection.disconnect();
+  await redis!.client.flushall();
+  (runtime.sandboxes.get("carnival") as CarnivalSandbox).clearJournal();
+});
+afterAll(async () => {
+  await runtime.close();
+  await stopTestRedis(redis);
+});
+
+describe("shared bulk jobs", () => {
+  it("runs a job submitted on one replica on another's worker, with exact counts, readable everywhere", async () => {
+    const a = await replica(runtime.vendors, false);
+    const b = await replica(runtime.vendors, true);
+    const submitted = await a.engine.submit({
+      userIds: [...users(300), "ghost-1", "1"],
+      change: { attribute: "tier", value: { kind: "int", value: 3 } },
+    });
+    expect(submitted.kind).toBe("accepted");
+    const id = submitted.kind === "accepted" ? submitted.job.id : "";
+    const job = await finished(a.engine, id);
+    expect(job).toMatchObject({ status: "PARTIALLY_FAILED", duplicateUserIds: 1 });
+    expect(job.progress[0]).toMatchObject({ total: 301, succeeded: 300, failed: 1, cancelled: 0, failedByCategory: { USER_NOT_FOUND: 1 } });
+    expect((await b.engine.get(id))!.status).toBe("PARTIALLY_FAILED");
+    const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
+    expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(301);
+  });
+
+  it("cancels from another replica: every worker stops, users never sent count as cancelled, counts add up", async () => {
+    const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
+    sandbox.setResponseDelay(50);
+    try {
+      const a = await replica(runtime.vendors, false);
+      const b = await replica(runtime.vendors, true);
+      const submitted = await a.engine.submit({ userIds: users(400), change: { attribute: "tier", value: { kind: "int", value: 4 } } });
+      const id = submitted.kind === "accepted" ? submitted.job.id : "";
+      // Wait until the worker has sent something, then cancel through the other replica.
+      for (let i = 0; i < 400 && sandbox.requestCount() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await a.engine.cancel(id);
+      const job = await finished(b.engine, id);
+      const [progress] = job.progress;
+      expect(job).toMatchObject({ status: "CANCELLED", cancelRequested: true, cancelReason: "CANCEL_REQUESTED" });
+      expect(progress!.succeeded + progress!.failed + progress!.cancelled).toBe(400);
+      expect(progress!.cancelled).toBeGreaterThan(0);
+      // Every user the vendor received is counted by its outcome, none as cancelled.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(progress!.succeeded + progress!.failed);
+    } finally {
+      sandbox.setResponseDelay(0);
+    }
+  });
+
+  it("counts each user once when a chunk runs again after its worker died, and resends only where that is safe", async () => {
+    const a = await replica(runtime.vendors, false);
+    const submitted = await a.engine.submit({ userIds: users(120), change: { attribute: "tier", value: { kind: "int", value: 5 } } });
+    const id = submitted.kind === "accepted" ? submitted.job.id : "";
+    // A worker that took chunk 0, settled its first ten users, and died before the rest.
+    expect(await a.store.claim(id, "carnival", 0)).toMatchObject({ kind: "run", rerun: false });
+    await a.store.record(
+      id,
+      "carnival",
+      users(10).map((_, i) => ({ index: i, kind: "succeeded" as const })),
+    );
+    // Carnival's SET is repeat-safe: the chunk runs again and sends the 40 users left, counting the first ten once.
+    const b = await replica(runtime.vendors, true);
+    const job = await finished(b.engine, id);
+    expect(job.progress[0]).toMatchObject({ total: 120, succeeded: 120, failed: 0, cancelled: 0 });
+    const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
+    expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(110);
+  });
+
+  it("ends users of a dead worker's chunk as DeliveryOutcomeUnknownError where a repeat is not safe, sending nothing again", async () => {
+    const unsafe = runtime.vendors.map((v): Vendor => ({
+      ...v,
+      adapter: { ...v.adapter!, update: v.adapter!.update, isRepeatSafe: () => false },
+    }));
+    const a = await replica(unsafe, false);
+    const submitted = await a.engine.submit({ userIds: users(60), change: { attribute: "tier", value: { kind: "int", value: 6 } } });
+    const id = submitted.kind === "accepted" ? submitted.job.id : "";
+    await a.store.claim(id, "carnival", 0);
+    const b = await replica(unsafe, true);
+    const job = await finished(b.engine, id);
+    expect(job.progress[0]).toMatchObject({ total: 60, succeeded: 10, failed: 50, failedByCategory: { OUTCOME_UNKNOWN: 50 } });
+    const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
+    expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(10);
+  });
+
+  it("survives every process stopping: a job submitted with no worker anywhere runs when a worker starts", async () => {
+    const a = await replica(runtime.vendors, false);
+    const submitted = await a.engine.submit({ userIds: users(80), change: { attribute: "tier", value: { kind: "int", value: 7 } } });
+    const id = submitted.kind === "accepted" ? submitted.job.id : "";
+    await a.engine.stop();
+    expect((await a.store.get(id))!.status).toBe("QUEUED");
+    const b = await replica(runtime.vendors, true);
+    expect((await finished(b.engine, id)).status).toBe("SUCCEEDED");
+  });
+});
