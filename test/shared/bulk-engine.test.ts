@@ -137,7 +137,7 @@ describe("shared bulk jobs", () => {
   it("ends users of a dead worker's chunk as DeliveryOutcomeUnknownError where a repeat is not safe, sending nothing again", async () => {
     const unsafe = runtime.vendors.map((v): Vendor => ({
       ...v,
-      adapter: { ...v.adapter!, update: v.adapter!.update, isRepeatSafe: () => false },
+      adapter: { ...v.adapter!, update: (command, context) => v.adapter!.update(command, context), isRepeatSafe: () => false },
     }));
     const a = await replica(unsafe, false);
     const submitted = await a.engine.submit({ userIds: users(60), change: { attribute: "tier", value: { kind: "int", value: 6 } } });

@@ -43,6 +43,7 @@ export const VendorDeliveryResult = createUnionType({
       E.RATE_LIMITED,
       E.VENDOR_UNAVAILABLE,
       E.VENDOR_NOT_CONFIGURED,
+      E.OUTCOME_UNKNOWN,
       E.INTERNAL,
     ] as const,
 });

@@ -254,6 +254,7 @@ export type UpdateAttributesMutation = { updateAttributes:
     | { __typename: 'UpdateAttributesSuccess', allDelivered: boolean, replayed: boolean, user: { id: string }, deliveries: Array<
         | { __typename: 'AttributeNotDefinedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'AuthenticationFailedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'DeliveryOutcomeUnknownError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'InternalDeliveryError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'PermissionDeniedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'RateLimitedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
@@ -269,6 +270,8 @@ export type UpdateAttributesMutation = { updateAttributes:
 type Delivery_AttributeNotDefinedError_Fragment = { __typename: 'AttributeNotDefinedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
 type Delivery_AuthenticationFailedError_Fragment = { __typename: 'AuthenticationFailedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+
+type Delivery_DeliveryOutcomeUnknownError_Fragment = { __typename: 'DeliveryOutcomeUnknownError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
 type Delivery_InternalDeliveryError_Fragment = { __typename: 'InternalDeliveryError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
@@ -291,6 +294,7 @@ type Delivery_VendorUserNotFoundError_Fragment = { __typename: 'VendorUserNotFou
 export type DeliveryFragment =
   | Delivery_AttributeNotDefinedError_Fragment
   | Delivery_AuthenticationFailedError_Fragment
+  | Delivery_DeliveryOutcomeUnknownError_Fragment
   | Delivery_InternalDeliveryError_Fragment
   | Delivery_PermissionDeniedError_Fragment
   | Delivery_RateLimitedError_Fragment

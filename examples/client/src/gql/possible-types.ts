@@ -45,6 +45,7 @@ export const possibleTypes: Record<string, string[]> = {
   "VendorDeliveryResult": [
     "AttributeNotDefinedError",
     "AuthenticationFailedError",
+    "DeliveryOutcomeUnknownError",
     "InternalDeliveryError",
     "PermissionDeniedError",
     "RateLimitedError",
