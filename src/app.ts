@@ -22,7 +22,7 @@ import { OperationObserver } from "./observability/operations.js";
 import { DEFAULT_READINESS, Readiness, type ReadinessSettings } from "./observability/readiness.js";
 import type { VendorRuntime } from "./runtime.js";
 import { graphiqlPage } from "./server/graphiql.js";
-import { closeServer, createHttpServer, listen } from "./server/http-server.js";
+import { createHttpServer, drainServer, EMBEDDED_GRACE_MS, listen } from "./server/http-server.js";
 
 export interface AppOptions {
   readonly vendors: readonly Vendor[];
@@ -52,6 +52,12 @@ export interface AppOptions {
   /** The running vendors: circuit breakers, pacers and targets, for metrics and GET /ready. */
   readonly runtime?: Pick<VendorRuntime, "summary" | "breakers" | "pacers">;
   readonly readiness?: ReadinessSettings;
+  /**
+   * How long `close()` waits for requests in progress. main.ts passes SHUTDOWN_GRACE_MS (25 s by
+   * default); without it, a short grace (EMBEDDED_GRACE_MS) for the dev stack and the tests, whose
+   * teardown a request left hanging should not hold for 25 s.
+   */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface App {
@@ -62,7 +68,11 @@ export interface App {
   readonly bulk: BulkEngine;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
-  close(): Promise<void>;
+  /**
+   * Drains and stops (see startApp); later calls return the first call's promise. `graceMs`
+   * overrides the app's shutdown grace.
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** Builds the schema once, starts Apollo and the HTTP server. Used by main.ts and by the tests. */
@@ -149,6 +159,34 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const { url, port } = await listen(server, options.port, options.host);
 
+  /**
+   * The drain: GET /ready answers 503 `draining` at once; the listener stops accepting; idle
+   * keep-alive connections close; requests in progress are answered (with `Connection: close`)
+   * for up to the grace, then whatever is left is closed. Bulk jobs stop at the same time. Apollo
+   * stops last.
+   */
+  const shutdown = async (graceMs: number): Promise<void> => {
+    const deadline = Date.now() + graceMs;
+    readiness.markDraining();
+    const drained = drainServer(server, graceMs);
+    const stopBulk = async (): Promise<void> => {
+      const remainingGraceMs = Math.max(0, deadline - Date.now());
+      logger.info({ graceMs: remainingGraceMs }, "stopping bulk jobs");
+      // bulk: pass the remaining grace here once BulkEngine.stop takes { graceMs }
+      await bulk.stop();
+    };
+    const [outcome] = await Promise.all([drained, stopBulk()]);
+    logger.info(
+      { inProgress: outcome.inProgress, cutOff: outcome.cutOff, graceMs },
+      outcome.cutOff > 0
+        ? `HTTP drained: ${outcome.cutOff} request(s) still in progress after the grace were cut off`
+        : "HTTP drained: every request in progress was answered",
+    );
+    await apollo.stop();
+  };
+  const shutdownGraceMs = options.shutdownGraceMs ?? EMBEDDED_GRACE_MS;
+  let closing: Promise<void> | undefined;
+
   return {
     url,
     port,
@@ -157,9 +195,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     bulk,
     metrics,
     readiness,
-    async close() {
-      await bulk.stop();
-      await closeServer(server, apollo);
+    close(closeOptions) {
+      closing ??= shutdown(closeOptions?.graceMs ?? shutdownGraceMs);
+      return closing;
     },
   };
 }

@@ -34,6 +34,8 @@ export interface AppConfig {
   /** Serve Prometheus metrics at GET /metrics. */
   readonly metrics: boolean;
   readonly readiness: ReadinessSettings;
+  /** How long a shutdown waits for requests in progress before closing their connections (SHUTDOWN_GRACE_MS). */
+  readonly shutdownGraceMs: number;
 }
 
 export interface AuthSettings {
@@ -134,6 +136,11 @@ export const APP_ENV = {
     default: "2000",
   },
   READINESS_CACHE_MS: { description: "How long a vendor reachability probe's result is reused by GET /ready", default: "10000" },
+  SHUTDOWN_GRACE_MS: {
+    description:
+      "On SIGTERM/SIGINT, longest wait for requests in progress to be answered before their connections are closed (keep it below the orchestrator's termination grace period, 30 s in Kubernetes)",
+    default: "25000",
+  },
 } as const;
 
 export class ConfigError extends Error {
@@ -193,6 +200,7 @@ export function readAppConfig(env: Env): AppConfig {
       probeTimeoutMs: integer(env, "READINESS_PROBE_TIMEOUT_MS", 2_000, problems, 50, 60_000),
       cacheMs: integer(env, "READINESS_CACHE_MS", 10_000, problems, 0, 600_000),
     },
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, problems, 0, 3_600_000),
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);

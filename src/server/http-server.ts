@@ -25,16 +25,38 @@ export interface HttpServerOptions<TContext extends BaseContext = GraphQLContext
 
 const GRAPHQL_PATHS = new Set(["/", "/graphql"]);
 
+/** What the drain needs to know of a server made by createHttpServer. */
+interface DrainState {
+  draining: boolean;
+  /** Responses not yet closed: they get `Connection: close` once the drain starts. */
+  readonly inFlight: Set<ServerResponse>;
+  /** Open connections (Node's own list leaves out those that have not sent a byte yet). */
+  readonly sockets: Set<Socket>;
+}
+
+const drainStates = new WeakMap<http.Server, DrainState>();
+
 /**
  * A small node:http integration for Apollo Server: GraphQL on POST / (and GET for queries),
  * GraphiQL on GET / for browsers, its assets under /graphiql/, /health (alive), /ready and
  * /metrics. Hand-written rather
  * than Express so the hot path stays lean and body limits answer with a typed JSON error.
  * Request bodies may be compressed (Content-Encoding gzip, deflate, br, as Apollo Router sends
- * them).
+ * them). `drainServer` stops it without cutting off requests in progress.
  */
 export function createHttpServer<TContext extends BaseContext>(options: HttpServerOptions<TContext>): http.Server {
+  const state: DrainState = { draining: false, inFlight: new Set(), sockets: new Set() };
+  // One shared listener rather than a closure per request.
+  function responseClosed(this: ServerResponse): void {
+    state.inFlight.delete(this);
+    // A response whose headers went out before the drain (a stream) could not say `Connection:
+    // close`: its connection is idle now, so close it.
+    if (state.draining) setImmediate(() => server.closeIdleConnections());
+  }
   const server = http.createServer((req, res) => {
+    state.inFlight.add(res);
+    res.once("close", responseClosed);
+    if (state.draining) res.setHeader("connection", "close");
     handle(options, req, res).catch((error: unknown) => {
       options.logger.error({ err: error }, "unhandled error serving a request");
       if (!res.headersSent)
@@ -42,7 +64,12 @@ export function createHttpServer<TContext extends BaseContext>(options: HttpServ
       else res.destroy();
     });
   });
+  server.on("connection", (socket: Socket) => {
+    state.sockets.add(socket);
+    socket.once("close", () => state.sockets.delete(socket));
+  });
   server.keepAliveTimeout = 65_000; // longer than common gateway/load-balancer idle timeouts
+  drainStates.set(server, state);
   return server;
 }
 
@@ -368,11 +395,6 @@ function graphqlError(res: ServerResponse, status: number, message: string, code
 }
 
 export async function listen(server: http.Server, port: number, host: string): Promise<{ url: string; port: number }> {
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());
@@ -382,9 +404,62 @@ export async function listen(server: http.Server, port: number, host: string): P
   return { url: `http://${shownHost}:${address.port}/`, port: address.port };
 }
 
-/** Closes the HTTP server (keep-alive connections included, so it cannot linger) and then Apollo. */
-export async function closeServer(server: http.Server, apollo: { stop(): Promise<void> }): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+export interface DrainOutcome {
+  /** Requests in progress when the drain began. */
+  readonly inProgress: number;
+  /** Requests still in progress when the grace ran out, whose connections were then closed. */
+  readonly cutOff: number;
+}
+
+/**
+ * Stops a server made by createHttpServer without cutting off a caller whose request is in
+ * progress: it stops accepting connections and closes idle keep-alive ones at once; each request
+ * in progress is answered with `Connection: close` (as is any request that still arrives on an
+ * open connection), and its connection closes once answered. After `graceMs`, whatever is still
+ * open is closed. Resolves when every connection is closed. Closing an idle connection can race
+ * a request the client is just sending on it, as at any keep-alive timeout; clients retry those.
+ */
+export function drainServer(server: http.Server, graceMs: number): Promise<DrainOutcome> {
+  const state = drainStates.get(server);
+  if (state) {
+    state.draining = true;
+    for (const res of state.inFlight) if (!res.headersSent) res.setHeader("connection", "close");
+  }
+  const inProgress = state?.inFlight.size ?? 0;
+  return new Promise((resolve) => {
+    let cutOff = 0;
+    const timer = setTimeout(() => {
+      cutOff = state?.inFlight.size ?? 0;
+      server.closeAllConnections();
+      for (const socket of state?.sockets ?? []) socket.destroy();
+    }, graceMs);
+    // Also closes idle keep-alive connections (Node 19+); the callback runs once none is left.
+    server.close(() => {
+      clearTimeout(timer);
+      resolve({ inProgress, cutOff });
+    });
+    server.closeIdleConnections();
+    // Connections that have not sent a byte are idle too, but closeIdleConnections leaves them
+    // (and close() stops the timer that would end them): without this, one pre-opened connection
+    // would hold the drain for the whole grace. One whose request has begun to arrive is kept.
+    for (const socket of state?.sockets ?? []) if (socket.bytesRead === 0) socket.destroy();
+  });
+}
+
+/**
+ * The grace of a server or app stopped without one given: the dev stack's servers and the tests'
+ * in-process subgraphs, where a request left hanging should not hold a teardown for long. The
+ * process itself drains for SHUTDOWN_GRACE_MS (main.ts passes it).
+ */
+export const EMBEDDED_GRACE_MS = 2_000;
+
+/** Drains the HTTP server (see drainServer) and then stops Apollo. */
+export async function closeServer(
+  server: http.Server,
+  apollo: { stop(): Promise<void> },
+  options: { readonly graceMs?: number } = {},
+): Promise<DrainOutcome> {
+  const outcome = await drainServer(server, options.graceMs ?? EMBEDDED_GRACE_MS);
   await apollo.stop();
+  return outcome;
 }
