@@ -24,6 +24,7 @@ export default tseslint.config(
     ignores: [
       "dist/**",
       "dist-bench/**",
+      ".test-build/**",
       "bench/out/**",
       "node_modules/**",
       "coverage/**",

@@ -23,7 +23,7 @@ import { DEFAULT_READINESS, Readiness, type ReadinessSettings } from "./observab
 import type { VendorRuntime } from "./runtime.js";
 import type { SecretScrubber } from "./http/redaction.js";
 import { graphiqlPage } from "./server/graphiql.js";
-import { closeServer, createHttpServer, listen } from "./server/http-server.js";
+import { createHttpServer, drainServer, EMBEDDED_GRACE_MS, listen } from "./server/http-server.js";
 
 export interface AppOptions {
   readonly vendors: readonly Vendor[];
@@ -55,6 +55,12 @@ export interface AppOptions {
   readonly readiness?: ReadinessSettings;
   /** Every configured secret's forms: the last guard on GraphQL errors (vendor failures are scrubbed where they arise). */
   readonly scrubber?: SecretScrubber;
+  /**
+   * How long `close()` waits for requests in progress. main.ts passes SHUTDOWN_GRACE_MS (25 s by
+   * default); without it, a short grace (EMBEDDED_GRACE_MS) for the dev stack and the tests, whose
+   * teardown a request left hanging should not hold for 25 s.
+   */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface App {
@@ -65,7 +71,11 @@ export interface App {
   readonly bulk: BulkEngine;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
-  close(): Promise<void>;
+  /**
+   * Drains and stops (see startApp); later calls return the first call's promise. `graceMs`
+   * overrides the app's shutdown grace.
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /** Builds the schema once, starts Apollo and the HTTP server. Used by main.ts and by the tests. */
@@ -152,6 +162,34 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const { url, port } = await listen(server, options.port, options.host);
 
+  /**
+   * The drain: GET /ready answers 503 `draining` at once; the listener stops accepting; idle
+   * keep-alive connections close; requests in progress are answered (with `Connection: close`)
+   * for up to the grace, then whatever is left is closed. Bulk jobs stop at the same time. Apollo
+   * stops last.
+   */
+  const shutdown = async (graceMs: number): Promise<void> => {
+    const deadline = Date.now() + graceMs;
+    readiness.markDraining();
+    const drained = drainServer(server, graceMs);
+    const stopBulk = async (): Promise<void> => {
+      const remainingGraceMs = Math.max(0, deadline - Date.now());
+      logger.info({ graceMs: remainingGraceMs }, "stopping bulk jobs");
+      // Chunks in flight finish within the same grace as requests; then their waits are given up.
+      await bulk.stop({ graceMs: remainingGraceMs });
+    };
+    const [outcome] = await Promise.all([drained, stopBulk()]);
+    logger.info(
+      { inProgress: outcome.inProgress, cutOff: outcome.cutOff, graceMs },
+      outcome.cutOff > 0
+        ? `HTTP drained: ${outcome.cutOff} request(s) still in progress after the grace were cut off`
+        : "HTTP drained: every request in progress was answered",
+    );
+    await apollo.stop();
+  };
+  const shutdownGraceMs = options.shutdownGraceMs ?? EMBEDDED_GRACE_MS;
+  let closing: Promise<void> | undefined;
+
   return {
     url,
     port,
@@ -160,9 +198,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     bulk,
     metrics,
     readiness,
-    async close() {
-      await bulk.stop();
-      await closeServer(server, apollo);
+    close(closeOptions) {
+      closing ??= shutdown(closeOptions?.graceMs ?? shutdownGraceMs);
+      return closing;
     },
   };
 }

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import os from "node:os";
 import { startApp } from "./app.js";
 import { chooseAuthenticator } from "./auth/choose.js";
 import { ConfigError } from "./config/app-config.js";
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     runtime,
     readiness: config.readiness,
     scrubber: runtime.scrubber,
+    shutdownGraceMs: config.shutdownGraceMs,
   });
   for (const entry of runtime.summary) {
     logger.info({ vendor: entry.vendor, mode: entry.mode, target: entry.target }, `vendor ${entry.vendor}: ${entry.mode}`);
@@ -95,15 +97,31 @@ async function main(): Promise<void> {
     `attributes subgraph ready at ${app.url}`,
   );
 
+  // The drain (App.close): /ready turns 503, no new connections, requests in progress answered
+  // for up to SHUTDOWN_GRACE_MS, then the vendors' clients and sandboxes close and the process
+  // exits 0. A second signal during the drain exits at once (128 + the signal's number).
   let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal during the shutdown: exiting now, requests still in progress are cut off");
+      logger.flush();
+      process.exit(128 + (os.constants.signals[signal] ?? 0));
+    }
     stopping = true;
-    logger.info({ signal }, "shutting down");
-    void app
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: draining requests in progress");
+    app
       .close()
       .then(() => runtime.close())
-      .then(() => process.exit(0));
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

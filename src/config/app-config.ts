@@ -39,6 +39,8 @@ export interface AppConfig {
   readonly readiness: ReadinessSettings;
   /** Shared mode: every piece of cross-request state in this Redis (REDIS_URL); absent: in process. */
   readonly redis?: RedisSettings;
+  /** How long a shutdown waits for requests in progress before closing their connections (SHUTDOWN_GRACE_MS). */
+  readonly shutdownGraceMs: number;
 }
 
 export interface AuthSettings {
@@ -178,6 +180,11 @@ export const APP_ENV = {
     default: "2000",
   },
   READINESS_CACHE_MS: { description: "How long a vendor reachability probe's result is reused by GET /ready", default: "10000" },
+  SHUTDOWN_GRACE_MS: {
+    description:
+      "On SIGTERM/SIGINT, longest wait for requests in progress to be answered before their connections are closed (keep it below the orchestrator's termination grace period, 30 s in Kubernetes)",
+    default: "25000",
+  },
 } as const;
 
 export class ConfigError extends Error {
@@ -250,6 +257,7 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
       probeTimeoutMs: integer(env, "READINESS_PROBE_TIMEOUT_MS", 2_000, problems, 50, 60_000),
       cacheMs: integer(env, "READINESS_CACHE_MS", 10_000, problems, 0, 600_000),
     },
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, problems, 0, 3_600_000),
   };
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);

@@ -48,10 +48,13 @@ export interface VendorReadiness {
 }
 
 export interface ReadinessReport {
-  readonly status: "ready" | "unready";
+  /** `draining`: the process is shutting down (SIGTERM); it never becomes ready again. */
+  readonly status: "ready" | "unready" | "draining";
   readonly configuration: "valid";
   readonly policy: ReadinessPolicy;
   readonly vendors: readonly VendorReadiness[];
+  /** Why the instance is not ready when that is not about vendors (shutting down). */
+  readonly reason?: string;
 }
 
 interface CachedProbe {
@@ -67,6 +70,7 @@ interface CachedProbe {
  */
 export class Readiness {
   private readonly cache = new Map<string, CachedProbe>();
+  private drainingSince: number | undefined;
 
   constructor(
     private readonly vendors: readonly ReadinessVendor[],
@@ -76,7 +80,28 @@ export class Readiness {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * From now on the instance is unready, whatever its vendors: it is shutting down. Checks answer
+   * at once, without probing vendors.
+   */
+  markDraining(): void {
+    this.drainingSince ??= this.now();
+  }
+
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
   async check(): Promise<ReadinessReport> {
+    if (this.drainingSince !== undefined) {
+      return {
+        status: "draining",
+        configuration: "valid",
+        policy: this.settings.policy,
+        vendors: [],
+        reason: `shutting down since ${new Date(this.drainingSince).toISOString()}: finishing requests in progress, accepting no new connections`,
+      };
+    }
     const vendors = await Promise.all(this.vendors.map((vendor) => this.checkVendor(vendor)));
     const live = vendors.filter((v) => v.mode === "live");
     const readyLive = live.filter((v) => v.ready).length;
