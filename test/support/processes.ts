@@ -188,6 +188,8 @@ export interface ProcessOptions {
   readonly ready?: (line: string) => string | undefined;
   /** Default 60 s: a bound on a busy machine, not an expectation. */
   readonly readyTimeoutMs?: number;
+  /** false: return at once, without waiting for a ready line (a process expected to refuse to start). */
+  readonly waitForReady?: boolean;
 }
 
 export interface ProcessExit {
@@ -315,6 +317,7 @@ export class ProcessGroup {
     this.running.add(handle);
     void exited.then(() => this.running.delete(handle));
 
+    if (options.waitForReady === false) return handle;
     const ready = options.ready ?? readyAtLine;
     try {
       const line = await waitForLine((l) => ready(l) !== undefined, "its ready line", options.readyTimeoutMs ?? 60_000);

@@ -1,0 +1,38 @@
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { ProcessGroup } from "../support/processes.js";
+
+/**
+ * The shipped entry point refuses to start on a configuration that would fail open, and names
+ * every problem of every stage in one run (status 78, EX_CONFIG).
+ */
+describe("the subgraph process with a bad configuration", () => {
+  const processes = new ProcessGroup();
+  afterAll(() => processes.stopAll());
+
+  const fatal = async (env: Record<string, string>) => {
+    const started = await processes.start({ env: { HOST: "127.0.0.1", PORT: "0", ...env }, waitForReady: false });
+    const exit = await started.exited;
+    const record = started.logs().find((line) => line.level === 60);
+    return { exit, problems: (record?.problems ?? []) as string[], lines: started.lines };
+  };
+
+  it("exits 78 in production without vendor credentials instead of starting sandboxes, naming the variables and the likely typo", async () => {
+    const { exit, problems, lines } = await fatal({ NODE_ENV: "production", AUTH_JWT_SECRET: "x".repeat(32), CARNIVAL_APIKEY: "live-key" });
+    expect(exit.code).toBe(78);
+    expect(problems.join(" ")).toMatch(/CARNIVAL_API_KEY.*JIGUANG_PROJECT_ID.*LEANPLUM_APP_ID.*USERCOM_API_KEY.*SANDBOX=true/s);
+    expect(problems.join(" ")).toContain("did you mean CARNIVAL_API_KEY?");
+    expect(lines.join("\n")).not.toMatch(/ready at/);
+  });
+
+  it("reports the application's, a vendor's and authorization's problems in one run", async () => {
+    const { exit, problems } = await fatal({ PORT: "abc", USERCOM_API_KEY: "k".repeat(64) });
+    expect(exit.code).toBe(78);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT must be an integer/),
+        expect.stringMatching(/USERCOM_API_URL/),
+        expect.stringMatching(/caller authentication is not/),
+      ]),
+    );
+  });
+});
