@@ -17,6 +17,10 @@ import { BulkEngine } from "./bulk/engine.js";
 import { InProcessQueue } from "./bulk/queue.js";
 import { InMemoryJobStore } from "./bulk/store.js";
 import { readAppConfig, type BulkSettings } from "./config/app-config.js";
+import type { BulkJobs } from "./bulk/jobs.js";
+import { RedisJobStore } from "./bulk/redis-store.js";
+import { SharedBulkEngine } from "./bulk/shared-engine.js";
+import type { SharedState } from "./redis/shared-state.js";
 import { Metrics } from "./observability/metrics.js";
 import { OperationObserver } from "./observability/operations.js";
 import { DEFAULT_READINESS, Readiness, type ReadinessSettings } from "./observability/readiness.js";
@@ -61,6 +65,11 @@ export interface AppOptions {
    * teardown a request left hanging should not hold for 25 s.
    */
   readonly shutdownGraceMs?: number;
+  /**
+   * Shared mode (REDIS_URL): bulk jobs on BullMQ and Redis, visible to every replica, and GET
+   * /ready follows Redis. The caller opens it and closes it after the app.
+   */
+  readonly shared?: SharedState;
 }
 
 export interface App {
@@ -68,7 +77,7 @@ export interface App {
   readonly port: number;
   readonly apollo: ApolloServer<GraphQLContext>;
   readonly server: http.Server;
-  readonly bulk: BulkEngine;
+  readonly bulk: BulkJobs;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
   /**
@@ -116,18 +125,7 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const limits = options.limits ?? DEFAULT_INPUT_LIMITS;
   const onAdapterCrash = (vendor: string, error: unknown): void => logger.error({ vendor, err: error }, "vendor adapter threw");
-  const bulkSettings = { ...defaults.bulk, ...options.bulk };
-  const bulk = new BulkEngine({
-    store: new InMemoryJobStore({ maxFailuresKept: bulkSettings.maxFailuresKept }),
-    queue: new InProcessQueue(bulkSettings.jobConcurrency),
-    vendors: options.vendors,
-    maxUserIds: bulkSettings.maxUserIds,
-    fanOutConcurrency: bulkSettings.fanOutConcurrency,
-    retry: { maxAttempts: bulkSettings.maxAttempts, baseDelayMs: options.bulk?.retryBaseDelayMs ?? 250, maxDelayMs: 10_000 },
-    limits,
-    onError: (jobId, error) => logger.error({ jobId, err: error }, "bulk job error"),
-    onProgress: metrics.recordBulkProgress,
-  });
+  const bulk = bulkJobs(options, { ...defaults.bulk, ...options.bulk }, limits, metrics);
   const authenticator = options.authenticator ?? OPEN_ACCESS;
   const idempotencySettings = options.idempotency ?? defaults.idempotency;
   const idempotency = new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys);
@@ -136,6 +134,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     options.runtime?.breakers ?? new Map(),
     options.readiness ?? DEFAULT_READINESS,
   );
+  if (options.shared) readiness.addDependency(options.shared.readiness);
   const server = createHttpServer({
     apollo,
     logger,
@@ -203,6 +202,56 @@ export async function startApp(options: AppOptions): Promise<App> {
       return closing;
     },
   };
+}
+
+/**
+ * The bulk engine for the mode: in this process by default; with shared state, on BullMQ and Redis
+ * (this process runs a worker unless BULK_WORKER=false).
+ */
+export function bulkJobs(
+  options: Pick<AppOptions, "vendors" | "logger" | "shared" | "bulk">,
+  settings: BulkSettings,
+  limits: InputLimits,
+  metrics: Metrics,
+): BulkJobs {
+  const logger = options.logger;
+  const common = {
+    vendors: options.vendors,
+    maxUserIds: settings.maxUserIds,
+    fanOutConcurrency: settings.fanOutConcurrency,
+    retry: { maxAttempts: settings.maxAttempts, baseDelayMs: options.bulk?.retryBaseDelayMs ?? 250, maxDelayMs: 10_000 },
+    limits,
+    onError: (jobId: string, error: unknown) => logger.error({ jobId, err: error }, "bulk job error"),
+    onProgress: metrics.recordBulkProgress,
+  };
+  const shared = options.shared;
+  if (!shared) {
+    return new BulkEngine({
+      ...common,
+      store: new InMemoryJobStore({ maxFailuresKept: settings.maxFailuresKept }),
+      queue: new InProcessQueue(settings.jobConcurrency),
+    });
+  }
+  const keyPrefix = shared.settings.keyPrefix;
+  return new SharedBulkEngine({
+    ...common,
+    store: new RedisJobStore(shared.commands, {
+      keyPrefix,
+      maxFailuresKept: settings.maxFailuresKept,
+      retentionSeconds: settings.retentionSeconds,
+    }),
+    commands: shared.commands,
+    subscriber: shared.subscriber,
+    bullmq: shared.bullmq,
+    keyPrefix,
+    worker: settings.worker
+      ? {
+          concurrency: settings.workerConcurrency,
+          lockDurationMs: settings.workerLockMs,
+          stalledIntervalMs: Math.min(30_000, settings.workerLockMs),
+        }
+      : false,
+  });
 }
 
 /**

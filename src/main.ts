@@ -5,17 +5,15 @@ import { chooseAuthenticator } from "./auth/choose.js";
 import { ConfigError } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { secretForms } from "./http/redaction.js";
+import { evictionWarning, openSharedState } from "./redis/shared-state.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
-import { secretValues, startVendors } from "./runtime.js";
+import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
 import { vendorModules } from "./vendors/index.js";
 
 /** Entry point: configuration → vendors (live or sandboxed) → GraphQL server. */
 async function main(): Promise<void> {
-  const secrets = secretForms([
-    ...secretValues(vendorModules, process.env),
-    ...(process.env.AUTH_JWT_SECRET ? [{ value: process.env.AUTH_JWT_SECRET }] : []),
-  ]);
+  const secrets = secretForms(processSecrets(process.env, vendorModules));
   const bootLogger = createLogger({ level: "info", secrets });
   // Every problem of every stage at once, before anything starts (EX_CONFIG on any).
   const check = checkConfiguration(vendorModules, process.env);
@@ -39,6 +37,7 @@ async function main(): Promise<void> {
       retry: config.retry,
       circuit: config.circuit,
       maxResponseBytes: config.vendorLimits.maxResponseBytes,
+      extraSecrets: applicationSecrets(process.env),
       ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
       logger,
       onCall: metrics.recordVendorCall,
@@ -67,6 +66,13 @@ async function main(): Promise<void> {
           .map((s) => s.vendor)
           .join(", ")}`;
 
+  // Shared mode: state every replica and worker shares, in Redis.
+  const shared = config.redis ? await openSharedState(config.redis, { logger, name: "subgraph" }) : undefined;
+  if (shared) {
+    const warning = await evictionWarning(shared.commands);
+    if (warning) logger.warn(warning);
+  }
+
   const app = await startApp({
     vendors: runtime.vendors,
     logger,
@@ -87,6 +93,7 @@ async function main(): Promise<void> {
     readiness: config.readiness,
     scrubber: runtime.scrubber,
     shutdownGraceMs: config.shutdownGraceMs,
+    ...(shared ? { shared } : {}),
   });
   for (const entry of runtime.summary) {
     logger.info({ vendor: entry.vendor, mode: entry.mode, target: entry.target }, `vendor ${entry.vendor}: ${entry.mode}`);
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: draining requests in progress");
     app
       .close()
+      .then(() => shared?.close())
       .then(() => runtime.close())
       .then(
         () => {

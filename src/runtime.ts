@@ -41,6 +41,27 @@ export function secretValues(modules: readonly VendorModule[], env: Env): Secret
   );
 }
 
+/**
+ * Secrets of the process that are not a vendor's: the JWT secret, and the password in REDIS_URL
+ * (as written, and decoded). Scrubbed like vendor credentials.
+ */
+export function applicationSecrets(env: Env): SecretValue[] {
+  const secrets: SecretValue[] = [];
+  if (env.AUTH_JWT_SECRET?.trim()) secrets.push({ value: env.AUTH_JWT_SECRET.trim() });
+  try {
+    const password = env.REDIS_URL ? new URL(env.REDIS_URL).password : "";
+    if (password) secrets.push({ value: password }, { value: decodeURIComponent(password) });
+  } catch {
+    // Not a URL: the configuration check reports it, and there is no password to find.
+  }
+  return secrets;
+}
+
+/** Every secret this process holds from its environment: the vendors' and the application's. */
+export function processSecrets(env: Env, modules: readonly VendorModule[]): SecretValue[] {
+  return [...secretValues(modules, env), ...applicationSecrets(env)];
+}
+
 export interface StartVendorsOptions {
   readonly sandbox: SandboxMode;
   readonly sandboxHost?: string;
@@ -57,6 +78,8 @@ export interface StartVendorsOptions {
   readonly maxResponseBytes?: number;
   /** Longest an interactive call waits for a vendor's rate budget (VENDOR_MAX_WAIT_MS); default each vendor's timeout. */
   readonly maxWaitMs?: number;
+  /** Secrets besides the vendors' (applicationSecrets) that the scrubber must know too. */
+  readonly extraSecrets?: readonly SecretValue[];
 }
 
 /**
@@ -117,7 +140,7 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
     }
     // Every vendor's failures are scrubbed of every configured secret: the scrubber cannot know
     // whose credential an echo carries, and one vendor's key must not leak through another.
-    scrubber = new SecretScrubber(secrets);
+    scrubber = new SecretScrubber([...secrets, ...(options.extraSecrets ?? [])]);
     for (const [index, module] of modules.entries()) {
       const { config, mode } = resolved[index]!;
       const base = {

@@ -57,6 +57,14 @@ export interface BulkSettings {
   readonly maxAttempts: number;
   /** Failures whose details a job keeps per vendor, the first ones (BULK_MAX_FAILURES_KEPT); all are counted. */
   readonly maxFailuresKept: number;
+  /** Shared mode: run a BullMQ worker in this process (BULK_WORKER). */
+  readonly worker: boolean;
+  /** Shared mode: chunks one worker process runs at once (BULK_WORKER_CONCURRENCY). */
+  readonly workerConcurrency: number;
+  /** Shared mode: how long a chunk's lock lasts without renewal before its worker counts as dead (BULK_WORKER_LOCK_MS). */
+  readonly workerLockMs: number;
+  /** Shared mode: seconds a finished job stays readable (BULK_JOB_RETENTION_SECONDS). */
+  readonly retentionSeconds: number;
 }
 
 /** Every application-level variable, documented where it is read (vendors document their own). */
@@ -154,6 +162,18 @@ export const APP_ENV = {
   MAX_QUERY_DEPTH: { description: "Deepest selection nesting accepted in one operation", default: "12" },
   MAX_QUERY_FIELDS: { description: "Most fields selected in one operation, fragments expanded", default: "2000" },
   BULK_MAX_ATTEMPTS: { description: "Attempts per user on transient failures (rate limited, unavailable) in bulk jobs", default: "3" },
+  BULK_WORKER: {
+    description:
+      "Shared mode: run a bulk worker in this subgraph process (false: this replica submits, follows and cancels jobs; `npm run worker` processes run them)",
+    default: "true",
+  },
+  BULK_WORKER_CONCURRENCY: { description: "Shared mode: chunks of users one worker process runs at once", default: "4" },
+  BULK_WORKER_LOCK_MS: {
+    description:
+      "Shared mode: a worker renews its lock on a chunk every half of this; a chunk whose lock lapses (its worker was killed) is run again by another worker",
+    default: "30000",
+  },
+  BULK_JOB_RETENTION_SECONDS: { description: "Shared mode: how long a finished bulk job stays readable in Redis", default: "604800" },
   BULK_MAX_FAILURES_KEPT: {
     description:
       "Failures a bulk job keeps with their details per vendor, the first ones recorded (0 to 100000); every failure is still counted, by error code",
@@ -228,6 +248,10 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
       fanOutConcurrency: integer(env, "BULK_FAN_OUT_CONCURRENCY", 32, problems, 1, 1_024),
       maxAttempts: integer(env, "BULK_MAX_ATTEMPTS", 3, problems, 1, 10),
       maxFailuresKept: integer(env, "BULK_MAX_FAILURES_KEPT", 1_000, problems, 0, 100_000),
+      worker: flag(env, "BULK_WORKER", true, problems),
+      workerConcurrency: integer(env, "BULK_WORKER_CONCURRENCY", 4, problems, 1, 256),
+      workerLockMs: integer(env, "BULK_WORKER_LOCK_MS", 30_000, problems, 1_000, 600_000),
+      retentionSeconds: integer(env, "BULK_JOB_RETENTION_SECONDS", 7 * 86_400, problems, 60, 90 * 86_400),
     },
     retry: {
       limit: integer(env, "VENDOR_RETRY_LIMIT", 2, problems, 0, 10),

@@ -12,7 +12,15 @@ export type ConfigurationCheck =
  * sandboxes, and whether callers are authenticated. One run names every problem, instead of one
  * per restart.
  */
-export function checkConfiguration(modules: readonly VendorModule[], env: Env): ConfigurationCheck {
+export function checkConfiguration(
+  modules: readonly VendorModule[],
+  env: Env,
+  options: {
+    /** `worker`: a bulk worker process (`npm run worker`), which serves no GraphQL and needs shared mode. */
+    readonly process?: "subgraph" | "worker";
+  } = {},
+): ConfigurationCheck {
+  const worker = options.process === "worker";
   const warnings: string[] = [];
   // Defaults stand in for bad values, so that the later stages are still checked.
   const { config, problems } = parseAppConfig(env);
@@ -52,10 +60,14 @@ export function checkConfiguration(modules: readonly VendorModule[], env: Env): 
     }
   }
 
+  if (worker && !config.redis) {
+    problems.push("a bulk worker takes its work from shared mode's queue: set REDIS_URL (the Redis the subgraph replicas use)");
+  }
   // A vendor given credentials is meant to be live, even when another of its variables is wrong.
+  // (A worker answers no callers: it needs no caller authentication.)
   const anyLive = sandbox !== "force" && results.some(({ result }) => result.status !== "absent");
   try {
-    chooseAuthenticator(config.auth, anyLive);
+    if (!worker) chooseAuthenticator(config.auth, anyLive);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);

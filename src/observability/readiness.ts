@@ -53,8 +53,22 @@ export interface ReadinessReport {
   readonly configuration: "valid";
   readonly policy: ReadinessPolicy;
   readonly vendors: readonly VendorReadiness[];
+  /** What the instance needs besides vendors (shared mode's Redis), each with whether it is reachable. */
+  readonly dependencies?: readonly DependencyReadiness[];
   /** Why the instance is not ready when that is not about vendors (shutting down). */
   readonly reason?: string;
+}
+
+export interface DependencyReadiness {
+  readonly name: string;
+  readonly ready: boolean;
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
+/** A dependency the instance cannot serve without: checked on every GET /ready, unready while it fails. */
+export interface Dependency {
+  readonly name: string;
+  check(): Promise<{ readonly ready: boolean; readonly detail?: Readonly<Record<string, unknown>> }>;
 }
 
 interface CachedProbe {
@@ -70,6 +84,7 @@ interface CachedProbe {
  */
 export class Readiness {
   private readonly cache = new Map<string, CachedProbe>();
+  private readonly dependencies: Dependency[] = [];
   private drainingSince: number | undefined;
 
   constructor(
@@ -92,6 +107,11 @@ export class Readiness {
     return this.drainingSince !== undefined;
   }
 
+  /** Adds a dependency: while its check fails, the instance is unready whatever the vendor policy. */
+  addDependency(dependency: Dependency): void {
+    this.dependencies.push(dependency);
+  }
+
   async check(): Promise<ReadinessReport> {
     if (this.drainingSince !== undefined) {
       return {
@@ -102,12 +122,22 @@ export class Readiness {
         reason: `shutting down since ${new Date(this.drainingSince).toISOString()}: finishing requests in progress, accepting no new connections`,
       };
     }
-    const vendors = await Promise.all(this.vendors.map((vendor) => this.checkVendor(vendor)));
+    const [vendors, dependencies] = await Promise.all([
+      Promise.all(this.vendors.map((vendor) => this.checkVendor(vendor))),
+      Promise.all(this.dependencies.map((dependency) => checkDependency(dependency))),
+    ]);
     const live = vendors.filter((v) => v.mode === "live");
     const readyLive = live.filter((v) => v.ready).length;
-    const ready =
+    const vendorsReady =
       this.settings.policy === "none" || live.length === 0 || (this.settings.policy === "all" ? readyLive === live.length : readyLive > 0);
-    return { status: ready ? "ready" : "unready", configuration: "valid", policy: this.settings.policy, vendors };
+    const ready = vendorsReady && dependencies.every((d) => d.ready);
+    return {
+      status: ready ? "ready" : "unready",
+      configuration: "valid",
+      policy: this.settings.policy,
+      vendors,
+      ...(dependencies.length > 0 ? { dependencies } : {}),
+    };
   }
 
   private async checkVendor(vendor: ReadinessVendor): Promise<VendorReadiness> {
@@ -141,6 +171,15 @@ export class Readiness {
     );
     this.cache.set(key, { at: this.now(), result });
     return result;
+  }
+}
+
+async function checkDependency(dependency: Dependency): Promise<DependencyReadiness> {
+  try {
+    const result = await dependency.check();
+    return { name: dependency.name, ready: result.ready, ...(result.detail ? { detail: result.detail } : {}) };
+  } catch (error) {
+    return { name: dependency.name, ready: false, detail: { error: error instanceof Error ? error.message : String(error) } };
   }
 }
 

@@ -1,0 +1,111 @@
+import "reflect-metadata";
+import os from "node:os";
+import { bulkJobs } from "./app.js";
+import { ConfigError } from "./config/app-config.js";
+import { checkConfiguration } from "./config/check.js";
+import { DEFAULT_INPUT_LIMITS } from "./domain/command.js";
+import { secretForms } from "./http/redaction.js";
+import { createLogger } from "./logging.js";
+import { Metrics } from "./observability/metrics.js";
+import { Readiness } from "./observability/readiness.js";
+import { evictionWarning, openSharedState } from "./redis/shared-state.js";
+import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
+import { listen, drainServer } from "./server/http-server.js";
+import { createOpsServer } from "./server/ops-server.js";
+import { vendorModules } from "./vendors/index.js";
+
+/**
+ * `npm run worker`: a bulk worker and nothing else. It takes chunks of bulk jobs from shared
+ * mode's queue (REDIS_URL) and sends them to the vendors, sharing their rate budgets with every
+ * replica; it serves GET /health, /ready and /metrics on PORT, no GraphQL. On SIGTERM it stops
+ * taking chunks, finishes the ones in flight within SHUTDOWN_GRACE_MS and gives back the rest.
+ */
+async function main(): Promise<void> {
+  const bootLogger = createLogger({
+    level: "info",
+    secrets: secretForms(processSecrets(process.env, vendorModules)),
+    service: "attributes-worker",
+  });
+  const check = checkConfiguration(vendorModules, process.env, { process: "worker" });
+  if (!check.ok) {
+    bootLogger.fatal({ problems: check.problems }, new ConfigError(check.problems).message);
+    bootLogger.flush();
+    process.exit(78);
+  }
+  const config = check.config;
+  const redis = config.redis!;
+  const metrics = new Metrics({ processMetrics: true });
+  const logger = createLogger({
+    level: config.logLevel,
+    sync: config.logSync,
+    secrets: secretForms(processSecrets(process.env, vendorModules)),
+    onDrop: metrics.recordLogDrop,
+    service: "attributes-worker",
+  });
+  for (const warning of check.warnings) logger.warn(warning);
+  const runtime = await startVendors(vendorModules, process.env, {
+    sandbox: config.sandbox,
+    sandboxHost: "127.0.0.1",
+    sandboxUserIds: config.sandboxUserIds,
+    sandboxFaults: config.sandboxFaults,
+    retry: config.retry,
+    circuit: config.circuit,
+    maxResponseBytes: config.vendorLimits.maxResponseBytes,
+    ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
+    extraSecrets: applicationSecrets(process.env),
+    logger,
+    onCall: metrics.recordVendorCall,
+  });
+  metrics.observeRuntime(runtime);
+  const shared = await openSharedState(redis, { logger, name: "worker" });
+  const warning = await evictionWarning(shared.commands);
+  if (warning) logger.warn(warning);
+  // A worker always runs one, whatever BULK_WORKER says (that variable is for subgraph replicas).
+  const bulk = bulkJobs(
+    { vendors: runtime.vendors, logger, shared, bulk: config.bulk },
+    { ...config.bulk, worker: true },
+    DEFAULT_INPUT_LIMITS,
+    metrics,
+  );
+  const readiness = new Readiness(runtime.summary, runtime.breakers, config.readiness);
+  readiness.addDependency(shared.readiness);
+  const server = createOpsServer({
+    logger,
+    readiness: async () => {
+      const report = await readiness.check();
+      return { ready: report.status === "ready", report };
+    },
+    ...(config.metrics ? { metrics: () => metrics.render() } : {}),
+  });
+  const { url } = await listen(server, config.port, config.host);
+  logger.info({ url, concurrency: config.bulk.workerConcurrency, ready: `${url}ready` }, `attributes bulk worker ready at ${url}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal during the shutdown: exiting now; chunks in flight are recovered by another worker");
+      logger.flush();
+      process.exit(128 + (os.constants.signals[signal] ?? 0));
+    }
+    stopping = true;
+    readiness.markDraining();
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing chunks in flight");
+    Promise.all([bulk.stop({ graceMs: config.shutdownGraceMs }), drainServer(server, 1_000)])
+      .then(() => shared.close())
+      .then(() => runtime.close())
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+await main();

@@ -1,0 +1,136 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { carnival } from "../../src/vendors/carnival/index.js";
+import type { CarnivalSandbox } from "../../src/vendors/carnival/sandbox.js";
+import { postGraphQLRaw, request, waitUntil, within } from "../support/http-client.js";
+import { ProcessGroup, type RunningProcess } from "../support/processes.js";
+import { startTestRedis, stopTestRedis, type TestRedis } from "../support/redis.js";
+
+/**
+ * Shared mode with real processes on loopback: subgraph replicas (`dist/main.js`) and bulk workers
+ * (`dist/worker-main.js`) sharing one redis-server and one Carnival stand-in (run in this test
+ * process, given to every process as its live Carnival, so the test sees what the vendor received).
+ */
+describe("replicas and workers sharing Redis", () => {
+  const processes = new ProcessGroup();
+  let redis: TestRedis | undefined;
+  let vendor: CarnivalSandbox;
+  const users = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    vendor = (await carnival.startSandbox({
+      host: "127.0.0.1",
+      seedUserIds: users(2_000),
+      rateLimitPerSecond: 100_000,
+    })) as CarnivalSandbox;
+  });
+  afterEach(async () => {
+    await processes.stopAll();
+    vendor.clearJournal();
+    vendor.setResponseDelay(0);
+    await redis!.client.flushall();
+  });
+  afterAll(async () => {
+    await processes.stopAll();
+    await vendor?.close();
+    await stopTestRedis(redis);
+  });
+
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...(carnival.sandboxEnv(vendor.url) as Record<string, string>),
+    CARNIVAL_RATE_LIMIT: "2000",
+    SANDBOX: "false",
+    AUTH_DISABLED: "true",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    LOG_LEVEL: "info",
+    REDIS_URL: redis!.url,
+    // A killed worker's chunks are recovered within seconds here (30 s in production).
+    BULK_WORKER_LOCK_MS: "2000",
+    ...extra,
+  });
+  const replica = (extra: Record<string, string> = {}) => processes.start({ name: "replica", env: env(extra) });
+  const worker = (extra: Record<string, string> = {}) => processes.start({ name: "worker", entry: "worker-main.js", env: env(extra) });
+
+  const BULK = `mutation($input: BulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id status } } }`;
+  const JOB = `query($id: ID!) { bulkJob(id: $id) { __typename ... on BulkJob { id status cancelRequested
+    progress { total succeeded failed cancelled } } } }`;
+  const CANCEL = `mutation($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { id status cancelRequested } } }`;
+
+  async function submit(to: RunningProcess, count: number): Promise<string> {
+    const answer = await postGraphQLRaw(to.url, BULK, {
+      input: { userIds: users(count), attribute: "tier", value: { int: 2 }, vendors: ["CARNIVAL"] },
+    });
+    expect(answer.body.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    return answer.body.data.bulkSetCustomAttribute.id as string;
+  }
+  const job = async (on: RunningProcess, id: string) => (await postGraphQLRaw(on.url, JOB, { id })).body.data.bulkJob;
+  async function finished(on: RunningProcess, id: string, timeoutMs = 60_000) {
+    let last: any;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      last = await job(on, id);
+      if (last.__typename === "BulkJob" && !["QUEUED", "RUNNING"].includes(last.status)) return last;
+      if (Date.now() > deadline) throw new Error(`job ${id} still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const puts = () => vendor.journal().filter((entry) => entry.method === "PUT");
+
+  it("a worker-only process serves /health, /ready (with Redis) and /metrics, and no GraphQL", async () => {
+    const w = await worker();
+    expect((await request(`${w.url}health`)).status).toBe(200);
+    const ready = await request(`${w.url}ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.body.dependencies).toEqual([expect.objectContaining({ name: "redis", ready: true })]);
+    expect((await request(`${w.url}metrics`)).status).toBe(200);
+    expect((await postGraphQLRaw(w.url, "{ __typename }")).status).toBe(405);
+    expect((await request(`${w.url}graphql`)).status).toBe(404);
+  });
+
+  it("finishes a job with exact counts when a worker is killed with SIGKILL mid-job (its chunks are recovered)", async () => {
+    vendor.setResponseDelay(20);
+    const a = await replica({ BULK_WORKER: "false" });
+    const [w1, w2] = await Promise.all([worker(), worker()]);
+    const id = await submit(a, 1_500);
+    await waitUntil(() => puts().length > 300, "the workers to be well into the job", 60_000);
+    w1.kill("SIGKILL");
+    await within(w1.exited, "the killed worker to exit");
+    const done = await finished(a, id, 120_000);
+    expect(done.progress[0]).toEqual({ total: 1_500, succeeded: 1_500, failed: 0, cancelled: 0 });
+    expect(done.status).toBe("SUCCEEDED");
+    // Users in flight at the kill were sent again (Carnival's SET is repeat-safe); every user at least once.
+    const sent = new Set(puts().map((entry) => entry.path.split("/").at(-1)));
+    expect(sent.size).toBe(1_500);
+    expect(w2.hasExited).toBe(false);
+  });
+
+  it("cancels on replica B a job created on replica A; every worker stops it, and the counts add up", async () => {
+    vendor.setResponseDelay(30);
+    const [a, b] = await Promise.all([replica({ BULK_WORKER: "false" }), replica({ BULK_WORKER: "false" })]);
+    await worker();
+    const id = await submit(a, 1_500);
+    await waitUntil(() => puts().length > 50, "the worker to start the job", 60_000);
+    const cancelled = (await postGraphQLRaw(b.url, CANCEL, { id })).body.data.cancelBulkJob;
+    expect(cancelled).toMatchObject({ __typename: "BulkJob", id, cancelRequested: true });
+    const done = await finished(a, id);
+    const [progress] = done.progress;
+    expect(done.status).toBe("CANCELLED");
+    expect(progress.succeeded + progress.failed + progress.cancelled).toBe(1_500);
+    expect(progress.cancelled).toBeGreaterThan(0);
+    // Settle: requests in flight at the cancel finish and are counted by their outcomes, never as cancelled.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(puts()).toHaveLength(progress.succeeded + progress.failed);
+  });
+
+  it("keeps a job through a restart of every process: it runs when a worker is back", async () => {
+    const a = await replica({ BULK_WORKER: "false" });
+    const id = await submit(a, 300);
+    a.kill("SIGTERM");
+    await within(a.exited, "the replica to stop");
+    const b = await replica({ BULK_WORKER: "false" });
+    expect((await job(b, id)).status).toBe("QUEUED");
+    await worker();
+    expect((await finished(b, id)).progress[0]).toEqual({ total: 300, succeeded: 300, failed: 0, cancelled: 0 });
+  });
+});
