@@ -134,3 +134,78 @@ describe("replicas and workers sharing Redis", () => {
     expect((await finished(b, id)).progress[0]).toEqual({ total: 300, succeeded: 300, failed: 0, cancelled: 0 });
   });
 });
+
+describe("shared mode when Redis goes away and comes back", () => {
+  const processes = new ProcessGroup();
+  let redis: TestRedis | undefined;
+  let vendor: CarnivalSandbox;
+  const users = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
+
+  beforeAll(async () => {
+    redis = await startTestRedis({ persist: true });
+    vendor = (await carnival.startSandbox({
+      host: "127.0.0.1",
+      seedUserIds: users(1_000),
+      rateLimitPerSecond: 100_000,
+    })) as CarnivalSandbox;
+  });
+  afterAll(async () => {
+    await processes.stopAll();
+    await vendor?.close();
+    await stopTestRedis(redis);
+  });
+
+  it("answers typed errors and /ready 503 while Redis is down, and finishes the job with exact counts once it is back", async () => {
+    const env: Record<string, string> = {
+      ...(carnival.sandboxEnv(vendor.url) as Record<string, string>),
+      CARNIVAL_RATE_LIMIT: "2000",
+      SANDBOX: "false",
+      AUTH_DISABLED: "true",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      REDIS_URL: redis!.url,
+      BULK_WORKER_LOCK_MS: "2000",
+    };
+    vendor.setResponseDelay(20);
+    const replica = await processes.start({ name: "replica", env });
+    const started = await postGraphQLRaw(
+      replica.url,
+      `mutation($input: BulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id } } }`,
+      {
+        input: { userIds: users(1_000), attribute: "tier", value: { int: 9 }, vendors: ["CARNIVAL"] },
+      },
+    );
+    const id = started.body.data.bulkSetCustomAttribute.id as string;
+    const puts = () => vendor.journal().filter((entry) => entry.method === "PUT").length;
+    await waitUntil(() => puts() > 100, "the job to be under way", 60_000);
+
+    await redis!.stop("SIGTERM");
+    const JOB = `query($id: ID!) { bulkJob(id: $id) { __typename ... on BulkJob { status progress { total succeeded failed cancelled } }
+      ... on SharedStateUnavailableError { code retryAfterSeconds } } }`;
+    const during = await postGraphQLRaw(replica.url, JOB, { id });
+    expect(during.body.data.bulkJob).toEqual({
+      __typename: "SharedStateUnavailableError",
+      code: "SHARED_STATE_UNAVAILABLE",
+      retryAfterSeconds: 1,
+    });
+    const ready = await request(`${replica.url}ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body.dependencies).toEqual([expect.objectContaining({ name: "redis", ready: false })]);
+
+    await redis!.restart();
+    let job: any;
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      job = (await postGraphQLRaw(replica.url, JOB, { id })).body.data.bulkJob;
+      if (job.__typename === "BulkJob" && !["QUEUED", "RUNNING"].includes(job.status)) break;
+      if (Date.now() > deadline) throw new Error(`unfinished: ${JSON.stringify(job)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(job).toEqual({
+      __typename: "BulkJob",
+      status: "SUCCEEDED",
+      progress: [{ total: 1_000, succeeded: 1_000, failed: 0, cancelled: 0 }],
+    });
+    expect((await request(`${replica.url}ready`)).status).toBe(200);
+  });
+});

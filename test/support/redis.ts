@@ -19,7 +19,7 @@ export interface TestRedis {
   readonly client: Redis;
   /** Stops the server abruptly (SIGKILL) or cleanly; the data is gone either way (no persistence). */
   stop(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts it again on the same port (after stop), empty. */
+  /** Starts it again on the same port (after stop): empty, or with its data when started with `persist`. */
   restart(): Promise<void>;
   /** Stops it for good and removes its directory. */
   dispose(): Promise<void>;
@@ -29,6 +29,8 @@ export interface TestRedisOptions {
   readonly password?: string;
   /** Serve TLS only (rediss://), with the self-signed test certificate. */
   readonly tls?: boolean;
+  /** Keep the data across stop/restart (an append-only file, written on every command), as a production Redis would. */
+  readonly persist?: boolean;
 }
 
 /**
@@ -49,7 +51,8 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
     "--save",
     "",
     "--appendonly",
-    "no",
+    options.persist ? "yes" : "no",
+    ...(options.persist ? ["--appendfsync", "always"] : []),
     ...(options.password ? ["--requirepass", options.password] : []),
     ...(options.tls
       ? [

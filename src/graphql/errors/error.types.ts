@@ -11,6 +11,7 @@ const ERROR_CODES = [
   "NOT_AUTHORIZED",
   "IDEMPOTENCY_KEY_REUSED",
   "IDEMPOTENCY_STORE_FULL",
+  "SHARED_STATE_UNAVAILABLE",
 ] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
@@ -158,6 +159,25 @@ export class NotAuthorizedError extends ErrorInterface {
 export class IdempotencyKeyReusedError extends ErrorInterface {
   @Field(() => String)
   idempotencyKey!: string;
+}
+
+@ObjectType({
+  implements: ErrorInterface,
+  description:
+    "Shared mode: the state this subgraph shares between its replicas (Redis) cannot be reached right now. Nothing was done; try again after retryAfterSeconds.",
+})
+export class SharedStateUnavailableError extends ErrorInterface {
+  @Field(() => Int, { description: "Seconds after which trying again may succeed." })
+  retryAfterSeconds!: number;
+}
+
+/** Redis (shared mode) is unreachable: nothing was done. */
+export function sharedStateUnavailable(): SharedStateUnavailableError {
+  return Object.assign(new SharedStateUnavailableError(), {
+    code: "SHARED_STATE_UNAVAILABLE" as const,
+    message: "the state this subgraph shares between its replicas (Redis) cannot be reached right now; nothing was done, try again shortly",
+    retryAfterSeconds: 1,
+  });
 }
 
 @ObjectType({

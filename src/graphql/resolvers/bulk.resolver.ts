@@ -1,7 +1,8 @@
 import { GraphQLError } from "graphql";
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { SCOPES, bulkJobOwner, mayAccessBulkJob, refuseScope } from "../../auth/caller.js";
-import { notAuthorized } from "../errors/error.types.js";
+import { notAuthorized, sharedStateUnavailable } from "../errors/error.types.js";
+import { isRedisUnreachable } from "../../redis/unavailable.js";
 import { ForeignPositionError, type FailurePosition } from "../../bulk/failure-pages.js";
 import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
@@ -46,12 +47,15 @@ export class BulkResolver {
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const value = parseValueChoice({ ...input.value }, ["input", "value"], context.limits);
     if (!value.ok) return toInvalidInput(value.problems);
-    const result = await context.bulk.submit({
-      userIds: input.userIds,
-      change: { attribute: input.attribute, value: value.value },
-      vendors: input.vendors ?? null,
-      owner: bulkJobOwner(context.caller),
-    });
+    const result = await whileReachable(() =>
+      context.bulk.submit({
+        userIds: input.userIds,
+        change: { attribute: input.attribute, value: value.value },
+        vendors: input.vendors ?? null,
+        owner: bulkJobOwner(context.caller),
+      }),
+    );
+    if (result === UNREACHABLE) return sharedStateUnavailable();
     switch (result.kind) {
       case "accepted":
         return toBulkJob(result.job);
@@ -74,7 +78,8 @@ export class BulkResolver {
   async bulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof BulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
-    const job = await context.bulk.get(id);
+    const job = await whileReachable(() => context.bulk.get(id));
+    if (job === UNREACHABLE) return sharedStateUnavailable();
     return job && mayAccessBulkJob(context.caller, job.owner) ? toBulkJob(job) : jobNotFound(id);
   }
 
@@ -88,9 +93,11 @@ export class BulkResolver {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     // Another caller's job is answered exactly as an unknown id: its existence is not revealed.
-    const job = await context.bulk.get(id);
+    const job = await whileReachable(() => context.bulk.get(id));
+    if (job === UNREACHABLE) return sharedStateUnavailable();
     if (!job || !mayAccessBulkJob(context.caller, job.owner)) return jobNotFound(id);
-    const cancelled = await context.bulk.cancel(id);
+    const cancelled = await whileReachable(() => context.bulk.cancel(id));
+    if (cancelled === UNREACHABLE) return sharedStateUnavailable();
     return cancelled ? toBulkJob(cancelled) : jobNotFound(id);
   }
 
@@ -171,4 +178,16 @@ function decodeCursor(cursor: string): FailurePosition {
 
 function notThisConnection(): GraphQLError {
   return new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
+}
+
+const UNREACHABLE = Symbol("shared state unreachable");
+
+/** The call's result, or UNREACHABLE when shared mode's Redis cannot be reached (answered as a typed error). */
+async function whileReachable<T>(call: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isRedisUnreachable(error)) return UNREACHABLE;
+    throw error;
+  }
 }

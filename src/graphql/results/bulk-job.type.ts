@@ -6,6 +6,7 @@ import {
   ErrorInterface,
   InvalidInputError,
   NotAuthorizedError,
+  SharedStateUnavailableError,
   VendorErrorInterface,
   type ErrorCodeValue,
 } from "../errors/error.types.js";
@@ -142,17 +143,17 @@ export class BulkJobNotFoundError extends ErrorInterface {
 
 export const BulkSetCustomAttributeResult = createUnionType({
   name: "BulkSetCustomAttributeResult",
-  types: () => [BulkJob, InvalidInputError, TooManyUserIdsError, NotAuthorizedError] as const,
+  types: () => [BulkJob, InvalidInputError, TooManyUserIdsError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 
 export const BulkJobResult = createUnionType({
   name: "BulkJobResult",
-  types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError] as const,
+  types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 
 export const CancelBulkJobResult = createUnionType({
   name: "CancelBulkJobResult",
-  types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError] as const,
+  types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 
 export function errorOf<T extends ErrorInterface>(cls: new () => T, code: ErrorCodeValue, message: string, fields: Partial<T>): T {

@@ -82,6 +82,7 @@ export type ErrorCode =
   | 'OUTCOME_UNKNOWN'
   | 'PERMISSION_DENIED'
   | 'RATE_LIMITED'
+  | 'SHARED_STATE_UNAVAILABLE'
   | 'TOO_MANY_USER_IDS'
   | 'UNSUPPORTED_OPERATION'
   | 'USER_NOT_FOUND'
@@ -212,6 +213,7 @@ export type StartBulkJobMutation = { bulkSetCustomAttribute:
     | { __typename: 'BulkJob', id: string, status: BulkJobStatus, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
     | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
     | { __typename: 'NotAuthorizedError', message: string, requiredScope: string | null }
+    | { __typename: 'SharedStateUnavailableError', message: string }
     | { __typename: 'TooManyUserIdsError', message: string, limit: number, received: number }
    };
 
@@ -237,6 +239,7 @@ export type BulkJobQuery = { bulkJob:
              } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
     | { __typename: 'BulkJobNotFoundError', message: string }
     | { __typename: 'NotAuthorizedError', message: string, requiredScope: string | null }
+    | { __typename: 'SharedStateUnavailableError', message: string }
    };
 
 export type BulkJobProgressFragment = { id: string, status: BulkJobStatus, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> };
@@ -368,6 +371,9 @@ export const StartBulkJobDocument = new TypedDocumentString(`
     mutation StartBulkJob($input: BulkSetCustomAttributeInput!) {
   bulkSetCustomAttribute(input: $input) {
     __typename
+    ... on Error {
+      message
+    }
     ... on BulkJob {
       ...BulkJobProgress
     }
@@ -405,6 +411,9 @@ export const BulkJobDocument = new TypedDocumentString(`
     query BulkJob($id: ID!, $failuresAfter: String) {
   bulkJob(id: $id) {
     __typename
+    ... on Error {
+      message
+    }
     ... on BulkJob {
       ...BulkJobProgress
       failures(first: 50, after: $failuresAfter) {

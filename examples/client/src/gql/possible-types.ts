@@ -3,18 +3,21 @@ export const possibleTypes: Record<string, string[]> = {
   "BulkJobResult": [
     "BulkJob",
     "BulkJobNotFoundError",
-    "NotAuthorizedError"
+    "NotAuthorizedError",
+    "SharedStateUnavailableError"
   ],
   "BulkSetCustomAttributeResult": [
     "BulkJob",
     "InvalidInputError",
     "NotAuthorizedError",
+    "SharedStateUnavailableError",
     "TooManyUserIdsError"
   ],
   "CancelBulkJobResult": [
     "BulkJob",
     "BulkJobNotFoundError",
-    "NotAuthorizedError"
+    "NotAuthorizedError",
+    "SharedStateUnavailableError"
   ],
   "Error": [
     "AttributeNotDefinedError",
@@ -28,6 +31,7 @@ export const possibleTypes: Record<string, string[]> = {
     "NotAuthorizedError",
     "PermissionDeniedError",
     "RateLimitedError",
+    "SharedStateUnavailableError",
     "TooManyUserIdsError",
     "UnsupportedOperationError",
     "ValueRejectedError",
