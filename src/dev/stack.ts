@@ -2,6 +2,8 @@ import { startApp, type App } from "../app.js";
 import { chooseAuthenticator } from "../auth/choose.js";
 import { readAppConfig } from "../config/app-config.js";
 import type { Logger } from "../logging.js";
+import type { RedisSettings } from "../redis/connection.js";
+import { openSharedState, type SharedState } from "../redis/shared-state.js";
 import { Metrics } from "../observability/metrics.js";
 import { startVendors, type VendorRuntime } from "../runtime.js";
 import type { Env } from "../vendors/define-vendor.js";
@@ -18,6 +20,8 @@ export interface DevStackOptions {
   readonly attributesPort: number;
   readonly usersPort: number;
   readonly logger: Logger;
+  /** Shared mode: the subgraph keeps its state in this Redis (bulk jobs on BullMQ), as replicas do. */
+  readonly redis?: RedisSettings;
 }
 
 export interface DevStack {
@@ -25,6 +29,8 @@ export interface DevStack {
   readonly attributes: App;
   readonly users: UsersSubgraph;
   readonly runtime: VendorRuntime;
+  /** Shared mode's connections, when `redis` was given. */
+  readonly shared?: SharedState;
   close(): Promise<void>;
 }
 
@@ -55,6 +61,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       onCall: metrics.recordVendorCall,
     });
     started.push(runtime);
+    const shared = options.redis ? await openSharedState(options.redis, { logger: attributesLogger, name: "dev-stack" }) : undefined;
+    if (shared) started.push(shared);
     const auth = chooseAuthenticator(config.auth, false);
     if (auth.warning) attributesLogger.warn(auth.warning);
     const banner = `Dev stack: every vendor is a sandbox. Users ${config.sandboxUserIds[0] ?? ""}…${config.sandboxUserIds.at(-1) ?? ""} exist in them.`;
@@ -75,6 +83,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       metrics,
       runtime,
       readiness: config.readiness,
+      ...(shared ? { shared } : {}),
     });
     started.push(attributes);
 
@@ -95,6 +104,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       attributes,
       users,
       runtime,
+      ...(shared ? { shared } : {}),
       close: () => closeAll(started),
     };
   } catch (error) {

@@ -138,7 +138,7 @@ describe("compose.yaml", () => {
 
   it("runs both subgraphs from this image and the router on the committed supergraph", async () => {
     const { services } = await load();
-    expect(Object.keys(services).sort()).toEqual(["attributes", "router", "users"]);
+    expect(Object.keys(services).sort()).toEqual(["attributes", "redis", "router", "sandboxes", "users", "worker"]);
     expect(services.attributes!.build).toBe(".");
     expect(services.users!.image).toBe(services.attributes!.image);
     const usersEntry = services.users!.command!.at(-1)!;
@@ -151,10 +151,33 @@ describe("compose.yaml", () => {
     expect(Object.keys(services.router!.depends_on ?? {}).sort()).toEqual(["attributes", "users"]);
   });
 
+  it("runs shared mode: replicas and a worker on one Redis that never evicts, all reaching the same sandbox vendors", async () => {
+    const { services } = await load();
+    const pkg = JSON.parse(await read("package.json")) as { scripts: { worker: string } };
+    expect(services.worker!.command!.join(" ")).toBe(pkg.scripts.worker);
+    expect(existsSync(path.join(ROOT, sourceOf(services.worker!.command!.at(-1)!)))).toBe(true);
+    expect(existsSync(path.join(ROOT, sourceOf(services.sandboxes!.command!.at(-1)!)))).toBe(true);
+    expect(services.redis!.image).toMatch(/^redis:7/);
+    expect(services.redis!.command).toEqual(expect.arrayContaining(["--maxmemory-policy", "noeviction"]));
+    for (const name of ["attributes", "worker"]) {
+      const environment = services[name]!.environment ?? {};
+      expect(environment.REDIS_URL).toBe("redis://redis:6379");
+      // Vendor i of the registry is served by the sandboxes service on 4101 + i, as each vendor's sandboxEnv says.
+      vendorModules.forEach((module, index) => {
+        for (const [variable, value] of Object.entries(module.sandboxEnv(`http://sandboxes:${4101 + index}`))) {
+          if (value !== undefined)
+            expect({ service: name, variable, value: environment[variable] }).toEqual({ service: name, variable, value });
+        }
+      });
+    }
+    expect(services.attributes!.environment!.BULK_WORKER).toBe("false");
+  });
+
   it("sets only variables the subgraph reads, and the schema flavour the router's supergraph was composed from", async () => {
     const { services } = await load();
     const environment = services.attributes!.environment ?? {};
     expect(Object.keys(environment).filter((name) => !KNOWN_VARIABLES.has(name))).toEqual([]);
+    expect(Object.keys(services.worker!.environment ?? {}).filter((name) => !KNOWN_VARIABLES.has(name))).toEqual([]);
     expect(environment.FEDERATION_AUTH_DIRECTIVES).toBe("false");
     expect(await read("deploy/supergraph.graphql")).not.toMatch(/@authenticated|@requiresScopes/);
   });
