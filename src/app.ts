@@ -26,6 +26,7 @@ import { OperationObserver } from "./observability/operations.js";
 import { DEFAULT_READINESS, Readiness, type ReadinessSettings } from "./observability/readiness.js";
 import type { VendorRuntime } from "./runtime.js";
 import type { SecretScrubber } from "./http/redaction.js";
+import { CorsPolicy } from "./server/cors.js";
 import { graphiqlPage } from "./server/graphiql.js";
 import { createHttpServer, drainServer, EMBEDDED_GRACE_MS, listen } from "./server/http-server.js";
 
@@ -65,6 +66,8 @@ export interface AppOptions {
    * teardown a request left hanging should not hold for 25 s.
    */
   readonly shutdownGraceMs?: number;
+  /** Browser origins allowed to call GraphQL cross-origin (CORS_ORIGINS); none by default. */
+  readonly corsOrigins?: readonly string[];
   /**
    * Shared mode (REDIS_URL): bulk jobs on BullMQ and Redis, visible to every replica, and GET
    * /ready follows Redis. The caller opens it and closes it after the app.
@@ -118,7 +121,11 @@ export async function startApp(options: AppOptions): Promise<App> {
       if (formatted.extensions?.code === "INTERNAL_SERVER_ERROR") {
         logger.error({ err: original }, "unexpected error in a resolver");
       }
-      return options.scrubber ? scrubbedError(formatted, options.scrubber) : formatted;
+      // Apollo's own text names its constructor option; an operator sets a variable.
+      const explained = formatted.message.startsWith("GraphQL introspection is not allowed")
+        ? { ...formatted, message: INTROSPECTION_OFF }
+        : formatted;
+      return options.scrubber ? scrubbedError(explained, options.scrubber) : explained;
     },
   });
   await apollo.start();
@@ -154,6 +161,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       ? { graphiqlHtml: graphiqlPage(EXAMPLES, options.banner ?? "", options.introspection ? graphiqlIntrospection(schema) : undefined) }
       : {}),
     ...(options.metricsEndpoint === false ? {} : { metrics: () => metrics.render() }),
+    ...(options.corsOrigins?.length ? { cors: new CorsPolicy(options.corsOrigins) } : {}),
     readiness: async () => {
       const report = await readiness.check();
       return { ready: report.status === "ready", report };
@@ -253,6 +261,9 @@ export function bulkJobs(
       : false,
   });
 }
+
+const INTROSPECTION_OFF =
+  "introspection is off in this deployment (INTROSPECTION=false, the default with NODE_ENV=production): set INTROSPECTION=true to allow it, or use the committed schema.graphql";
 
 /**
  * The last guard before an error leaves: whatever a bug or a library put into an error's message

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import os from "node:os";
 import { startApp } from "./app.js";
 import { chooseAuthenticator } from "./auth/choose.js";
-import { ConfigError } from "./config/app-config.js";
+import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { secretForms } from "./http/redaction.js";
 import { evictionWarning, openSharedState } from "./redis/shared-state.js";
@@ -73,28 +73,38 @@ async function main(): Promise<void> {
     if (warning) logger.warn(warning);
   }
 
-  const app = await startApp({
-    vendors: runtime.vendors,
-    logger,
-    port: config.port,
-    host: config.host,
-    maxBodyBytes: config.maxBodyBytes,
-    graphiql: config.graphiql,
-    introspection: config.introspection,
-    bulk: config.bulk,
-    authenticator: auth.authenticator,
-    idempotency: config.idempotency,
-    queryLimits: config.queryLimits,
-    federationAuthDirectives: config.federationAuthDirectives,
-    banner,
-    metrics,
-    metricsEndpoint: config.metrics,
-    runtime,
-    readiness: config.readiness,
-    scrubber: runtime.scrubber,
-    shutdownGraceMs: config.shutdownGraceMs,
-    ...(shared ? { shared } : {}),
-  });
+  let app;
+  try {
+    app = await startApp({
+      vendors: runtime.vendors,
+      logger,
+      port: config.port,
+      host: config.host,
+      maxBodyBytes: config.maxBodyBytes,
+      graphiql: config.graphiql,
+      introspection: config.introspection,
+      bulk: config.bulk,
+      authenticator: auth.authenticator,
+      idempotency: config.idempotency,
+      queryLimits: config.queryLimits,
+      federationAuthDirectives: config.federationAuthDirectives,
+      banner,
+      metrics,
+      metricsEndpoint: config.metrics,
+      runtime,
+      readiness: config.readiness,
+      scrubber: runtime.scrubber,
+      corsOrigins: config.corsOrigins,
+      shutdownGraceMs: config.shutdownGraceMs,
+      ...(shared ? { shared } : {}),
+    });
+  } catch (error) {
+    const problem = listenProblem(error, "PORT", config.port, config.host);
+    if (!problem) throw error;
+    logger.fatal(problem);
+    logger.flush();
+    process.exit(78);
+  }
   for (const entry of runtime.summary) {
     logger.info({ vendor: entry.vendor, mode: entry.mode, target: entry.target }, `vendor ${entry.vendor}: ${entry.mode}`);
   }

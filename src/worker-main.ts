@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import os from "node:os";
 import { bulkJobs } from "./app.js";
-import { ConfigError } from "./config/app-config.js";
+import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { DEFAULT_INPUT_LIMITS } from "./domain/command.js";
 import { secretForms } from "./http/redaction.js";
@@ -77,7 +77,16 @@ async function main(): Promise<void> {
     },
     ...(config.metrics ? { metrics: () => metrics.render() } : {}),
   });
-  const { url } = await listen(server, config.port, config.host);
+  let url: string;
+  try {
+    ({ url } = await listen(server, config.port, config.host));
+  } catch (error) {
+    const problem = listenProblem(error, "PORT", config.port, config.host);
+    if (!problem) throw error;
+    logger.fatal(problem);
+    logger.flush();
+    process.exit(78);
+  }
   logger.info({ url, concurrency: config.bulk.workerConcurrency, ready: `${url}ready` }, `attributes bulk worker ready at ${url}`);
 
   let stopping = false;

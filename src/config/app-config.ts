@@ -5,6 +5,7 @@ import type { CircuitSettings } from "../reliability/circuit-breaker.js";
 import { READINESS_POLICIES, type ReadinessPolicy, type ReadinessSettings } from "../observability/readiness.js";
 import type { Env } from "../vendors/define-vendor.js";
 import type { RedisSettings } from "../redis/connection.js";
+import { corsOriginProblems } from "../server/cors.js";
 
 export type SandboxMode = "auto" | "force" | "off";
 
@@ -37,6 +38,8 @@ export interface AppConfig {
   /** Serve Prometheus metrics at GET /metrics. */
   readonly metrics: boolean;
   readonly readiness: ReadinessSettings;
+  /** Browser origins allowed to call GraphQL cross-origin (CORS_ORIGINS). */
+  readonly corsOrigins: readonly string[];
   /** Shared mode: every piece of cross-request state in this Redis (REDIS_URL); absent: in process. */
   readonly redis?: RedisSettings;
   /** How long a shutdown waits for requests in progress before closing their connections (SHUTDOWN_GRACE_MS). */
@@ -180,6 +183,11 @@ export const APP_ENV = {
     default: "1000",
   },
   METRICS: { description: "Serve Prometheus metrics at GET /metrics", default: "true" },
+  CORS_ORIGINS: {
+    description:
+      "Browser origins allowed to call the GraphQL endpoint from another origin, comma-separated: https://app.example.com, http://localhost:* (any port), or * (any). Unset: none (behind a router, the router owns CORS); the dev stack allows http://localhost:* and http://127.0.0.1:*",
+    default: "(unset)",
+  },
   REDIS_URL: {
     description:
       "Shared mode: redis:// or rediss:// URL (with the password, if any) of the Redis 7 that every replica and worker shares. Unset: state stays in this process",
@@ -206,6 +214,19 @@ export const APP_ENV = {
     default: "25000",
   },
 } as const;
+
+/**
+ * One line for a listener that could not bind (a busy or forbidden port), naming the variable
+ * that chooses it; undefined for any other error.
+ */
+export function listenProblem(error: unknown, variable: string, port: number, host: string): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EADDRINUSE")
+    return `${variable}=${port} is already in use on ${host}: stop what listens there, or set ${variable} to a free port`;
+  if (code === "EACCES") return `${variable}=${port} may not be used by this user on ${host}: set ${variable} to a port above 1023`;
+  if (code === "EADDRNOTAVAIL") return `HOST=${host} is not an address of this machine: set HOST (and ${variable})`;
+  return undefined;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -275,6 +296,7 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
       maxFields: integer(env, "MAX_QUERY_FIELDS", 2_000, problems, 10, 100_000),
     },
     metrics: flag(env, "METRICS", true, problems),
+    corsOrigins: corsOrigins(env, problems),
     ...redisSettings(env, problems),
     readiness: {
       policy: readinessPolicy(env.READINESS_POLICY, problems),
@@ -287,6 +309,15 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
   return { config, problems };
+}
+
+function corsOrigins(env: Env, problems: string[]): string[] {
+  const origins = (env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  problems.push(...corsOriginProblems(origins));
+  return origins;
 }
 
 function redisSettings(env: Env, problems: string[]): { redis?: RedisSettings } {

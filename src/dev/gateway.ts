@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import type http from "node:http";
 import type { ExampleOperation } from "../graphql/examples.js";
 import type { Logger } from "../logging.js";
+import { CorsPolicy } from "../server/cors.js";
 import { graphiqlPage } from "../server/graphiql.js";
 import { closeServer, createHttpServer, listen } from "../server/http-server.js";
 
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   /** GraphiQL tabs at GET /; none: no GraphiQL. */
   readonly examples?: readonly ExampleOperation[];
   readonly banner?: string;
+  /** Browser origins allowed to call the gateway from another origin. */
+  readonly corsOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -55,6 +58,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     gateway,
     logger: options.logger,
     introspection: true,
+    // Errors reach browsers: no stack traces with this machine's absolute paths in them.
+    includeStacktraceInErrorResponses: false,
     // stack-main.ts handles SIGINT/SIGTERM (see src/app.ts).
     stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginLandingPageDisabled()],
@@ -66,6 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxBodyBytes: 8 * 1_048_576,
     context: (requestId, authorization) => Promise.resolve({ requestId, ...(authorization ? { authorization } : {}) }),
     ...(options.examples ? { graphiqlHtml: graphiqlPage(options.examples, options.banner ?? "") } : {}),
+    ...(options.corsOrigins?.length ? { cors: new CorsPolicy(options.corsOrigins) } : {}),
   });
   const { url, port } = await listen(server, options.port, options.host);
   return {

@@ -83,6 +83,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       metrics,
       runtime,
       readiness: config.readiness,
+      // A browser app on another local port may call the dev stack's subgraph directly.
+      corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : DEV_CORS_ORIGINS,
       ...(shared ? { shared } : {}),
     });
     started.push(attributes);
@@ -96,6 +98,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       host: options.host,
       logger: logger.child({ component: "gateway" }),
       examples: GATEWAY_EXAMPLES,
+      corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : DEV_CORS_ORIGINS,
       banner: `${banner} This is @apollo/gateway composing the users and attributes subgraphs.`,
     });
     started.push(gateway);
@@ -112,6 +115,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     throw error;
   }
 }
+
+/** The dev stack's CORS_ORIGINS default: browser apps served from this machine, on any port. */
+export const DEV_CORS_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"];
 
 /** Newest first, so the gateway stops before the subgraphs it calls. */
 async function closeAll(started: ReadonlyArray<{ close(): Promise<void> }>): Promise<void> {

@@ -56,6 +56,7 @@ export async function startUsersSubgraph(options: UsersSubgraphOptions = {}): Pr
   const apollo = new ApolloServer({
     schema,
     logger,
+    includeStacktraceInErrorResponses: false,
     // users-main.ts and the dev stack handle SIGINT/SIGTERM (see src/app.ts).
     stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginLandingPageDisabled()],

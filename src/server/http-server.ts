@@ -7,6 +7,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { parse as parseContentType } from "content-type";
 import type { GraphQLContext } from "../graphql/context.js";
 import type { Logger } from "../logging.js";
+import { ALLOWED_HEADERS, type CorsPolicy } from "./cors.js";
 import { readAsset } from "./graphiql.js";
 
 /** Generic in the context so the dev stack's users subgraph and gateway are served the same way. */
@@ -21,6 +22,8 @@ export interface HttpServerOptions<TContext extends BaseContext = GraphQLContext
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
   /** GET /ready: 200 when ready, 503 otherwise, with the report as JSON. */
   readonly readiness?: () => Promise<{ ready: boolean; report: unknown }>;
+  /** Browser origins allowed to call GraphQL cross-origin (CORS_ORIGINS); none by default. */
+  readonly cors?: CorsPolicy;
 }
 
 const GRAPHQL_PATHS = new Set(["/", "/graphql"]);
@@ -107,6 +110,24 @@ async function handle<TContext extends BaseContext>(
   if (!GRAPHQL_PATHS.has(pathname)) {
     sendJson(res, 404, { error: "not found", graphql: "/" });
     return;
+  }
+  // CORS for allowed browser origins: the preflight is answered here (Apollo's CSRF prevention
+  // would refuse it), and the request that follows carries the allow header. Requests a browser
+  // sends without a preflight still meet the CSRF prevention.
+  const origin = req.headers.origin;
+  if (origin !== undefined && options.cors?.allows(origin)) {
+    res.setHeader("access-control-allow-origin", origin);
+    res.setHeader("vary", "Origin");
+    res.setHeader("access-control-expose-headers", "x-request-id");
+    if (method === "OPTIONS") {
+      res.writeHead(204, {
+        "access-control-allow-methods": "GET, POST, OPTIONS",
+        "access-control-allow-headers": ALLOWED_HEADERS,
+        "access-control-max-age": "600",
+      });
+      res.end();
+      return;
+    }
   }
   if (method === "GET" && !search && options.graphiqlHtml && acceptsHtml(req)) {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });

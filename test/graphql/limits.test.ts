@@ -46,3 +46,16 @@ describe("operation limits", () => {
     expect(result.errors?.[0]?.message).toMatch(/selects more than 40 fields/);
   });
 });
+
+describe("introspection switched off", () => {
+  it("says which variable switches it on, not Apollo's constructor option", async () => {
+    const subgraph = await startTestSubgraph({ modules: [carnival], introspection: false });
+    try {
+      const result = await subgraph.gql("{ __schema { queryType { name } } }");
+      expect(result.errors?.[0]?.message).toMatch(/^introspection is off in this deployment \(INTROSPECTION=false/);
+      expect(JSON.stringify(result)).not.toContain("ApolloServer");
+    } finally {
+      await subgraph.close();
+    }
+  });
+});

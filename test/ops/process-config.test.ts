@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "@jest/globals";
+import net from "node:net";
 import { ProcessGroup } from "../support/processes.js";
 
 /**
@@ -22,6 +23,25 @@ describe("the subgraph process with a bad configuration", () => {
     expect(problems.join(" ")).toMatch(/CARNIVAL_API_KEY.*JIGUANG_PROJECT_ID.*LEANPLUM_APP_ID.*USERCOM_API_KEY.*SANDBOX=true/s);
     expect(problems.join(" ")).toContain("did you mean CARNIVAL_API_KEY?");
     expect(lines.join("\n")).not.toMatch(/ready at/);
+  });
+
+  it("names PORT in one line, with no stack trace, when the port is taken", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", () => resolve()));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const started = await processes.start({ env: { HOST: "127.0.0.1", PORT: String(port) }, waitForReady: false });
+      expect((await started.exited).code).toBe(78);
+      const fatal = started.logs().filter((line) => line.level === 60);
+      expect(fatal).toEqual([
+        expect.objectContaining({
+          msg: `PORT=${port} is already in use on 127.0.0.1: stop what listens there, or set PORT to a free port`,
+        }),
+      ]);
+      expect([...started.lines, ...started.stderr].join("\n")).not.toMatch(/EADDRINUSE|at Server\.|node:net/);
+    } finally {
+      taken.close();
+    }
   });
 
   it("reports the application's, a vendor's and authorization's problems in one run", async () => {

@@ -58,6 +58,10 @@ export interface StartTestSubgraphOptions {
   /** Wire the app as main.ts does: these metrics observe vendor calls, breakers and pacers, and GET /ready probes. */
   readonly metrics?: Metrics;
   readonly readiness?: ReadinessSettings;
+  /** INTROSPECTION; default true. */
+  readonly introspection?: boolean;
+  /** CORS_ORIGINS; none by default. */
+  readonly corsOrigins?: readonly string[];
   /** VENDOR_MAX_RESPONSE_BYTES; default the production default. */
   readonly maxResponseBytes?: number;
   /** VENDOR_MAX_WAIT_MS; default each vendor's timeout. */
@@ -98,7 +102,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     host: "127.0.0.1",
     maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
     graphiql: options.graphiql ?? true,
-    introspection: true,
+    introspection: options.introspection ?? true,
     ...(options.limits ? { limits: options.limits } : {}),
     bulk: { retryBaseDelayMs: 20, ...options.bulk },
     ...(options.authenticator ? { authenticator: options.authenticator } : {}),
@@ -108,6 +112,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     ...(options.metrics ? { metrics: options.metrics, runtime } : {}),
     ...(options.readiness ? { readiness: options.readiness } : {}),
     scrubber: runtime.scrubber,
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
   });
   return {
     app,
