@@ -191,3 +191,22 @@ describe("compose.yaml", () => {
     expect(router.headers.all.request.map((r) => r.propagate.named)).toEqual(["authorization", "x-request-id"]);
   });
 });
+
+describe("deploy/router.prod.yaml", () => {
+  it("is production's router configuration: no introspection or Sandbox, CORS at the router, subgraph compression, JWT and the authorization directives, tokens forwarded", async () => {
+    const router = parseYaml(await read("deploy/router.prod.yaml")) as Record<string, any>;
+    expect(router.supergraph).toEqual({ listen: "0.0.0.0:4000", introspection: false });
+    expect(router.sandbox).toEqual({ enabled: false });
+    expect(router.homepage).toEqual({ enabled: false });
+    expect(router.cors.policies[0].origins).toEqual(expect.arrayContaining([expect.stringMatching(/^https:\/\//)]));
+    expect(router.cors.policies[0].allow_headers).toEqual(expect.arrayContaining(["content-type", "authorization"]));
+    expect(router.traffic_shaping.all.compression).toBe("gzip");
+    expect(router.authentication.router.jwt.jwks[0].url).toMatch(/^https:\/\//);
+    expect(router.authorization.directives.enabled).toBe(true);
+    expect(router.headers.all.request.map((r: { propagate: { named: string } }) => r.propagate.named)).toEqual([
+      "authorization",
+      "x-request-id",
+    ]);
+    expect(router.include_subgraph_errors).toEqual({ all: false });
+  });
+});
