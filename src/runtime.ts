@@ -53,15 +53,15 @@ export interface StartVendorsOptions {
   readonly onCall?: (call: VendorCallRecord) => void;
   readonly retry?: RetryPolicy;
   readonly circuit?: CircuitSettings;
-  /** Largest vendor answer read (VENDOR_MAX_RESPONSE_BYTES); default DEFAULT_MAX_RESPONSE_BYTES. */
-  readonly maxResponseBytes?: number;
-  /** Longest an interactive call waits for a vendor's rate budget (VENDOR_MAX_WAIT_MS); default each vendor's timeout. */
-  readonly maxWaitMs?: number;
   /**
    * Where each vendor credential's rate budget lives: in this process by default; shared mode
    * passes `redisBudgets(redis, keyPrefix)` (src/pacing/redis-pacer.ts).
    */
   readonly rateBudgets?: RateBudgetFactory;
+  /** Largest vendor answer read (VENDOR_MAX_RESPONSE_BYTES); default DEFAULT_MAX_RESPONSE_BYTES. */
+  readonly maxResponseBytes?: number;
+  /** Longest an interactive call waits for a vendor's rate budget (VENDOR_MAX_WAIT_MS); default each vendor's timeout. */
+  readonly maxWaitMs?: number;
 }
 
 /**
