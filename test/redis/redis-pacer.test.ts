@@ -5,6 +5,8 @@ import { RateBudgetUnavailable, SHORT_PAUSE_MS } from "../../src/pacing/budget.j
 import { PacerRegistry } from "../../src/pacing/pacer.js";
 import { RedisPacer, redisBudgets } from "../../src/pacing/redis-pacer.js";
 import { connectRedis, whenReady } from "../../src/redis/connection.js";
+import { startVendors } from "../../src/runtime.js";
+import { carnival } from "../../src/vendors/carnival/index.js";
 import { startTestRedis, stopTestRedis, type TestRedis } from "../support/redis.js";
 
 /**
@@ -204,6 +206,25 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
     expect(stored[0]).not.toContain("very-secret");
     expect(budget.maxWaitMs).toBe(1_000);
     expect(await redis.client.pttl(stored[0]!)).toBeGreaterThan(0); // idle budgets expire
+  });
+
+  it("startVendors puts every vendor's budget in Redis when given redisBudgets (shared mode's wiring)", async () => {
+    const runtime = await startVendors(
+      [carnival],
+      {},
+      { sandbox: "force", sandboxUserIds: ["1"], rateBudgets: redisBudgets(await connection(), "wired") },
+    );
+    try {
+      const entries = runtime.pacers.entries();
+      expect(entries).toHaveLength(1);
+      const [key, budget] = entries[0]!;
+      expect(budget).toBeInstanceOf(RedisPacer);
+      expect((budget as RedisPacer).key).toBe(`wired:rate:${key}`);
+      await budget.acquire();
+      expect(await redis.client.exists(`wired:rate:${key}`)).toBe(1);
+    } finally {
+      await runtime.close();
+    }
   });
 
   it("while Redis is down nothing is let through: interactive callers are refused at once, background callers wait and go once it is back", async () => {
