@@ -143,6 +143,8 @@ interface Slot {
   readonly server: number;
   /** This process's clock (performance.now), ms. */
   readonly local: number;
+  /** When the answer that granted it was read (local ms). */
+  readonly receivedAt: number;
 }
 
 interface Entry {
@@ -202,8 +204,16 @@ export class RedisPacer implements RateBudget {
   private deferTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   /** What the last answer said, on this process's clock. */
-  private pausedUntilLocal = 0;
+  /** The latest pause Redis told us of (its clock, µs), and when it ends on this process's clock. */
   private pausedUntilServer = 0;
+  private pausedUntilLocal = 0;
+  /**
+   * This process's own 429, until Redis answers with the pause it decided: slots received before
+   * `provisionalSince` that lie before `provisionalUntil` (local ms) are held back. Slots received
+   * after it were reserved after the pause on the same connection, so Redis already placed them.
+   */
+  private provisionalSince = -Infinity;
+  private provisionalUntil = 0;
   private scheduleEndLocal = 0;
   private readonly offsetSamples: Array<{ at: number; offset: number }> = [];
   private acquired = 0;
@@ -258,7 +268,7 @@ export class RedisPacer implements RateBudget {
 
   peekDelayMs(): number {
     const now = performance.now();
-    return Math.max(0, this.scheduleEndLocal - now, this.pausedUntilLocal - now);
+    return Math.max(0, this.scheduleEndLocal - now, this.pausedUntilLocal - now, this.provisionalUntil - now);
   }
 
   /**
@@ -269,7 +279,8 @@ export class RedisPacer implements RateBudget {
     const askedSeconds = Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, MAX_PAUSE_SECONDS) : SHORT_RETRY_AFTER_SECONDS;
     const long = askedSeconds > SHORT_RETRY_AFTER_SECONDS;
     const sentAt = performance.now();
-    this.pausedUntilLocal = Math.max(this.pausedUntilLocal, sentAt + (long ? askedSeconds * 1000 : SHORT_PAUSE_MS));
+    this.provisionalSince = sentAt;
+    this.provisionalUntil = Math.max(this.provisionalUntil, sentAt + (long ? askedSeconds * 1000 : SHORT_PAUSE_MS));
     this.roundTrips++;
     this.redis
       .rateBudgetPause(
@@ -311,25 +322,30 @@ export class RedisPacer implements RateBudget {
     return offset;
   }
 
+  /** Whether a pause this process knows of began after the slot was reserved, and covers it. */
+  private covered(slot: Slot): boolean {
+    return slot.server < this.pausedUntilServer || (slot.receivedAt < this.provisionalSince && slot.local < this.provisionalUntil);
+  }
+
   /** Callers holding a slot that a pause now covers give it up and reserve again. */
   private reviewSlots(): void {
     let dropped = false;
     for (const entry of this.queue) {
-      if (entry.slot && entry.slot.local < this.pausedUntilLocal) {
+      if (entry.slot && this.covered(entry.slot)) {
         clearTimeout(entry.timer);
         entry.timer = undefined;
         entry.slot = undefined;
         dropped = true;
       }
     }
-    this.spare = this.spare.filter((slot) => slot.local >= this.pausedUntilLocal);
+    this.spare = this.spare.filter((slot) => !this.covered(slot));
     if (dropped) this.pump();
   }
 
   /** Hands out spare slots, then asks Redis for the callers still without one. */
   private pump(): void {
     const now = performance.now();
-    this.spare = this.spare.filter((slot) => slot.local >= now - this.lateToleranceMs && slot.local >= this.pausedUntilLocal);
+    this.spare = this.spare.filter((slot) => slot.local >= now - this.lateToleranceMs && !this.covered(slot));
     for (const entry of this.queue) {
       if (this.spare.length === 0) break;
       if (entry.slot || entry.requested) continue;
@@ -390,7 +406,7 @@ export class RedisPacer implements RateBudget {
         entry.reject(new RateLimitWaitTooLong((-value - 1) / 1000));
         continue;
       }
-      const slot = { server: value, local: toLocal(value) };
+      const slot = { server: value, local: toLocal(value), receivedAt };
       this.scheduleEndLocal = Math.max(this.scheduleEndLocal, slot.local + this.intervalUs / 1000);
       if (entry.done) this.release(slot);
       else this.hold(entry, slot);
@@ -437,7 +453,7 @@ export class RedisPacer implements RateBudget {
     const slot = entry.slot;
     if (entry.done || !slot) return;
     const now = performance.now();
-    if (slot.local < this.pausedUntilLocal) {
+    if (this.covered(slot)) {
       entry.slot = undefined;
       this.pump();
       return;
