@@ -1,7 +1,7 @@
 import type { Vendor } from "./domain/vendor.js";
 import type { VendorCallRecord } from "./http/client.js";
 import type { Logger } from "./logging.js";
-import { PacerRegistry } from "./pacing/pacer.js";
+import { PacerRegistry, type RateBudgetFactory } from "./pacing/pacer.js";
 import type { RandomFault } from "./sandbox/faults.js";
 import type { SandboxServer } from "./sandbox/kit.js";
 import type { ClosableAdapter, ConfigResult, Env, VendorModule } from "./vendors/define-vendor.js";
@@ -74,6 +74,11 @@ export interface StartVendorsOptions {
   readonly onCall?: (call: VendorCallRecord) => void;
   readonly retry?: RetryPolicy;
   readonly circuit?: CircuitSettings;
+  /**
+   * Where each vendor credential's rate budget lives: in this process by default; shared mode
+   * passes `redisBudgets(redis, keyPrefix)` (src/pacing/redis-pacer.ts).
+   */
+  readonly rateBudgets?: RateBudgetFactory;
   /** Largest vendor answer read (VENDOR_MAX_RESPONSE_BYTES); default DEFAULT_MAX_RESPONSE_BYTES. */
   readonly maxResponseBytes?: number;
   /** Longest an interactive call waits for a vendor's rate budget (VENDOR_MAX_WAIT_MS); default each vendor's timeout. */
@@ -102,7 +107,10 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
 
   const anyConfigured = configs.some((c) => c.status === "configured");
   const useSandboxes = options.sandbox === "force" || (options.sandbox === "auto" && !anyConfigured);
-  const pacers = new PacerRegistry(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs });
+  const pacers = new PacerRegistry({
+    ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+    ...(options.rateBudgets ? { factory: options.rateBudgets } : {}),
+  });
   const observers = [...(options.logger ? [vendorCallLogger(options.logger)] : []), ...(options.onCall ? [options.onCall] : [])];
   const onCall = observers.length > 0 ? (call: VendorCallRecord) => observers.forEach((observe) => observe(call)) : undefined;
   const adapters: ClosableAdapter[] = [];

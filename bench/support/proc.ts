@@ -25,6 +25,8 @@ export interface VendorsProcess {
   clear(): Promise<void>;
   /** Starts a new counting window for `stats().sinceMark` and `spanMs`. */
   mark(): Promise<void>;
+  /** With `recordArrivals`: when each rate window counted a request (epoch ms), since the last call. */
+  arrivals(): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function startVendorsProcess(config: VendorsProcessConfig, nodeArgs
     });
   });
   child.removeAllListeners("exit");
-  const ask = <T>(op: "stats" | "journal" | "clear" | "mark"): Promise<T> =>
+  const ask = <T>(op: "stats" | "journal" | "clear" | "mark" | "arrivals"): Promise<T> =>
     new Promise<T>((resolve) => {
       const id = nextId++;
       pending.set(id, resolve as (value: unknown) => void);
@@ -72,6 +74,7 @@ export async function startVendorsProcess(config: VendorsProcessConfig, nodeArgs
     journal: () => ask("journal"),
     clear: () => ask<void>("clear"),
     mark: () => ask<void>("mark"),
+    arrivals: () => ask<number[]>("arrivals"),
     close: () => stopChild(child, () => child.disconnect()),
   };
 }

@@ -4,7 +4,7 @@
  * from the parent over IPC: stats, journal summaries, clearing.
  */
 import "reflect-metadata";
-import { parseRandomFaults, type SandboxServer } from "../../src/sandbox/kit.js";
+import { parseRandomFaults, RateWindow, type SandboxServer } from "../../src/sandbox/kit.js";
 import { vendorModules } from "../../src/vendors/index.js";
 
 export interface VendorsProcessConfig {
@@ -18,13 +18,19 @@ export interface VendorsProcessConfig {
   readonly delaysMs?: Readonly<Record<string, number>>;
   /** SANDBOX_FAULTS syntax, applied to every sandbox. */
   readonly faults?: string;
+  /**
+   * Keep the time (ms since the epoch, sub-millisecond) at which every sandbox's rate window
+   * counted each request, for the "arrivals" request (bench/rate-budget.ts): how arrivals bunch.
+   */
+  readonly recordArrivals?: boolean;
 }
 
 export type VendorsRequest =
   | { readonly id: number; readonly op: "stats" }
   | { readonly id: number; readonly op: "journal" }
   | { readonly id: number; readonly op: "clear" }
-  | { readonly id: number; readonly op: "mark" };
+  | { readonly id: number; readonly op: "mark" }
+  | { readonly id: number; readonly op: "arrivals" };
 
 export interface SandboxStats {
   readonly requests: number;
@@ -39,6 +45,16 @@ export type JournalSummary = Record<string, Record<string, number>>;
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_VENDORS ?? "{}") as VendorsProcessConfig;
+  const arrivals: number[] = [];
+  if (config.recordArrivals) {
+    // The window's own clock reading for each request it counts (admitted or refused), as epoch time.
+    const prototype = RateWindow.prototype;
+    const admit = Object.getOwnPropertyDescriptor(prototype, "admit")!.value as (key: string, now?: number) => boolean;
+    prototype.admit = function (this: RateWindow, key: string, now: number = performance.now()): boolean {
+      arrivals.push(performance.timeOrigin + now);
+      return admit.call(this, key, now);
+    };
+  }
   const wanted = config.vendors ?? vendorModules.map((m) => m.id);
   const seedUserIds = Array.from({ length: config.seedUsers }, (_, i) => String(i + 1));
   const faults = config.faults ? parseRandomFaults(config.faults) : undefined;
@@ -107,7 +123,11 @@ async function main(): Promise<void> {
         break;
       case "clear":
         for (const s of sandboxes.values()) s.clearJournal();
+        arrivals.length = 0;
         result = true;
+        break;
+      case "arrivals":
+        result = arrivals.splice(0);
         break;
     }
     process.send!({ id: message.id, result });

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { RateLimitWaitTooLong, type Waiter } from "../domain/vendor.js";
+import { pauseFor, WINDOW_SLACK_MS, type PauseState, type RateBudget, type RateBudgetStats } from "./budget.js";
 
-/** The longest a vendor's `Retry-After` pauses every caller of its credential. */
-export const MAX_PAUSE_SECONDS = 60;
+export { MAX_PAUSE_SECONDS, WINDOW_SLACK_MS, type RateBudget, type RateBudgetStats } from "./budget.js";
+
 /** setTimeout fires at once for anything longer (Node warns and uses 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -10,25 +11,34 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_WINDOW_CALLS = 100_000;
 
 /**
- * Paces calls to at most `ratePerSecond`, first come first served, with a small burst allowance
- * (a generic cell rate algorithm: one "theoretical arrival time" instead of a refill timer).
- * One pacer is shared per vendor credential by every caller in the process, single updates and
- * bulk jobs alike, because the vendor counts them together.
+ * The in-process rate budget: paces calls to at most `ratePerSecond`, first come first served,
+ * with a small burst allowance (a generic cell rate algorithm: one "theoretical arrival time"
+ * instead of a refill timer). One pacer is shared per vendor credential by every caller in the
+ * process, single updates and bulk jobs alike, because the vendor counts them together.
+ *
+ * The vendor's second is taken as `1000 + windowSlackMs` long (WINDOW_SLACK_MS, see budget.ts):
+ * calls are spaced by that over the rate, so arrivals that bunch on the way by up to the slack still
+ * fit the vendor's own sliding second.
  *
  * The schedule alone is not enough against a vendor that counts calls in a sliding second: when
  * the event loop stalls (a large request body parsed, a long GC), every waiter whose slot passed
  * during the stall wakes at once, and that second would hold the rate plus the stall's worth. So a
- * call also waits until fewer than `ratePerSecond` calls went out in the last second.
+ * call also waits until fewer than `ratePerSecond` calls went out in the last (slack-widened) second.
+ *
+ * A pause (a vendor's 429) also holds back callers already asleep on a slot it covers: they take a
+ * new slot after it.
  */
-export class Pacer {
+export class Pacer implements RateBudget {
   /** Longest an interactive caller waits for a slot (a background caller waits as long as it takes). */
   readonly maxWaitMs: number;
   private readonly intervalMs: number;
   private readonly burstMs: number;
+  private readonly windowMs: number;
   private theoreticalArrival = 0;
+  private pauseState: PauseState = { pausedUntil: 0, shortPauseMs: 0, shortPauseAt: 0 };
   private waitedMs = 0;
   private acquired = 0;
-  /** When each of the last calls went out, a ring buffer of one second's calls (oldest at `sentNext`). */
+  /** When each of the last calls went out, a ring buffer of one window's calls (oldest at `sentNext`). */
   private readonly sent: Float64Array | undefined;
   private sentNext = 0;
 
@@ -40,7 +50,8 @@ export class Pacer {
     if (!(ratePerSecond > 0)) throw new Error("ratePerSecond must be positive");
     const burst = options.burst ?? 1;
     this.maxWaitMs = options.maxWaitMs ?? Infinity;
-    this.intervalMs = 1000 / ratePerSecond;
+    this.windowMs = 1000 + Math.max(0, options.windowSlackMs ?? WINDOW_SLACK_MS);
+    this.intervalMs = this.windowMs / ratePerSecond;
     this.burstMs = Math.max(0, burst - 1) * this.intervalMs;
     // Rounded up: at 13.5/s the schedule itself puts 14 calls in some seconds, and flooring would slow it to 13/s.
     const callsPerWindow = Math.max(1, Math.ceil(ratePerSecond));
@@ -58,37 +69,47 @@ export class Pacer {
     const { signal } = waiter;
     // The signal's own reason, whatever it is: cancellation is recognised by that identity (isCancellation).
     signal?.throwIfAborted();
-    const delay = this.reserve();
-    if (delay > this.maxWaitMs && waiter.background !== true) {
-      this.giveBack();
-      throw new RateLimitWaitTooLong(delay);
-    }
-    this.acquired++;
-    if (delay > 0) {
-      this.waitedMs += delay;
-      try {
-        await sleep(delay, signal);
-      } catch (error) {
-        // A cancelled waiter sends nothing: its slot goes back, or every later caller waits for it.
-        this.acquired--;
+    const deadline = this.now() + this.maxWaitMs;
+    for (;;) {
+      const slot = this.reserve();
+      const delay = slot - this.now();
+      if (waiter.background !== true && slot > deadline) {
         this.giveBack();
-        throw error;
+        throw new RateLimitWaitTooLong(delay);
       }
+      this.acquired++;
+      if (delay > 0) {
+        this.waitedMs += delay;
+        try {
+          await sleep(delay, signal);
+        } catch (error) {
+          // A cancelled waiter sends nothing: its slot goes back, or every later caller waits for it.
+          this.acquired--;
+          this.giveBack();
+          throw error;
+        }
+      }
+      // A pause that began while this caller slept, and covers its slot: a new slot after it.
+      if (slot < this.pauseState.pausedUntil) {
+        this.acquired--;
+        continue;
+      }
+      await this.admitWithinWindow(signal);
+      return;
     }
-    await this.admitWithinSecond(signal);
   }
 
   private giveBack(): void {
     this.theoreticalArrival = Math.max(this.now(), this.theoreticalArrival - this.intervalMs);
   }
 
-  /** Waits while the last second already holds `ratePerSecond` calls, then counts this one. */
-  private async admitWithinSecond(signal: AbortSignal | undefined): Promise<void> {
+  /** Waits while the last window already holds `ratePerSecond` calls, then counts this one. */
+  private async admitWithinWindow(signal: AbortSignal | undefined): Promise<void> {
     const sent = this.sent;
     if (!sent) return;
     for (;;) {
       const now = this.now();
-      const wait = sent[this.sentNext]! + 1000 - now;
+      const wait = sent[this.sentNext]! + this.windowMs - now;
       if (wait <= 0) {
         sent[this.sentNext] = now;
         this.sentNext = (this.sentNext + 1) % sent.length;
@@ -106,37 +127,37 @@ export class Pacer {
   }
 
   /**
-   * Milliseconds the next caller would wait at least, without reserving: the schedule's wait or,
-   * when the last second already holds the rate's worth of calls, the wait for its oldest to age out.
+   * Milliseconds the next caller would wait at least, without reserving: the schedule's wait (a
+   * pause included) or, when the last window already holds the rate's worth of calls, the wait for
+   * its oldest to age out.
    */
   peekDelayMs(): number {
     const now = this.now();
-    const scheduleWait = this.theoreticalArrival - this.burstMs - now;
-    const windowWait = this.sent ? this.sent[this.sentNext]! + 1000 - now : 0;
+    const scheduleWait = Math.max(this.theoreticalArrival - this.burstMs, this.pauseState.pausedUntil) - now;
+    const windowWait = this.sent ? this.sent[this.sentNext]! + this.windowMs - now : 0;
     return Math.max(0, scheduleWait, windowWait);
   }
 
   /**
-   * The vendor asked us to slow down: nothing goes out before `seconds` from now, at most
-   * MAX_PAUSE_SECONDS (a vendor asking for hours is asked again after that, by one request, which a
-   * 429 pauses again). A value that is not a finite, non-negative number pauses for 1 s: a broken
-   * `Retry-After` must neither stop a vendor for good nor switch its pacing off.
+   * The vendor asked us to slow down (a 429 with this `Retry-After`): nothing goes out before the
+   * pause pauseFor decides ends (budget.ts): a long `Retry-After` as asked (at most
+   * MAX_PAUSE_SECONDS), a short one 100 ms first, doubling while the vendor keeps refusing.
    */
   pause(seconds: number): void {
-    const wait = Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, MAX_PAUSE_SECONDS) : 1;
-    this.theoreticalArrival = Math.max(this.theoreticalArrival, this.now() + wait * 1000);
+    this.pauseState = pauseFor(seconds, this.now(), this.pauseState);
   }
 
-  stats(): { acquired: number; waitedMs: number } {
+  stats(): RateBudgetStats {
     return { acquired: this.acquired, waitedMs: Math.round(this.waitedMs) };
   }
 
+  /** The caller's slot (on this pacer's clock), reserved. */
   private reserve(): number {
-    const now = this.now();
-    const start = Math.max(this.theoreticalArrival, now);
-    const delay = start - this.burstMs - now;
+    const pausedUntil = this.pauseState.pausedUntil;
+    const start = Math.max(this.theoreticalArrival, this.now(), pausedUntil);
     this.theoreticalArrival = start + this.intervalMs;
-    return delay;
+    // The burst allowance lets a call go before its place in the schedule, never into a pause.
+    return Math.max(start - this.burstMs, pausedUntil);
   }
 }
 
@@ -182,32 +203,49 @@ export interface PacerOptions {
    * request timeout: a caller that would wait longer gets RateLimitedError at once instead.
    */
   readonly maxWaitMs?: number;
+  /** Margin for arrivals bunching on the way, in ms per second (default WINDOW_SLACK_MS, budget.ts). */
+  readonly windowSlackMs?: number;
 }
 
-/** One pacer per key (vendor + credential), created on first use. */
+/**
+ * Makes the budget of one credential. `key` is `<vendor>:<hashed credential>` (never a raw
+ * credential); `options.maxWaitMs` is already resolved (VENDOR_MAX_WAIT_MS or the vendor's own).
+ */
+export type RateBudgetFactory = (key: string, ratePerSecond: number, options: PacerOptions) => RateBudget;
+
+/** The default: every budget held in this process. */
+export const inProcessBudgets: RateBudgetFactory = (_key, ratePerSecond, options) => new Pacer(ratePerSecond, options);
+
+/**
+ * One budget per key (vendor + credential), created on first use, in process (the default) or
+ * shared through Redis (`factory`: redisBudgets in redis-pacer.ts).
+ */
 export class PacerRegistry {
-  private readonly pacers = new Map<string, Pacer>();
+  private readonly pacers = new Map<string, RateBudget>();
+  private readonly factory: RateBudgetFactory;
 
   /** `maxWaitMs` replaces every vendor's own bound (VENDOR_MAX_WAIT_MS) when set. */
-  constructor(private readonly settings: { readonly maxWaitMs?: number } = {}) {}
+  constructor(private readonly settings: { readonly maxWaitMs?: number; readonly factory?: RateBudgetFactory } = {}) {
+    this.factory = settings.factory ?? inProcessBudgets;
+  }
 
-  /** The pacer shared by everything in the process that uses this vendor credential. */
-  forCredential(vendor: string, credential: string, ratePerSecond: number, options?: PacerOptions): Pacer {
+  /** The budget shared by everything that uses this vendor credential. */
+  forCredential(vendor: string, credential: string, ratePerSecond: number, options?: PacerOptions): RateBudget {
     return this.get(credentialKey(vendor, credential), ratePerSecond, options);
   }
 
-  get(key: string, ratePerSecond: number, options: PacerOptions = {}): Pacer {
+  get(key: string, ratePerSecond: number, options: PacerOptions = {}): RateBudget {
     let pacer = this.pacers.get(key);
     if (!pacer) {
       const maxWaitMs = this.settings.maxWaitMs ?? options.maxWaitMs;
-      pacer = new Pacer(ratePerSecond, { ...options, ...(maxWaitMs === undefined ? {} : { maxWaitMs }) });
+      pacer = this.factory(key, ratePerSecond, { ...options, ...(maxWaitMs === undefined ? {} : { maxWaitMs }) });
       this.pacers.set(key, pacer);
     }
     return pacer;
   }
 
-  /** Every pacer created so far with its key (`<vendor>:<hashed credential>`), for metrics. */
-  entries(): Array<[string, Pacer]> {
+  /** Every budget created so far with its key (`<vendor>:<hashed credential>`), for metrics. */
+  entries(): Array<[string, RateBudget]> {
     return [...this.pacers.entries()];
   }
 }

@@ -387,11 +387,26 @@ function redactEntry(entry: JournalEntry): JournalEntry {
   return { ...entry, headers };
 }
 
-/** Counts requests per key in a sliding one-second window, to answer over-rate traffic with 429. */
+/**
+ * Counts requests per key in a strict sliding one-second window, to answer over-rate traffic with
+ * 429: a request is refused when the last 1,000 ms (the request's own moment excluded from aging
+ * out, nothing excluded for bunching) already hold `limitPerSecond` admitted requests. No slack:
+ * a sandbox whose `rateLimitPerSecond` is the client's configured rate counts as strictly as a
+ * vendor that enforces exactly its documented limit.
+ */
 export class RateWindow {
   private readonly hits = new Map<string, number[]>();
 
   constructor(private readonly limitPerSecond: number) {}
+
+  /**
+   * The `Retry-After` a vendor answers with a 429: whole seconds until the key's oldest counted
+   * request leaves the window, at least 1 (in practice always 1: the header cannot say less).
+   */
+  retryAfterSeconds(key: string, now: number = performance.now()): number {
+    const oldest = this.hits.get(key)?.[0];
+    return Math.max(1, Math.ceil(((oldest ?? now) + 1000 - now) / 1000));
+  }
 
   /** Records a hit; false when the key is over its limit in the last second. */
   admit(key: string, now: number = performance.now()): boolean {

@@ -1,17 +1,25 @@
 import { describe, expect, it } from "@jest/globals";
 import { isCancellation, RateLimitWaitTooLong } from "../../src/domain/vendor.js";
-import { MAX_PAUSE_SECONDS, Pacer, sleep } from "../../src/pacing/pacer.js";
+import { pauseFor, SHORT_PAUSE_MS, type PauseState } from "../../src/pacing/budget.js";
+import { MAX_PAUSE_SECONDS, Pacer, sleep, WINDOW_SLACK_MS } from "../../src/pacing/pacer.js";
 
-/** The shared pacer's contract with cancellation: a cancelled caller never gets a slot. */
+/**
+ * The in-process rate budget. Its second is 1000 + WINDOW_SLACK_MS (20) ms long: at 10/s calls are
+ * 102 ms apart, at most 10 in any 1,020 ms.
+ */
 describe("Pacer", () => {
+  it("takes the vendor's second as 20 ms longer, a margin for arrivals that bunch on the way", () => {
+    expect(WINDOW_SLACK_MS).toBe(20);
+  });
+
   it("spaces callers at its rate and lets a burst through at once", async () => {
     let now = 0;
     const pacer = new Pacer(10, { burst: 2 }, () => now);
     const started = performance.now();
     await pacer.acquire();
     await pacer.acquire();
-    expect(pacer.peekDelayMs()).toBeCloseTo(100, 5);
-    now = 100;
+    expect(pacer.peekDelayMs()).toBeCloseTo(102, 5);
+    now = 102;
     expect(pacer.peekDelayMs()).toBe(0);
     expect(pacer.stats()).toEqual({ acquired: 2, waitedMs: 0 });
     expect(performance.now() - started).toBeLessThan(1_000);
@@ -75,37 +83,37 @@ describe("Pacer", () => {
   it("keeps a fractional rate: 2.5/s is not held to 2 calls a second", async () => {
     let now = 0;
     const pacer = new Pacer(2.5, { burst: 1 }, () => now);
-    for (const at of [0, 400, 800]) {
+    for (const at of [0, 408, 816]) {
       now = at;
-      expect(pacer.peekDelayMs()).toBe(0);
-      await pacer.acquire(); // the third within 1 s: the one-second check allows ceil(2.5) = 3
+      expect(pacer.peekDelayMs()).toBeCloseTo(0, 5);
+      await pacer.acquire(); // the third within 1,020 ms: the window check allows ceil(2.5) = 3
     }
     expect(pacer.stats()).toEqual({ acquired: 3, waitedMs: 0 });
   });
 
   it("reports the one-second check's wait too, not only the schedule's, so the backlog gauge does not under-read", async () => {
     let now = 0;
-    const pacer = new Pacer(2, { burst: 2 }, () => now); // a burst of 2 at 2/s: both go at 0 and fill the second
+    const pacer = new Pacer(2, { burst: 2 }, () => now); // a burst of 2 at 2/s: both go at 0 and fill the window
     await pacer.acquire();
     await pacer.acquire();
-    // The schedule alone would let the next one go at 500 ms; the second that began at 0 holds it to 1000 ms.
-    expect(pacer.peekDelayMs()).toBe(1_000);
+    // The schedule alone would let the next one go at 510 ms; the window that began at 0 holds it to 1,020 ms.
+    expect(pacer.peekDelayMs()).toBe(1_020);
     now = 600;
-    expect(pacer.peekDelayMs()).toBe(400);
-    now = 1_000;
+    expect(pacer.peekDelayMs()).toBe(420);
+    now = 1_020;
     expect(pacer.peekDelayMs()).toBe(0);
   });
 
   it("gives a cancelled waiter's slot back, so the callers after it do not wait for nothing", async () => {
     const now = 0;
     const pacer = new Pacer(1, { burst: 1 }, () => now);
-    await pacer.acquire(); // sends at 0; the next slot is at 1 s
+    await pacer.acquire(); // sends at 0; the next slot is at 1.02 s
     const controllers = [new AbortController(), new AbortController()];
-    const waiting = controllers.map((c) => pacer.acquire({ signal: c.signal })); // slots at 1 s and 2 s
-    expect(pacer.peekDelayMs()).toBe(3_000);
+    const waiting = controllers.map((c) => pacer.acquire({ signal: c.signal })); // slots at 1.02 s and 2.04 s
+    expect(pacer.peekDelayMs()).toBe(3_060);
     for (const c of controllers) c.abort(new Error("cancelled"));
     await Promise.all(waiting.map((w) => expect(w).rejects.toThrow("cancelled")));
-    expect(pacer.peekDelayMs()).toBe(1_000); // as if they had never asked
+    expect(pacer.peekDelayMs()).toBe(1_020); // as if they had never asked
     expect(pacer.stats().acquired).toBe(1);
   });
 
@@ -118,14 +126,45 @@ describe("Pacer", () => {
     expect(pacer.peekDelayMs()).toBe(MAX_PAUSE_SECONDS * 1000);
   });
 
-  it.each([NaN, -3, Infinity])("treats a Retry-After of %p as a 1 s pause, so pacing stays on", async (seconds) => {
+  it.each([NaN, -3, Infinity])("treats a Retry-After of %p as a short one (a brief pause), so pacing stays on", async (seconds) => {
     let now = 0;
     const pacer = new Pacer(10, { burst: 1 }, () => now);
     pacer.pause(seconds);
-    expect(pacer.peekDelayMs()).toBe(1_000);
-    now = 1_000;
+    expect(pacer.peekDelayMs()).toBe(SHORT_PAUSE_MS);
+    now = SHORT_PAUSE_MS;
     await pacer.acquire();
-    expect(pacer.peekDelayMs()).toBeCloseTo(100, 5); // still paced at 10/s afterwards
+    expect(pacer.peekDelayMs()).toBeCloseTo(102, 5); // still paced at 10/s afterwards
+  });
+
+  it("pauses briefly for a short 429 and doubles while the vendor keeps refusing calls sent after the pause, up to the whole second", () => {
+    let state: PauseState = { pausedUntil: 0, shortPauseMs: 0, shortPauseAt: 0 };
+    const lengths: number[] = [];
+    let now = 10_000;
+    for (let i = 0; i < 6; i++) {
+      state = pauseFor(1, now, state);
+      lengths.push(state.pausedUntil - now);
+      now = state.pausedUntil + 5; // the next 429 is for a call sent right after the pause
+    }
+    expect(lengths).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+    // 429s coming back for calls sent before the pause began change nothing.
+    const during = pauseFor(1, state.pausedUntil - 50, state);
+    expect(during).toBe(state);
+    // A 429 long after the last short pause starts again at 100 ms.
+    const later = state.pausedUntil + 5_000;
+    expect(pauseFor(1, later, state).pausedUntil - later).toBe(100);
+    // A Retry-After longer than a second is honoured as asked, whatever the state.
+    expect(pauseFor(2, later, state).pausedUntil).toBe(Math.max(state.pausedUntil, later + 2_000));
+  });
+
+  it("holds back a caller already asleep on a slot that a pause now covers: it takes a slot after the pause", async () => {
+    const pacer = new Pacer(20); // 51 ms apart
+    await pacer.acquire();
+    const started = performance.now();
+    const second = pacer.acquire({ background: true }); // its slot is ~51 ms away
+    pacer.pause(1); // a short 429: nothing before 100 ms from now
+    await second;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(SHORT_PAUSE_MS - 2);
+    expect(pacer.stats().acquired).toBe(2);
   });
 
   it("refuses an interactive caller whose slot lies beyond maxWaitMs, giving the slot back; a background caller waits", async () => {
@@ -139,7 +178,7 @@ describe("Pacer", () => {
     expect(pacer.peekDelayMs()).toBe(5_000); // nothing reserved by the refused caller
     const background = new AbortController();
     const waiting = pacer.acquire({ background: true, signal: background.signal });
-    expect(pacer.peekDelayMs()).toBe(6_000); // the background caller holds the 5 s slot
+    expect(pacer.peekDelayMs()).toBe(6_020); // the background caller holds the 5 s slot
     background.abort(new Error("stop"));
     await expect(waiting).rejects.toThrow("stop");
   });

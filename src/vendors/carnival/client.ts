@@ -3,7 +3,7 @@ import { combineFailures, vendorFailure, type VendorFailure } from "../../domain
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { CallContext } from "../../domain/vendor.js";
 import { HttpClient, sharedHttpOptions, type SharedHttpOptions, basicAuth } from "../../http/client.js";
-import type { Pacer } from "../../pacing/pacer.js";
+import type { RateBudget } from "../../pacing/budget.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import type { CarnivalConfig } from "./config.js";
 import { discardedKeys, failureFor } from "./errors.js";
@@ -13,7 +13,7 @@ import { buildRequest, type CarnivalUserBody } from "./mapper.js";
 export class CarnivalClient {
   private readonly http: HttpClient;
 
-  constructor(config: CarnivalConfig, deps: SharedHttpOptions, pacer: Pacer) {
+  constructor(config: CarnivalConfig, deps: SharedHttpOptions, pacer: RateBudget) {
     this.http = new HttpClient({
       vendor: "carnival",
       baseUrl: config.baseUrl,
@@ -46,7 +46,7 @@ export class CarnivalClient {
 
 export class CarnivalAdapter implements ClosableAdapter {
   private readonly client: CarnivalClient;
-  private readonly pacer: Pacer;
+  private readonly pacer: RateBudget;
 
   constructor(config: CarnivalConfig, deps: AdapterDeps) {
     this.pacer = deps.pacers.forCredential("carnival", config.apiKey, config.ratePerSecond, { maxWaitMs: config.timeoutMs });

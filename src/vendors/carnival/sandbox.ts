@@ -58,7 +58,14 @@ export class CarnivalSandbox extends SandboxServer {
     if (auth.password === SANDBOX_KEY_WITHOUT_ROLE) {
       return { status: 403, body: { error: "your api client does not have the correct roles" } };
     }
-    if (!this.rate.admit(auth.password)) return { status: 429, body: { error: "rate limit exceeded" } };
+    if (!this.rate.admit(auth.password)) {
+      // With the Retry-After vendors send (Carnival documents none: the client pauses 1 s without one).
+      return {
+        status: 429,
+        headers: { "retry-after": String(this.rate.retryAfterSeconds(auth.password)) },
+        body: { error: "rate limit exceeded" },
+      };
+    }
     const match = /^\/v[456]\/users\/([^/]+)$/.exec(request.path);
     if (!match) return { status: 404, body: { error: "not found" } };
     if (request.method !== "PUT") return { status: 405, body: { error: "method not allowed" } };

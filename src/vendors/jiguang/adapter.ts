@@ -3,7 +3,8 @@ import { combineFailures, type VendorFailure } from "../../domain/failures.js";
 import { isRepeatSafe, type AttributeOperation } from "../../domain/operations.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { BulkChange, CallContext } from "../../domain/vendor.js";
-import { credentialKey, type Pacer } from "../../pacing/pacer.js";
+import type { RateBudget } from "../../pacing/budget.js";
+import { credentialKey } from "../../pacing/pacer.js";
 import { mapWithConcurrency } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import { JiguangClient } from "./client.js";
@@ -25,7 +26,7 @@ const BULK_WRITES_IN_FLIGHT = 32;
 
 export class JiguangAdapter implements ClosableAdapter {
   private readonly client: JiguangClient;
-  private readonly pacer: Pacer;
+  private readonly pacer: RateBudget;
   private readonly settings: MappingSettings;
   private readonly resolver: CuidResolver;
 

@@ -1,6 +1,6 @@
 import type { CallContext } from "../../domain/vendor.js";
 import { HttpClient, sharedHttpOptions, type SharedHttpOptions, basicAuth, type HttpResult } from "../../http/client.js";
-import type { Pacer } from "../../pacing/pacer.js";
+import type { RateBudget } from "../../pacing/budget.js";
 import { ATTRIBUTE_PATH, REGISTER_PATH } from "./api-version.js";
 import type { JiguangConfig } from "./config.js";
 import { serializeWithCuid, type LongText } from "./long-json.js";
@@ -14,7 +14,7 @@ import type { JiguangValue } from "./mapper.js";
 export class JiguangClient {
   private readonly http: HttpClient;
 
-  constructor(config: JiguangConfig, deps: SharedHttpOptions, pacer: Pacer) {
+  constructor(config: JiguangConfig, deps: SharedHttpOptions, pacer: RateBudget) {
     this.http = new HttpClient({
       vendor: "jiguang",
       baseUrl: config.baseUrl,

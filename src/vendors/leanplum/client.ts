@@ -4,7 +4,7 @@ import type { ProfileReadOutcome } from "../../domain/profile-read.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { BulkChange, CallContext } from "../../domain/vendor.js";
 import { HttpClient, sharedHttpOptions, type HttpResult } from "../../http/client.js";
-import type { Pacer } from "../../pacing/pacer.js";
+import type { RateBudget } from "../../pacing/budget.js";
 import { mapWithConcurrency } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import { API_VERSION } from "./api-version.js";
@@ -59,7 +59,7 @@ export class LeanplumClient {
   private readonly http: HttpClient;
   private readonly path: string;
   private readonly serializer: UserSerializer;
-  private readonly pacer: Pacer | undefined;
+  private readonly pacer: RateBudget | undefined;
 
   constructor(
     private readonly config: LeanplumConfig,

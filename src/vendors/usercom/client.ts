@@ -1,6 +1,6 @@
 import type { CallContext } from "../../domain/vendor.js";
 import { HttpClient, sharedHttpOptions, type SharedHttpOptions, type HttpRequest, type HttpResult } from "../../http/client.js";
-import type { Pacer } from "../../pacing/pacer.js";
+import type { RateBudget } from "../../pacing/budget.js";
 import { VERSION_2_ACCEPT } from "./api-version.js";
 import type { UserComConfig } from "./config.js";
 import type { WireScalar } from "./mapper.js";
@@ -17,7 +17,7 @@ export class UserComClient {
 
   constructor(
     private readonly config: UserComConfig,
-    private readonly pacer: Pacer,
+    private readonly pacer: RateBudget,
     deps: SharedHttpOptions,
   ) {
     this.http = new HttpClient({
