@@ -5,6 +5,7 @@ import { chooseAuthenticator } from "./auth/choose.js";
 import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { secretForms } from "./http/redaction.js";
+import { redisBudgets } from "./pacing/redis-pacer.js";
 import { evictionWarning, openSharedState } from "./redis/shared-state.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
@@ -27,6 +28,13 @@ async function main(): Promise<void> {
   const metrics = new Metrics({ processMetrics: true });
   const logger = createLogger({ level: config.logLevel, sync: config.logSync, secrets, onDrop: metrics.recordLogDrop });
   for (const warning of check.warnings) logger.warn(warning);
+  // Shared mode: state every replica and worker shares, in Redis.
+  const shared = config.redis ? await openSharedState(config.redis, { logger, name: "subgraph" }) : undefined;
+  if (shared) {
+    const warning = await evictionWarning(shared.commands);
+    if (warning) logger.warn(warning);
+  }
+
   let runtime;
   try {
     runtime = await startVendors(vendorModules, process.env, {
@@ -38,6 +46,8 @@ async function main(): Promise<void> {
       circuit: config.circuit,
       maxResponseBytes: config.vendorLimits.maxResponseBytes,
       extraSecrets: applicationSecrets(process.env),
+      // Shared mode: one rate budget per vendor credential across every replica and worker.
+      ...(shared ? { rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix) } : {}),
       ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
       logger,
       onCall: metrics.recordVendorCall,
@@ -65,13 +75,6 @@ async function main(): Promise<void> {
           .filter((s) => s.mode === "live")
           .map((s) => s.vendor)
           .join(", ")}`;
-
-  // Shared mode: state every replica and worker shares, in Redis.
-  const shared = config.redis ? await openSharedState(config.redis, { logger, name: "subgraph" }) : undefined;
-  if (shared) {
-    const warning = await evictionWarning(shared.commands);
-    if (warning) logger.warn(warning);
-  }
 
   let app;
   try {

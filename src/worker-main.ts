@@ -8,6 +8,7 @@ import { secretForms } from "./http/redaction.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { Readiness } from "./observability/readiness.js";
+import { redisBudgets } from "./pacing/redis-pacer.js";
 import { evictionWarning, openSharedState } from "./redis/shared-state.js";
 import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
 import { listen, drainServer } from "./server/http-server.js";
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
     service: "attributes-worker",
   });
   for (const warning of check.warnings) logger.warn(warning);
+  const shared = await openSharedState(redis, { logger, name: "worker" });
+  const warning = await evictionWarning(shared.commands);
+  if (warning) logger.warn(warning);
   const runtime = await startVendors(vendorModules, process.env, {
     sandbox: config.sandbox,
     sandboxHost: "127.0.0.1",
@@ -53,13 +57,11 @@ async function main(): Promise<void> {
     maxResponseBytes: config.vendorLimits.maxResponseBytes,
     ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
     extraSecrets: applicationSecrets(process.env),
+    rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix),
     logger,
     onCall: metrics.recordVendorCall,
   });
   metrics.observeRuntime(runtime);
-  const shared = await openSharedState(redis, { logger, name: "worker" });
-  const warning = await evictionWarning(shared.commands);
-  if (warning) logger.warn(warning);
   // A worker always runs one, whatever BULK_WORKER says (that variable is for subgraph replicas).
   const bulk = bulkJobs(
     { vendors: runtime.vendors, logger, shared, bulk: config.bulk },

@@ -3,6 +3,7 @@ import { chooseAuthenticator } from "../auth/choose.js";
 import { readAppConfig } from "../config/app-config.js";
 import type { Logger } from "../logging.js";
 import type { RedisSettings } from "../redis/connection.js";
+import { redisBudgets } from "../pacing/redis-pacer.js";
 import { openSharedState, type SharedState } from "../redis/shared-state.js";
 import { Metrics } from "../observability/metrics.js";
 import { startVendors, type VendorRuntime } from "../runtime.js";
@@ -50,6 +51,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const metrics = new Metrics({ processMetrics: true });
     const attributesLogger = logger.child({ component: "attributes" });
+    const shared = options.redis ? await openSharedState(options.redis, { logger: attributesLogger, name: "dev-stack" }) : undefined;
+    if (shared) started.push(shared);
     const runtime = await startVendors(vendorModules, options.env, {
       sandbox: "force",
       sandboxHost: "127.0.0.1",
@@ -59,10 +62,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       circuit: config.circuit,
       logger: attributesLogger,
       onCall: metrics.recordVendorCall,
+      ...(shared ? { rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix) } : {}),
     });
     started.push(runtime);
-    const shared = options.redis ? await openSharedState(options.redis, { logger: attributesLogger, name: "dev-stack" }) : undefined;
-    if (shared) started.push(shared);
     const auth = chooseAuthenticator(config.auth, false);
     if (auth.warning) attributesLogger.warn(auth.warning);
     const banner = `Dev stack: every vendor is a sandbox. Users ${config.sandboxUserIds[0] ?? ""}…${config.sandboxUserIds.at(-1) ?? ""} exist in them.`;

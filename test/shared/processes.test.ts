@@ -56,6 +56,7 @@ describe("replicas and workers sharing Redis", () => {
   const JOB = `query($id: ID!) { bulkJob(id: $id) { __typename ... on BulkJob { id status cancelRequested
     progress { total succeeded failed cancelled } } } }`;
   const CANCEL = `mutation($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { id status cancelRequested } } }`;
+  const UPDATE = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename } }`;
 
   async function submit(to: RunningProcess, count: number): Promise<string> {
     const answer = await postGraphQLRaw(to.url, BULK, {
@@ -121,6 +122,48 @@ describe("replicas and workers sharing Redis", () => {
     // Settle: requests in flight at the cancel finish and are counted by their outcomes, never as cancelled.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(puts()).toHaveLength(progress.succeeded + progress.failed);
+  });
+
+  it("shares one rate budget: two replicas and a worker stay under the vendor's strict limit, close to it, with zero 429s", async () => {
+    const LIMIT = 150;
+    const strict = (await carnival.startSandbox({
+      host: "127.0.0.1",
+      seedUserIds: users(2_000),
+      rateLimitPerSecond: LIMIT,
+    })) as CarnivalSandbox;
+    try {
+      const shared = { ...(carnival.sandboxEnv(strict.url) as Record<string, string>), CARNIVAL_RATE_LIMIT: String(LIMIT) };
+      const [a, b] = await Promise.all([replica(shared), replica(shared)]);
+      await worker(shared);
+      const id = await submit(a, 1_200);
+      // Single updates through both replicas while the job runs: they share the same budget.
+      const singles = Array.from({ length: 40 }, (_, i) =>
+        postGraphQLRaw(i % 2 === 0 ? a.url : b.url, UPDATE, {
+          input: {
+            userId: String(1_500 + i),
+            vendors: ["CARNIVAL"],
+            operations: [{ op: "SET", attribute: "plan", value: { string: "x" } }],
+          },
+        }),
+      );
+      const done = await finished(a, id, 120_000);
+      await Promise.all(singles);
+      expect(done.progress[0]).toEqual({ total: 1_200, succeeded: 1_200, failed: 0, cancelled: 0 });
+      const sent = strict.journal().filter((entry) => entry.method === "PUT");
+      expect(strict.statusCounts()[429] ?? 0).toBe(0);
+      // No sliding second held more than the limit, and the job kept close to it.
+      const times = sent.map((entry) => entry.at).sort((x, y) => x - y);
+      let most = 0;
+      for (let i = 0, j = 0; i < times.length; i++) {
+        while (times[i]! - times[j]! >= 1_000) j++;
+        most = Math.max(most, i - j + 1);
+      }
+      expect(most).toBeLessThanOrEqual(LIMIT);
+      const achieved = (times.length - 1) / ((times.at(-1)! - times[0]!) / 1_000);
+      expect(achieved / LIMIT).toBeGreaterThan(0.7);
+    } finally {
+      await strict.close();
+    }
   });
 
   it("keeps a job through a restart of every process: it runs when a worker is back", async () => {
