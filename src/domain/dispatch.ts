@@ -68,6 +68,14 @@ async function deliverTo(vendor: Vendor, command: UpdateCommand, context: CallCo
  */
 export function rateBudgetFailure(vendor: Pick<Vendor, "id" | "displayName">, error: RateLimitWaitTooLong): VendorFailure {
   const seconds = Math.max(1, Math.ceil(error.waitMs / 1000));
+  if (error.unreachable) {
+    return vendorFailure(
+      "RATE_LIMITED",
+      vendor.id,
+      `${vendor.displayName}'s rate budget, shared by every replica, cannot be reached right now (shared mode's Redis); nothing was sent`,
+      { retryable: true, retryAfterSeconds: seconds, vendorCode: "RATE_BUDGET_UNAVAILABLE" },
+    );
+  }
   return vendorFailure(
     "RATE_LIMITED",
     vendor.id,

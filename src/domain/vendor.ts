@@ -44,8 +44,12 @@ export function isCancellation(error: unknown, signal: AbortSignal | undefined):
  * sent; the dispatcher answers it as a retryable RATE_LIMITED failure with the wait as its delay.
  */
 export class RateLimitWaitTooLong extends Error {
-  constructor(readonly waitMs: number) {
-    super(`the vendor's rate budget has no slot for ${Math.ceil(waitMs)} ms`);
+  constructor(
+    readonly waitMs: number,
+    /** The budget itself could not be asked (shared mode's store unreachable), rather than full. */
+    readonly unreachable = false,
+  ) {
+    super(unreachable ? "the vendor's shared rate budget is unreachable" : `the vendor's rate budget has no slot for ${Math.ceil(waitMs)} ms`);
     this.name = "RateLimitWaitTooLong";
   }
 }

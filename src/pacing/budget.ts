@@ -106,7 +106,7 @@ export function pauseFor(seconds: number, now: number, state: PauseState): Pause
  */
 export class RateBudgetUnavailable extends RateLimitWaitTooLong {
   constructor(override readonly cause: unknown) {
-    super(1_000);
+    super(1_000, true);
     this.name = "RateBudgetUnavailable";
     this.message = "the shared rate budget (Redis) is unreachable: nothing was sent";
   }

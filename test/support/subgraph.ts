@@ -9,6 +9,7 @@ import type { Metrics } from "../../src/observability/metrics.js";
 import type { ReadinessSettings } from "../../src/observability/readiness.js";
 import type { CircuitSettings } from "../../src/reliability/circuit-breaker.js";
 import { secretForms } from "../../src/http/redaction.js";
+import type { RateBudgetFactory } from "../../src/pacing/pacer.js";
 import { secretValues, startVendors, type VendorRuntime } from "../../src/runtime.js";
 import type { SandboxServer } from "../../src/sandbox/kit.js";
 import type { Env, VendorModule } from "../../src/vendors/define-vendor.js";
@@ -58,6 +59,8 @@ export interface StartTestSubgraphOptions {
   /** Wire the app as main.ts does: these metrics observe vendor calls, breakers and pacers, and GET /ready probes. */
   readonly metrics?: Metrics;
   readonly readiness?: ReadinessSettings;
+  /** Where vendor rate budgets live: in process by default; shared mode passes redisBudgets(…). */
+  readonly rateBudgets?: RateBudgetFactory;
   /** INTROSPECTION; default true. */
   readonly introspection?: boolean;
   /** CORS_ORIGINS; none by default. */
@@ -93,6 +96,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     circuit: options.circuit ?? { failureThreshold: 1_000, cooldownMs: 1_000 },
     ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
     ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+    ...(options.rateBudgets ? { rateBudgets: options.rateBudgets } : {}),
     ...(options.metrics ? { onCall: options.metrics.recordVendorCall } : {}),
   });
   const app = await startApp({
