@@ -103,14 +103,14 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
         output.push(chunk.toString("utf8"));
         if (output.join("").includes("Ready to accept connections")) resolve();
       };
-      started.stdout!.on("data", onData);
-      started.stderr!.on("data", onData);
+      started.stdout.on("data", onData);
+      started.stderr.on("data", onData);
       started.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${output.join("").slice(-2_000)}`)));
       setTimeout(() => reject(new Error(`redis-server did not start in 10 s: ${output.join("").slice(-2_000)}`)), 10_000).unref();
     });
     started.removeAllListeners("exit");
-    started.stdout!.resume();
-    started.stderr!.resume();
+    started.stdout.resume();
+    started.stderr.resume();
     return started;
   }
 
