@@ -8,7 +8,7 @@ import { RequestScope } from "./domain/scope.js";
 import type { Vendor } from "./domain/vendor.js";
 import { OPEN_ACCESS, type Authenticator } from "./auth/caller.js";
 import type { GraphQLContext, StoredUpdate } from "./graphql/context.js";
-import { InMemoryIdempotencyStore } from "./reliability/idempotency.js";
+import { InMemoryIdempotencyStore, type IdempotencyStore } from "./reliability/idempotency.js";
 import { EXAMPLES } from "./graphql/examples.js";
 import { operationLimits } from "./graphql/limits.js";
 import { buildSubgraph } from "./graphql/schema.js";
@@ -38,6 +38,8 @@ export interface AppOptions {
   /** Default: open access (tests, sandbox). main.ts chooses with chooseAuthenticator. */
   readonly authenticator?: Authenticator;
   readonly idempotency?: { readonly windowMs: number; readonly maxKeys: number };
+  /** A shared store (shared mode: RedisIdempotencyStore); default an in-memory one with `idempotency`'s settings. */
+  readonly idempotencyStore?: IdempotencyStore<StoredUpdate>;
   readonly queryLimits?: { readonly maxDepth: number; readonly maxFields: number };
   /** Default true; false behind @apollo/gateway (see FEDERATION_AUTH_DIRECTIVES). */
   readonly federationAuthDirectives?: boolean;
@@ -120,7 +122,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const authenticator = options.authenticator ?? OPEN_ACCESS;
   const idempotencySettings = options.idempotency ?? defaults.idempotency;
-  const idempotency = new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys);
+  const idempotency =
+    options.idempotencyStore ?? new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys);
   const readiness = new Readiness(
     options.runtime?.summary ?? options.vendors.map((vendor) => ({ vendor: vendor.id, mode: vendor.mode })),
     options.runtime?.breakers ?? new Map(),

@@ -1,5 +1,6 @@
 import { Field, ObjectType, createUnionType } from "type-graphql";
 import {
+  IdempotencyKeyInProgressError,
   IdempotencyKeyReusedError,
   IdempotencyStoreFullError,
   InvalidInputError,
@@ -37,5 +38,12 @@ export class UpdateAttributesSuccess {
 export const UpdateAttributesResult = createUnionType({
   name: "UpdateAttributesResult",
   types: () =>
-    [UpdateAttributesSuccess, InvalidInputError, NotAuthorizedError, IdempotencyKeyReusedError, IdempotencyStoreFullError] as const,
+    [
+      UpdateAttributesSuccess,
+      InvalidInputError,
+      NotAuthorizedError,
+      IdempotencyKeyReusedError,
+      IdempotencyStoreFullError,
+      IdempotencyKeyInProgressError,
+    ] as const,
 });

@@ -74,6 +74,7 @@ export type ErrorCode =
   | 'ATTRIBUTE_NOT_DEFINED'
   | 'AUTHENTICATION_FAILED'
   | 'BULK_JOB_NOT_FOUND'
+  | 'IDEMPOTENCY_KEY_IN_PROGRESS'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_STORE_FULL'
   | 'INTERNAL'
@@ -245,6 +246,7 @@ export type UpdateAttributesMutationVariables = Exact<{
 
 
 export type UpdateAttributesMutation = { updateAttributes:
+    | { __typename: 'IdempotencyKeyInProgressError', message: string, outcomeUnknown: boolean, retryAfterSeconds: number }
     | { __typename: 'IdempotencyKeyReusedError', message: string, idempotencyKey: string }
     | { __typename: 'IdempotencyStoreFullError', message: string, retryAfterSeconds: number }
     | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
@@ -473,6 +475,11 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
     }
     ... on IdempotencyStoreFullError {
       message
+      retryAfterSeconds
+    }
+    ... on IdempotencyKeyInProgressError {
+      message
+      outcomeUnknown
       retryAfterSeconds
     }
   }

@@ -20,6 +20,7 @@ export const possibleTypes: Record<string, string[]> = {
     "AttributeNotDefinedError",
     "AuthenticationFailedError",
     "BulkJobNotFoundError",
+    "IdempotencyKeyInProgressError",
     "IdempotencyKeyReusedError",
     "IdempotencyStoreFullError",
     "InternalDeliveryError",
@@ -35,6 +36,7 @@ export const possibleTypes: Record<string, string[]> = {
     "VendorUserNotFoundError"
   ],
   "UpdateAttributesResult": [
+    "IdempotencyKeyInProgressError",
     "IdempotencyKeyReusedError",
     "IdempotencyStoreFullError",
     "InvalidInputError",
