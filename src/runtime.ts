@@ -9,6 +9,7 @@ import { ConfigError, circuitSettings, type SandboxMode } from "./config/app-con
 import { NO_RETRIES, type RetryPolicy } from "./http/client.js";
 import { SecretScrubber, withScrubbedFailures, type SecretValue } from "./http/redaction.js";
 import { CircuitBreaker, withCircuitBreaker, type CircuitSettings } from "./reliability/circuit-breaker.js";
+import type { KeyedLock } from "./reliability/keyed-lock.js";
 
 export interface VendorRuntime {
   readonly vendors: readonly Vendor[];
@@ -57,6 +58,8 @@ export interface StartVendorsOptions {
   readonly maxResponseBytes?: number;
   /** Longest an interactive call waits for a vendor's rate budget (VENDOR_MAX_WAIT_MS); default each vendor's timeout. */
   readonly maxWaitMs?: number;
+  /** The adapters' keyed locks (AdapterDeps.locks): shared mode passes redisKeyedLocks; default in process. */
+  readonly locks?: (name: string) => KeyedLock;
 }
 
 /**
@@ -133,6 +136,7 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
           retry,
           ...(onCall ? { onCall } : {}),
           ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
+          ...(options.locks ? { locks: options.locks } : {}),
           ...(logger
             ? {
                 onUnexpectedError: (error: unknown, requestId: string) =>
