@@ -8,7 +8,8 @@ import { RequestScope } from "./domain/scope.js";
 import type { Vendor } from "./domain/vendor.js";
 import { OPEN_ACCESS, type Authenticator } from "./auth/caller.js";
 import type { GraphQLContext, StoredUpdate } from "./graphql/context.js";
-import { InMemoryIdempotencyStore } from "./reliability/idempotency.js";
+import { InMemoryIdempotencyStore, type IdempotencyStore } from "./reliability/idempotency.js";
+import { RedisIdempotencyStore } from "./reliability/redis-idempotency.js";
 import { EXAMPLES } from "./graphql/examples.js";
 import { operationLimits } from "./graphql/limits.js";
 import { buildSubgraph } from "./graphql/schema.js";
@@ -42,7 +43,9 @@ export interface AppOptions {
   readonly bulk?: Partial<BulkSettings> & { readonly retryBaseDelayMs?: number };
   /** Default: open access (tests, sandbox). main.ts chooses with chooseAuthenticator. */
   readonly authenticator?: Authenticator;
-  readonly idempotency?: { readonly windowMs: number; readonly maxKeys: number };
+  readonly idempotency?: { readonly windowMs: number; readonly maxKeys: number; readonly inFlightWaitMs?: number };
+  /** A shared store (shared mode: RedisIdempotencyStore); default an in-memory one with `idempotency`'s settings. */
+  readonly idempotencyStore?: IdempotencyStore<StoredUpdate>;
   readonly queryLimits?: { readonly maxDepth: number; readonly maxFields: number };
   /** Default true; false behind @apollo/gateway (see FEDERATION_AUTH_DIRECTIVES). */
   readonly federationAuthDirectives?: boolean;
@@ -135,7 +138,16 @@ export async function startApp(options: AppOptions): Promise<App> {
   const bulk = bulkJobs(options, { ...defaults.bulk, ...options.bulk }, limits, metrics);
   const authenticator = options.authenticator ?? OPEN_ACCESS;
   const idempotencySettings = options.idempotency ?? defaults.idempotency;
-  const idempotency = new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys);
+  const idempotency =
+    options.idempotencyStore ??
+    (options.shared
+      ? new RedisIdempotencyStore<StoredUpdate>(options.shared.commands, {
+          keyPrefix: options.shared.settings.keyPrefix,
+          windowMs: idempotencySettings.windowMs,
+          inFlightWaitMs: idempotencySettings.inFlightWaitMs ?? defaults.idempotency.inFlightWaitMs,
+          onError: (error, during) => logger.error({ err: error, during }, "idempotency store error"),
+        })
+      : new InMemoryIdempotencyStore<StoredUpdate>(idempotencySettings.windowMs, idempotencySettings.maxKeys));
   const readiness = new Readiness(
     options.runtime?.summary ?? options.vendors.map((vendor) => ({ vendor: vendor.id, mode: vendor.mode })),
     options.runtime?.breakers ?? new Map(),

@@ -6,7 +6,9 @@ import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { secretForms } from "./http/redaction.js";
 import { redisBudgets } from "./pacing/redis-pacer.js";
-import { evictionWarning, openSharedState } from "./redis/shared-state.js";
+import { checkEvictionPolicy } from "./redis/eviction.js";
+import { openSharedState } from "./redis/shared-state.js";
+import { redisKeyedLocks } from "./reliability/redis-keyed-lock.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   // Shared mode: state every replica and worker shares, in Redis.
   const shared = config.redis ? await openSharedState(config.redis, { logger, name: "subgraph" }) : undefined;
   if (shared) {
-    const warning = await evictionWarning(shared.commands);
+    const { warning } = await checkEvictionPolicy(shared.commands);
     if (warning) logger.warn(warning);
   }
 
@@ -47,7 +49,13 @@ async function main(): Promise<void> {
       maxResponseBytes: config.vendorLimits.maxResponseBytes,
       extraSecrets: applicationSecrets(process.env),
       // Shared mode: one rate budget per vendor credential across every replica and worker.
-      ...(shared ? { rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix) } : {}),
+      ...(shared
+        ? {
+            rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix),
+            // Leanplum's one-request-per-user rule, across every replica and worker.
+            locks: redisKeyedLocks(shared.commands, { keyPrefix: shared.settings.keyPrefix }),
+          }
+        : {}),
       ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
       logger,
       onCall: metrics.recordVendorCall,

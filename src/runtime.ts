@@ -9,6 +9,7 @@ import { ConfigError, circuitSettings, type SandboxMode } from "./config/app-con
 import { NO_RETRIES, type RetryPolicy } from "./http/client.js";
 import { SecretScrubber, withScrubbedFailures, type SecretValue } from "./http/redaction.js";
 import { CircuitBreaker, withCircuitBreaker, type CircuitSettings } from "./reliability/circuit-breaker.js";
+import type { KeyedLock } from "./reliability/keyed-lock.js";
 
 export interface VendorRuntime {
   readonly vendors: readonly Vendor[];
@@ -85,6 +86,8 @@ export interface StartVendorsOptions {
   readonly maxWaitMs?: number;
   /** Secrets besides the vendors' (applicationSecrets) that the scrubber must know too. */
   readonly extraSecrets?: readonly SecretValue[];
+  /** The adapters' keyed locks (AdapterDeps.locks): shared mode passes redisKeyedLocks; default in process. */
+  readonly locks?: (name: string) => KeyedLock;
 }
 
 /**
@@ -164,6 +167,7 @@ export async function startVendors(modules: readonly VendorModule[], env: Env, o
           retry,
           ...(onCall ? { onCall } : {}),
           ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
+          ...(options.locks ? { locks: options.locks } : {}),
           ...(logger
             ? {
                 onUnexpectedError: (error: unknown, requestId: string) =>

@@ -9,7 +9,9 @@ import { createLogger } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { Readiness } from "./observability/readiness.js";
 import { redisBudgets } from "./pacing/redis-pacer.js";
-import { evictionWarning, openSharedState } from "./redis/shared-state.js";
+import { checkEvictionPolicy } from "./redis/eviction.js";
+import { openSharedState } from "./redis/shared-state.js";
+import { redisKeyedLocks } from "./reliability/redis-keyed-lock.js";
 import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
 import { listen, drainServer } from "./server/http-server.js";
 import { createOpsServer } from "./server/ops-server.js";
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
   });
   for (const warning of check.warnings) logger.warn(warning);
   const shared = await openSharedState(redis, { logger, name: "worker" });
-  const warning = await evictionWarning(shared.commands);
+  const { warning } = await checkEvictionPolicy(shared.commands);
   if (warning) logger.warn(warning);
   const runtime = await startVendors(vendorModules, process.env, {
     sandbox: config.sandbox,
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
     extraSecrets: applicationSecrets(process.env),
     rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix),
+    locks: redisKeyedLocks(shared.commands, { keyPrefix: shared.settings.keyPrefix }),
     logger,
     onCall: metrics.recordVendorCall,
   });

@@ -31,7 +31,8 @@ export interface AppConfig {
   readonly vendorLimits: { readonly maxResponseBytes: number; readonly maxWaitMs?: number };
   readonly circuit: CircuitSettings;
   readonly auth: AuthSettings;
-  readonly idempotency: { readonly windowMs: number; readonly maxKeys: number };
+  /** maxKeys bounds the in-memory store only; inFlightWaitMs applies to the shared (Redis) store only. */
+  readonly idempotency: { readonly windowMs: number; readonly maxKeys: number; readonly inFlightWaitMs: number };
   readonly queryLimits: { readonly maxDepth: number; readonly maxFields: number };
   /** Declare @authenticated / @requiresScopes (Apollo Router); off for @apollo/gateway, which refuses them. */
   readonly federationAuthDirectives: boolean;
@@ -154,8 +155,13 @@ export const APP_ENV = {
   IDEMPOTENCY_WINDOW_SECONDS: { description: "How long an idempotency key remembers its result", default: "86400" },
   IDEMPOTENCY_MAX_KEYS: {
     description:
-      "Most idempotency keys held at once in process memory (0.3–1.3 KB each); a key is forgotten only when its window ends, so when all are in use a new key is refused with IdempotencyStoreFullError",
+      "Most idempotency keys held at once in process memory (0.3–1.3 KB each); a key is forgotten only when its window ends, so when all are in use a new key is refused with IdempotencyStoreFullError. Not used in shared mode (REDIS_URL): keys live in Redis",
     default: "50000",
+  },
+  IDEMPOTENCY_IN_FLIGHT_WAIT_MS: {
+    description:
+      "Shared mode: longest a repeat waits for the outcome of a call holding the same idempotency key on another replica before it is answered IdempotencyKeyInProgressError (nothing sent)",
+    default: "15000",
   },
   FEDERATION_AUTH_DIRECTIVES: {
     description:
@@ -290,6 +296,7 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
     idempotency: {
       windowMs: integer(env, "IDEMPOTENCY_WINDOW_SECONDS", 86_400, problems, 1, 30 * 86_400) * 1000,
       maxKeys: integer(env, "IDEMPOTENCY_MAX_KEYS", 50_000, problems, 1, 10_000_000),
+      inFlightWaitMs: integer(env, "IDEMPOTENCY_IN_FLIGHT_WAIT_MS", 15_000, problems, 0, 600_000),
     },
     queryLimits: {
       maxDepth: integer(env, "MAX_QUERY_DEPTH", 12, problems, 2, 100),

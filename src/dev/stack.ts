@@ -4,6 +4,7 @@ import { readAppConfig } from "../config/app-config.js";
 import type { Logger } from "../logging.js";
 import type { RedisSettings } from "../redis/connection.js";
 import { redisBudgets } from "../pacing/redis-pacer.js";
+import { redisKeyedLocks } from "../reliability/redis-keyed-lock.js";
 import { openSharedState, type SharedState } from "../redis/shared-state.js";
 import { Metrics } from "../observability/metrics.js";
 import { startVendors, type VendorRuntime } from "../runtime.js";
@@ -62,7 +63,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       circuit: config.circuit,
       logger: attributesLogger,
       onCall: metrics.recordVendorCall,
-      ...(shared ? { rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix) } : {}),
+      ...(shared
+        ? {
+            rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix),
+            locks: redisKeyedLocks(shared.commands, { keyPrefix: shared.settings.keyPrefix }),
+          }
+        : {}),
     });
     started.push(runtime);
     const auth = chooseAuthenticator(config.auth, false);

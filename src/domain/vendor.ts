@@ -49,7 +49,9 @@ export class RateLimitWaitTooLong extends Error {
     /** The budget itself could not be asked (shared mode's store unreachable), rather than full. */
     readonly unreachable = false,
   ) {
-    super(unreachable ? "the vendor's shared rate budget is unreachable" : `the vendor's rate budget has no slot for ${Math.ceil(waitMs)} ms`);
+    super(
+      unreachable ? "the vendor's shared rate budget is unreachable" : `the vendor's rate budget has no slot for ${Math.ceil(waitMs)} ms`,
+    );
     this.name = "RateLimitWaitTooLong";
   }
 }

@@ -69,19 +69,3 @@ export async function openSharedState(
     },
   };
 }
-
-/**
- * Redis's eviction policy must keep keys that have a TTL until it ends (idempotency keys, bulk
- * jobs): a warning when it may evict them, undefined when it cannot, "unknown" when CONFIG is
- * refused (some managed services).
- */
-export async function evictionWarning(redis: Redis): Promise<string | undefined> {
-  try {
-    const reply = (await redis.config("GET", "maxmemory-policy")) as string[];
-    const policy = reply[1];
-    if (policy === "noeviction") return undefined;
-    return `Redis's maxmemory-policy is ${policy}: under memory pressure it may forget idempotency keys and bulk jobs before their time; set noeviction`;
-  } catch {
-    return "Redis's maxmemory-policy could not be read (CONFIG refused): make sure it is noeviction, or idempotency keys and bulk jobs may be forgotten early";
-  }
-}

@@ -1,6 +1,7 @@
 import { vendorFailure, type VendorFailure } from "../domain/failures.js";
 import type { ProfileReadOutcome } from "../domain/profile-read.js";
 import type { DeliveryOutcome } from "../domain/results.js";
+import { LOCK_UNAVAILABLE } from "./keyed-lock.js";
 import { endedBeforeSending, type BulkChange, type CallContext, type VendorAdapter } from "../domain/vendor.js";
 import type { UpdateCommand } from "../domain/command.js";
 
@@ -100,8 +101,11 @@ export class CircuitBreaker {
   }
 }
 
+/** Failures that say nothing about the vendor: its own open circuit, and a shared lock not taken (nothing sent). */
+const NOT_ABOUT_THE_VENDOR: ReadonlySet<string | undefined> = new Set(["CIRCUIT_OPEN", LOCK_UNAVAILABLE]);
+
 const isUnavailable = (outcome: DeliveryOutcome | ProfileReadOutcome): boolean =>
-  !outcome.ok && outcome.failure.category === "VENDOR_UNAVAILABLE" && outcome.failure.vendorCode !== "CIRCUIT_OPEN";
+  !outcome.ok && outcome.failure.category === "VENDOR_UNAVAILABLE" && !NOT_ABOUT_THE_VENDOR.has(outcome.failure.vendorCode);
 
 /** The adapter behind a circuit breaker, with the same interface. */
 export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreaker): VendorAdapter {

@@ -18,12 +18,22 @@ export type IdempotencyBegin<T> =
    * The store holds as many live keys as it may, and none expires sooner: a new key is refused
    * rather than an old one forgotten inside its window (forgetting it would let its retry apply twice).
    */
-  | { readonly kind: "full"; readonly retryAfterSeconds: number };
+  | { readonly kind: "full"; readonly retryAfterSeconds: number }
+  /**
+   * Shared stores only: the in-memory store never answers it (its duplicates wait on the first
+   * call's own promise, and a process that dies takes its keys with it). The same key and input is
+   * held by a call elsewhere, and either that call did not finish within the store's wait
+   * (`holderLost: false`: ask again later for its outcome), or it stopped renewing its lease without
+   * recording an outcome (`holderLost: true`: its replica was killed or cut off from the store).
+   * Then what it sent is unknown, so nothing is sent again under this key: the answer stays until
+   * the key's window ends (`retryAfterSeconds`), unless that call still records its outcome.
+   */
+  | { readonly kind: "in-progress"; readonly holderLost: boolean; readonly retryAfterSeconds: number };
 
 /**
  * Remembers results by idempotency key for a window that starts at the key's first use. The
- * in-memory store serves one process; a shared store (Redis) serves several replicas. Results must
- * be plain JSON-serializable data.
+ * in-memory store serves one process; a shared store (RedisIdempotencyStore) serves several
+ * replicas with the same semantics. Results must be plain JSON-serializable data.
  */
 export interface IdempotencyStore<T> {
   begin(key: string, fingerprint: string): Promise<IdempotencyBegin<T>>;
@@ -44,6 +54,8 @@ interface Entry<T> {
 /**
  * Keys in process memory, forgotten only when their window ends (they are kept in first-use order,
  * which is expiry order, so forgetting is O(1) per key). At `maxKeys` live keys a new key is refused.
+ * It never answers "in-progress": a duplicate gets a replay whose `result` is the running call's own
+ * promise, however long that call takes.
  */
 export class InMemoryIdempotencyStore<T> implements IdempotencyStore<T> {
   private readonly entries = new Map<string, Entry<T>>();

@@ -3,6 +3,7 @@ import type { VendorOptionsSpec } from "../domain/options.js";
 import type { VendorAdapter } from "../domain/vendor.js";
 import type { SharedHttpOptions } from "../http/client.js";
 import type { PacerRegistry } from "../pacing/pacer.js";
+import type { KeyedLock } from "../reliability/keyed-lock.js";
 import type { SandboxServer } from "../sandbox/kit.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -27,9 +28,15 @@ export type ConfigResult<C> =
   | { readonly status: "invalid"; readonly problems: readonly string[] }
   | { readonly status: "configured"; readonly config: C };
 
-/** What the composition root gives every adapter: shared pacers and the options of every vendor HttpClient. */
+/** What the composition root gives every adapter: shared pacers and locks, and the options of every vendor HttpClient. */
 export interface AdapterDeps extends SharedHttpOptions {
   readonly pacers: PacerRegistry;
+  /**
+   * The keyed lock of a name (say, one vendor app), for rules that must hold per key wherever the
+   * vendor is called from. Default: inProcessLocks (one KeyedMutex per name in this process); in
+   * shared mode, redisKeyedLocks, which spans replicas and workers.
+   */
+  readonly locks?: (name: string) => KeyedLock;
   /**
    * An error the adapter turned into a typed INTERNAL failure instead of letting it propagate
    * (the failure says the outcome is unknown; this keeps the cause for the logs).

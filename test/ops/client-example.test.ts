@@ -41,6 +41,7 @@ describe("client example", () => {
     expect(possibleTypes.VendorDeliveryResult).toContain("VendorDeliverySuccess");
     expect(possibleTypes.VendorDeliveryResult).toContain("RateLimitedError");
     expect(possibleTypes.UpdateAttributesResult).toEqual([
+      "IdempotencyKeyInProgressError",
       "IdempotencyKeyReusedError",
       "IdempotencyStoreFullError",
       "InvalidInputError",

@@ -4,6 +4,7 @@ import type { DeliveryOutcome } from "../../src/domain/results.js";
 import { RequestScope } from "../../src/domain/scope.js";
 import type { VendorAdapter } from "../../src/domain/vendor.js";
 import { CircuitBreaker, withCircuitBreaker } from "../../src/reliability/circuit-breaker.js";
+import { LOCK_UNAVAILABLE } from "../../src/reliability/keyed-lock.js";
 
 const command = { userId: "u", operations: [], profile: {}, tags: { add: [], remove: [] }, vendorOptions: {} };
 const context = { requestId: "t", scope: new RequestScope() };
@@ -52,6 +53,18 @@ describe("circuit breaker", () => {
     expect(await adapter.update(command, context)).toBe(up); // the probe succeeds
     expect(breaker.current).toBe("closed");
     expect(states).toEqual(["open", "closed"]);
+  });
+
+  it("does not count a shared lock not taken (nothing sent) as the vendor failing", async () => {
+    const breaker = new CircuitBreaker("v", "Vendor", { failureThreshold: 2, cooldownMs: 10_000 });
+    const lockDown: DeliveryOutcome = {
+      ok: false,
+      vendor: "v",
+      failure: vendorFailure("VENDOR_UNAVAILABLE", "v", "lock", { retryable: true, vendorCode: LOCK_UNAVAILABLE }),
+    };
+    const adapter = withCircuitBreaker(scripted([lockDown, lockDown, lockDown]), breaker);
+    for (let i = 0; i < 3; i++) expect(await adapter.update(command, context)).toBe(lockDown);
+    expect(breaker.current).toBe("closed");
   });
 
   it("lets only one probe through while half-open", async () => {

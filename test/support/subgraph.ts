@@ -54,6 +54,8 @@ export interface StartTestSubgraphOptions {
   readonly circuit?: CircuitSettings;
   readonly authenticator?: Authenticator;
   readonly idempotency?: AppOptions["idempotency"];
+  /** A shared idempotency store (RedisIdempotencyStore), as a replica in shared mode has. */
+  readonly idempotencyStore?: AppOptions["idempotencyStore"];
   readonly queryLimits?: AppOptions["queryLimits"];
   readonly federationAuthDirectives?: boolean;
   /** Wire the app as main.ts does: these metrics observe vendor calls, breakers and pacers, and GET /ready probes. */
@@ -111,6 +113,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     bulk: { retryBaseDelayMs: 20, ...options.bulk },
     ...(options.authenticator ? { authenticator: options.authenticator } : {}),
     ...(options.idempotency ? { idempotency: options.idempotency } : {}),
+    ...(options.idempotencyStore ? { idempotencyStore: options.idempotencyStore } : {}),
     ...(options.queryLimits ? { queryLimits: options.queryLimits } : {}),
     ...(options.federationAuthDirectives === undefined ? {} : { federationAuthDirectives: options.federationAuthDirectives }),
     ...(options.metrics ? { metrics: options.metrics, runtime } : {}),

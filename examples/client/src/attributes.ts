@@ -92,7 +92,14 @@ export function viewUpdate(result: UpdateAttributesMutation["updateAttributes"])
     case "IdempotencyKeyReusedError":
       return { kind: "refused", message: result.message };
     case "IdempotencyStoreFullError":
+    case "SharedStateUnavailableError":
       return { kind: "try-later", message: result.message, retryAfterSeconds: result.retryAfterSeconds };
+    case "IdempotencyKeyInProgressError":
+      // Running elsewhere: ask again later for its outcome. Lost: what it sent is unknown, and this
+      // key will never send again; read the attributes back before sending with a new key.
+      return result.outcomeUnknown
+        ? { kind: "refused", message: result.message }
+        : { kind: "try-later", message: result.message, retryAfterSeconds: result.retryAfterSeconds };
     default:
       return unreachable(result);
   }

@@ -12,6 +12,7 @@ const ERROR_CODES = [
   "IDEMPOTENCY_KEY_REUSED",
   "IDEMPOTENCY_STORE_FULL",
   "SHARED_STATE_UNAVAILABLE",
+  "IDEMPOTENCY_KEY_IN_PROGRESS",
 ] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {
@@ -187,6 +188,28 @@ export function sharedStateUnavailable(): SharedStateUnavailableError {
 })
 export class IdempotencyStoreFullError extends ErrorInterface {
   @Field(() => Int, { description: "Seconds until the oldest key's window ends and a key is free." })
+  retryAfterSeconds!: number;
+}
+
+@ObjectType({
+  implements: ErrorInterface,
+  description:
+    "Another call with this idempotency key and input holds the key (shared mode: on another replica). Nothing was sent. Either it is still running (outcomeUnknown false: ask again after retryAfterSeconds for its outcome), or it stopped without recording one (outcomeUnknown true).",
+})
+export class IdempotencyKeyInProgressError extends ErrorInterface {
+  @Field(() => String)
+  idempotencyKey!: string;
+
+  @Field(() => Boolean, {
+    description:
+      "True when the call holding the key stopped renewing its claim without recording an outcome (its replica was killed or cut off): what it sent is unknown, so nothing is sent again under this key, and this answer repeats until the key's window ends. Read the attributes back, and use a new key to send again.",
+  })
+  outcomeUnknown!: boolean;
+
+  @Field(() => Int, {
+    description:
+      "Seconds to wait: for the running call's outcome (outcomeUnknown false), or until the key's window ends and it is forgotten (true).",
+  })
   retryAfterSeconds!: number;
 }
 

@@ -7,7 +7,14 @@ import type { Vendor } from "../../domain/vendor.js";
 import { fingerprint, scopedKey } from "../../reliability/idempotency.js";
 import { mayResend, type DeliveryOutcome } from "../../domain/results.js";
 import type { GraphQLContext, StoredUpdate } from "../context.js";
-import { IdempotencyKeyReusedError, IdempotencyStoreFullError, notAuthorized } from "../errors/error.types.js";
+import { isRedisUnreachable } from "../../redis/unavailable.js";
+import {
+  sharedStateUnavailable,
+  IdempotencyKeyInProgressError,
+  IdempotencyKeyReusedError,
+  IdempotencyStoreFullError,
+  notAuthorized,
+} from "../errors/error.types.js";
 import { toDeliveryResult, toInvalidInput } from "../errors/to-graphql.js";
 import { UpdateAttributesInput } from "../inputs/update-attributes.input.js";
 import { UpdateAttributesResult, UpdateAttributesSuccess } from "../results/update-attributes.result.js";
@@ -67,7 +74,15 @@ export class UpdateAttributesResolver {
       dispatchUpdate(command, to, { requestId: context.requestId, scope: context.scope }, context.dispatchHooks);
 
     if (key === undefined) return toSuccess(command.userId, await send(targets), []);
-    return this.withIdempotencyKey(context, key, command, targets, send);
+    try {
+      return await this.withIdempotencyKey(context, key, command, targets, send);
+    } catch (error) {
+      // Shared mode's key store unreachable before anything was sent: a key that cannot be
+      // checked cannot protect the call, so nothing is sent (a failure to record after sending
+      // is handled where it happens, and the caller gets its outcomes).
+      if (isRedisUnreachable(error)) return sharedStateUnavailable();
+      throw error;
+    }
   }
 
   /**
@@ -100,6 +115,16 @@ export class UpdateAttributesResolver {
             message: `this subgraph holds as many idempotency keys as it may (IDEMPOTENCY_MAX_KEYS) and forgets none before its window ends; nothing was sent. Try again in ${begin.retryAfterSeconds} s, or without a key`,
             retryAfterSeconds: begin.retryAfterSeconds,
           });
+        case "in-progress":
+          return Object.assign(new IdempotencyKeyInProgressError(), {
+            code: "IDEMPOTENCY_KEY_IN_PROGRESS" as const,
+            message: begin.holderLost
+              ? `the call holding this idempotency key stopped without recording its outcome (its replica was lost or cut off from the shared store): what it sent is unknown, so nothing was sent again. Read the attributes back and use a new key to send again; this key gives the same answer until its window ends in ${begin.retryAfterSeconds} s`
+              : `a call with this idempotency key and input is still in progress (on another replica); nothing was sent. Ask again in ${begin.retryAfterSeconds} s for its outcome`,
+            idempotencyKey: key,
+            outcomeUnknown: begin.holderLost,
+            retryAfterSeconds: begin.retryAfterSeconds,
+          });
         case "replay": {
           let stored: StoredUpdate;
           try {
@@ -120,21 +145,25 @@ export class UpdateAttributesResolver {
         case "first": {
           const previous = begin.previous?.outcomes;
           const resend = previous ? targets.filter((_, index) => mayResend(previous[index]!)) : targets;
+          let fresh: DeliveryOutcome[];
           try {
-            const fresh = await send(resend);
-            const outcomes = previous
-              ? targets.map((t, index) => (resend.includes(t) ? fresh[resend.indexOf(t)]! : previous[index]!))
-              : fresh;
-            await begin.complete({ userId: command.userId, outcomes });
-            return toSuccess(
-              command.userId,
-              outcomes,
-              targets.filter((t) => !resend.includes(t)).map((t) => t.id),
-            );
+            fresh = await send(resend);
           } catch (error) {
             await begin.abandon();
             throw error;
           }
+          const outcomes = previous
+            ? targets.map((t, index) => (resend.includes(t) ? fresh[resend.indexOf(t)]! : previous[index]!))
+            : fresh;
+          // Once sent, the key is never abandoned: freeing it would let a repeat send again what may
+          // have been applied. If recording fails, the caller still gets the outcomes, and repeats
+          // are told the outcome is unknown (a shared store's lease ends without a result).
+          await begin.complete({ userId: command.userId, outcomes }).catch(() => undefined);
+          return toSuccess(
+            command.userId,
+            outcomes,
+            targets.filter((t) => !resend.includes(t)).map((t) => t.id),
+          );
         }
       }
     }

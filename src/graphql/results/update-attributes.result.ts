@@ -1,5 +1,7 @@
 import { Field, ObjectType, createUnionType } from "type-graphql";
 import {
+  IdempotencyKeyInProgressError,
+  SharedStateUnavailableError,
   IdempotencyKeyReusedError,
   IdempotencyStoreFullError,
   InvalidInputError,
@@ -37,5 +39,13 @@ export class UpdateAttributesSuccess {
 export const UpdateAttributesResult = createUnionType({
   name: "UpdateAttributesResult",
   types: () =>
-    [UpdateAttributesSuccess, InvalidInputError, NotAuthorizedError, IdempotencyKeyReusedError, IdempotencyStoreFullError] as const,
+    [
+      UpdateAttributesSuccess,
+      InvalidInputError,
+      NotAuthorizedError,
+      IdempotencyKeyReusedError,
+      IdempotencyStoreFullError,
+      IdempotencyKeyInProgressError,
+      SharedStateUnavailableError,
+    ] as const,
 });

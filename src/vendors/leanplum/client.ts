@@ -12,7 +12,8 @@ import { leanplumCapabilities, MULTI_LIMITS } from "./capabilities.js";
 import type { LeanplumConfig } from "./config.js";
 import { elementFailure, readEnvelope, type ReadingContext } from "./errors.js";
 import { buildAction, profileFromExport, setCommand, VENDOR, type LeanplumAction } from "./mapper.js";
-import { userSerializerFor, type UserSerializer } from "./queue.js";
+import { userSerializerFor, type UserSerializer } from "./user-serializer.js";
+import { LOCK_UNAVAILABLE, LockUnavailableError } from "../../reliability/keyed-lock.js";
 
 export { MULTI_LIMITS };
 
@@ -20,6 +21,9 @@ export { MULTI_LIMITS };
 const MULTI_CONCURRENCY = leanplumCapabilities.bulk?.concurrency ?? 1;
 
 export type ActionOutcome = { readonly ok: true; readonly httpStatus: number } | { readonly ok: false; readonly failure: VendorFailure };
+
+/** A call's exchange, or the refusal to send it because its users' lock could not be taken. */
+type Serialized = HttpResult | { readonly kind: "not-sent"; readonly failure: VendorFailure };
 
 /** The users an action touches: its own and, when re-identifying, the target id. */
 export function actionUsers(action: LeanplumAction): string[] {
@@ -53,7 +57,8 @@ export function chunkForMulti(actions: readonly LeanplumAction[]): number[][] {
  * HTTP calls to Leanplum's RPC endpoint. Credentials travel in the JSON body of POSTs, never in a
  * URL; exportUser is a GET, whose key is a query parameter that only got sees (the HttpClient
  * logs vendor, operation and status, never the URL). Every call holds its users' turn in the
- * process-wide per-user queue, because Leanplum answers concurrent requests for one user with 429.
+ * per-user lock (the process's, or in shared mode every replica's: AdapterDeps.locks), because
+ * Leanplum answers concurrent requests for one user with 429.
  */
 export class LeanplumClient {
   private readonly http: HttpClient;
@@ -83,7 +88,7 @@ export class LeanplumClient {
       // Leanplum's 429 is about one user (a call for them in flight), not the app's rate: no pause.
       pauseOn429: false,
     });
-    this.serializer = userSerializerFor(config.apiUrl, config.appId);
+    this.serializer = userSerializerFor(config.apiUrl, config.appId, deps.locks);
   }
 
   /** One setUserAttributes call: applied only when Leanplum's element has no warning or error. */
@@ -91,6 +96,7 @@ export class LeanplumClient {
     const result = await this.serialized([action], context, () =>
       this.post("setUserAttributes", { ...action.args }, action.repeatSafe, context),
     );
+    if (result.kind === "not-sent") return { ok: false, failure: result.failure };
     const reading = readEnvelope(result, 1, this.readingContext(action));
     if (!reading.ok) return { ok: false, failure: reading.failure };
     const failure = elementFailure(reading.elements[0]!, reading.status, this.readingContext(action));
@@ -122,6 +128,7 @@ export class LeanplumClient {
         context,
       ),
     );
+    if (result.kind === "not-sent") return actions.map(() => ({ ok: false, failure: result.failure }));
     // Whole-call failures apply to every action; whether each may be retried depends on the action.
     const safe = readEnvelope(result, actions.length, { repeatSafe: true });
     const unsafe = readEnvelope(result, actions.length, { repeatSafe: false });
@@ -155,6 +162,7 @@ export class LeanplumClient {
         background: context.background,
       }),
     );
+    if (result.kind === "not-sent") return { ok: false, failure: result.failure };
     const readingContext: ReadingContext = { repeatSafe: true };
     const reading = readEnvelope(result, 1, readingContext);
     if (!reading.ok) return { ok: false, failure: reading.failure };
@@ -209,11 +217,11 @@ export class LeanplumClient {
     });
   }
 
-  private serialized(
+  private async serialized(
     actions: ReadonlyArray<LeanplumAction | { users: string[]; devMode: boolean }>,
     context: CallContext,
     send: () => Promise<HttpResult>,
-  ): Promise<HttpResult> {
+  ): Promise<Serialized> {
     const users: string[] = [];
     const devModeUsers: string[] = [];
     for (const action of actions) {
@@ -222,15 +230,20 @@ export class LeanplumClient {
       if ("args" in action ? action.args.devMode === true : action.devMode) devModeUsers.push(...touched);
     }
     // The signal ends waiting (queue, devMode spacing, pacing) by throwing; a sent request is never aborted.
-    return this.serializer.run(
-      users,
-      devModeUsers,
-      async () => {
-        await this.pacer?.acquire(context);
-        return send();
-      },
-      context.signal,
-    );
+    try {
+      return await this.serializer.run(
+        users,
+        devModeUsers,
+        async () => {
+          await this.pacer?.acquire(context);
+          return send();
+        },
+        context.signal,
+      );
+    } catch (error) {
+      if (!(error instanceof LockUnavailableError)) throw error;
+      return { kind: "not-sent", failure: lockUnavailable() };
+    }
   }
 
   private readingContext(action: LeanplumAction): ReadingContext {
@@ -320,6 +333,19 @@ export class LeanplumAdapter implements ClosableAdapter {
   close(): void {
     this.client.close();
   }
+}
+
+/**
+ * The users' shared lock (Redis, in shared mode) could not be taken, so nothing was sent: safe to
+ * repeat, and nothing said about Leanplum (the circuit breaker does not count it).
+ */
+function lockUnavailable(): VendorFailure {
+  return vendorFailure(
+    "VENDOR_UNAVAILABLE",
+    VENDOR,
+    "nothing was sent to Leanplum: the shared per-user lock (Redis) could not be taken, and without it another replica could be writing this user",
+    { retryable: true, vendorCode: LOCK_UNAVAILABLE },
+  );
 }
 
 function exportKeyMissing(): VendorFailure {

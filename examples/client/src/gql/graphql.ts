@@ -74,6 +74,7 @@ export type ErrorCode =
   | 'ATTRIBUTE_NOT_DEFINED'
   | 'AUTHENTICATION_FAILED'
   | 'BULK_JOB_NOT_FOUND'
+  | 'IDEMPOTENCY_KEY_IN_PROGRESS'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_STORE_FULL'
   | 'INTERNAL'
@@ -250,10 +251,12 @@ export type UpdateAttributesMutationVariables = Exact<{
 
 
 export type UpdateAttributesMutation = { updateAttributes:
+    | { __typename: 'IdempotencyKeyInProgressError', message: string, outcomeUnknown: boolean, retryAfterSeconds: number }
     | { __typename: 'IdempotencyKeyReusedError', message: string, idempotencyKey: string }
     | { __typename: 'IdempotencyStoreFullError', message: string, retryAfterSeconds: number }
     | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
     | { __typename: 'NotAuthorizedError', message: string, requiredScope: string | null }
+    | { __typename: 'SharedStateUnavailableError', message: string, retryAfterSeconds: number }
     | { __typename: 'UpdateAttributesSuccess', allDelivered: boolean, replayed: boolean, user: { id: string }, deliveries: Array<
         | { __typename: 'AttributeNotDefinedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'AuthenticationFailedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
@@ -487,6 +490,15 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
       idempotencyKey
     }
     ... on IdempotencyStoreFullError {
+      message
+      retryAfterSeconds
+    }
+    ... on IdempotencyKeyInProgressError {
+      message
+      outcomeUnknown
+      retryAfterSeconds
+    }
+    ... on SharedStateUnavailableError {
       message
       retryAfterSeconds
     }

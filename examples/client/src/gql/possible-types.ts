@@ -24,6 +24,7 @@ export const possibleTypes: Record<string, string[]> = {
     "AuthenticationFailedError",
     "BulkJobNotFoundError",
     "DeliveryOutcomeUnknownError",
+    "IdempotencyKeyInProgressError",
     "IdempotencyKeyReusedError",
     "IdempotencyStoreFullError",
     "InternalDeliveryError",
@@ -40,10 +41,12 @@ export const possibleTypes: Record<string, string[]> = {
     "VendorUserNotFoundError"
   ],
   "UpdateAttributesResult": [
+    "IdempotencyKeyInProgressError",
     "IdempotencyKeyReusedError",
     "IdempotencyStoreFullError",
     "InvalidInputError",
     "NotAuthorizedError",
+    "SharedStateUnavailableError",
     "UpdateAttributesSuccess"
   ],
   "VendorDeliveryResult": [

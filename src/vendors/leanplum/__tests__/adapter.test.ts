@@ -5,7 +5,8 @@ import type { DeliveryOutcome } from "../../../domain/results.js";
 import { SecretScrubber, withScrubbedFailures } from "../../../http/redaction.js";
 import type { SandboxResponse } from "../../../sandbox/kit.js";
 import type { LeanplumAdapter } from "../client.js";
-import { userSerializerFor } from "../queue.js";
+import { KeyedMutex } from "../../../reliability/keyed-lock.js";
+import { userSerializerFor } from "../user-serializer.js";
 import { SANDBOX_MESSAGES, startLeanplumSandbox, type LeanplumSandbox } from "../sandbox.js";
 import { SANDBOX_APP_ID, SANDBOX_CLIENT_KEY, SANDBOX_EXPORT_KEY } from "../config.js";
 import { adapterFor, command, context, sandboxConfig } from "./support.js";
@@ -352,7 +353,8 @@ describe("per-user serialization", () => {
     expect(journal.map((e) => (e.body as { userAttributes: { seq: string } }).userAttributes.seq)).toEqual(["1", "2", "3", "4", "5", "6"]);
     expect(sandbox.user("q-1")?.attributes).toEqual({ seq: "6" });
     const config = sandboxConfig(sandbox);
-    expect(userSerializerFor(config.apiUrl, config.appId).mutex.activeKeys).toBe(0);
+    const lock = userSerializerFor(config.apiUrl, config.appId).lock;
+    expect(lock instanceof KeyedMutex && lock.activeKeys).toBe(0);
   });
 
   it("serializes reads with writes for the same user", async () => {
