@@ -166,6 +166,32 @@ describe("replicas and workers sharing Redis", () => {
     }
   });
 
+  it("sends once for an idempotency key used on replica A and then on replica B", async () => {
+    const [a, b] = await Promise.all([replica(), replica()]);
+    const KEYED = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename ... on UpdateAttributesSuccess { replayed replayedVendors deliveries { __typename } } } }`;
+    const input = {
+      userId: "7",
+      idempotencyKey: "checkout-42",
+      vendors: ["CARNIVAL"],
+      operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+    };
+    const first = (await postGraphQLRaw(a.url, KEYED, { input })).body.data.updateAttributes;
+    expect(first).toEqual({
+      __typename: "UpdateAttributesSuccess",
+      replayed: false,
+      replayedVendors: [],
+      deliveries: [{ __typename: "VendorDeliverySuccess" }],
+    });
+    const again = (await postGraphQLRaw(b.url, KEYED, { input })).body.data.updateAttributes;
+    expect(again).toEqual({
+      __typename: "UpdateAttributesSuccess",
+      replayed: true,
+      replayedVendors: ["CARNIVAL"],
+      deliveries: [{ __typename: "VendorDeliverySuccess" }],
+    });
+    expect(puts().filter((entry) => entry.path.endsWith("/users/7"))).toHaveLength(1);
+  });
+
   it("keeps a job through a restart of every process: it runs when a worker is back", async () => {
     const a = await replica({ BULK_WORKER: "false" });
     const id = await submit(a, 300);
