@@ -66,3 +66,14 @@ function destinationFor(options: { sync?: boolean; target?: number | string; max
 export function withoutPathRedaction(logger: Logger): Logger {
   return logger.child({}, { redact: [] });
 }
+
+/**
+ * Exits once every buffered log line is written. Exiting at once leaves the flush to pino's exit
+ * handler, whose synchronous write can overtake an asynchronous write still in flight (seen on a
+ * loaded machine: "stopped" written before the request line that preceded it).
+ */
+export function exitAfterLogs(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code));
+  // A stream that never drains (a stalled pipe) must not keep a stopping process alive.
+  setTimeout(() => process.exit(code), 2_000).unref();
+}

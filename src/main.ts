@@ -9,7 +9,7 @@ import { redisBudgets } from "./pacing/redis-pacer.js";
 import { checkEvictionPolicy } from "./redis/eviction.js";
 import { openSharedState } from "./redis/shared-state.js";
 import { redisKeyedLocks } from "./reliability/redis-keyed-lock.js";
-import { createLogger } from "./logging.js";
+import { createLogger, exitAfterLogs } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
 import { vendorModules } from "./vendors/index.js";
@@ -144,11 +144,11 @@ async function main(): Promise<void> {
       .then(
         () => {
           logger.info("stopped");
-          process.exit(0);
+          exitAfterLogs(logger, 0);
         },
         (error: unknown) => {
           logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
+          exitAfterLogs(logger, 1);
         },
       );
   };

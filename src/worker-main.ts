@@ -5,7 +5,7 @@ import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { DEFAULT_INPUT_LIMITS } from "./domain/command.js";
 import { secretForms } from "./http/redaction.js";
-import { createLogger } from "./logging.js";
+import { createLogger, exitAfterLogs } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { Readiness } from "./observability/readiness.js";
 import { redisBudgets } from "./pacing/redis-pacer.js";
@@ -110,11 +110,11 @@ async function main(): Promise<void> {
       .then(
         () => {
           logger.info("stopped");
-          process.exit(0);
+          exitAfterLogs(logger, 0);
         },
         (error: unknown) => {
           logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
+          exitAfterLogs(logger, 1);
         },
       );
   };

@@ -46,6 +46,7 @@ describe("client example", () => {
       "IdempotencyStoreFullError",
       "InvalidInputError",
       "NotAuthorizedError",
+      "SharedStateUnavailableError",
       "UpdateAttributesSuccess",
     ]);
     expect(possibleTypes.VendorError).not.toContain("InvalidInputError");
