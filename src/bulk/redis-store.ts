@@ -58,7 +58,7 @@ type Commands = {
 
 /** Shared by the scripts that may settle a job's last users: the status, set once, and the clean-up. */
 const FINISH_IF_COMPLETE = `
-local function finish_if_complete(job, vendorKeys, transient, now, retention)
+local function finish_if_complete(job, vendorKeys, failureKeys, transient, now, retention)
   local status = redis.call('HGET', job, 'status')
   if status ~= 'QUEUED' and status ~= 'RUNNING' then return nil end
   local total = tonumber(redis.call('HGET', job, 'total'))
@@ -79,13 +79,15 @@ local function finish_if_complete(job, vendorKeys, transient, now, retention)
   for _, key in ipairs(transient) do redis.call('DEL', key) end
   redis.call('EXPIRE', job, retention)
   for _, key in ipairs(vendorKeys) do redis.call('EXPIRE', key, retention) end
+  for _, key in ipairs(failureKeys) do redis.call('EXPIRE', key, retention) end
   return final
 end
 `;
 
 /**
  * KEYS: job, vendor counters, vendor failures, vendor done-bitmap, then every vendor's counters,
- * then the job's transient keys (ids, ends, every done-bitmap and chunk hash).
+ * then every vendor's failure list, then the job's transient keys (ids, ends, every done-bitmap
+ * and chunk hash).
  * ARGV: vendorCount, transientCount, cap, now, retention, n, then n × (index, kind, category, json).
  */
 const RECORD = `${FINISH_IF_COMPLETE}
@@ -103,10 +105,11 @@ for i = 0, n - 1 do
     end
   end
 end
-local vendorKeys, transient = {}, {}
+local vendorKeys, failureKeys, transient = {}, {}, {}
 for i = 1, vendorCount do vendorKeys[i] = KEYS[4 + i] end
-for i = 1, transientCount do transient[i] = KEYS[4 + vendorCount + i] end
-return { counted, finish_if_complete(KEYS[1], vendorKeys, transient, now, retention) }
+for i = 1, vendorCount do failureKeys[i] = KEYS[4 + vendorCount + i] end
+for i = 1, transientCount do transient[i] = KEYS[4 + vendorCount * 2 + i] end
+return { counted, finish_if_complete(KEYS[1], vendorKeys, failureKeys, transient, now, retention) }
 `;
 
 /** KEYS: job, chunk hash. ARGV: chunk index, now. */
@@ -125,7 +128,7 @@ return (state == 'w' and 'rerun' or 'run') .. (cancel and ':cancel' or '')
  * Cancels a job: the first reason stays; every chunk no worker holds is settled here, a chunk never
  * taken as a whole (its users count as cancelled: none was sent), a released one user by user.
  * KEYS: job, then per vendor (counters, done-bitmap, chunk hash), then every vendor's counters again
- * for the completion check, then the transient keys.
+ * for the completion check, then every vendor's failure list, then the transient keys.
  * ARGV: vendorCount, transientCount, reason, userCancel (1/0), now, retention, then per vendor its chunk size.
  */
 const CANCEL = `${FINISH_IF_COMPLETE}
@@ -156,10 +159,11 @@ for v = 0, vendorCount - 1 do
   end
   if cancelled > 0 then redis.call('HINCRBY', counters, 'cancelled', cancelled) end
 end
-local vendorKeys, transient = {}, {}
+local vendorKeys, failureKeys, transient = {}, {}, {}
 for i = 1, vendorCount do vendorKeys[i] = KEYS[1 + vendorCount * 3 + i] end
-for i = 1, transientCount do transient[i] = KEYS[1 + vendorCount * 4 + i] end
-return { 1, finish_if_complete(job, vendorKeys, transient, ARGV[5], tonumber(ARGV[6])) }
+for i = 1, vendorCount do failureKeys[i] = KEYS[1 + vendorCount * 4 + i] end
+for i = 1, transientCount do transient[i] = KEYS[1 + vendorCount * 5 + i] end
+return { 1, finish_if_complete(job, vendorKeys, failureKeys, transient, ARGV[5], tonumber(ARGV[6])) }
 `;
 
 export class RedisJobStore {
@@ -297,6 +301,7 @@ export class RedisJobStore {
       this.key(id, `f:${vendor}`),
       this.key(id, `done:${vendor}`),
       ...vendors.map((v) => this.key(id, `v:${v}`)),
+      ...vendors.map((v) => this.key(id, `f:${v}`)),
       ...this.transientKeys(id, vendors),
     ];
     const args: Array<string | number> = [
@@ -332,6 +337,7 @@ export class RedisJobStore {
       this.key(id, "job"),
       ...vendors.flatMap((v) => [this.key(id, `v:${v}`), this.key(id, `done:${v}`), this.key(id, `chunks:${v}`)]),
       ...vendors.map((v) => this.key(id, `v:${v}`)),
+      ...vendors.map((v) => this.key(id, `f:${v}`)),
       ...this.transientKeys(id, vendors),
     ];
     const [known, status] = await this.redis.bulkCancel(

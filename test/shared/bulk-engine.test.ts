@@ -150,6 +150,31 @@ describe("shared bulk jobs", () => {
     expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(10);
   });
 
+  it("keeps the first failures only, counts every one, and expires a finished job after the retention, its ids and bookkeeping at once", async () => {
+    const b = await replica(runtime.vendors, true);
+    const ghosts = Array.from({ length: 20 }, (_, i) => `ghost-${i}`);
+    const submitted = await b.engine.submit({
+      userIds: [...users(30), ...ghosts],
+      change: { attribute: "tier", value: { kind: "int", value: 8 } },
+    });
+    const id = submitted.kind === "accepted" ? submitted.job.id : "";
+    const job = await finished(b.engine, id);
+    expect(job.progress[0]).toMatchObject({
+      total: 50,
+      succeeded: 30,
+      failed: 20,
+      failuresKept: 5,
+      failedByCategory: { USER_NOT_FOUND: 20 },
+    });
+    const keys = await redis!.client.keys(`${KEY_PREFIX}:bulk:{${id}}:*`);
+    expect(keys.map((key) => key.split(":").at(-1)).sort()).toEqual(["carnival", "carnival", "job"]);
+    for (const key of keys) {
+      const ttl = await redis!.client.ttl(key);
+      expect(ttl).toBeGreaterThan(3_500);
+      expect(ttl).toBeLessThanOrEqual(3_600);
+    }
+  });
+
   it("survives every process stopping: a job submitted with no worker anywhere runs when a worker starts", async () => {
     const a = await replica(runtime.vendors, false);
     const submitted = await a.engine.submit({ userIds: users(80), change: { attribute: "tier", value: { kind: "int", value: 7 } } });
