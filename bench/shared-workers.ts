@@ -7,7 +7,7 @@
  * job's finishedAt, and every process's CPU (cores, from /proc) over the job. Setups alternate
  * order each round; the ratio is two workers ÷ one worker within a round.
  *
- *   npm run bench:shared:workers -- [--users=50000] [--rounds=3] [--warmup-users=4000]
+ *   npm run bench:shared:workers -- [--users=100000] [--rounds=3] [--warmup-users=4000]
  *        [--setups=1,2] (worker processes per setup) [--worker-concurrency=4] (BULK_WORKER_CONCURRENCY)
  *        [--vendor=carnival] [--rate=1000000] [--env=NAME=value,…] (more variables for every process)
  *        [--src=dist-bench/variants/NAME/src] (another build for every process, see support/make-variant.ts)
@@ -19,7 +19,7 @@ import { args } from "./support/setups.js";
 import { coresBetween, envOption, exact, startSharedSetup, submitBulk, usersFrom, waitFinished } from "./support/shared.js";
 
 const options = args();
-const users = Number(options.users ?? 50_000);
+const users = Number(options.users ?? 100_000);
 const rounds = Number(options.rounds ?? 3);
 const warmupUsers = Number(options["warmup-users"] ?? 4_000);
 const setups = (options.setups ?? "1,2").split(",").map(Number);
