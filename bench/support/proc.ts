@@ -5,11 +5,13 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, round2 } from "./load.js";
-import type { JournalSummary, SandboxStats, VendorsProcessConfig } from "./vendors-process.js";
+import type { Admissions, JournalSummary, SandboxStats, VendorsProcessConfig } from "./vendors-process.js";
 
 /** dist-bench/ (compiled bench and src live side by side there). */
 export const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SUBGRAPH_MAIN = path.join(DIST, "src/main.js");
+/** Shared mode's bulk worker process (`npm run worker`). */
+export const WORKER_MAIN = path.join(DIST, "src/worker-main.js");
 
 export interface VendorsProcess {
   readonly pid: number;
@@ -27,6 +29,8 @@ export interface VendorsProcess {
   mark(): Promise<void>;
   /** With `recordArrivals`: when each rate window counted a request (epoch ms), since the last call. */
   arrivals(): Promise<number[]>;
+  /** With `recordArrivals`: every request the rate windows counted since the last call, admitted or refused. */
+  admissions(): Promise<Admissions>;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export async function startVendorsProcess(config: VendorsProcessConfig, nodeArgs
     });
   });
   child.removeAllListeners("exit");
-  const ask = <T>(op: "stats" | "journal" | "clear" | "mark" | "arrivals"): Promise<T> =>
+  const ask = <T>(op: "stats" | "journal" | "clear" | "mark" | "arrivals" | "admissions"): Promise<T> =>
     new Promise<T>((resolve) => {
       const id = nextId++;
       pending.set(id, resolve as (value: unknown) => void);
@@ -75,6 +79,7 @@ export async function startVendorsProcess(config: VendorsProcessConfig, nodeArgs
     clear: () => ask<void>("clear"),
     mark: () => ask<void>("mark"),
     arrivals: () => ask<number[]>("arrivals"),
+    admissions: () => ask<Admissions>("admissions"),
     close: () => stopChild(child, () => child.disconnect()),
   };
 }
@@ -137,6 +142,17 @@ export function startSubgraph(
     },
     limits.memoryLimitMb,
   );
+}
+
+/**
+ * Starts a bulk worker (compiled src/worker-main.ts, `npm run worker`'s flags, which are `npm start`'s)
+ * and waits for its "ready" log line; its `url` serves /health, /ready and /metrics only.
+ */
+export function startWorker(env: NodeJS.ProcessEnv, nodeArgs: string[] = [], main = WORKER_MAIN): Promise<ServerProcess> {
+  return startServer("worker", [...SHIPPED_NODE_FLAGS, ...nodeArgs, main], env, (line) => {
+    if (!line.includes("attributes bulk worker ready")) return undefined;
+    return (JSON.parse(line) as { url: string }).url;
+  });
 }
 
 /**

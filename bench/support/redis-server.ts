@@ -8,9 +8,13 @@ import { Redis } from "ioredis";
 
 export interface BenchRedis {
   readonly url: string;
+  /** The redis-server process, for its CPU time (/proc). */
+  readonly pid: number;
   readonly client: Redis;
   /** Commands Redis has run since it started, by command (INFO commandstats), without INFO's own. */
   commandCalls(): Promise<Record<string, number>>;
+  /** One INFO section as name → value (e.g. "stats": total_reads_processed; "memory": used_memory). */
+  info(section: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +48,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   const client = new Redis(url);
   return {
     url,
+    pid: child.pid!,
     client,
     async commandCalls() {
       const info = await client.info("commandstats");
@@ -52,6 +57,15 @@ export async function startBenchRedis(): Promise<BenchRedis> {
         if (match[1] !== "info") calls[match[1]!] = Number(match[2]);
       }
       return calls;
+    },
+    async info(section) {
+      const text = await client.info(section);
+      const fields: Record<string, string> = {};
+      for (const line of text.split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0 && !line.startsWith("#")) fields[line.slice(0, colon)] = line.slice(colon + 1);
+      }
+      return fields;
     },
     async stop() {
       client.disconnect();

@@ -4,7 +4,7 @@
  * from the parent over IPC: stats, journal summaries, clearing.
  */
 import "reflect-metadata";
-import { parseRandomFaults, RateWindow, type SandboxServer } from "../../src/sandbox/kit.js";
+import { parseRandomFaults, RateWindow, type SandboxHandler, type SandboxServer } from "../../src/sandbox/kit.js";
 import { vendorModules } from "../../src/vendors/index.js";
 
 export interface VendorsProcessConfig {
@@ -23,6 +23,12 @@ export interface VendorsProcessConfig {
    * counted each request, for the "arrivals" request (bench/rate-budget.ts): how arrivals bunch.
    */
   readonly recordArrivals?: boolean;
+  /**
+   * Per vendor whose sandbox has no account-wide rate window of its own (Leanplum's refuses only
+   * concurrent requests per user): a strict sliding one-second window at this limit in front of it,
+   * the same RateWindow the other sandboxes count with, answering 429 with Retry-After beyond it.
+   */
+  readonly strictWindows?: Readonly<Record<string, number>>;
 }
 
 export type VendorsRequest =
@@ -30,7 +36,15 @@ export type VendorsRequest =
   | { readonly id: number; readonly op: "journal" }
   | { readonly id: number; readonly op: "clear" }
   | { readonly id: number; readonly op: "mark" }
-  | { readonly id: number; readonly op: "arrivals" };
+  | { readonly id: number; readonly op: "arrivals" }
+  | { readonly id: number; readonly op: "admissions" };
+
+/** With `recordArrivals`: every request a rate window counted since the last call, and whether it admitted it. */
+export interface Admissions {
+  /** Epoch ms (sub-millisecond), in the order counted. */
+  readonly at: number[];
+  readonly admitted: boolean[];
+}
 
 export interface SandboxStats {
   readonly requests: number;
@@ -46,13 +60,18 @@ export type JournalSummary = Record<string, Record<string, number>>;
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_VENDORS ?? "{}") as VendorsProcessConfig;
   const arrivals: number[] = [];
+  const admissions: { at: number[]; admitted: boolean[] } = { at: [], admitted: [] };
   if (config.recordArrivals) {
     // The window's own clock reading for each request it counts (admitted or refused), as epoch time.
     const prototype = RateWindow.prototype;
     const admit = Object.getOwnPropertyDescriptor(prototype, "admit")!.value as (key: string, now?: number) => boolean;
     prototype.admit = function (this: RateWindow, key: string, now: number = performance.now()): boolean {
-      arrivals.push(performance.timeOrigin + now);
-      return admit.call(this, key, now);
+      const at = performance.timeOrigin + now;
+      arrivals.push(at);
+      const admitted = admit.call(this, key, now);
+      admissions.at.push(at);
+      admissions.admitted.push(admitted);
+      return admitted;
     };
   }
   const wanted = config.vendors ?? vendorModules.map((m) => m.id);
@@ -68,6 +87,21 @@ async function main(): Promise<void> {
       seedUserIds,
       ...(rate ? { rateLimitPerSecond: rate } : {}),
     });
+    const strictLimit = config.strictWindows?.[module.id];
+    if (strictLimit) {
+      // The handler is the sandbox's vendor logic (admin routes and faults are served before it).
+      const target = sandbox as unknown as { handler: SandboxHandler };
+      const inner = target.handler;
+      const window = new RateWindow(strictLimit);
+      target.handler = (request) =>
+        window.admit("account")
+          ? inner(request)
+          : {
+              status: 429,
+              headers: { "retry-after": String(window.retryAfterSeconds("account")) },
+              body: { response: [{ success: false, error: { message: "Too many requests (bench strict window)" } }] },
+            };
+    }
     const delay = config.delaysMs?.[module.id];
     if (delay) sandbox.setResponseDelay(delay);
     if (faults) sandbox.setRandomFaults(faults.faults);
@@ -124,7 +158,12 @@ async function main(): Promise<void> {
       case "clear":
         for (const s of sandboxes.values()) s.clearJournal();
         arrivals.length = 0;
+        admissions.at.length = 0;
+        admissions.admitted.length = 0;
         result = true;
+        break;
+      case "admissions":
+        result = { at: admissions.at.splice(0), admitted: admissions.admitted.splice(0) } satisfies Admissions;
         break;
       case "arrivals":
         result = arrivals.splice(0);

@@ -442,7 +442,16 @@ export class RedisPacer implements RateBudget {
 
   private hold(entry: Entry, slot: Slot): void {
     entry.slot = slot;
-    const wait = Math.max(0, slot.local - performance.now());
+    const wait = slot.local - performance.now();
+    if (wait <= 0) {
+      // Due already (the usual case below the rate): right after this turn, not through setTimeout,
+      // which waits at least 1 ms (bench/RESULTS.md, "Shared mode"). Unless a pause or a cancel took
+      // the slot away meanwhile.
+      setImmediate(() => {
+        if (entry.slot === slot) this.due(entry);
+      });
+      return;
+    }
     entry.timer = setTimeout(() => this.due(entry), wait);
     // A wait alone must not keep a shutting-down process alive.
     entry.timer.unref();
