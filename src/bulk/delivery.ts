@@ -4,6 +4,7 @@ import type { DeliveryOutcome } from "../domain/results.js";
 import { RequestScope } from "../domain/scope.js";
 import { isCancellation, type BulkChange, type CallContext, type Vendor } from "../domain/vendor.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
+import type { BulkProgressEvent } from "./engine.js";
 import type { BulkJobSnapshot, JobStatus } from "./types.js";
 
 /**
@@ -131,6 +132,20 @@ export function finalStatus(job: Pick<BulkJobSnapshot, "cancelRequested" | "prog
   const succeeded = job.progress.reduce((n, p) => n + p.succeeded, 0);
   if (failed === 0) return "SUCCEEDED";
   return succeeded === 0 ? "FAILED" : "PARTIALLY_FAILED";
+}
+
+/** A status change as observers see it (see BulkProgressEvent). */
+export function statusEvent(job: BulkJobSnapshot, status: JobStatus, shared?: true): BulkProgressEvent {
+  const retry = job.progress.some((p) => p.total !== job.users);
+  return {
+    kind: "status",
+    jobId: job.id,
+    status,
+    vendors: job.spec.vendors,
+    users: job.users,
+    ...(retry ? { totals: Object.fromEntries(job.progress.map((p) => [p.vendor, p.total])) } : {}),
+    ...(shared ? { shared } : {}),
+  };
 }
 
 /** Resolves true after `ms`, or false as soon as the signal aborts. */

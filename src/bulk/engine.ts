@@ -2,16 +2,18 @@ import { setMaxListeners } from "node:events";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../domain/command.js";
 import type { FailureCategory } from "../domain/failures.js";
 import type { BulkChange, Vendor } from "../domain/vendor.js";
-import { deliverChunk, finalStatus } from "./delivery.js";
-import type { BulkJobs, SubmitResult } from "./jobs.js";
+import { countBits, getBit, type Bitmap } from "./bitmap.js";
+import { deliverChunk, finalStatus, statusEvent } from "./delivery.js";
+import type { BulkJobs, RetryResult, SubmitResult } from "./jobs.js";
+import { prepareRetry, type RetryRequest } from "./retry.js";
 import { prepareSubmission, type BulkSubmission } from "./submission.js";
 
 export type { BulkSubmission } from "./submission.js";
 export type { SubmitResult } from "./jobs.js";
 import { readFailurePage, type FailurePage, type FailurePageRequest } from "./failure-pages.js";
 import type { WorkQueue } from "./queue.js";
-import type { JobStore } from "./store.js";
-import type { BulkFailure, BulkJobSnapshot, CancelReason, JobStatus } from "./types.js";
+import type { JobStore, NewBulkJob, RecordedFailure } from "./store.js";
+import type { BulkJobSnapshot, CancelReason, JobStatus } from "./types.js";
 import type { UserIdList } from "./user-ids.js";
 import { isFinished, pending } from "./types.js";
 
@@ -42,7 +44,10 @@ export type BulkProgressEvent =
       readonly jobId: string;
       readonly status: JobStatus;
       readonly vendors: readonly string[];
+      /** Distinct users in the job (BulkJobSnapshot.users). */
       readonly users: number;
+      /** Users to deliver per vendor (its `total`), when not every vendor has every user (a retry). */
+      readonly totals?: Readonly<Record<string, number>>;
       /**
        * The job runs across processes (shared mode): counted here, but not tracked as this
        * process's unfinished job, since another process may finish it.
@@ -110,8 +115,21 @@ export class BulkEngine implements BulkJobs {
   async submit(submission: BulkSubmission): Promise<SubmitResult> {
     const prepared = prepareSubmission(submission, { vendors: this.vendors, limits: this.limits, maxUserIds: this.maxUserIds });
     if (prepared.kind !== "ready") return prepared;
-    const job = await this.store.create({ ...prepared.job, owner: submission.owner });
-    this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: prepared.job.userIds.length });
+    return this.start({ ...prepared.job, owner: submission.owner });
+  }
+
+  /** A new job over `parent`'s failed users (see BulkJobs.retryFailures and prepareRetry). */
+  async retryFailures(parent: BulkJobSnapshot, request: RetryRequest): Promise<RetryResult> {
+    if (!isFinished(parent.status)) return { kind: "unfinished", status: parent.status };
+    const failed = await this.store.failedUsers(parent.id);
+    const prepared = prepareRetry(parent, request, failed, { vendors: this.vendors, limits: this.limits, maxUserIds: this.maxUserIds });
+    if (prepared.kind !== "ready") return prepared;
+    return this.start({ ...prepared.job, owner: request.owner });
+  }
+
+  private async start(newJob: NewBulkJob): Promise<Extract<SubmitResult, { kind: "accepted" }>> {
+    const job = await this.store.create(newJob);
+    this.progress(statusEvent(job, job.status));
     if (this.draining) {
       // The engine is shutting down: the job is answered, typed, as one the shutdown cancelled.
       await this.cancelUnstarted(job.id, "SHUTDOWN");
@@ -197,6 +215,8 @@ export class BulkEngine implements BulkJobs {
     if (this.draining) return this.cancelUnstarted(jobId, "SHUTDOWN");
     const userIds = await this.store.userIds(jobId);
     if (job.cancelRequested || !userIds) return this.cancelRemaining(jobId);
+    const selections = new Map<string, Bitmap | undefined>();
+    for (const vendor of job.spec.vendors) selections.set(vendor, await this.store.selection(jobId, vendor));
     const controller = new AbortController();
     // Every user waiting on a pacer listens to this signal.
     setMaxListeners(0, controller.signal);
@@ -209,7 +229,7 @@ export class BulkEngine implements BulkJobs {
         job.spec.vendors.map((vendorId) => {
           const vendor = this.vendors.find((v) => v.id === vendorId);
           if (!vendor?.adapter) throw new Error(`vendor ${vendorId} is no longer available`);
-          return this.runVendor(jobId, vendor, userIds, change, controller.signal);
+          return this.runVendor(jobId, vendor, userIds, selections.get(vendorId), change, controller.signal);
         }),
       );
       const status = finalStatus((await this.store.get(jobId))!);
@@ -224,7 +244,18 @@ export class BulkEngine implements BulkJobs {
     }
   }
 
-  private async runVendor(jobId: string, vendor: Vendor, userIds: UserIdList, change: BulkChange, signal: AbortSignal): Promise<void> {
+  /**
+   * One vendor's users, chunk by chunk over the job's user indexes. With a `selection` (a retry),
+   * only the selected users of each chunk are delivered and counted; a chunk with none is skipped.
+   */
+  private async runVendor(
+    jobId: string,
+    vendor: Vendor,
+    userIds: UserIdList,
+    selection: Bitmap | undefined,
+    change: BulkChange,
+    signal: AbortSignal,
+  ): Promise<void> {
     const native = vendor.capabilities.bulk && vendor.adapter?.setForMany ? vendor.capabilities.bulk : undefined;
     const size = native?.chunkSize ?? this.fanOutChunkSize;
     const chunks = Math.ceil(userIds.length / size);
@@ -237,7 +268,20 @@ export class BulkEngine implements BulkJobs {
     const lane = async (): Promise<void> => {
       while (next < chunks && !signal.aborted && !this.draining) {
         const start = next++ * size;
-        const ids = userIds.slice(start, start + size);
+        let ids = userIds.slice(start, start + size);
+        let indexes: number[] | undefined;
+        if (selection) {
+          indexes = [];
+          const selected: string[] = [];
+          ids.forEach((id, i) => {
+            if (getBit(selection, start + i)) {
+              selected.push(id);
+              indexes!.push(start + i);
+            }
+          });
+          ids = selected;
+          if (ids.length === 0) continue;
+        }
         const outcomes = await deliverChunk(
           {
             jobId,
@@ -253,31 +297,32 @@ export class BulkEngine implements BulkJobs {
         );
         let succeeded = 0;
         let cancelled = 0;
-        const failures: BulkFailure[] = [];
-        for (const id of ids) {
+        const failures: RecordedFailure[] = [];
+        ids.forEach((id, i) => {
           const outcome = outcomes.get(id)!;
           if (outcome === "cancelled") cancelled++;
           else if (outcome.ok) succeeded++;
-          else failures.push({ userId: id, vendor: vendor.id, failure: outcome.failure });
-        }
+          else failures.push({ userId: id, vendor: vendor.id, failure: outcome.failure, index: indexes ? indexes[i]! : start + i });
+        });
         await this.record(jobId, vendor.id, { succeeded, failures, cancelled });
       }
     };
     await Promise.all(Array.from({ length: Math.min(Math.max(1, native?.concurrency ?? this.fanOutLanes), chunks) }, lane));
     // The chunks never started: nothing of theirs was sent.
-    const unsent = userIds.length - Math.min(userIds.length, next * size);
+    const from = Math.min(userIds.length, next * size);
+    const unsent = selection ? countBits(selection, from, userIds.length) : userIds.length - from;
     if (unsent > 0) await this.record(jobId, vendor.id, { succeeded: 0, failures: [], cancelled: unsent });
   }
 
   private async setStatus(job: BulkJobSnapshot, status: JobStatus): Promise<void> {
     await this.store.setStatus(job.id, status, new Date());
-    this.progress({ kind: "status", jobId: job.id, status, vendors: job.spec.vendors, users: job.progress[0]?.total ?? 0 });
+    this.progress(statusEvent(job, status));
   }
 
   private async record(
     jobId: string,
     vendor: string,
-    delta: { succeeded: number; failures: readonly BulkFailure[]; cancelled: number },
+    delta: { succeeded: number; failures: readonly RecordedFailure[]; cancelled: number },
   ): Promise<void> {
     await this.store.record(jobId, vendor, delta);
     this.progress({

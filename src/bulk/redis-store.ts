@@ -1,27 +1,39 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { FAILURE_CATEGORIES, type FailureCategory } from "../domain/failures.js";
+import { countBits, type Bitmap } from "./bitmap.js";
+import type { FailedUsers } from "./retry.js";
 import type { NewBulkJob } from "./store.js";
 import type { BulkFailure, BulkJobSnapshot, BulkJobSpec, CancelReason, JobStatus, VendorProgress } from "./types.js";
-import type { PackedUserIds } from "./user-ids.js";
+import { PackedUserIds } from "./user-ids.js";
 
 /**
  * Shared mode's bulk jobs in Redis, visible to every replica and worker and surviving any restart.
  * All of one job's keys share a hash tag (`{<job id>}`), so they live in one slot, and every
  * change is one Lua script, atomic however many workers record at once. Per job:
  *
- * - `…:job` hash: spec, owner, status, times, totals, cancel request and reason, chunk sizes;
- * - `…:v:<vendor>` hash: succeeded, failed, cancelled, and `failed:<CATEGORY>` counts;
+ * - `…:job` hash: spec, owner, status, times, users (`total`), cancel request and reason, chunk
+ *   sizes; for a retry, `retryOf` (the parent's id) and `selected` (its vendors have selections);
+ * - `…:v:<vendor>` hash: succeeded, failed, cancelled, and `failed:<CATEGORY>` counts; for a retry,
+ *   the vendor's own `total` (its selection's size);
  * - `…:f:<vendor>` list: the first failures recorded (JSON), at most the cap;
+ * - `…:fb:<vendor>:<CATEGORY>` bitmaps: the users whose final failure at the vendor had that
+ *   category, and `…:fr:<vendor>`: those whose final failure was retryable (every failed user, kept
+ *   or not, so that a retry finds them all);
  * - `…:ids` and `…:ends` strings: the ids packed as UTF-8 and each id's end offset (uint32 LE),
  *   read one chunk at a time with GETRANGE;
+ * - `…:sel:<vendor>` bitmap, a retry only: the users to deliver at the vendor;
  * - `…:done:<vendor>` bitmap: users settled at the vendor, so that a chunk run again after a
  *   worker died counts each user once;
  * - `…:chunks:<vendor>` hash: each chunk's state, `w` taken by a worker (running, or its worker
  *   died), `r` released by a worker stopping at a chunk boundary (what is unsettled was not sent),
- *   `c` cancelled before any worker took it.
+ *   `c` cancelled before any worker took it;
+ * - `…:retries` list: the ids of the jobs retrying this one's failures, oldest first.
  *
- * Finished jobs expire after the retention; their ids, bitmaps and chunk states go at once.
+ * Finished jobs expire after the retention (a retry's entry in `retries` with its parent). At the
+ * finish, the selections, settled bitmaps and chunk states go at once, and so do the ids unless a
+ * user failed: then they stay, with the failure bitmaps, for as long as the job, so that its
+ * failures can be retried.
  */
 export interface RedisJobStoreOptions {
   readonly keyPrefix: string;
@@ -54,19 +66,24 @@ type Commands = {
   bulkRecord(...args: Array<string | number>): Promise<[number, string | null]>;
   bulkClaim(...args: Array<string | number>): Promise<string>;
   bulkCancel(...args: Array<string | number>): Promise<[number, string | null]>;
+  bulkLinkRetry(...args: Array<string | number>): Promise<number>;
 };
 
-/** Shared by the scripts that may settle a job's last users: the status, set once, and the clean-up. */
+/**
+ * Shared by the scripts that may settle a job's last users: the status, set once, and the clean-up.
+ * A vendor's `total` is its own (a retry's selection) or the job's. `retained` keys expire with the
+ * job; `idsKeys` too when a user failed (a retry needs them), else they go with `transient` at once.
+ */
 const FINISH_IF_COMPLETE = `
-local function finish_if_complete(job, vendorKeys, failureKeys, transient, now, retention)
+local function finish_if_complete(job, vendorKeys, retained, idsKeys, transient, now, retention)
   local status = redis.call('HGET', job, 'status')
   if status ~= 'QUEUED' and status ~= 'RUNNING' then return nil end
   local total = tonumber(redis.call('HGET', job, 'total'))
   local succeeded, failed, cancelled = 0, 0, 0
   for _, key in ipairs(vendorKeys) do
-    local c = redis.call('HMGET', key, 'succeeded', 'failed', 'cancelled')
+    local c = redis.call('HMGET', key, 'succeeded', 'failed', 'cancelled', 'total')
     local s, f, x = tonumber(c[1] or 0), tonumber(c[2] or 0), tonumber(c[3] or 0)
-    if s + f + x < total then return nil end
+    if s + f + x < (tonumber(c[4]) or total) then return nil end
     succeeded, failed, cancelled = succeeded + s, failed + f, cancelled + x
   end
   local final
@@ -79,37 +96,54 @@ local function finish_if_complete(job, vendorKeys, failureKeys, transient, now, 
   for _, key in ipairs(transient) do redis.call('DEL', key) end
   redis.call('EXPIRE', job, retention)
   for _, key in ipairs(vendorKeys) do redis.call('EXPIRE', key, retention) end
-  for _, key in ipairs(failureKeys) do redis.call('EXPIRE', key, retention) end
+  for _, key in ipairs(retained) do redis.call('EXPIRE', key, retention) end
+  for _, key in ipairs(idsKeys) do
+    if failed > 0 then redis.call('EXPIRE', key, retention) else redis.call('DEL', key) end
+  end
   return final
 end
 `;
 
+/** Reads the key groups every finishing script passes after its own keys (see RedisJobStore.finishKeys). */
+const FINISH_KEYS = `
+local function finish_keys(first, vendorCount, retainedCount, transientCount)
+  local vendorKeys, retained, idsKeys, transient = {}, {}, {}, {}
+  local at = first
+  for i = 1, vendorCount do vendorKeys[i] = KEYS[at]; at = at + 1 end
+  for i = 1, retainedCount do retained[i] = KEYS[at]; at = at + 1 end
+  for i = 1, 2 do idsKeys[i] = KEYS[at]; at = at + 1 end
+  for i = 1, transientCount do transient[i] = KEYS[at]; at = at + 1 end
+  return vendorKeys, retained, idsKeys, transient
+end
+`;
+
 /**
- * KEYS: job, vendor counters, vendor failures, vendor done-bitmap, then every vendor's counters,
- * then every vendor's failure list, then the job's transient keys (ids, ends, every done-bitmap
- * and chunk hash).
- * ARGV: vendorCount, transientCount, cap, now, retention, n, then n × (index, kind, category, json).
+ * KEYS: job, vendor counters, vendor failures, vendor done-bitmap, vendor retryable-failures bitmap,
+ * then the vendor's failure bitmap of each category in this batch (categoryCount), then the finish
+ * keys (see finishKeys).
+ * ARGV: categoryCount, vendorCount, retainedCount, transientCount, cap, now, retention, n, then
+ * n × (index, kind, category, category bitmap position 1…categoryCount (0: none), retryable 1/0, json).
  */
-const RECORD = `${FINISH_IF_COMPLETE}
-local vendorCount, transientCount = tonumber(ARGV[1]), tonumber(ARGV[2])
-local cap, now, retention, n = tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+const RECORD = `${FINISH_IF_COMPLETE}${FINISH_KEYS}
+local categoryCount, vendorCount, retainedCount, transientCount = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local cap, now, retention, n = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 local counted = 0
 for i = 0, n - 1 do
-  local index, kind, category, json = tonumber(ARGV[7 + i * 4]), ARGV[8 + i * 4], ARGV[9 + i * 4], ARGV[10 + i * 4]
+  local at = 9 + i * 6
+  local index, kind, category, position, retryable, json = tonumber(ARGV[at]), ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3]), ARGV[at + 4], ARGV[at + 5]
   if redis.call('SETBIT', KEYS[4], index, 1) == 0 then
     counted = counted + 1
     redis.call('HINCRBY', KEYS[2], kind, 1)
     if kind == 'failed' then
       redis.call('HINCRBY', KEYS[2], 'failed:' .. category, 1)
       if redis.call('LLEN', KEYS[3]) < cap then redis.call('RPUSH', KEYS[3], json) end
+      redis.call('SETBIT', KEYS[5 + position], index, 1)
+      if retryable == '1' then redis.call('SETBIT', KEYS[5], index, 1) end
     end
   end
 end
-local vendorKeys, failureKeys, transient = {}, {}, {}
-for i = 1, vendorCount do vendorKeys[i] = KEYS[4 + i] end
-for i = 1, vendorCount do failureKeys[i] = KEYS[4 + vendorCount + i] end
-for i = 1, transientCount do transient[i] = KEYS[4 + vendorCount * 2 + i] end
-return { counted, finish_if_complete(KEYS[1], vendorKeys, failureKeys, transient, now, retention) }
+local vendorKeys, retained, idsKeys, transient = finish_keys(6 + categoryCount, vendorCount, retainedCount, transientCount)
+return { counted, finish_if_complete(KEYS[1], vendorKeys, retained, idsKeys, transient, now, retention) }
 `;
 
 /** KEYS: job, chunk hash. ARGV: chunk index, now. */
@@ -126,44 +160,58 @@ return (state == 'w' and 'rerun' or 'run') .. (cancel and ':cancel' or '')
 
 /**
  * Cancels a job: the first reason stays; every chunk no worker holds is settled here, a chunk never
- * taken as a whole (its users count as cancelled: none was sent), a released one user by user.
- * KEYS: job, then per vendor (counters, done-bitmap, chunk hash), then every vendor's counters again
- * for the completion check, then every vendor's failure list, then the transient keys.
- * ARGV: vendorCount, transientCount, reason, userCancel (1/0), now, retention, then per vendor its chunk size.
+ * taken as a whole (its users count as cancelled: none was sent), a released one user by user. In
+ * a retry, only the vendor's selected users count.
+ * KEYS: job, then per vendor (counters, done-bitmap, chunk hash, selection), then the finish keys.
+ * ARGV: vendorCount, retainedCount, transientCount, reason, userCancel (1/0), now, retention, then
+ * per vendor its chunk size.
  */
-const CANCEL = `${FINISH_IF_COMPLETE}
-local vendorCount, transientCount = tonumber(ARGV[1]), tonumber(ARGV[2])
+const CANCEL = `${FINISH_IF_COMPLETE}${FINISH_KEYS}
+local vendorCount, retainedCount, transientCount = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local job = KEYS[1]
 local status = redis.call('HGET', job, 'status')
 if not status then return { 0, nil } end
 if status ~= 'QUEUED' and status ~= 'RUNNING' then return { 1, status } end
-redis.call('HSETNX', job, 'cancelReason', ARGV[3])
-if ARGV[4] == '1' then redis.call('HSET', job, 'cancelRequested', '1') end
+redis.call('HSETNX', job, 'cancelReason', ARGV[4])
+if ARGV[5] == '1' then redis.call('HSET', job, 'cancelRequested', '1') end
 local total = tonumber(redis.call('HGET', job, 'total'))
+local selected = redis.call('HGET', job, 'selected') == '1'
 for v = 0, vendorCount - 1 do
-  local counters, done, chunks = KEYS[2 + v * 3], KEYS[3 + v * 3], KEYS[4 + v * 3]
-  local size = tonumber(ARGV[7 + v])
+  local counters, done, chunks, selection = KEYS[2 + v * 4], KEYS[3 + v * 4], KEYS[4 + v * 4], KEYS[5 + v * 4]
+  local size = tonumber(ARGV[8 + v])
   local cancelled = 0
   for c = 0, math.ceil(total / size) - 1 do
     local state = redis.call('HGET', chunks, c)
     local first, last = c * size, math.min(total, (c + 1) * size) - 1
     if not state then
       redis.call('HSET', chunks, c, 'c')
-      cancelled = cancelled + (last - first + 1)
+      if selected then cancelled = cancelled + redis.call('BITCOUNT', selection, first, last, 'BIT')
+      else cancelled = cancelled + (last - first + 1) end
     elseif state == 'r' then
       redis.call('HSET', chunks, c, 'c')
       for i = first, last do
-        if redis.call('SETBIT', done, i, 1) == 0 then cancelled = cancelled + 1 end
+        if (not selected or redis.call('GETBIT', selection, i) == 1) and redis.call('SETBIT', done, i, 1) == 0 then
+          cancelled = cancelled + 1
+        end
       end
     end
   end
   if cancelled > 0 then redis.call('HINCRBY', counters, 'cancelled', cancelled) end
 end
-local vendorKeys, failureKeys, transient = {}, {}, {}
-for i = 1, vendorCount do vendorKeys[i] = KEYS[1 + vendorCount * 3 + i] end
-for i = 1, vendorCount do failureKeys[i] = KEYS[1 + vendorCount * 4 + i] end
-for i = 1, transientCount do transient[i] = KEYS[1 + vendorCount * 5 + i] end
-return { 1, finish_if_complete(job, vendorKeys, failureKeys, transient, ARGV[5], tonumber(ARGV[6])) }
+local vendorKeys, retained, idsKeys, transient = finish_keys(2 + vendorCount * 4, vendorCount, retainedCount, transientCount)
+return { 1, finish_if_complete(job, vendorKeys, retained, idsKeys, transient, ARGV[6], tonumber(ARGV[7])) }
+`;
+
+/**
+ * Lists a retry on its parent, for as long as the parent is kept. KEYS: parent job, parent retries.
+ * ARGV: the retry's id. 0 when the parent is gone.
+ */
+const LINK_RETRY = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
 `;
 
 export class RedisJobStore {
@@ -176,10 +224,14 @@ export class RedisJobStore {
     redis.defineCommand("bulkRecord", { lua: RECORD });
     redis.defineCommand("bulkClaim", { numberOfKeys: 2, lua: CLAIM });
     redis.defineCommand("bulkCancel", { lua: CANCEL });
+    redis.defineCommand("bulkLinkRetry", { numberOfKeys: 2, lua: LINK_RETRY });
     this.redis = redis as Redis & Commands;
   }
 
-  /** Stores a new job QUEUED, with its ids and each vendor's chunk size. */
+  /**
+   * Stores a new job QUEUED, with its ids and each vendor's chunk size; a retry with each vendor's
+   * selection, and listed on its parent.
+   */
   async create(job: NewBulkJob, chunkSizes: Readonly<Record<string, number>>): Promise<BulkJobSnapshot> {
     const id = randomUUID();
     const createdAt = new Date();
@@ -196,10 +248,21 @@ export class RedisJobStore {
       duplicateUserIds: String(job.duplicateUserIds),
       chunkSizes: JSON.stringify(chunkSizes),
       ...(job.owner === undefined ? {} : { owner: job.owner }),
+      ...(job.retryOf === undefined ? {} : { retryOf: job.retryOf }),
+      ...(job.selections ? { selected: "1" } : {}),
     });
     multi.set(this.key(id, "ids"), bytes);
     multi.set(this.key(id, "ends"), endsBytes);
+    for (const vendor of job.selections ? job.spec.vendors : []) {
+      const selection = job.selections!.get(vendor);
+      if (!selection) throw new Error(`a selection of users for ${vendor} is missing`);
+      multi.set(this.key(id, `sel:${vendor}`), Buffer.from(selection.buffer, selection.byteOffset, selection.byteLength));
+      multi.hset(this.key(id, `v:${vendor}`), "total", String(countBits(selection, 0, job.userIds.length)));
+    }
     await multi.exec();
+    if (job.retryOf !== undefined) {
+      await this.redis.bulkLinkRetry(this.key(job.retryOf, "job"), this.key(job.retryOf, "retries"), id);
+    }
     return (await this.get(id))!;
   }
 
@@ -213,6 +276,7 @@ export class RedisJobStore {
       pipeline.hgetall(this.key(id, `v:${vendor}`));
       pipeline.llen(this.key(id, `f:${vendor}`));
     }
+    pipeline.lrange(this.key(id, "retries"), 0, -1);
     const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
       if (error) throw error;
       return value;
@@ -226,7 +290,7 @@ export class RedisJobStore {
       }
       return {
         vendor,
-        total,
+        total: counters.total === undefined ? total : Number(counters.total),
         succeeded: Number(counters.succeeded ?? 0),
         failed: Number(counters.failed ?? 0),
         cancelled: Number(counters.cancelled ?? 0),
@@ -243,9 +307,12 @@ export class RedisJobStore {
       ...(fields.startedAt ? { startedAt: new Date(fields.startedAt) } : {}),
       ...(fields.finishedAt ? { finishedAt: new Date(fields.finishedAt) } : {}),
       duplicateUserIds: Number(fields.duplicateUserIds),
+      users: total,
       progress,
       cancelRequested: fields.cancelRequested === "1",
       ...(fields.cancelReason ? { cancelReason: fields.cancelReason as CancelReason } : {}),
+      ...(fields.retryOf ? { retryOf: fields.retryOf } : {}),
+      retries: replies.at(-1) as string[],
     };
   }
 
@@ -277,6 +344,55 @@ export class RedisJobStore {
     });
   }
 
+  /** A retry: which of the indexes from `start` (count `length`) the vendor's selection holds; one range read. */
+  async selected(id: string, vendor: string, start: number, length: number): Promise<boolean[]> {
+    if (length <= 0) return [];
+    const first = start >> 3;
+    const bytes = await this.redis.getrangeBuffer(this.key(id, `sel:${vendor}`), first, (start + length - 1) >> 3);
+    return Array.from({ length }, (_, i) => {
+      const bit = start + i - first * 8;
+      const byte = bit >> 3;
+      return byte < bytes.length && (bytes[byte]! & (0x80 >> (bit & 7))) !== 0;
+    });
+  }
+
+  /**
+   * A finished job's failed users, for a retry: its packed ids and the failure bitmaps of the
+   * vendors (and categories) `job`'s counts say had failures. Undefined when its ids are gone (the
+   * job had no failure, or expired).
+   */
+  async failedUsers(job: BulkJobSnapshot): Promise<FailedUsers | undefined> {
+    const failing = job.progress.filter((p) => p.failed > 0);
+    if (failing.length === 0) return undefined;
+    const pipeline = this.redis.pipeline();
+    pipeline.getBuffer(this.key(job.id, "ids"));
+    pipeline.getBuffer(this.key(job.id, "ends"));
+    const reads: Array<{ vendor: string; category?: FailureCategory }> = [];
+    for (const { vendor, failedByCategory } of failing) {
+      reads.push({ vendor });
+      pipeline.getBuffer(this.key(job.id, `fr:${vendor}`));
+      for (const category of Object.keys(failedByCategory) as FailureCategory[]) {
+        reads.push({ vendor, category });
+        pipeline.getBuffer(this.key(job.id, `fb:${vendor}:${category}`));
+      }
+    }
+    const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as Buffer | null;
+    });
+    const [bytes, ends] = replies;
+    if (!bytes || !ends) return undefined;
+    const vendors = new Map<string, { byCategory: Partial<Record<FailureCategory, Bitmap>>; retryable: Bitmap }>();
+    reads.forEach(({ vendor, category }, i) => {
+      const bits: Bitmap = replies[i + 2] ?? new Uint8Array(0);
+      const users = vendors.get(vendor) ?? { byCategory: {}, retryable: new Uint8Array(0) };
+      if (category) users.byCategory[category] = bits;
+      else users.retryable = bits;
+      vendors.set(vendor, users);
+    });
+    return { ids: PackedUserIds.fromStored(bytes, ends), vendors };
+  }
+
   /** Takes a chunk for this worker (see ChunkClaim); the first chunk taken makes the job RUNNING. */
   async claim(id: string, vendor: string, chunk: number): Promise<ChunkClaim> {
     const reply = await this.redis.bulkClaim(this.key(id, "job"), this.key(id, `chunks:${vendor}`), chunk, new Date().toISOString());
@@ -295,30 +411,39 @@ export class RedisJobStore {
     const job = await this.redis.hget(this.key(id, "job"), "spec");
     if (!job) return { counted: 0 };
     const vendors = (JSON.parse(job) as BulkJobSpec).vendors;
+    const categories = [...new Set(users.flatMap((u) => (u.kind === "failed" ? [u.failure.failure.category] : [])))];
+    const finish = this.finishKeys(id, vendors);
     const keys = [
       this.key(id, "job"),
       this.key(id, `v:${vendor}`),
       this.key(id, `f:${vendor}`),
       this.key(id, `done:${vendor}`),
-      ...vendors.map((v) => this.key(id, `v:${v}`)),
-      ...vendors.map((v) => this.key(id, `f:${v}`)),
-      ...this.transientKeys(id, vendors),
+      this.key(id, `fr:${vendor}`),
+      ...categories.map((category) => this.key(id, `fb:${vendor}:${category}`)),
+      ...finish.keys,
     ];
     const args: Array<string | number> = [
+      categories.length,
       vendors.length,
-      this.transientKeys(id, vendors).length,
+      finish.retained,
+      finish.transient,
       this.options.maxFailuresKept,
       new Date().toISOString(),
       this.options.retentionSeconds,
       users.length,
     ];
     for (const user of users) {
-      args.push(
-        user.index,
-        user.kind,
-        user.kind === "failed" ? user.failure.failure.category : "",
-        user.kind === "failed" ? JSON.stringify(user.failure) : "",
-      );
+      if (user.kind === "failed") {
+        const failure = user.failure.failure;
+        args.push(
+          user.index,
+          user.kind,
+          failure.category,
+          categories.indexOf(failure.category) + 1,
+          failure.retryable ? 1 : 0,
+          JSON.stringify(user.failure),
+        );
+      } else args.push(user.index, user.kind, "", 0, 0, "");
     }
     const [counted, finished] = await this.redis.bulkRecord(keys.length, ...keys, ...args);
     return { counted, ...(finished ? { finished: finished as JobStatus } : {}) };
@@ -333,18 +458,18 @@ export class RedisJobStore {
     if (!spec) return { known: false };
     const vendors = (JSON.parse(spec) as BulkJobSpec).vendors;
     const sizes = JSON.parse((await this.redis.hget(this.key(id, "job"), "chunkSizes")) ?? "{}") as Record<string, number>;
+    const finish = this.finishKeys(id, vendors);
     const keys = [
       this.key(id, "job"),
-      ...vendors.flatMap((v) => [this.key(id, `v:${v}`), this.key(id, `done:${v}`), this.key(id, `chunks:${v}`)]),
-      ...vendors.map((v) => this.key(id, `v:${v}`)),
-      ...vendors.map((v) => this.key(id, `f:${v}`)),
-      ...this.transientKeys(id, vendors),
+      ...vendors.flatMap((v) => [this.key(id, `v:${v}`), this.key(id, `done:${v}`), this.key(id, `chunks:${v}`), this.key(id, `sel:${v}`)]),
+      ...finish.keys,
     ];
     const [known, status] = await this.redis.bulkCancel(
       keys.length,
       ...keys,
       vendors.length,
-      this.transientKeys(id, vendors).length,
+      finish.retained,
+      finish.transient,
       reason,
       reason === "CANCEL_REQUESTED" ? 1 : 0,
       new Date().toISOString(),
@@ -364,18 +489,29 @@ export class RedisJobStore {
 
   /** Bytes Redis uses for one job's keys (MEMORY USAGE), for the memory benchmark. */
   async memoryUsage(id: string, vendors: readonly string[]): Promise<number> {
-    const keys = [
-      this.key(id, "job"),
-      ...vendors.flatMap((v) => [this.key(id, `v:${v}`), this.key(id, `f:${v}`)]),
-      ...this.transientKeys(id, vendors),
-    ];
+    const keys = [this.key(id, "job"), this.key(id, "retries"), ...this.finishKeys(id, vendors).keys];
     let bytes = 0;
     for (const key of keys) bytes += Number((await this.redis.call("MEMORY", "USAGE", key)) ?? 0);
     return bytes;
   }
 
-  private transientKeys(id: string, vendors: readonly string[]): string[] {
-    return [this.key(id, "ids"), this.key(id, "ends"), ...vendors.flatMap((v) => [this.key(id, `done:${v}`), this.key(id, `chunks:${v}`)])];
+  /**
+   * The keys a script that may finish the job passes last, in groups (see FINISH_KEYS): every
+   * vendor's counters, the keys kept for the retention (failure lists and bitmaps), the ids (kept
+   * only when a user failed), and the transient ones (selections, settled bitmaps, chunk states).
+   */
+  private finishKeys(id: string, vendors: readonly string[]): { keys: string[]; retained: number; transient: number } {
+    const retained = vendors.flatMap((v) => [
+      this.key(id, `f:${v}`),
+      this.key(id, `fr:${v}`),
+      ...FAILURE_CATEGORIES.map((category) => this.key(id, `fb:${v}:${category}`)),
+    ]);
+    const transient = vendors.flatMap((v) => [this.key(id, `done:${v}`), this.key(id, `chunks:${v}`), this.key(id, `sel:${v}`)]);
+    return {
+      keys: [...vendors.map((v) => this.key(id, `v:${v}`)), ...retained, this.key(id, "ids"), this.key(id, "ends"), ...transient],
+      retained: retained.length,
+      transient: transient.length,
+    };
   }
 
   private key(id: string, part: string): string {

@@ -4,11 +4,14 @@ import type { Redis } from "ioredis";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../domain/command.js";
 import { vendorFailure, type VendorFailure } from "../domain/failures.js";
 import { repeatSafeAt, type BulkChange, type Vendor } from "../domain/vendor.js";
+import { countBits } from "./bitmap.js";
 import type { BulkProgressEvent } from "./engine.js";
-import { deliverChunk, setCommand } from "./delivery.js";
+import { deliverChunk, setCommand, statusEvent } from "./delivery.js";
 import { readFailurePage, type FailurePage, type FailurePageRequest } from "./failure-pages.js";
-import type { BulkJobs, SubmitResult } from "./jobs.js";
+import type { BulkJobs, RetryResult, SubmitResult } from "./jobs.js";
 import type { RedisJobStore, SettledUser } from "./redis-store.js";
+import { prepareRetry, type RetryRequest } from "./retry.js";
+import type { NewBulkJob } from "./store.js";
 import { prepareSubmission, type BulkSubmission } from "./submission.js";
 import type { BulkJobSnapshot, JobStatus } from "./types.js";
 import { isFinished } from "./types.js";
@@ -20,6 +23,8 @@ export interface ChunkUnit {
   readonly chunk: number;
   readonly start: number;
   readonly end: number;
+  /** A retry: deliver only the vendor's selected users of the range (the job's `sel:<vendor>` bitmap). */
+  readonly selected?: true;
 }
 
 export interface SharedBulkEngineOptions {
@@ -131,23 +136,40 @@ export class SharedBulkEngine implements BulkJobs {
   async submit(submission: BulkSubmission): Promise<SubmitResult> {
     const prepared = prepareSubmission(submission, { vendors: this.vendors, limits: this.limits, maxUserIds: this.maxUserIds });
     if (prepared.kind !== "ready") return prepared;
-    const sizes = Object.fromEntries(prepared.job.spec.vendors.map((id) => [id, this.chunkSize(this.vendor(id))]));
-    const job = await this.store.create({ ...prepared.job, owner: submission.owner }, sizes);
-    const total = prepared.job.userIds.length;
+    return this.start({ ...prepared.job, owner: submission.owner });
+  }
+
+  /** A new job over `parent`'s failed users (see BulkJobs.retryFailures and prepareRetry). */
+  async retryFailures(parent: BulkJobSnapshot, request: RetryRequest): Promise<RetryResult> {
+    if (!isFinished(parent.status)) return { kind: "unfinished", status: parent.status };
+    const failed = await this.store.failedUsers(parent);
+    const prepared = prepareRetry(parent, request, failed, { vendors: this.vendors, limits: this.limits, maxUserIds: this.maxUserIds });
+    if (prepared.kind !== "ready") return prepared;
+    return this.start({ ...prepared.job, owner: request.owner });
+  }
+
+  private async start(newJob: NewBulkJob): Promise<Extract<SubmitResult, { kind: "accepted" }>> {
+    const sizes = Object.fromEntries(newJob.spec.vendors.map((id) => [id, this.chunkSize(this.vendor(id))]));
+    const job = await this.store.create(newJob, sizes);
+    const total = newJob.userIds.length;
     // Chunk by chunk, every vendor in turn: the vendors progress side by side, each at its own rate.
+    // A retry's vendor gets no unit for a range without users of its selection.
     const units: ChunkUnit[] = [];
     const longest = Math.max(...Object.values(sizes).map((size) => Math.ceil(total / size)));
     for (let chunk = 0; chunk < longest; chunk++) {
       for (const vendor of job.spec.vendors) {
         const size = sizes[vendor]!;
-        if (chunk * size < total)
-          units.push({ jobId: job.id, vendor, chunk, start: chunk * size, end: Math.min(total, (chunk + 1) * size) });
+        const selection = newJob.selections?.get(vendor);
+        const start = chunk * size;
+        const end = Math.min(total, (chunk + 1) * size);
+        if (start >= total || (selection && countBits(selection, start, end) === 0)) continue;
+        units.push({ jobId: job.id, vendor, chunk, start, end, ...(selection ? { selected: true as const } : {}) });
       }
     }
     for (let i = 0; i < units.length; i += 1_000) {
       await this.queue.addBulk(units.slice(i, i + 1_000).map((unit) => ({ name: "chunk", data: unit, opts: { jobId: unitId(unit) } })));
     }
-    this.progress({ kind: "status", jobId: job.id, status: job.status, vendors: job.spec.vendors, users: total, shared: true });
+    this.progress(statusEvent(job, job.status, true));
     return { kind: "accepted", job };
   }
 
@@ -199,7 +221,8 @@ export class SharedBulkEngine implements BulkJobs {
     if (claim.kind === "skip") return;
     const ids = await this.store.userIdRange(unit.jobId, unit.start, unit.end);
     const settled = await this.store.settled(unit.jobId, unit.vendor, unit.start, ids.length);
-    const todo = ids.map((id, i) => ({ id, index: unit.start + i })).filter((_, i) => !settled[i]);
+    const selected = unit.selected ? await this.store.selected(unit.jobId, unit.vendor, unit.start, ids.length) : undefined;
+    const todo = ids.map((id, i) => ({ id, index: unit.start + i })).filter((_, i) => !settled[i] && (!selected || selected[i]));
     if (todo.length === 0) return;
     const snapshot = await this.store.get(unit.jobId);
     if (!snapshot) return;
@@ -290,7 +313,7 @@ export class SharedBulkEngine implements BulkJobs {
   }
 
   private finished(job: BulkJobSnapshot, status: JobStatus): void {
-    this.progress({ kind: "status", jobId: job.id, status, vendors: job.spec.vendors, users: job.progress[0]?.total ?? 0, shared: true });
+    this.progress(statusEvent(job, status, true));
   }
 
   private abortLocal(jobId: string, reason: Error): void {

@@ -14,6 +14,7 @@ export function isFinished(status: JobStatus): boolean {
 
 export interface VendorProgress {
   readonly vendor: string;
+  /** Users to deliver at this vendor: the job's users, or for a retry the ones that failed at this vendor. */
   readonly total: number;
   readonly succeeded: number;
   readonly failed: number;
@@ -51,11 +52,20 @@ export interface BulkJobSnapshot {
   readonly finishedAt?: Date;
   /** Ids given more than once: each user is processed and counted once. */
   readonly duplicateUserIds: number;
+  /**
+   * Distinct users in the job. Each vendor's `total` is this, except in a retry, where each vendor
+   * has its own subset of them (the users that failed there).
+   */
+  readonly users: number;
   readonly progress: readonly VendorProgress[];
   /** cancelBulkJob was called while the job was unfinished. */
   readonly cancelRequested: boolean;
   /** Why the job was stopped, once it was asked to (the first reason stays); undefined otherwise. */
   readonly cancelReason?: CancelReason;
+  /** The job whose failed users this one retries (retryBulkJob); undefined for a job submitted with its ids. */
+  readonly retryOf?: string;
+  /** The jobs started to retry this one's failed users, oldest first. */
+  readonly retries: readonly string[];
 }
 
 export function pending(progress: Pick<VendorProgress, "total" | "succeeded" | "failed" | "cancelled">): number {

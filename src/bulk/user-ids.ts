@@ -49,6 +49,14 @@ export class PackedUserIds implements UserIdList {
     return new PackedUserIds(bytes, ends);
   }
 
+  /** The packed form as a store keeps it: the UTF-8 bytes and each id's end offset as uint32 little-endian (see parts). */
+  static fromStored(bytes: Buffer, endsLittleEndian: Buffer): PackedUserIds {
+    const ends = new Uint32Array(Math.floor(endsLittleEndian.length / 4));
+    for (let i = 0; i < ends.length; i++) ends[i] = endsLittleEndian.readUInt32LE(i * 4);
+    if ((ends.at(-1) ?? 0) !== bytes.length) throw new Error("the stored ids and their offsets disagree");
+    return new PackedUserIds(bytes, ends);
+  }
+
   get length(): number {
     return this.ends.length;
   }

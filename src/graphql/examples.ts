@@ -356,6 +356,28 @@ mutation CancelBulkJob($id: ID!) {
     expect: { path: ["cancelBulkJob"], typename: "BulkJobNotFoundError" },
   },
   {
+    name: "Retry a bulk job's failures",
+    query: `# Paste the id of a finished job from "Start a bulk job". Starts a new job over the users that failed
+# in it: by default those whose final error was retryable; with \`codes\`, those whose final error had one
+# of them (user 404 fails as USER_NOT_FOUND), each resent only at the vendors where it failed. The new job
+# links to the old one (retryOf; the old one lists it in retries). An unknown id is BulkJobNotFoundError.
+mutation RetryBulkJob($id: ID!, $input: RetryBulkJobInput) {
+  retryBulkJob(id: $id, input: $input) {
+    __typename
+    ... on BulkJob { id status retryOf retries progress { vendor total succeeded failed cancelled pending } }
+    ... on BulkJobNotFoundError { code message id }
+    ... on BulkJobNotFinishedError { code message id status }
+    ... on NothingToRetryError { code message id }
+    ... on InvalidInputError { code message problems { path message } }
+    ... on TooManyUserIdsError { code message limit received }
+    ... on NotAuthorizedError { code message requiredScope }
+    ... on SharedStateUnavailableError { code message retryAfterSeconds }
+  }
+}`,
+    variables: { id: "paste-the-id-of-a-finished-bulk-job", input: { codes: ["USER_NOT_FOUND"] } },
+    expect: { path: ["retryBulkJob"], typename: "BulkJobNotFoundError" },
+  },
+  {
     name: "Bulk value refused before the job exists (typed error)",
     query: `# A value a vendor would refuse for every user is refused once, before any job exists.
 mutation RefusedBulkJob {

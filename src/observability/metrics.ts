@@ -281,7 +281,11 @@ export class Metrics {
     }
     const job = this.activeJobs.get(event.jobId);
     if (job) job.status = event.status;
-    else this.activeJobs.set(event.jobId, { status: event.status, pending: new Map(event.vendors.map((vendor) => [vendor, event.users])) });
+    else
+      this.activeJobs.set(event.jobId, {
+        status: event.status,
+        pending: new Map(event.vendors.map((vendor) => [vendor, event.totals?.[vendor] ?? event.users])),
+      });
   };
 
   /** The exposition text for GET /metrics. */

@@ -33,7 +33,9 @@ async function jobWith(store: InMemoryJobStore, failures: Record<string, number>
   for (const [vendor, count] of Object.entries(failures)) {
     // Recorded in chunks of 100, as the engine does.
     for (let from = 0; from < count; from += 100) {
-      const chunk = ids.slice(from, Math.min(count, from + 100)).map((id, i) => failure(vendor, (from + i) % 3 === 0 ? `x${id}` : id));
+      const chunk = ids
+        .slice(from, Math.min(count, from + 100))
+        .map((id, i) => ({ ...failure(vendor, (from + i) % 3 === 0 ? `x${id}` : id), index: from + i }));
       await store.record(job.id, vendor, { succeeded: 0, failures: chunk, cancelled: 0 });
     }
   }

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import config from "../../examples/client/codegen.js";
-import { possibleTypes, setForMany, updateAttributes, viewDelivery } from "../../examples/client/src/attributes.js";
+import { possibleTypes, retryFailures, setForMany, updateAttributes, viewDelivery } from "../../examples/client/src/attributes.js";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 
 /** examples/client: generated documents match schema.graphql and the operations, and the example works. */
@@ -119,6 +119,16 @@ describe("client example", () => {
         ["LEANPLUM", 3, 0],
         ["USERCOM", 3, 0],
       ]);
+    });
+
+    it("retries a bulk job's failures, and says when there is nothing to retry", async () => {
+      const job = await setForMany(subgraph.url, { userIds: ["1", "404"], attribute: "plan", value: { string: "gold" } }, { pollMs: 20 });
+      expect(job.status).toBe("PARTIALLY_FAILED");
+      // User 404 exists nowhere: not a retryable failure.
+      expect(await retryFailures(subgraph.url, job.id)).toEqual({ kind: "nothing", message: expect.stringMatching(/nothing to retry/) });
+      const retried = await retryFailures(subgraph.url, job.id, { codes: ["USER_NOT_FOUND"] });
+      expect(retried).toMatchObject({ kind: "started", retryOf: job.id });
+      if (retried.kind === "started") expect(retried.job.progress.every((p) => p.total === 1)).toBe(true);
     });
   });
 });

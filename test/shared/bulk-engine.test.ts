@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import type { Redis } from "ioredis";
+import { newBitmap, setBit } from "../../src/bulk/bitmap.js";
 import { RedisJobStore } from "../../src/bulk/redis-store.js";
 import { SharedBulkEngine } from "../../src/bulk/shared-engine.js";
+import { PackedUserIds } from "../../src/bulk/user-ids.js";
 import type { Vendor } from "../../src/domain/vendor.js";
 import { connectRedis, whenReady } from "../../src/redis/connection.js";
 import { startVendors, type VendorRuntime } from "../../src/runtime.js";
@@ -150,7 +152,7 @@ describe("shared bulk jobs", () => {
     expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(10);
   });
 
-  it("keeps the first failures only, counts every one, and expires a finished job after the retention, its ids and bookkeeping at once", async () => {
+  it("keeps the first failures only, counts every one, and expires a finished job after the retention, its bookkeeping at once", async () => {
     const b = await replica(runtime.vendors, true);
     const ghosts = Array.from({ length: 20 }, (_, i) => `ghost-${i}`);
     const submitted = await b.engine.submit({
@@ -167,12 +169,54 @@ describe("shared bulk jobs", () => {
       failedByCategory: { USER_NOT_FOUND: 20 },
     });
     const keys = await redis!.client.keys(`${KEY_PREFIX}:bulk:{${id}}:*`);
-    expect(keys.map((key) => key.split(":").at(-1)).sort()).toEqual(["carnival", "carnival", "job"]);
+    // Kept with the job, for a retry of its failures: the ids, and who failed (by error code).
+    expect(keys.map((key) => key.slice(key.indexOf("}:") + 2)).sort()).toEqual([
+      "ends",
+      "f:carnival",
+      "fb:carnival:USER_NOT_FOUND",
+      "ids",
+      "job",
+      "v:carnival",
+    ]);
     for (const key of keys) {
       const ttl = await redis!.client.ttl(key);
       expect(ttl).toBeGreaterThan(3_500);
       expect(ttl).toBeLessThanOrEqual(3_600);
     }
+  });
+
+  it("cancels a retry's chunks counting only the vendor's selected users: never taken, released, and in flight", async () => {
+    const { store } = await replica(runtime.vendors, false);
+    // 120 users in chunks of 50; the vendor's selection is every third one (40 users).
+    const ids = users(120);
+    const selection = newBitmap(120);
+    for (let i = 0; i < 120; i += 3) setBit(selection, i);
+    const job = await store.create(
+      {
+        spec: { attribute: "tier", value: { kind: "int", value: 9 }, vendors: ["carnival"] },
+        userIds: PackedUserIds.from(ids, ids.length),
+        duplicateUserIds: 0,
+        selections: new Map([["carnival", selection]]),
+      },
+      { carnival: 50 },
+    );
+    expect(job).toMatchObject({ users: 120, progress: [{ total: 40 }] });
+    // Chunk 0: a worker settled users 0 and 3, then stopped and released it. Chunk 1: in flight. Chunk 2: never taken.
+    await store.claim(job.id, "carnival", 0);
+    await store.record(job.id, "carnival", [
+      { index: 0, kind: "succeeded" },
+      { index: 3, kind: "succeeded" },
+    ]);
+    await store.release(job.id, "carnival", 0);
+    await store.claim(job.id, "carnival", 1);
+    expect(await store.selected(job.id, "carnival", 48, 6)).toEqual([true, false, false, true, false, false]);
+
+    expect(await store.requestCancel(job.id, "CANCEL_REQUESTED")).toEqual({ known: true });
+    // Chunk 0's 15 unsettled selected users and chunk 2's 6; chunk 1's 17 are its worker's.
+    expect((await store.get(job.id))!.progress[0]).toMatchObject({ total: 40, succeeded: 2, cancelled: 21 });
+    const inFlight = Array.from({ length: 17 }, (_, i) => ({ index: 51 + i * 3, kind: "succeeded" as const }));
+    expect(await store.record(job.id, "carnival", inFlight)).toEqual({ counted: 17, finished: "CANCELLED" });
+    expect((await store.get(job.id))!.progress[0]).toMatchObject({ total: 40, succeeded: 19, failed: 0, cancelled: 21 });
   });
 
   it("survives every process stopping: a job submitted with no worker anywhere runs when a worker starts", async () => {
@@ -183,5 +227,8 @@ describe("shared bulk jobs", () => {
     expect((await a.store.get(id))!.status).toBe("QUEUED");
     const b = await replica(runtime.vendors, true);
     expect((await finished(b.engine, id)).status).toBe("SUCCEEDED");
+    // No failure: nothing to retry, so the ids go at once with the bookkeeping.
+    const keys = await redis!.client.keys(`${KEY_PREFIX}:bulk:{${id}}:*`);
+    expect(keys.map((key) => key.slice(key.indexOf("}:") + 2)).sort()).toEqual(["job", "v:carnival"]);
   });
 });

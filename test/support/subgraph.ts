@@ -71,6 +71,8 @@ export interface StartTestSubgraphOptions {
   readonly maxResponseBytes?: number;
   /** VENDOR_MAX_WAIT_MS; default each vendor's timeout. */
   readonly maxWaitMs?: number;
+  /** Shared mode: bulk jobs in this Redis (the caller opens it, and closes it after the subgraph). */
+  readonly shared?: AppOptions["shared"];
 }
 
 /** The whole subgraph on loopback, on sandbox vendors by default: what tests and examples talk to. */
@@ -120,6 +122,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     ...(options.readiness ? { readiness: options.readiness } : {}),
     scrubber: runtime.scrubber,
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+    ...(options.shared ? { shared: options.shared } : {}),
   });
   return {
     app,

@@ -6,10 +6,13 @@
  */
 import {
   BulkJobDocument,
+  RetryBulkJobDocument,
   StartBulkJobDocument,
   UpdateAttributesDocument,
   type BulkJobProgressFragment,
   type DeliveryFragment,
+  type RetryBulkJobInput,
+  type RetryBulkJobMutation,
   type TypedDocumentString,
   type UpdateAttributesInput,
   type UpdateAttributesMutation,
@@ -125,6 +128,41 @@ export async function setForMany(
     if (polled.status !== "QUEUED" && polled.status !== "RUNNING") return polled;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
   }
+}
+
+export type RetryView =
+  /** A new job resends the failed users: follow it by its id. */
+  | { readonly kind: "started"; readonly job: BulkJobProgressFragment; readonly retryOf: string }
+  /** Nothing to resend, or not now (the job still runs): say why. */
+  | { readonly kind: "nothing"; readonly message: string }
+  | { readonly kind: "refused"; readonly message: string }
+  | { readonly kind: "try-later"; readonly message: string; readonly retryAfterSeconds: number };
+
+export function viewRetry(result: RetryBulkJobMutation["retryBulkJob"]): RetryView {
+  switch (result.__typename) {
+    case "BulkJob": {
+      const { retryOf, ...job } = result;
+      return { kind: "started", job, retryOf: retryOf ?? "" };
+    }
+    case "NothingToRetryError":
+    case "BulkJobNotFinishedError":
+      return { kind: "nothing", message: result.message };
+    case "BulkJobNotFoundError":
+    case "InvalidInputError":
+    case "TooManyUserIdsError":
+    case "NotAuthorizedError":
+      return { kind: "refused", message: result.message };
+    case "SharedStateUnavailableError":
+      return { kind: "try-later", message: result.message, retryAfterSeconds: result.retryAfterSeconds };
+    default:
+      return unreachable(result);
+  }
+}
+
+/** Resends a finished job's failed users (by default the retryable failures) as a new job. */
+export async function retryFailures(endpoint: string, id: string, input?: RetryBulkJobInput, token?: string): Promise<RetryView> {
+  const data = await execute(endpoint, RetryBulkJobDocument, { id, ...(input ? { input } : {}) }, token);
+  return viewRetry(data.retryBulkJob);
 }
 
 function unreachable(value: never): never {

@@ -13,6 +13,8 @@ const ERROR_CODES = [
   "IDEMPOTENCY_STORE_FULL",
   "SHARED_STATE_UNAVAILABLE",
   "IDEMPOTENCY_KEY_IN_PROGRESS",
+  "BULK_JOB_NOT_FINISHED",
+  "NOTHING_TO_RETRY",
 ] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, code])) as {

@@ -11,18 +11,22 @@ import { FAILURE_CATEGORIES } from "../../domain/failures.js";
 import type { GraphQLContext } from "../context.js";
 import { toInvalidInput, toVendorError } from "../errors/to-graphql.js";
 import { BulkSetCustomAttributeInput } from "../inputs/bulk.input.js";
+import { RetryBulkJobInput } from "../inputs/retry-bulk-job.input.js";
 import {
   BulkFailure,
   BulkFailureConnection,
   BulkFailureCount,
   BulkFailureEdge,
   BulkJob,
+  BulkJobNotFinishedError,
   BulkJobNotFoundError,
   BulkJobResult,
   BulkSetCustomAttributeResult,
   BulkVendorProgress,
   CancelBulkJobResult,
+  NothingToRetryError,
   PageInfo,
+  RetryBulkJobResult,
   TooManyUserIdsError,
   errorOf,
 } from "../results/bulk-job.type.js";
@@ -62,10 +66,52 @@ export class BulkResolver {
       case "invalid":
         return toInvalidInput(result.problems);
       case "too-many":
-        return errorOf(TooManyUserIdsError, "TOO_MANY_USER_IDS", `at most ${result.limit} user ids per call; got ${result.received}`, {
-          limit: result.limit,
-          received: result.received,
-        });
+        return tooManyUserIds(result.limit, result.received);
+    }
+  }
+
+  @Directive("@authenticated")
+  @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
+  @Mutation(() => RetryBulkJobResult, {
+    description:
+      "Starts a new bulk job that resends the users who failed in a finished job: by default those whose final error was retryable, or those whose final error has one of `input.codes`, each only at the vendors (of `input.vendors`) where it failed so. Every failed user counts, not only the failures whose details are kept. The new job has the same attribute and value, goes through the same checks as `bulkSetCustomAttribute`, belongs to the caller and links to the job it retries (`retryOf`; the job lists it in `retries`). The job retried must be the caller's own, or any with the attributes:bulk:admin scope; another caller's is answered as an unknown id is.",
+  })
+  async retryBulkJob(
+    // Declared last-first: the schema lists type-graphql's arguments in reverse, so this reads retryBulkJob(id, input).
+    @Arg("input", () => RetryBulkJobInput, { nullable: true }) input: RetryBulkJobInput | null,
+    @Arg("id", () => ID) id: string,
+    @Ctx() context: GraphQLContext,
+  ): Promise<typeof RetryBulkJobResult> {
+    const refusal = refuseScope(context.caller, SCOPES.bulk);
+    if (refusal) return notAuthorized(refusal, SCOPES.bulk);
+    // Another caller's job is answered exactly as an unknown id: its existence is not revealed.
+    const parent = await whileReachable(() => context.bulk.get(id));
+    if (parent === UNREACHABLE) return sharedStateUnavailable();
+    if (!parent || !mayAccessBulkJob(context.caller, parent.owner)) return jobNotFound(id);
+    const result = await whileReachable(() =>
+      context.bulk.retryFailures(parent, {
+        vendors: input?.vendors ?? null,
+        codes: input?.codes ?? null,
+        owner: bulkJobOwner(context.caller),
+      }),
+    );
+    if (result === UNREACHABLE) return sharedStateUnavailable();
+    switch (result.kind) {
+      case "accepted":
+        return toBulkJob(result.job);
+      case "invalid":
+        return toInvalidInput(result.problems);
+      case "too-many":
+        return tooManyUserIds(result.limit, result.received);
+      case "unfinished":
+        return errorOf(
+          BulkJobNotFinishedError,
+          "BULK_JOB_NOT_FINISHED",
+          `bulk job ${id} is ${result.status}: only a finished job's failures can be retried; wait for it to finish, or cancel it`,
+          { id, status: result.status },
+        );
+      case "nothing":
+        return errorOf(NothingToRetryError, "NOTHING_TO_RETRY", result.message, { id });
     }
   }
 
@@ -134,6 +180,10 @@ export class BulkResolver {
   }
 }
 
+function tooManyUserIds(limit: number, received: number): TooManyUserIdsError {
+  return errorOf(TooManyUserIdsError, "TOO_MANY_USER_IDS", `at most ${limit} user ids per call; got ${received}`, { limit, received });
+}
+
 /** The one answer for an id the caller cannot see, whether no job has it or another caller's job does. */
 function jobNotFound(id: string): BulkJobNotFoundError {
   return errorOf(BulkJobNotFoundError, "BULK_JOB_NOT_FOUND", `no bulk job ${id}`, { id });
@@ -161,6 +211,8 @@ function toBulkJob(snapshot: BulkJobSnapshot): BulkJob {
     createdAt: snapshot.createdAt,
     startedAt: snapshot.startedAt ?? null,
     finishedAt: snapshot.finishedAt ?? null,
+    retryOf: snapshot.retryOf ?? null,
+    retries: [...snapshot.retries],
     snapshot,
   });
 }

@@ -121,6 +121,16 @@ export class BulkJob {
   @Field(() => GraphQLDateTime) createdAt!: Date;
   @Field(() => GraphQLDateTime, { nullable: true }) startedAt!: Date | null;
   @Field(() => GraphQLDateTime, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => ID, {
+    nullable: true,
+    description: "The job whose failed users this one resends (`retryBulkJob`); null for a job started with its user ids.",
+  })
+  retryOf!: string | null;
+  @Field(() => [ID], {
+    description:
+      "The jobs started by `retryBulkJob` to resend this job's failed users, oldest first. Each belongs to whoever started it: `bulkJob` answers another caller's as an unknown id.",
+  })
+  retries!: string[];
 
   /** The snapshot the object was built from, for the failures resolver. */
   snapshot!: BulkJobSnapshot;
@@ -141,6 +151,24 @@ export class BulkJobNotFoundError extends ErrorInterface {
   @Field(() => ID) id!: string;
 }
 
+@ObjectType({
+  implements: ErrorInterface,
+  description: "Only a finished bulk job's failures can be retried; this one is still queued or running. Nothing was started.",
+})
+export class BulkJobNotFinishedError extends ErrorInterface {
+  @Field(() => ID) id!: string;
+  @Field(() => BulkJobStatus) status!: JobStatus;
+}
+
+@ObjectType({
+  implements: ErrorInterface,
+  description:
+    "No failed user of the bulk job matches the retry (the error codes asked for, or by default retryable failures, at the vendors asked for), or the job's failed users are no longer kept. Nothing was started.",
+})
+export class NothingToRetryError extends ErrorInterface {
+  @Field(() => ID) id!: string;
+}
+
 export const BulkSetCustomAttributeResult = createUnionType({
   name: "BulkSetCustomAttributeResult",
   types: () => [BulkJob, InvalidInputError, TooManyUserIdsError, NotAuthorizedError, SharedStateUnavailableError] as const,
@@ -149,6 +177,21 @@ export const BulkSetCustomAttributeResult = createUnionType({
 export const BulkJobResult = createUnionType({
   name: "BulkJobResult",
   types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError, SharedStateUnavailableError] as const,
+});
+
+export const RetryBulkJobResult = createUnionType({
+  name: "RetryBulkJobResult",
+  types: () =>
+    [
+      BulkJob,
+      BulkJobNotFoundError,
+      BulkJobNotFinishedError,
+      NothingToRetryError,
+      InvalidInputError,
+      TooManyUserIdsError,
+      NotAuthorizedError,
+      SharedStateUnavailableError,
+    ] as const,
 });
 
 export const CancelBulkJobResult = createUnionType({

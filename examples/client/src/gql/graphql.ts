@@ -73,12 +73,14 @@ export type BulkSetCustomAttributeInput = {
 export type ErrorCode =
   | 'ATTRIBUTE_NOT_DEFINED'
   | 'AUTHENTICATION_FAILED'
+  | 'BULK_JOB_NOT_FINISHED'
   | 'BULK_JOB_NOT_FOUND'
   | 'IDEMPOTENCY_KEY_IN_PROGRESS'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_STORE_FULL'
   | 'INTERNAL'
   | 'INVALID_INPUT'
+  | 'NOTHING_TO_RETRY'
   | 'NOT_AUTHORIZED'
   | 'OUTCOME_UNKNOWN'
   | 'PERMISSION_DENIED'
@@ -160,6 +162,14 @@ export type ProfileFieldsInput = {
   region?: string | null | undefined;
   /** IANA time zone, for example Europe/Warsaw. */
   timezone?: string | null | undefined;
+};
+
+/** Which failed users of a finished bulk job `retryBulkJob` resends, and where. */
+export type RetryBulkJobInput = {
+  /** Resend the users whose final error had one of these codes (codes of VendorError types), retryable or not. Default: the users whose final error was retryable. */
+  codes?: Array<ErrorCode> | null | undefined;
+  /** Resend at these vendors of the job only. Default: every vendor of the job with matching failures. A user is resent only at the vendors where it failed as asked. */
+  vendors?: Array<Vendor> | null | undefined;
 };
 
 /** Tags to add to or remove from the user. */
@@ -244,6 +254,23 @@ export type BulkJobQuery = { bulkJob:
    };
 
 export type BulkJobProgressFragment = { id: string, status: BulkJobStatus, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> };
+
+export type RetryBulkJobMutationVariables = Exact<{
+  id: string | number;
+  input?: RetryBulkJobInput | null | undefined;
+}>;
+
+
+export type RetryBulkJobMutation = { retryBulkJob:
+    | { __typename: 'BulkJob', retryOf: string | null, id: string, status: BulkJobStatus, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
+    | { __typename: 'BulkJobNotFinishedError', message: string, status: BulkJobStatus }
+    | { __typename: 'BulkJobNotFoundError', message: string }
+    | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
+    | { __typename: 'NotAuthorizedError', message: string }
+    | { __typename: 'NothingToRetryError', message: string }
+    | { __typename: 'SharedStateUnavailableError', message: string, retryAfterSeconds: number }
+    | { __typename: 'TooManyUserIdsError', message: string }
+   };
 
 export type UpdateAttributesMutationVariables = Exact<{
   input: UpdateAttributesInput;
@@ -460,6 +487,43 @@ export const BulkJobDocument = new TypedDocumentString(`
     pending
   }
 }`) as unknown as TypedDocumentString<BulkJobQuery, BulkJobQueryVariables>;
+export const RetryBulkJobDocument = new TypedDocumentString(`
+    mutation RetryBulkJob($id: ID!, $input: RetryBulkJobInput) {
+  retryBulkJob(id: $id, input: $input) {
+    __typename
+    ... on Error {
+      message
+    }
+    ... on BulkJob {
+      ...BulkJobProgress
+      retryOf
+    }
+    ... on BulkJobNotFinishedError {
+      status
+    }
+    ... on InvalidInputError {
+      problems {
+        path
+        message
+      }
+    }
+    ... on SharedStateUnavailableError {
+      retryAfterSeconds
+    }
+  }
+}
+    fragment BulkJobProgress on BulkJob {
+  id
+  status
+  progress {
+    vendor
+    total
+    succeeded
+    failed
+    cancelled
+    pending
+  }
+}`) as unknown as TypedDocumentString<RetryBulkJobMutation, RetryBulkJobMutationVariables>;
 export const UpdateAttributesDocument = new TypedDocumentString(`
     mutation UpdateAttributes($input: UpdateAttributesInput!) {
   updateAttributes(input: $input) {

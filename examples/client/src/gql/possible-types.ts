@@ -22,6 +22,7 @@ export const possibleTypes: Record<string, string[]> = {
   "Error": [
     "AttributeNotDefinedError",
     "AuthenticationFailedError",
+    "BulkJobNotFinishedError",
     "BulkJobNotFoundError",
     "DeliveryOutcomeUnknownError",
     "IdempotencyKeyInProgressError",
@@ -30,6 +31,7 @@ export const possibleTypes: Record<string, string[]> = {
     "InternalDeliveryError",
     "InvalidInputError",
     "NotAuthorizedError",
+    "NothingToRetryError",
     "PermissionDeniedError",
     "RateLimitedError",
     "SharedStateUnavailableError",
@@ -39,6 +41,16 @@ export const possibleTypes: Record<string, string[]> = {
     "VendorNotConfiguredError",
     "VendorUnavailableError",
     "VendorUserNotFoundError"
+  ],
+  "RetryBulkJobResult": [
+    "BulkJob",
+    "BulkJobNotFinishedError",
+    "BulkJobNotFoundError",
+    "InvalidInputError",
+    "NotAuthorizedError",
+    "NothingToRetryError",
+    "SharedStateUnavailableError",
+    "TooManyUserIdsError"
   ],
   "UpdateAttributesResult": [
     "IdempotencyKeyInProgressError",
