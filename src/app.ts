@@ -30,6 +30,16 @@ import type { SecretScrubber } from "./http/redaction.js";
 import { CorsPolicy } from "./server/cors.js";
 import { graphiqlPage } from "./server/graphiql.js";
 import { createHttpServer, drainServer, EMBEDDED_GRACE_MS, listen } from "./server/http-server.js";
+import { BullmqLaneScheduler } from "./delivery/bullmq-scheduler.js";
+import { DeliveryEngine } from "./delivery/engine.js";
+import { RedisDeliveryStore } from "./delivery/redis-store.js";
+import { TimerLaneScheduler } from "./delivery/scheduler.js";
+import { InMemoryDeliveryStore } from "./delivery/store.js";
+import type { DeliveryRecord, DeliverySettings } from "./delivery/types.js";
+import type { DeliveryOutcome } from "./domain/results.js";
+import { KeyedMutex } from "./reliability/keyed-lock.js";
+import { FAULT_HEADER } from "./sandbox/faults.js";
+import { RedisKeyedLock } from "./reliability/redis-keyed-lock.js";
 
 export interface AppOptions {
   readonly vendors: readonly Vendor[];
@@ -41,6 +51,8 @@ export interface AppOptions {
   readonly introspection: boolean;
   readonly limits?: InputLimits;
   readonly bulk?: Partial<BulkSettings> & { readonly retryBaseDelayMs?: number };
+  /** GUARANTEED delivery and per-user order (DELIVERY_*); defaults for what is not set. */
+  readonly delivery?: Partial<DeliverySettings>;
   /** Default: open access (tests, sandbox). main.ts chooses with chooseAuthenticator. */
   readonly authenticator?: Authenticator;
   readonly idempotency?: { readonly windowMs: number; readonly maxKeys: number; readonly inFlightWaitMs?: number };
@@ -84,6 +96,7 @@ export interface App {
   readonly apollo: ApolloServer<GraphQLContext>;
   readonly server: http.Server;
   readonly bulk: BulkJobs;
+  readonly deliveries: DeliveryEngine;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
   /**
@@ -135,7 +148,14 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const limits = options.limits ?? DEFAULT_INPUT_LIMITS;
   const onAdapterCrash = (vendor: string, error: unknown): void => logger.error({ vendor, err: error }, "vendor adapter threw");
-  const bulk = bulkJobs(options, { ...defaults.bulk, ...options.bulk }, limits, metrics);
+  const bulkSettings = { ...defaults.bulk, ...options.bulk };
+  const bulk = bulkJobs(options, bulkSettings, limits, metrics);
+  const deliveries = deliveryEngine(
+    options,
+    { ...defaults.delivery, ...options.delivery },
+    { enabled: bulkSettings.worker, lockMs: bulkSettings.workerLockMs },
+    metrics,
+  );
   const authenticator = options.authenticator ?? OPEN_ACCESS;
   const idempotencySettings = options.idempotency ?? defaults.idempotency;
   const idempotency =
@@ -158,7 +178,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     apollo,
     logger,
     maxBodyBytes: options.maxBodyBytes,
-    context: async (requestId, authorization) => ({
+    context: async (requestId, authorization, headers) => ({
       requestId,
       scope: new RequestScope(),
       vendors: options.vendors,
@@ -167,6 +187,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       dispatchHooks: observer.dispatchHooks({ onAdapterCrash }),
       bulk,
       idempotency,
+      deliveries,
+      ...sandboxFaultOf(options, headers),
       caller: await authenticator.authenticate(authorization),
     }),
     ...(options.graphiql
@@ -193,9 +215,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     const drained = drainServer(server, graceMs);
     const stopBulk = async (): Promise<void> => {
       const remainingGraceMs = Math.max(0, deadline - Date.now());
-      logger.info({ graceMs: remainingGraceMs }, "stopping bulk jobs");
-      // Chunks in flight finish within the same grace as requests; then their waits are given up.
-      await bulk.stop({ graceMs: remainingGraceMs });
+      logger.info({ graceMs: remainingGraceMs }, "stopping bulk jobs and queued deliveries");
+      // Chunks and attempts in flight finish within the same grace as requests; then their waits are given up.
+      await Promise.all([bulk.stop({ graceMs: remainingGraceMs }), deliveries.stop(remainingGraceMs)]);
     };
     const [outcome] = await Promise.all([drained, stopBulk()]);
     logger.info(
@@ -215,6 +237,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     apollo,
     server,
     bulk,
+    deliveries,
     metrics,
     readiness,
     close(closeOptions) {
@@ -272,6 +295,78 @@ export function bulkJobs(
         }
       : false,
   });
+}
+
+/**
+ * The client's x-sandbox-fault header, passed on to the vendors only when every configured vendor
+ * is a sandbox: a fault must never reach a real vendor, nor a header a real vendor's traffic.
+ */
+function sandboxFaultOf(options: Pick<AppOptions, "vendors">, headers: http.IncomingHttpHeaders): { sandboxFault?: string } {
+  const fault = headers[FAULT_HEADER];
+  if (typeof fault !== "string" || !fault.trim()) return {};
+  const configured = options.vendors.filter((vendor) => vendor.mode !== "not-configured");
+  return configured.length > 0 && configured.every((vendor) => vendor.mode === "sandbox") ? { sandboxFault: fault.trim() } : {};
+}
+
+/**
+ * The delivery engine for the mode: lanes, records and wake-ups in this process by default (a
+ * restart loses what is queued); with shared state, in Redis with BullMQ wake-ups, worked by every
+ * process that runs a worker (`worker.enabled`: BULK_WORKER, always true in `npm run worker`).
+ */
+export function deliveryEngine(
+  options: Pick<AppOptions, "vendors" | "logger" | "shared">,
+  settings: DeliverySettings,
+  worker: { readonly enabled: boolean; readonly lockMs: number },
+  metrics: Metrics,
+): DeliveryEngine {
+  const logger = options.logger;
+  const onError = (error: unknown, where: object = {}): void => logger.error({ ...where, err: error }, "delivery queue error");
+  const common = {
+    vendors: options.vendors,
+    settings,
+    onError,
+    onAttempt: (outcome: DeliveryOutcome, durationMs: number) => metrics.recordDelivery(outcome, durationMs),
+    onSettled: (record: DeliveryRecord) => {
+      metrics.recordSettled(record.vendor, record.status);
+      logger.info(
+        { deliveryId: record.id, vendor: record.vendor, status: record.status, attempts: record.attempts.length },
+        `queued delivery ${record.status.toLowerCase()}`,
+      );
+    },
+  };
+  const shared = options.shared;
+  const engine = shared
+    ? new DeliveryEngine({
+        ...common,
+        store: new RedisDeliveryStore(shared.commands, {
+          keyPrefix: shared.settings.keyPrefix,
+          queuedTtlMs: settings.windowMs + settings.retentionMs,
+        }),
+        scheduler: new BullmqLaneScheduler({
+          connection: shared.bullmq,
+          keyPrefix: shared.settings.keyPrefix,
+          concurrency: settings.workerConcurrency,
+          lockDurationMs: worker.lockMs,
+          onError,
+        }),
+        // A lane a killed process held is free again after this lease.
+        lock: new RedisKeyedLock(shared.commands, {
+          keyPrefix: shared.settings.keyPrefix,
+          name: "delivery-lanes",
+          leaseMs: Math.min(10_000, worker.lockMs),
+          onError: (error, during) => onError(error, { during }),
+        }),
+        worker: worker.enabled,
+      })
+    : new DeliveryEngine({
+        ...common,
+        store: new InMemoryDeliveryStore(),
+        scheduler: new TimerLaneScheduler(settings.workerConcurrency, (error, lane) => onError(error, { vendor: lane.vendor })),
+        lock: new KeyedMutex(),
+        worker: true,
+      });
+  metrics.observeDeliveryQueue(() => engine.stats());
+  return engine;
 }
 
 const INTROSPECTION_OFF =

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import os from "node:os";
-import { bulkJobs } from "./app.js";
+import { bulkJobs, deliveryEngine } from "./app.js";
 import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { DEFAULT_INPUT_LIMITS } from "./domain/command.js";
@@ -18,8 +18,8 @@ import { createOpsServer } from "./server/ops-server.js";
 import { vendorModules } from "./vendors/index.js";
 
 /**
- * `npm run worker`: a bulk worker and nothing else. It takes chunks of bulk jobs from shared
- * mode's queue (REDIS_URL) and sends them to the vendors, sharing their rate budgets with every
+ * `npm run worker`: a bulk worker and nothing else. It takes chunks of bulk jobs, and queued
+ * deliveries' attempts, from shared mode's queues (REDIS_URL) and sends them to the vendors, sharing their rate budgets with every
  * replica; it serves GET /health, /ready and /metrics on PORT, no GraphQL. On SIGTERM it stops
  * taking chunks, finishes the ones in flight within SHUTDOWN_GRACE_MS and gives back the rest.
  */
@@ -72,6 +72,13 @@ async function main(): Promise<void> {
     DEFAULT_INPUT_LIMITS,
     metrics,
   );
+  // Queued deliveries (GUARANTEED updates retried, and the updates queued behind them) too.
+  const deliveries = deliveryEngine(
+    { vendors: runtime.vendors, logger, shared },
+    config.delivery,
+    { enabled: true, lockMs: config.bulk.workerLockMs },
+    metrics,
+  );
   const readiness = new Readiness(runtime.summary, runtime.breakers, config.readiness);
   readiness.addDependency(shared.readiness);
   const server = createOpsServer({
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
     stopping = true;
     readiness.markDraining();
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing chunks in flight");
-    Promise.all([bulk.stop({ graceMs: config.shutdownGraceMs }), drainServer(server, 1_000)])
+    Promise.all([bulk.stop({ graceMs: config.shutdownGraceMs }), deliveries.stop(config.shutdownGraceMs), drainServer(server, 1_000)])
       .then(() => shared.close())
       .then(() => runtime.close())
       .then(

@@ -110,6 +110,20 @@ export function bulkJobOwner(caller: Caller): string | undefined {
   return caller.kind === "authenticated" ? caller.subject : undefined;
 }
 
+/** The owner recorded on a delivery the caller's update queued (the same rule as bulk jobs). */
+export const deliveryOwner = bulkJobOwner;
+
+/**
+ * Whether the caller may follow (and cancel) a queued delivery created by `owner`: its owner, or a
+ * holder of attributes:write:any (who may update any user anyway). With authorization off everyone
+ * may; a delivery without an owner is seen only by such holders once authorization is on.
+ */
+export function mayAccessDelivery(caller: Caller, owner: string | undefined): boolean {
+  if (caller.kind === "open") return true;
+  if (caller.kind === "anonymous") return false;
+  return caller.scopes.has(SCOPES.writeAny) || (owner !== undefined && caller.subject === owner);
+}
+
 /**
  * Whether the caller may see (and so cancel) a bulk job created by `owner`: its owner, or a holder
  * of attributes:bulk:admin. With authorization off everyone may, and jobs have no owner; a job

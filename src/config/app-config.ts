@@ -1,5 +1,6 @@
 import { JWT_DEFAULTS, type JwtSettings } from "../auth/caller.js";
 import type { RetryPolicy } from "../http/client.js";
+import type { DeliverySettings } from "../delivery/types.js";
 import { parseRandomFaults, type RandomFault } from "../sandbox/faults.js";
 import type { CircuitSettings } from "../reliability/circuit-breaker.js";
 import { READINESS_POLICIES, type ReadinessPolicy, type ReadinessSettings } from "../observability/readiness.js";
@@ -26,6 +27,7 @@ export interface AppConfig {
   /** Random faults every sandbox answers with (SANDBOX_FAULTS). */
   readonly sandboxFaults: readonly RandomFault[];
   readonly bulk: BulkSettings;
+  readonly delivery: DeliverySettings;
   readonly retry: RetryPolicy;
   /** Bounds on every vendor exchange: the answer's size, and an interactive call's wait for the rate budget. */
   readonly vendorLimits: { readonly maxResponseBytes: number; readonly maxWaitMs?: number };
@@ -188,6 +190,33 @@ export const APP_ENV = {
       "Failures a bulk job keeps with their details per vendor, the first ones recorded (0 to 100000); every failure is still counted, by error code",
     default: "1000",
   },
+  DELIVERY_RETRY_WINDOW_SECONDS: {
+    description:
+      "GUARANTEED delivery: how long a queued update is retried, from when it was queued; after it, the delivery is EXPIRED with its last error",
+    default: "14400",
+  },
+  DELIVERY_MAX_ATTEMPTS: { description: "GUARANTEED delivery: attempts per queued update at most, the first one included", default: "100" },
+  DELIVERY_RETRY_BASE_DELAY_MS: {
+    description: "GUARANTEED delivery: delay before the first retry; each next one doubles (jittered), up to DELIVERY_RETRY_MAX_DELAY_MS",
+    default: "1000",
+  },
+  DELIVERY_RETRY_MAX_DELAY_MS: {
+    description: "GUARANTEED delivery: longest delay between two attempts, unless the vendor's Retry-After asks for longer",
+    default: "300000",
+  },
+  DELIVERY_MAX_QUEUED: {
+    description:
+      "Most updates queued at once across vendors (GUARANTEED retries, and updates waiting behind them); beyond it an update is answered with its failure instead of queued",
+    default: "100000",
+  },
+  DELIVERY_RETENTION_SECONDS: {
+    description: "How long a settled queued delivery stays readable with attributeDelivery",
+    default: "604800",
+  },
+  DELIVERY_WORKER_CONCURRENCY: {
+    description: "Users' delivery lanes one process retries at once (shared mode: processes running a worker, see BULK_WORKER)",
+    default: "16",
+  },
   METRICS: { description: "Serve Prometheus metrics at GET /metrics", default: "true" },
   CORS_ORIGINS: {
     description:
@@ -279,6 +308,15 @@ export function parseAppConfig(env: Env): { config: AppConfig; problems: string[
       workerConcurrency: integer(env, "BULK_WORKER_CONCURRENCY", 4, problems, 1, 256),
       workerLockMs: integer(env, "BULK_WORKER_LOCK_MS", 30_000, problems, 1_000, 600_000),
       retentionSeconds: integer(env, "BULK_JOB_RETENTION_SECONDS", 7 * 86_400, problems, 60, 90 * 86_400),
+    },
+    delivery: {
+      windowMs: integer(env, "DELIVERY_RETRY_WINDOW_SECONDS", 14_400, problems, 1, 30 * 86_400) * 1000,
+      maxAttempts: integer(env, "DELIVERY_MAX_ATTEMPTS", 100, problems, 1, 10_000),
+      baseDelayMs: integer(env, "DELIVERY_RETRY_BASE_DELAY_MS", 1_000, problems, 1, 3_600_000),
+      maxDelayMs: integer(env, "DELIVERY_RETRY_MAX_DELAY_MS", 300_000, problems, 1, 86_400_000),
+      maxQueued: integer(env, "DELIVERY_MAX_QUEUED", 100_000, problems, 1, 100_000_000),
+      retentionMs: integer(env, "DELIVERY_RETENTION_SECONDS", 7 * 86_400, problems, 60, 90 * 86_400) * 1000,
+      workerConcurrency: integer(env, "DELIVERY_WORKER_CONCURRENCY", 16, problems, 1, 1_024),
     },
     retry: {
       limit: integer(env, "VENDOR_RETRY_LIMIT", 2, problems, 0, 10),

@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import type http from "node:http";
 import type { ExampleOperation } from "../graphql/examples.js";
 import type { Logger } from "../logging.js";
+import { FAULT_HEADER } from "../sandbox/faults.js";
 import { CorsPolicy } from "../server/cors.js";
 import { graphiqlPage } from "../server/graphiql.js";
 import { closeServer, createHttpServer, listen } from "../server/http-server.js";
@@ -12,6 +13,7 @@ import { closeServer, createHttpServer, listen } from "../server/http-server.js"
 interface GatewayContext {
   readonly requestId: string;
   readonly authorization?: string;
+  readonly sandboxFault?: string;
 }
 
 export interface GatewayOptions {
@@ -51,6 +53,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           const incoming = context as Partial<GatewayContext>;
           if (incoming.requestId) request.http?.headers.set("x-request-id", incoming.requestId);
           if (incoming.authorization) request.http?.headers.set("authorization", incoming.authorization);
+          // The dev stack's vendors are sandboxes: a GraphiQL example's vendor outage reaches them through the subgraph.
+          if (incoming.sandboxFault) request.http?.headers.set(FAULT_HEADER, incoming.sandboxFault);
         },
       }),
   });
@@ -69,7 +73,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     apollo,
     logger: options.logger,
     maxBodyBytes: 8 * 1_048_576,
-    context: (requestId, authorization) => Promise.resolve({ requestId, ...(authorization ? { authorization } : {}) }),
+    context: (requestId, authorization, headers) => {
+      const fault = headers[FAULT_HEADER];
+      return Promise.resolve({
+        requestId,
+        ...(authorization ? { authorization } : {}),
+        ...(typeof fault === "string" ? { sandboxFault: fault } : {}),
+      });
+    },
     ...(options.examples ? { graphiqlHtml: graphiqlPage(options.examples, options.banner ?? "") } : {}),
     ...(options.corsOrigins?.length ? { cors: new CorsPolicy(options.corsOrigins) } : {}),
   });

@@ -2,7 +2,7 @@ import { unsupportedParts } from "./check.js";
 import type { UpdateCommand } from "./command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "./failures.js";
 import { failed, type DeliveryOutcome } from "./results.js";
-import { RateLimitWaitTooLong, type CallContext, type Vendor } from "./vendor.js";
+import { RateLimitWaitTooLong, isCancellation, type CallContext, type Vendor } from "./vendor.js";
 
 export interface DispatchHooks {
   /** Called when an adapter throws (a bug), so the composition root can log it. */
@@ -24,30 +24,49 @@ export async function dispatchUpdate(
   context: CallContext,
   hooks: DispatchHooks = {},
 ): Promise<DeliveryOutcome[]> {
-  return Promise.all(
-    targets.map(async (vendor) => {
-      const started = performance.now();
-      const outcome = await deliverTo(vendor, command, context, hooks);
-      try {
-        hooks.onOutcome?.(outcome, { requestId: context.requestId, durationMs: performance.now() - started });
-      } catch {
-        // Observing a delivery must never change its result: the outcome is real either way.
-      }
-      return outcome;
-    }),
-  );
+  return Promise.all(targets.map((vendor) => deliverOne(vendor, command, context, hooks)));
+}
+
+/**
+ * Why `command` cannot go to `vendor` at all, found without sending: the vendor is not configured,
+ * or does not support a part of the command.
+ */
+export function refusalBeforeSending(vendor: Vendor, command: UpdateCommand): VendorFailure | undefined {
+  if (!vendor.adapter) {
+    return vendorFailure("VENDOR_NOT_CONFIGURED", vendor.id, `${vendor.displayName} is not configured in this deployment`);
+  }
+  const unsupported = unsupportedParts(command, vendor.id, vendor.capabilities);
+  return unsupported.length > 0 ? combineFailures(unsupported) : undefined;
+}
+
+/**
+ * One vendor's delivery, observed (`hooks.onOutcome`). The caller's own cancellation (a queued
+ * delivery's worker stopping) is thrown: nothing was sent, and it is not an outcome.
+ */
+export async function deliverOne(
+  vendor: Vendor,
+  command: UpdateCommand,
+  context: CallContext,
+  hooks: DispatchHooks = {},
+): Promise<DeliveryOutcome> {
+  const started = performance.now();
+  const outcome = await deliverTo(vendor, command, context, hooks);
+  try {
+    hooks.onOutcome?.(outcome, { requestId: context.requestId, durationMs: performance.now() - started });
+  } catch {
+    // Observing a delivery must never change its result: the outcome is real either way.
+  }
+  return outcome;
 }
 
 async function deliverTo(vendor: Vendor, command: UpdateCommand, context: CallContext, hooks: DispatchHooks): Promise<DeliveryOutcome> {
-  if (!vendor.adapter) {
-    return failed(vendorFailure("VENDOR_NOT_CONFIGURED", vendor.id, `${vendor.displayName} is not configured in this deployment`));
-  }
-  const unsupported = unsupportedParts(command, vendor.id, vendor.capabilities);
-  if (unsupported.length > 0) return failed(combineFailures(unsupported));
+  const refusal = refusalBeforeSending(vendor, command);
+  if (refusal) return failed(refusal);
   try {
-    return await vendor.adapter.update(command, context);
+    return await vendor.adapter!.update(command, context);
   } catch (error) {
     if (error instanceof RateLimitWaitTooLong) return failed(rateBudgetFailure(vendor, error));
+    if (isCancellation(error, context.signal)) throw error;
     // Other vendors' results are already real; losing them to one adapter's bug would be worse
     // than reporting this delivery as failed with an unknown outcome.
     hooks.onAdapterCrash?.(vendor.id, error);

@@ -33,8 +33,9 @@ export function failed(failure: VendorFailure): DeliveryOutcome {
  * value checked against the vendor's rules, a vendor not configured). A delivery, an ambiguous
  * failure of an unsafe request and a vendor's own refusal are final: they are replayed.
  */
-export function mayResend(outcome: DeliveryOutcome): boolean {
-  if (outcome.ok) return false;
+export function mayResend(outcome: DeliveryOutcome | { readonly queued: true }): boolean {
+  // A queued delivery belongs to the queue, which retries it: a repeat never sends it again.
+  if ("queued" in outcome || outcome.ok) return false;
   const { failure } = outcome;
   if (failure.retryable) return true;
   return failure.httpStatus === undefined && failure.category !== "VENDOR_UNAVAILABLE" && failure.category !== "INTERNAL";

@@ -28,6 +28,11 @@ export interface CallContext extends Waiter {
   readonly requestId: string;
   /** Per-operation memo for request-scoped loaders (see RequestScope). */
   readonly scope: RequestScope;
+  /**
+   * Sandbox mode only: a fault the caller asks the sandbox vendors to answer with (the client's
+   * x-sandbox-fault header, passed on), so that GraphiQL can show a vendor outage.
+   */
+  readonly sandboxFault?: string;
 }
 
 /**

@@ -1,18 +1,18 @@
 import type { InputLimits } from "../domain/command.js";
-import type { DispatchHooks } from "../domain/dispatch.js";
 import type { RequestScope } from "../domain/scope.js";
 import type { Vendor } from "../domain/vendor.js";
 
 /** What every resolver sees for one GraphQL operation. */
 import type { Caller } from "../auth/caller.js";
 import type { BulkJobs } from "../bulk/jobs.js";
-import type { DeliveryOutcome } from "../domain/results.js";
+import type { DeliveryEngine, DeliveryHooks } from "../delivery/engine.js";
+import type { UpdateOutcome } from "../delivery/types.js";
 import type { IdempotencyStore } from "../reliability/idempotency.js";
 
 /** What an idempotency key remembers: plain data, so a shared store can hold it as JSON. */
 export interface StoredUpdate {
   readonly userId: string;
-  readonly outcomes: readonly DeliveryOutcome[];
+  readonly outcomes: readonly UpdateOutcome[];
 }
 
 export interface GraphQLContext {
@@ -21,8 +21,15 @@ export interface GraphQLContext {
   readonly scope: RequestScope;
   readonly vendors: readonly Vendor[];
   readonly limits: InputLimits;
-  readonly dispatchHooks: DispatchHooks;
+  readonly dispatchHooks: DeliveryHooks;
   readonly bulk: BulkJobs;
   readonly caller: Caller;
   readonly idempotency: IdempotencyStore<StoredUpdate>;
+  /** Every update goes through it: the per-user order at each vendor, and GUARANTEED delivery. */
+  readonly deliveries: DeliveryEngine;
+  /**
+   * Sandbox mode only: the client's x-sandbox-fault header, passed to the sandbox vendors (GraphiQL's
+   * way to try a vendor outage). Never set with a live vendor.
+   */
+  readonly sandboxFault?: string;
 }

@@ -6,6 +6,8 @@ export interface ExampleOperation {
   readonly name: string;
   readonly query: string;
   readonly variables?: Readonly<Record<string, unknown>>;
+  /** Request headers the tab sends (GraphiQL's headers pane). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The __typename expected at the first result path (for the examples test). */
   readonly expect: { readonly path: readonly string[]; readonly typename: string };
 }
@@ -14,6 +16,10 @@ const DELIVERY_FIELDS = `
       deliveries {
         __typename
         ... on VendorDeliverySuccess { vendor httpStatus warnings { code attribute message } }
+        ... on VendorDeliveryQueued {
+          vendor deliveryId reason attempts nextAttemptAt expiresAt queuedBehind durable
+          lastError { __typename code message httpStatus }
+        }
         ... on VendorError {
           vendor code message httpStatus vendorCode retryable retryAfterSeconds attribute operation
           relatedErrors { __typename code attribute message }
@@ -394,6 +400,44 @@ mutation RefusedBulkJob {
     expect: { path: ["bulkSetCustomAttribute"], typename: "InvalidInputError" },
   },
   {
+    ...update(
+      "Guaranteed delivery while a vendor is down (sandbox fault)",
+      "GuaranteedDelivery",
+      `Carnival's sandbox is told (the x-sandbox-fault header, honoured only when every vendor is a sandbox) to answer
+this request 503, as in an outage ("down;seconds=30" starts a real one). With delivery: GUARANTEED the update is not
+lost: the answer is VendorDeliveryQueued, and the subgraph retries it with backoff until Carnival takes it (here the
+first retry, which carries no fault). Follow it with the next tab, pasting its deliveryId.`,
+      {
+        userId: "2",
+        vendors: ["CARNIVAL"],
+        delivery: "GUARANTEED",
+        operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+      },
+      "VendorDeliveryQueued",
+    ),
+    headers: { "x-sandbox-fault": "503" },
+  },
+  {
+    name: "Follow or cancel a queued delivery",
+    query: `# Paste a VendorDeliveryQueued.deliveryId. Every attempt is listed; once settled, outcome is the vendor's answer.
+# cancelAttributeDelivery(id) stops one that is still QUEUED.
+query QueuedDelivery($id: ID!) {
+  attributeDelivery(id: $id) {
+    __typename
+    ... on AttributeDelivery {
+      id vendor userId status reason durable createdAt expiresAt nextAttemptAt finishedAt note
+      attempts { number startedAt durationMs result error { __typename code message retryable } }
+      outcome { __typename ... on VendorDeliverySuccess { vendor httpStatus } ... on VendorError { code message } }
+    }
+    ... on AttributeDeliveryNotFoundError { code message id }
+    ... on NotAuthorizedError { code message }
+    ... on SharedStateUnavailableError { code message retryAfterSeconds }
+  }
+}`,
+    variables: { id: "paste a deliveryId here" },
+    expect: { path: ["attributeDelivery"], typename: "AttributeDeliveryNotFoundError" },
+  },
+  {
     name: "Vendors and what they support",
     query: `query Vendors {
   vendors {
@@ -402,6 +446,7 @@ mutation RefusedBulkJob {
     displayName
     mode
     capabilities { operations { op valueTypes } profileFields addTags removeTags readProfile createsUsers }
+    deliveryQueue { durable depth oldestQueuedAt }
   }
 }`,
     expect: { path: ["vendors", "0"], typename: "VendorInfo" },

@@ -7,6 +7,7 @@ import { buildSchema, createResolversMap } from "type-graphql";
 import type { Vendor } from "../domain/vendor.js";
 import { directResolvers } from "./direct-resolvers.js";
 import { registerVendorOptions } from "./inputs/vendor-options.input.js";
+import { AttributeDeliveryResolver } from "./resolvers/attribute-delivery.resolver.js";
 import { BulkResolver } from "./resolvers/bulk.resolver.js";
 import { UpdateAttributesResolver } from "./resolvers/update-attributes.resolver.js";
 import { UserAttributesResolver } from "./resolvers/user-attributes.resolver.js";
@@ -21,7 +22,13 @@ export const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.d
 type ResolverMap = Record<string, Record<string, unknown>>;
 
 /** Every resolver class of the subgraph. */
-export const RESOLVER_CLASSES = [UpdateAttributesResolver, UserAttributesResolver, VendorsResolver, BulkResolver] as const;
+export const RESOLVER_CLASSES = [
+  UpdateAttributesResolver,
+  UserAttributesResolver,
+  VendorsResolver,
+  BulkResolver,
+  AttributeDeliveryResolver,
+] as const;
 
 /** What the schema needs to know of each vendor: its id (for the enum) and declared options. */
 export type SchemaVendor = Pick<Vendor, "id" | "options">;

@@ -1,7 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 import got, { HTTPError, RequestError, TimeoutError, type Got, type Method, type Response } from "got";
-import type { Waiter } from "../domain/vendor.js";
+import type { CallContext, Waiter } from "../domain/vendor.js";
+import { FAULT_HEADER } from "../sandbox/faults.js";
 
 /** What every vendor's HttpClient shares, set once by the composition root. */
 export interface SharedHttpOptions {
@@ -95,6 +96,18 @@ export interface HttpRequest {
    * budget of each user (nested retries would multiply: 3 here × 3 there = 9 requests).
    */
   readonly background?: boolean | undefined;
+  /** Sandbox mode only: a fault the sandbox vendor is asked to answer with (the x-sandbox-fault header). */
+  readonly sandboxFault?: string | undefined;
+}
+
+/** The fields of a vendor request that come from the call: its id, cancellation, kind and sandbox fault. */
+export function callOptions(context: CallContext): Pick<HttpRequest, "requestId" | "signal" | "background" | "sandboxFault"> {
+  return {
+    requestId: context.requestId,
+    signal: context.signal,
+    background: context.background,
+    ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
+  };
 }
 
 /** The outcome of one HTTP exchange, with no exception and no request options attached. */
@@ -269,6 +282,7 @@ export class HttpClient {
       ...(request.signal === undefined ? {} : { context: { signal: request.signal } }),
       headers: {
         ...(request.jsonText === undefined ? {} : { "content-type": "application/json" }),
+        ...(request.sandboxFault === undefined ? {} : { [FAULT_HEADER]: request.sandboxFault }),
         ...request.headers,
       },
     });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { VendorQueueStats } from "../delivery/store.js";
 import type { BulkProgressEvent } from "../bulk/engine.js";
 import type { DeliveryOutcome } from "../domain/results.js";
 import type { VendorMode } from "../domain/vendor.js";
@@ -47,6 +48,9 @@ export class Metrics {
   private readonly logLinesDropped: Counter;
   private readonly bulkJobs: Counter<"status">;
   private readonly bulkUsers: Counter<"vendor" | "outcome" | "category">;
+  private readonly queuedDeliveries: Counter<"vendor" | "reason">;
+  private readonly settledDeliveries: Counter<"vendor" | "status">;
+  private readonly deliveryQueues: Array<() => Promise<readonly VendorQueueStats[]>> = [];
   private readonly runtimes: ObservedRuntime[] = [];
   /** Status of every job not yet finished, and its users not yet settled per vendor. */
   private readonly activeJobs = new Map<string, { status: string; pending: Map<string, number> }>();
@@ -122,6 +126,44 @@ export class Metrics {
       help: "Users settled by bulk jobs, by vendor and outcome (succeeded, failed, cancelled); category is a failure's typed error",
       labelNames: ["vendor", "outcome", "category"],
       registers,
+    });
+
+    this.queuedDeliveries = new Counter({
+      name: "attributes_deliveries_queued_total",
+      help: "Updates queued instead of answered, by vendor and reason (RETRYABLE_FAILURE, BEHIND_EARLIER_DELIVERY)",
+      labelNames: ["vendor", "reason"],
+      registers,
+    });
+    this.settledDeliveries = new Counter({
+      name: "attributes_deliveries_settled_total",
+      help: "Queued deliveries settled by this process, by vendor and final status (DELIVERED, FAILED, EXPIRED, CANCELLED)",
+      labelNames: ["vendor", "status"],
+      registers,
+    });
+    const deliveryQueues = this.deliveryQueues;
+    const queueStats = async (): Promise<VendorQueueStats[]> => (await Promise.all(deliveryQueues.map((read) => read()))).flat();
+    new Gauge({
+      name: "attributes_delivery_queue_depth",
+      help: "Updates queued per vendor (in shared mode: across every process, read from Redis)",
+      labelNames: ["vendor"],
+      registers,
+      async collect() {
+        this.reset();
+        for (const { vendor, depth } of await queueStats().catch(() => [])) this.inc({ vendor }, depth);
+      },
+    });
+    new Gauge({
+      name: "attributes_delivery_oldest_queued_seconds",
+      help: "Age of the oldest queued update per vendor",
+      labelNames: ["vendor"],
+      registers,
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const { vendor, oldestCreatedAt } of await queueStats().catch(() => [])) {
+          if (oldestCreatedAt !== undefined) this.set({ vendor }, Math.max(0, (now - oldestCreatedAt) / 1000));
+        }
+      },
     });
 
     // Gauges read their sources at scrape time, so they are never stale and cost nothing between scrapes.
@@ -236,6 +278,19 @@ export class Metrics {
       breaker.onChange((state) => this.circuitTransitions.inc({ vendor, state }));
     }
   }
+
+  /** Reads a delivery queue's depth and oldest age at every scrape. */
+  observeDeliveryQueue(stats: () => Promise<readonly VendorQueueStats[]>): void {
+    this.deliveryQueues.push(stats);
+  }
+
+  readonly recordQueued = (vendor: string, reason: string): void => {
+    this.queuedDeliveries.inc({ vendor, reason });
+  };
+
+  readonly recordSettled = (vendor: string, status: string): void => {
+    this.settledDeliveries.inc({ vendor, status });
+  };
 
   readonly recordLogDrop = (): void => {
     this.logLinesDropped.inc();

@@ -12,6 +12,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from "graphql";
+import type { DeliveryHooks } from "../delivery/engine.js";
 import type { DispatchHooks } from "../domain/dispatch.js";
 import type { DeliveryOutcome } from "../domain/results.js";
 import { withoutPathRedaction, type Logger } from "../logging.js";
@@ -20,11 +21,15 @@ import type { Metrics } from "./metrics.js";
 /** One vendor's delivery as the operation's log line shows it. */
 export interface DeliveryNote {
   readonly vendor: string;
-  /** "delivered", or the typed failure's category. */
+  /** "delivered", "queued", or the typed failure's category. */
   readonly outcome: string;
-  readonly durationMs: number;
+  /** Absent for an update queued behind an earlier one (nothing was sent). */
+  readonly durationMs?: number;
   readonly retryable?: boolean;
   readonly vendorCode?: string;
+  /** A queued delivery's id and why it was queued. */
+  readonly deliveryId?: string;
+  readonly reason?: string;
 }
 
 /** What the plugin reads from an operation's context. */
@@ -59,13 +64,17 @@ export class OperationObserver {
    * it for the operation's log line. The notes are found again through the hooks object, which
    * stays the same when Apollo Server copies the context.
    */
-  dispatchHooks(base: DispatchHooks): DispatchHooks {
+  dispatchHooks(base: DispatchHooks): DeliveryHooks {
     const record: OperationRecord = { deliveries: [], rootTypenames: new Map() };
-    const hooks: DispatchHooks = {
+    const hooks: DeliveryHooks = {
       ...base,
       onOutcome: (outcome, details) => {
         this.metrics.recordDelivery(outcome, details.durationMs);
         record.deliveries.push(noteOf(outcome, details.durationMs));
+      },
+      onQueued: (queued) => {
+        this.metrics.recordQueued(queued.vendor, queued.reason);
+        record.deliveries.push({ vendor: queued.vendor, outcome: "queued", deliveryId: queued.deliveryId, reason: queued.reason });
       },
     };
     this.records.set(hooks, record);

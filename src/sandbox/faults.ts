@@ -22,7 +22,9 @@ export type SandboxFault =
   | { readonly kind: "reset-after-apply" }
   /** The request is applied and its real answer starts (status line, part of the body), then the connection resets. */
   | { readonly kind: "cut-off-after-apply" }
-  | { readonly kind: "status-after-apply"; readonly status: number };
+  | { readonly kind: "status-after-apply"; readonly status: number }
+  /** An outage: this request and every one for `seconds` after it answer 503, then the vendor recovers. */
+  | { readonly kind: "down"; readonly seconds: number };
 
 /** A fault answered at random to a share of requests (SANDBOX_FAULTS), for soak and chaos runs. */
 export interface RandomFault {
@@ -35,7 +37,7 @@ export const FAULT_HEADER = "x-sandbox-fault";
 /**
  * Parses a fault: `500`, `503`, `429`, `429;retry-after=2`, `hang`, `hang;ms=500`, `reset`,
  * `malformed`, `html`, `empty`, `endless`, `echo-credentials`, `reset-after-apply`,
- * `cut-off-after-apply`, `500-after-apply`.
+ * `cut-off-after-apply`, `500-after-apply`, `down;seconds=30`.
  */
 export function parseFault(value: string): SandboxFault | undefined {
   const [head = "", ...params] = value.split(";").map((part) => part.trim());
@@ -53,6 +55,10 @@ export function parseFault(value: string): SandboxFault | undefined {
     return ms === undefined ? { kind: "hang" } : { kind: "hang", ms };
   }
   if (head === "reset") return { kind: "reset" };
+  if (head === "down") {
+    const seconds = param("seconds") ?? 30;
+    return Number.isFinite(seconds) && seconds > 0 && seconds <= 3_600 ? { kind: "down", seconds } : undefined;
+  }
   if (head === "malformed") return { kind: "malformed" };
   if (head === "429") {
     const retryAfterSeconds = param("retry-after");

@@ -72,6 +72,8 @@ export class SandboxServer {
   private readonly journalLimit: number;
   private readonly maxBodyBytes: number;
   private readonly faults: QueuedFault[] = [];
+  /** Epoch ms until which every request answers 503 (a `down` fault). */
+  private downUntil = 0;
   private readonly handler: SandboxHandler;
   private readonly admin: ((request: SandboxRequest) => SandboxResponse | undefined) | undefined;
   private readonly refusal: (message: string) => SandboxResponse;
@@ -139,6 +141,12 @@ export class SandboxServer {
 
   clearFaults(): void {
     this.faults.length = 0;
+    this.downUntil = 0;
+  }
+
+  /** Every request answers 503 for `seconds` from now, then the vendor recovers (the `down` fault). */
+  goDown(seconds: number): void {
+    this.downUntil = Math.max(this.downUntil, Date.now() + seconds * 1000);
   }
 
   /** Answers each request with one of these faults at its probability (the rest normally). */
@@ -172,7 +180,10 @@ export class SandboxServer {
       return;
     }
     this.received++;
-    const fault = this.takeFault(request);
+    let fault = this.takeFault(request);
+    if (fault?.kind === "down") this.goDown(fault.seconds);
+    // During an outage every request fails alike, whatever else it asked for.
+    if (Date.now() < this.downUntil) fault = OUTAGE;
     if (fault && (fault.kind === "reset-after-apply" || fault.kind === "status-after-apply" || fault.kind === "cut-off-after-apply")) {
       const applied = await Promise.resolve(this.handler(request)).catch(() => undefined);
       // The status the client sees: none after a reset, the fault's, or the real one cut off mid-body.
@@ -189,7 +200,12 @@ export class SandboxServer {
       return;
     }
     if (fault) {
-      this.record(request, fault.kind === "status" ? fault.status : fault.kind === "rate-limit" ? 429 : 0, undefined, fault.kind);
+      this.record(
+        request,
+        fault.kind === "status" ? fault.status : fault.kind === "rate-limit" ? 429 : fault.kind === "down" ? 503 : 0,
+        undefined,
+        fault.kind,
+      );
       this.applyFault(fault, res);
       return;
     }
@@ -212,7 +228,9 @@ export class SandboxServer {
       const body = request.json as { fault?: string; count?: number } | undefined;
       const fault = body?.fault ? parseFault(body.fault) : undefined;
       if (!fault) return { status: 400, body: { error: "expected {fault, count?}" } };
-      this.injectFault(fault, { count: body?.count ?? 1 });
+      // An outage starts now, rather than with the next request.
+      if (fault.kind === "down") this.goDown(fault.seconds);
+      else this.injectFault(fault, { count: body?.count ?? 1 });
       return { status: 204 };
     }
     if (request.path === "/__sandbox/faults" && request.method === "DELETE") {
@@ -247,6 +265,9 @@ export class SandboxServer {
 
   private applyFault(fault: SandboxFault, res: ServerResponse): void {
     switch (fault.kind) {
+      case "down":
+        send(res, { status: 503, body: { error: "service unavailable" } });
+        return;
       case "status-after-apply":
       case "status":
         send(res, { status: fault.status, body: { error: `sandbox fault ${fault.status}` } });
@@ -369,6 +390,9 @@ function streamForever(res: ServerResponse): void {
   res.on("close", () => res.removeAllListeners("drain"));
   pump();
 }
+
+/** What every request is answered during a `down` outage. */
+const OUTAGE: SandboxFault = { kind: "down", seconds: 0 };
 
 function send(res: ServerResponse, response: SandboxResponse): void {
   const headers: Record<string, string> = { ...response.headers };

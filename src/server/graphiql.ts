@@ -46,6 +46,7 @@ export function graphiqlPage(examples: readonly ExampleOperation[], banner: stri
   const tabs = examples.map((e) => ({
     query: e.query,
     ...(e.variables ? { variables: JSON.stringify(e.variables, null, 2) } : {}),
+    ...(e.headers ? { headers: JSON.stringify(e.headers, null, 2) } : {}),
   }));
   return `<!doctype html>
 <html lang="en">

@@ -13,7 +13,7 @@ import { readAsset } from "./graphiql.js";
 /** Generic in the context so the dev stack's users subgraph and gateway are served the same way. */
 export interface HttpServerOptions<TContext extends BaseContext = GraphQLContext> {
   readonly apollo: ApolloServer<TContext>;
-  readonly context: (requestId: string, authorization: string | undefined) => Promise<TContext>;
+  readonly context: (requestId: string, authorization: string | undefined, headers: http.IncomingHttpHeaders) => Promise<TContext>;
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   /** The GraphiQL page, or undefined when GraphiQL is off. */
@@ -153,7 +153,7 @@ async function handle<TContext extends BaseContext>(
   }
   const result = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method, headers, search, body },
-    context: () => options.context(requestId, req.headers.authorization),
+    context: () => options.context(requestId, req.headers.authorization, req.headers),
   });
   for (const [name, value] of result.headers) res.setHeader(name, value);
   res.statusCode = result.status ?? 200;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { ConfigError, readAppConfig } from "../../src/config/app-config.js";
+import { DEFAULT_DELIVERY_SETTINGS } from "../../src/delivery/types.js";
 import { startVendors } from "../../src/runtime.js";
 import { carnival } from "../../src/vendors/carnival/index.js";
 import { startTestSubgraph } from "../support/subgraph.js";
@@ -23,6 +24,43 @@ describe("application configuration", () => {
         'SANDBOX must be true or false; got "maybe"',
         'LOG_SYNC must be true or false; got "sometimes"',
         'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "loud"',
+      ]);
+    }
+  });
+});
+
+describe("delivery configuration", () => {
+  it("defaults to the documented settings and reads every DELIVERY_* variable", () => {
+    expect(readAppConfig({}).delivery).toEqual(DEFAULT_DELIVERY_SETTINGS);
+    expect(
+      readAppConfig({
+        DELIVERY_RETRY_WINDOW_SECONDS: "60",
+        DELIVERY_MAX_ATTEMPTS: "5",
+        DELIVERY_RETRY_BASE_DELAY_MS: "10",
+        DELIVERY_RETRY_MAX_DELAY_MS: "20",
+        DELIVERY_MAX_QUEUED: "7",
+        DELIVERY_RETENTION_SECONDS: "120",
+        DELIVERY_WORKER_CONCURRENCY: "2",
+      }).delivery,
+    ).toEqual({
+      windowMs: 60_000,
+      maxAttempts: 5,
+      baseDelayMs: 10,
+      maxDelayMs: 20,
+      maxQueued: 7,
+      retentionMs: 120_000,
+      workerConcurrency: 2,
+    });
+  });
+
+  it("refuses values out of range, by name", () => {
+    try {
+      readAppConfig({ DELIVERY_MAX_ATTEMPTS: "0", DELIVERY_RETRY_WINDOW_SECONDS: "soon" });
+      throw new Error("accepted");
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        expect.stringMatching(/^DELIVERY_RETRY_WINDOW_SECONDS must be an integer/),
+        expect.stringMatching(/^DELIVERY_MAX_ATTEMPTS must be an integer from 1/),
       ]);
     }
   });

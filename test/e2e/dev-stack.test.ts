@@ -38,7 +38,7 @@ describe("supergraph dev stack", () => {
   };
 
   it.each(GATEWAY_EXAMPLES.map((example) => [example.name, example] as const))("runs the gateway example %s", async (_name, example) => {
-    const result = await throughGateway(example.query, example.variables);
+    const result = await throughGateway(example.query, example.variables, example.headers);
     expect(result.errors).toBeUndefined();
     let node: any = result.data;
     for (const key of example.expect.path) node = node?.[key];

@@ -11,7 +11,7 @@ describe("GraphiQL example operations", () => {
   afterAll(() => subgraph.close());
 
   it.each(EXAMPLES.map((e) => [e.name, e] as const))("%s", async (_name, example) => {
-    const result = await subgraph.gql(example.query, example.variables);
+    const result = await subgraph.gql(example.query, example.variables, example.headers);
     expect(result.errors).toBeUndefined();
     let node: any = result.data;
     for (const key of example.expect.path) node = node?.[key];

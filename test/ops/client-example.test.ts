@@ -6,7 +6,14 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import config from "../../examples/client/codegen.js";
-import { possibleTypes, retryFailures, setForMany, updateAttributes, viewDelivery } from "../../examples/client/src/attributes.js";
+import {
+  followDelivery,
+  possibleTypes,
+  retryFailures,
+  setForMany,
+  updateAttributes,
+  viewDelivery,
+} from "../../examples/client/src/attributes.js";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 
 /** examples/client: generated documents match schema.graphql and the operations, and the example works. */
@@ -56,7 +63,10 @@ describe("client example", () => {
   describe("against the sandbox subgraph", () => {
     let subgraph: TestSubgraph;
     beforeAll(async () => {
-      subgraph = await startTestSubgraph({ sandboxUserIds: ["1", "2", "3"] });
+      subgraph = await startTestSubgraph({
+        sandboxUserIds: ["1", "2", "3"],
+        delivery: { baseDelayMs: 50, maxDelayMs: 200 },
+      });
     });
     afterAll(() => subgraph.close());
 
@@ -104,6 +114,25 @@ describe("client example", () => {
         ok: false,
         text: "may or may not have been saved: slow down",
       });
+    });
+
+    it("follows a GUARANTEED update queued while the vendor is down until the vendor takes it", async () => {
+      subgraph.sandbox("carnival").goDown(0.5);
+      const view = await updateAttributes(subgraph.url, {
+        userId: "2",
+        vendors: ["CARNIVAL"],
+        delivery: "GUARANTEED",
+        operations: [{ op: "SET", attribute: "plan", value: { string: "queued-gold" } }],
+      });
+      expect(view).toEqual({
+        kind: "done",
+        replayed: false,
+        deliveries: [
+          { vendor: "CARNIVAL", ok: false, text: expect.stringMatching(/^queued for a retry \(/), deliveryId: expect.any(String) },
+        ],
+      });
+      const deliveryId = view.kind === "done" ? view.deliveries[0]!.deliveryId! : "";
+      expect(await followDelivery(subgraph.url, deliveryId, { pollMs: 50 })).toEqual({ vendor: "CARNIVAL", ok: true, text: "saved" });
     });
 
     it("runs a bulk job to the end", async () => {

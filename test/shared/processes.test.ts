@@ -57,6 +57,10 @@ describe("replicas and workers sharing Redis", () => {
     progress { total succeeded failed cancelled } } } }`;
   const CANCEL = `mutation($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { id status cancelRequested } } }`;
   const UPDATE = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename } }`;
+  const QUEUEING_UPDATE = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename
+    ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorDeliveryQueued { deliveryId reason durable } } } } }`;
+  const DELIVERY = `query($id: ID!) { attributeDelivery(id: $id) { __typename
+    ... on AttributeDelivery { status durable attempts { result } outcome { __typename } } } }`;
 
   async function submit(to: RunningProcess, count: number): Promise<string> {
     const answer = await postGraphQLRaw(to.url, BULK, {
@@ -190,6 +194,45 @@ describe("replicas and workers sharing Redis", () => {
       deliveries: [{ __typename: "VendorDeliverySuccess" }],
     });
     expect(puts().filter((entry) => entry.path.endsWith("/users/7"))).toHaveLength(1);
+  });
+
+  it("delivers a GUARANTEED update queued on replica A once, through a worker killed with SIGKILL mid-attempt; replica B follows it", async () => {
+    const delivery = { VENDOR_RETRY_LIMIT: "0", DELIVERY_RETRY_BASE_DELAY_MS: "200", DELIVERY_RETRY_MAX_DELAY_MS: "400" };
+    const a = await replica({ ...delivery, BULK_WORKER: "false" });
+    const first = await worker(delivery);
+    vendor.injectFault({ kind: "status", status: 503 }, { count: 1 });
+    const update = await postGraphQLRaw(a.url, QUEUEING_UPDATE, {
+      input: {
+        userId: "5",
+        vendors: ["CARNIVAL"],
+        delivery: "GUARANTEED",
+        operations: [{ op: "SET", attribute: "plan", value: { string: "kept" } }],
+      },
+    });
+    const queued = update.body.data.updateAttributes.deliveries[0];
+    expect(queued).toMatchObject({ __typename: "VendorDeliveryQueued", reason: "RETRYABLE_FAILURE", durable: true });
+
+    // The worker's retry reaches the vendor, which holds its answer; the worker dies meanwhile.
+    const received = vendor.requestCount();
+    vendor.setResponseDelay(3_000);
+    await waitUntil(() => vendor.requestCount() > received, "the worker's retry reached the vendor", 10_000);
+    first.kill("SIGKILL");
+    await within(first.exited, "the killed worker");
+    vendor.setResponseDelay(0);
+
+    // Another worker takes the lane once the dead one's lock lapses (BULK_WORKER_LOCK_MS); replica B follows.
+    await worker(delivery);
+    const b = await replica({ ...delivery, BULK_WORKER: "false" });
+    let seen: any;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      seen = (await postGraphQLRaw(b.url, DELIVERY, { id: queued.deliveryId })).body.data.attributeDelivery;
+      if (seen.status !== "QUEUED") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // A SET is safe to send again: the attempt lost with the worker is resent, and the delivery ends DELIVERED.
+    expect(seen).toMatchObject({ status: "DELIVERED", durable: true, outcome: { __typename: "VendorDeliverySuccess" } });
+    expect(seen.attempts.map((attempt: { result: string }) => attempt.result)).toEqual(["FAILED", "LOST", "DELIVERED"]);
+    expect(vendor.devices("5")?.[0]?.plan?.value).toBe("kept");
   });
 
   it("keeps a job through a restart of every process: it runs when a worker is back", async () => {

@@ -251,7 +251,9 @@ export class ProcessGroup {
     const watchers = new Set<(line: string) => void>();
     let hasExited = false;
     const exited = new Promise<ProcessExit>((resolve) => {
-      child.once("exit", (code, signal) => {
+      child.once("exit", () => (hasExited = true));
+      // "close", not "exit": only then has every line the process wrote been read from its pipes.
+      child.once("close", (code, signal) => {
         hasExited = true;
         resolve({ code, signal });
       });
@@ -290,8 +292,7 @@ export class ProcessGroup {
         const timer = setTimeout(() => done(failure(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
         watchers.add(watcher);
         void exited.then((exit) => {
-          // Lines already read are delivered before "exit"; a last one may still be in the pipe.
-          setImmediate(() => done(failure(`exited (${exit.code ?? exit.signal}) before ${what}`)));
+          done(failure(`exited (${exit.code ?? exit.signal}) before ${what}`));
         });
       });
     };

@@ -71,6 +71,8 @@ export interface StartTestSubgraphOptions {
   readonly maxResponseBytes?: number;
   /** VENDOR_MAX_WAIT_MS; default each vendor's timeout. */
   readonly maxWaitMs?: number;
+  /** DELIVERY_*: the queue of GUARANTEED deliveries; default the production settings. */
+  readonly delivery?: AppOptions["delivery"];
   /** Shared mode: bulk jobs in this Redis (the caller opens it, and closes it after the subgraph). */
   readonly shared?: AppOptions["shared"];
 }
@@ -123,6 +125,7 @@ export async function startTestSubgraph(options: StartTestSubgraphOptions = {}):
     scrubber: runtime.scrubber,
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     ...(options.shared ? { shared: options.shared } : {}),
+    ...(options.delivery ? { delivery: options.delivery } : {}),
   });
   return {
     app,

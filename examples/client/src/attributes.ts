@@ -5,6 +5,7 @@
  * the new case is handled: the reason to type them.
  */
 import {
+  AttributeDeliveryDocument,
   BulkJobDocument,
   RetryBulkJobDocument,
   StartBulkJobDocument,
@@ -44,6 +45,8 @@ export interface DeliveryView {
   readonly text: string;
   /** Seconds to wait before retrying this vendor, when a retry can help. */
   readonly retryInSeconds?: number;
+  /** Queued (delivery: GUARANTEED): follow it with `followDelivery`; do not send the update again. */
+  readonly deliveryId?: string;
 }
 
 export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
@@ -54,6 +57,14 @@ export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
         vendor,
         ok: true,
         text: delivery.warnings.length === 0 ? "saved" : `saved (${delivery.warnings.map((w) => w.message).join("; ")})`,
+      };
+    case "VendorDeliveryQueued":
+      // The subgraph retries it; sending the update again would queue a second copy behind it.
+      return {
+        vendor,
+        ok: false,
+        text: delivery.lastError ? `queued for a retry (${delivery.lastError.message})` : "queued behind an earlier update",
+        deliveryId: delivery.deliveryId,
       };
     case "RateLimitedError":
     case "VendorUnavailableError":
@@ -111,6 +122,23 @@ export function viewUpdate(result: UpdateAttributesMutation["updateAttributes"])
 export async function updateAttributes(endpoint: string, input: UpdateAttributesInput, token?: string): Promise<UpdateView> {
   const data = await execute(endpoint, UpdateAttributesDocument, { input }, token);
   return viewUpdate(data.updateAttributes);
+}
+
+/** Polls a queued delivery until it settles; returns the vendor's final answer as a view. */
+export async function followDelivery(
+  endpoint: string,
+  id: string,
+  options: { token?: string; pollMs?: number } = {},
+): Promise<DeliveryView> {
+  for (;;) {
+    const result = (await execute(endpoint, AttributeDeliveryDocument, { id }, options.token)).attributeDelivery;
+    if (result.__typename !== "AttributeDelivery") throw new Error(`${result.__typename}: ${result.message}`);
+    if (result.status !== "QUEUED") {
+      if (result.outcome) return viewDelivery(result.outcome);
+      return { vendor: result.vendor, ok: false, text: `${result.status.toLowerCase()}: ${result.note ?? "not delivered"}` };
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
+  }
 }
 
 /** Starts a bulk job and polls it until it ends; returns its final progress. */

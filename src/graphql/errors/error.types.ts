@@ -13,6 +13,7 @@ const ERROR_CODES = [
   "IDEMPOTENCY_STORE_FULL",
   "SHARED_STATE_UNAVAILABLE",
   "IDEMPOTENCY_KEY_IN_PROGRESS",
+  "ATTRIBUTE_DELIVERY_NOT_FOUND",
   "BULK_JOB_NOT_FINISHED",
   "NOTHING_TO_RETRY",
 ] as const;
@@ -119,7 +120,7 @@ export const VENDOR_ERROR_TYPES: Record<FailureCategory, VendorErrorClass> = {
   VENDOR_NOT_CONFIGURED: vendorErrorType("VendorNotConfiguredError", "This deployment has no credentials for the vendor."),
   OUTCOME_UNKNOWN: vendorErrorType(
     "DeliveryOutcomeUnknownError",
-    "The request may or may not have been applied (the process sending it stopped while it was in flight), and sending it again is not safe: check the user at the vendor before repeating it.",
+    "The request may or may not have been applied (the vendor's answer was lost, or the process sending it stopped while it was in flight), and sending it again is not safe (an INCREMENT, for example), so it was not resent: check the user at the vendor before repeating it.",
   ),
   INTERNAL: vendorErrorType(
     "InternalDeliveryError",

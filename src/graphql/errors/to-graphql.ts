@@ -1,7 +1,7 @@
 import type { InputProblem as DomainInputProblem } from "../../domain/command.js";
 import type { VendorFailure } from "../../domain/failures.js";
-import type { DeliveryOutcome } from "../../domain/results.js";
-import { DeliveryWarning, VendorDeliverySuccess } from "../results/vendor-delivery.result.js";
+import { isQueued, type QueuedDelivery, type UpdateOutcome } from "../../delivery/types.js";
+import { DeliveryWarning, VendorDeliveryQueued, VendorDeliverySuccess } from "../results/vendor-delivery.result.js";
 import { InputProblem, InvalidInputError, VENDOR_ERROR_TYPES, type VendorErrorInterface } from "./error.types.js";
 
 /** The only place where domain failures become GraphQL objects (union members resolve by class). */
@@ -20,13 +20,30 @@ export function toVendorError(failure: VendorFailure): VendorErrorInterface {
   return error;
 }
 
-export function toDeliveryResult(outcome: DeliveryOutcome): VendorDeliverySuccess | VendorErrorInterface {
+export type DeliveryResultObject = VendorDeliverySuccess | VendorDeliveryQueued | VendorErrorInterface;
+
+export function toDeliveryResult(outcome: UpdateOutcome): DeliveryResultObject {
+  if (isQueued(outcome)) return toQueued(outcome);
   if (!outcome.ok) return toVendorError(outcome.failure);
   const success = new VendorDeliverySuccess();
   success.vendor = outcome.vendor;
   success.httpStatus = outcome.httpStatus ?? null;
   success.warnings = outcome.warnings.map((w) => Object.assign(new DeliveryWarning(), { ...w, attribute: w.attribute ?? null }));
   return success;
+}
+
+function toQueued(queued: QueuedDelivery): VendorDeliveryQueued {
+  return Object.assign(new VendorDeliveryQueued(), {
+    vendor: queued.vendor,
+    deliveryId: queued.deliveryId,
+    reason: queued.reason,
+    attempts: queued.attempts,
+    nextAttemptAt: queued.nextAttemptAt === undefined ? null : new Date(queued.nextAttemptAt),
+    expiresAt: new Date(queued.expiresAt),
+    lastError: queued.lastError ? toVendorError(queued.lastError) : null,
+    queuedBehind: queued.behind ?? null,
+    durable: queued.durable,
+  });
 }
 
 export function toInvalidInput(problems: readonly DomainInputProblem[]): InvalidInputError {

@@ -1,4 +1,5 @@
-import { Field, ID, InputType } from "type-graphql";
+import { Field, ID, InputType, registerEnumType } from "type-graphql";
+import type { DeliveryMode } from "../../delivery/types.js";
 import type { OperationKind } from "../../domain/operations.js";
 import { AttributeOperationKind } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
@@ -35,6 +36,19 @@ export class TagChangesInput {
   @Field(() => [String], { nullable: true }) remove?: string[] | null;
 }
 
+export const AttributeDeliveryMode = { SYNC: "SYNC", GUARANTEED: "GUARANTEED" } as const satisfies Record<DeliveryMode, DeliveryMode>;
+registerEnumType(AttributeDeliveryMode, {
+  name: "AttributeDeliveryMode",
+  description: "What happens when a vendor fails in a way a retry can fix.",
+  valuesConfig: {
+    SYNC: { description: "Each vendor is tried once; its failure is the answer, and retrying is the caller's." },
+    GUARANTEED: {
+      description:
+        "Each vendor is tried at once; a retryable failure is answered VendorDeliveryQueued and retried by a queue (with backoff, honouring Retry-After) until the vendor takes it or the retry window ends. Durable in shared mode (REDIS_URL) only: see Query.vendors' deliveryQueue.",
+    },
+  },
+});
+
 @InputType({ description: "One user's attribute update, delivered to one or several vendors." })
 export class UpdateAttributesInput {
   @Field(() => ID)
@@ -65,6 +79,13 @@ export class UpdateAttributesInput {
       "Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is IdempotencyKeyReusedError. Keys are scoped to the user.",
   })
   idempotencyKey?: string | null;
+
+  @Field(() => AttributeDeliveryMode, {
+    defaultValue: "SYNC",
+    description:
+      "SYNC (default) or GUARANTEED. In both modes, an update for a user whose earlier update to a vendor is still queued is queued behind it (VendorDeliveryQueued, reason BEHIND_EARLIER_DELIVERY), so updates reach each vendor in order.",
+  })
+  delivery!: DeliveryMode;
 
   /** Declared by registerVendorOptions() when a registered vendor has options. */
   vendorOptions?: Record<string, unknown> | null;

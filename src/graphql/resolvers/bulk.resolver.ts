@@ -2,7 +2,7 @@ import { GraphQLError } from "graphql";
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { SCOPES, bulkJobOwner, mayAccessBulkJob, refuseScope } from "../../auth/caller.js";
 import { notAuthorized, sharedStateUnavailable } from "../errors/error.types.js";
-import { isRedisUnreachable } from "../../redis/unavailable.js";
+import { UNREACHABLE, whileReachable } from "../../redis/unavailable.js";
 import { ForeignPositionError, type FailurePosition } from "../../bulk/failure-pages.js";
 import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
@@ -230,16 +230,4 @@ function decodeCursor(cursor: string): FailurePosition {
 
 function notThisConnection(): GraphQLError {
   return new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
-}
-
-const UNREACHABLE = Symbol("shared state unreachable");
-
-/** The call's result, or UNREACHABLE when shared mode's Redis cannot be reached (answered as a typed error). */
-async function whileReachable<T>(call: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isRedisUnreachable(error)) return UNREACHABLE;
-    throw error;
-  }
 }

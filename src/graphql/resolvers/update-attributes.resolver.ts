@@ -1,11 +1,12 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from "type-graphql";
-import { refuseUserAccess } from "../../auth/caller.js";
+import { deliveryOwner, refuseUserAccess } from "../../auth/caller.js";
 import { validateUpdate, type InputProblem, type RawUpdate, type UpdateCommand, type Validated } from "../../domain/command.js";
-import { dispatchUpdate, selectTargets } from "../../domain/dispatch.js";
+import { selectTargets } from "../../domain/dispatch.js";
+import { isQueued, type DeliveryMode, type UpdateOutcome } from "../../delivery/types.js";
 import { prefixProblems } from "../../domain/options.js";
 import type { Vendor } from "../../domain/vendor.js";
 import { fingerprint, scopedKey } from "../../reliability/idempotency.js";
-import { mayResend, type DeliveryOutcome } from "../../domain/results.js";
+import { mayResend } from "../../domain/results.js";
 import type { GraphQLContext, StoredUpdate } from "../context.js";
 import { isRedisUnreachable } from "../../redis/unavailable.js";
 import {
@@ -70,12 +71,24 @@ export class UpdateAttributesResolver {
       }
     }
     const command: UpdateCommand = { ...validated.value, vendorOptions: options.value };
-    const send = (to: readonly Vendor[]): Promise<DeliveryOutcome[]> =>
-      dispatchUpdate(command, to, { requestId: context.requestId, scope: context.scope }, context.dispatchHooks);
+    const mode = input.delivery;
+    const send = (to: readonly Vendor[]): Promise<UpdateOutcome[]> =>
+      context.deliveries.deliver({
+        command,
+        targets: to,
+        mode,
+        owner: deliveryOwner(context.caller),
+        context: {
+          requestId: context.requestId,
+          scope: context.scope,
+          ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
+        },
+        hooks: context.dispatchHooks,
+      });
 
     if (key === undefined) return toSuccess(command.userId, await send(targets), []);
     try {
-      return await this.withIdempotencyKey(context, key, command, targets, send);
+      return await this.withIdempotencyKey(context, key, { command, targets, mode }, send);
     } catch (error) {
       // Shared mode's key store unreachable before anything was sent: a key that cannot be
       // checked cannot protect the call, so nothing is sent (a failure to record after sending
@@ -93,12 +106,13 @@ export class UpdateAttributesResolver {
   private async withIdempotencyKey(
     context: GraphQLContext,
     key: string,
-    command: UpdateCommand,
-    targets: readonly Vendor[],
-    send: (to: readonly Vendor[]) => Promise<DeliveryOutcome[]>,
+    update: { readonly command: UpdateCommand; readonly targets: readonly Vendor[]; readonly mode: DeliveryMode },
+    send: (to: readonly Vendor[]) => Promise<UpdateOutcome[]>,
   ): Promise<typeof UpdateAttributesResult> {
+    const { command, targets } = update;
     const storeKey = scopedKey(command.userId, key);
-    const print = fingerprint({ command, targets: targets.map((t) => t.id) });
+    // The mode is part of the input: the same key with the other mode is another update.
+    const print = fingerprint({ command, targets: targets.map((t) => t.id), ...(update.mode === "SYNC" ? {} : { mode: update.mode }) });
     let begin = await context.idempotency.begin(storeKey, print);
     // A few rounds at most: a concurrent first call that crashes releases the key, a concurrent repeat takes it.
     for (let round = 0; round < MAX_IDEMPOTENCY_ROUNDS; round++) {
@@ -145,7 +159,7 @@ export class UpdateAttributesResolver {
         case "first": {
           const previous = begin.previous?.outcomes;
           const resend = previous ? targets.filter((_, index) => mayResend(previous[index]!)) : targets;
-          let fresh: DeliveryOutcome[];
+          let fresh: UpdateOutcome[];
           try {
             fresh = await send(resend);
           } catch (error) {
@@ -173,11 +187,11 @@ export class UpdateAttributesResolver {
 
 const MAX_IDEMPOTENCY_ROUNDS = 5;
 
-function toSuccess(userId: string, outcomes: readonly DeliveryOutcome[], replayedVendors: readonly string[]): UpdateAttributesSuccess {
+function toSuccess(userId: string, outcomes: readonly UpdateOutcome[], replayedVendors: readonly string[]): UpdateAttributesSuccess {
   const success = new UpdateAttributesSuccess();
   success.user = userReference(userId);
   success.deliveries = outcomes.map(toDeliveryResult);
-  success.allDelivered = outcomes.every((outcome) => outcome.ok);
+  success.allDelivered = outcomes.every((outcome) => !isQueued(outcome) && outcome.ok);
   success.replayed = replayedVendors.length > 0;
   success.replayedVendors = [...replayedVendors];
   return success;

@@ -6,11 +6,11 @@ import {
   IdempotencyStoreFullError,
   InvalidInputError,
   NotAuthorizedError,
-  type VendorErrorInterface,
 } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 import { User } from "../user.entity.js";
-import { VendorDeliveryResult, type VendorDeliverySuccess } from "./vendor-delivery.result.js";
+import type { DeliveryResultObject } from "../errors/to-graphql.js";
+import { VendorDeliveryResult } from "./vendor-delivery.result.js";
 
 @ObjectType({ description: "The update was dispatched; each targeted vendor has its own result." })
 export class UpdateAttributesSuccess {
@@ -18,9 +18,9 @@ export class UpdateAttributesSuccess {
   user!: User;
 
   @Field(() => [VendorDeliveryResult], { description: "One result per targeted vendor, in the order requested." })
-  deliveries!: Array<VendorDeliverySuccess | VendorErrorInterface>;
+  deliveries!: DeliveryResultObject[];
 
-  @Field(() => Boolean, { description: "True when every targeted vendor accepted the update." })
+  @Field(() => Boolean, { description: "True when every targeted vendor accepted the update (a queued delivery is not accepted yet)." })
   allDelivered!: boolean;
 
   @Field(() => Boolean, {

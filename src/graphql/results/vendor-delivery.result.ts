@@ -1,5 +1,7 @@
-import { Field, Int, ObjectType, createUnionType } from "type-graphql";
-import { VENDOR_ERROR_TYPES } from "../errors/error.types.js";
+import { GraphQLDateTime } from "graphql-scalars";
+import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
+import { QUEUE_REASONS, type QueueReason } from "../../delivery/types.js";
+import { VENDOR_ERROR_TYPES, VendorErrorInterface } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 
 @ObjectType({ description: "Something the subgraph did on the caller's behalf, such as a documented key normalization." })
@@ -26,14 +28,66 @@ export class VendorDeliverySuccess {
   httpStatus!: number | null;
 }
 
+export const AttributeDeliveryQueueReason = Object.fromEntries(QUEUE_REASONS.map((r) => [r, r])) as { [K in QueueReason]: K };
+registerEnumType(AttributeDeliveryQueueReason, {
+  name: "AttributeDeliveryQueueReason",
+  valuesConfig: {
+    RETRYABLE_FAILURE: { description: "The vendor failed in a way a retry can fix (delivery: GUARANTEED); lastError says how." },
+    BEHIND_EARLIER_DELIVERY: {
+      description:
+        "An earlier update of this user is still queued for this vendor; this one is sent right after it, so that an older value never overwrites a newer one. Nothing was sent yet.",
+    },
+  },
+});
+
+@ObjectType({
+  description:
+    "The update was not answered by the vendor yet: it is queued and will be sent (follow it with attributeDelivery(id), stop it with cancelAttributeDelivery).",
+})
+export class VendorDeliveryQueued {
+  @Field(() => Vendor)
+  vendor!: string;
+
+  @Field(() => ID)
+  deliveryId!: string;
+
+  @Field(() => AttributeDeliveryQueueReason)
+  reason!: QueueReason;
+
+  @Field(() => Int, { description: "Attempts made so far (1 after a retryable failure, 0 behind an earlier delivery)." })
+  attempts!: number;
+
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: "When the next attempt is due; null while it waits behind an earlier delivery.",
+  })
+  nextAttemptAt!: Date | null;
+
+  @Field(() => GraphQLDateTime, { description: "The end of its retry window: not attempted after it (then EXPIRED)." })
+  expiresAt!: Date;
+
+  @Field(() => VendorErrorInterface, { nullable: true, description: "The failure of the last attempt." })
+  lastError!: VendorErrorInterface | null;
+
+  @Field(() => ID, { nullable: true, description: "The delivery it waits behind (BEHIND_EARLIER_DELIVERY)." })
+  queuedBehind!: string | null;
+
+  @Field(() => Boolean, {
+    description:
+      "Whether the queue survives a restart: true in shared mode (Redis); false in the embedded mode, whose queue is this process's memory.",
+  })
+  durable!: boolean;
+}
+
 const E = VENDOR_ERROR_TYPES;
 
 export const VendorDeliveryResult = createUnionType({
   name: "VendorDeliveryResult",
-  description: "What happened at one vendor: success, or one typed error (each implements VendorError).",
+  description: "What happened at one vendor: success, queued, or one typed error (each implements VendorError).",
   types: () =>
     [
       VendorDeliverySuccess,
+      VendorDeliveryQueued,
       E.AUTHENTICATION_FAILED,
       E.PERMISSION_DENIED,
       E.USER_NOT_FOUND,

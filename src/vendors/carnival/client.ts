@@ -2,7 +2,7 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { CallContext } from "../../domain/vendor.js";
-import { HttpClient, sharedHttpOptions, type SharedHttpOptions, basicAuth } from "../../http/client.js";
+import { HttpClient, callOptions, sharedHttpOptions, type SharedHttpOptions, basicAuth } from "../../http/client.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import type { CarnivalConfig } from "./config.js";
@@ -33,9 +33,7 @@ export class CarnivalClient {
       operation: "putUser",
       // Carnival merges the values sent: sending them twice leaves the same state.
       repeatSafe: true,
-      requestId: context.requestId,
-      signal: context.signal,
-      background: context.background,
+      ...callOptions(context),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { CallContext } from "../../domain/vendor.js";
-import { HttpClient, sharedHttpOptions, type SharedHttpOptions, basicAuth, type HttpResult } from "../../http/client.js";
+import { HttpClient, callOptions, sharedHttpOptions, type SharedHttpOptions, basicAuth, type HttpResult } from "../../http/client.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import { ATTRIBUTE_PATH, REGISTER_PATH } from "./api-version.js";
 import type { JiguangConfig } from "./config.js";
@@ -42,9 +42,7 @@ export class JiguangClient {
       jsonText: serializeWithCuid(cuid, data),
       operation: "setUserAttribute",
       repeatSafe,
-      requestId: context.requestId,
-      signal: context.signal,
-      background: context.background,
+      ...callOptions(context),
     });
   }
 
@@ -56,9 +54,7 @@ export class JiguangClient {
       json: { identityName, identityValues },
       operation: "getCuid",
       repeatSafe: true,
-      requestId: context.requestId,
-      signal: context.signal,
-      background: context.background,
+      ...callOptions(context),
     });
   }
 

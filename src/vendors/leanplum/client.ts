@@ -3,7 +3,7 @@ import { combineFailures, vendorFailure, type VendorFailure } from "../../domain
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { BulkChange, CallContext } from "../../domain/vendor.js";
-import { HttpClient, sharedHttpOptions, type HttpResult } from "../../http/client.js";
+import { HttpClient, callOptions, sharedHttpOptions, type HttpResult } from "../../http/client.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import { mapWithConcurrency } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
@@ -157,9 +157,7 @@ export class LeanplumClient {
         },
         operation: "exportUser",
         repeatSafe: true,
-        requestId: context.requestId,
-        signal: context.signal,
-        background: context.background,
+        ...callOptions(context),
       }),
     );
     if (result.kind === "not-sent") return { ok: false, failure: result.failure };
@@ -211,9 +209,7 @@ export class LeanplumClient {
       json: { appId: this.config.appId, clientKey: this.config.clientKey, apiVersion: API_VERSION, ...args },
       operation: action,
       repeatSafe,
-      requestId: context.requestId,
-      signal: context.signal,
-      background: context.background,
+      ...callOptions(context),
     });
   }
 

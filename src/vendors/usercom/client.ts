@@ -1,5 +1,12 @@
 import type { CallContext } from "../../domain/vendor.js";
-import { HttpClient, sharedHttpOptions, type SharedHttpOptions, type HttpRequest, type HttpResult } from "../../http/client.js";
+import {
+  HttpClient,
+  callOptions,
+  sharedHttpOptions,
+  type SharedHttpOptions,
+  type HttpRequest,
+  type HttpResult,
+} from "../../http/client.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import { VERSION_2_ACCEPT } from "./api-version.js";
 import type { UserComConfig } from "./config.js";
@@ -81,9 +88,7 @@ export class UserComClient {
     return this.http.send({
       ...request,
       repeatSafe: true,
-      requestId: context.requestId,
-      signal: context.signal,
-      background: context.background,
+      ...callOptions(context),
     });
   }
 }
