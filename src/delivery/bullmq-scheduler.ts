@@ -62,6 +62,8 @@ export class BullmqLaneScheduler implements LaneScheduler {
       maxStalledCount: 1_000,
     });
     worker.on("error", this.options.onError);
+    // A run that threw (Redis away for a moment, a bug) is tried again by BullMQ; it is still reported, as TimerLaneScheduler reports one.
+    worker.on("failed", (_job, error) => this.options.onError(error));
     this.worker = worker;
   }
 
