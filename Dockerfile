@@ -5,7 +5,8 @@
 #   docker build -t attributes-subgraph .
 #   docker run --rm -p 4001:4001 -e SANDBOX=true -e GRAPHIQL=true attributes-subgraph
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The Node line the tests run on (20.20 here; package.json engines: 20.19 or newer, or 22.13+).
+ARG NODE_IMAGE=node:20.20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -38,19 +38,11 @@ export function isListValue(value: AttributeValue): value is ListValue {
   return value.kind in ELEMENT_KIND;
 }
 
-export function elementKind(kind: ListKind): ScalarKind {
-  return ELEMENT_KIND[kind];
-}
-
 /** The scalar values of a list, or the value itself as a one-element list. */
 export function elements(value: AttributeValue): ScalarValue[] {
   if (!isListValue(value)) return [value];
   const kind = ELEMENT_KIND[value.kind];
   return (value.value as readonly unknown[]).map((v) => ({ kind, value: v }) as ScalarValue);
-}
-
-export function isNumeric(value: AttributeValue): value is Extract<AttributeValue, { kind: "int" | "float" }> {
-  return value.kind === "int" || value.kind === "float";
 }
 
 /**
@@ -60,19 +52,6 @@ export function isNumeric(value: AttributeValue): value is Extract<AttributeValu
 export function formatIsoDateTime(date: Date): string {
   const iso = date.toISOString();
   return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
-}
-
-/** Human-readable rendering for messages (never used on the wire). */
-export function describeValue(value: AttributeValue): string {
-  if (isListValue(value)) return `${value.kind} of ${value.value.length}`;
-  if (value.kind === "dateTime") return formatIsoDateTime(value.value);
-  if (value.kind === "string") return JSON.stringify(truncateForMessage(value.value));
-  return String(value.value);
-}
-
-function truncateForMessage(text: string): string {
-  const chars = Array.from(text);
-  return chars.length > 40 ? `${chars.slice(0, 40).join("")}…` : text;
 }
 
 /** Length in Unicode code points: vendors count characters, not UTF-16 units or bytes. */

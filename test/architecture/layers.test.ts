@@ -79,6 +79,7 @@ describe("vendor registry", () => {
       "capabilities.ts",
       "mapper.ts",
       "client.ts",
+      "adapter.ts",
       "errors.ts",
       "sandbox.ts",
       "api-version.ts",
@@ -88,6 +89,17 @@ describe("vendor registry", () => {
     for (const module of vendorModules) {
       const files = await readdir(path.join(SRC, "vendors", module.id));
       expect({ vendor: module.id, missing: required.filter((f) => !files.includes(f)) }).toEqual({ vendor: module.id, missing: [] });
+      // The same roles in the same files: the HTTP calls in client.ts, the adapter (check/update/…) in adapter.ts.
+      const client = await readFile(path.join(SRC, "vendors", module.id, "client.ts"), "utf8");
+      const adapter = await readFile(path.join(SRC, "vendors", module.id, "adapter.ts"), "utf8");
+      expect({ vendor: module.id, adapterInClient: /implements ClosableAdapter/.test(client) }).toEqual({
+        vendor: module.id,
+        adapterInClient: false,
+      });
+      expect({ vendor: module.id, adapterInAdapter: /implements ClosableAdapter/.test(adapter) }).toEqual({
+        vendor: module.id,
+        adapterInAdapter: true,
+      });
     }
   });
 

@@ -79,7 +79,13 @@ describe("Dockerfile", () => {
       "${NODE_IMAGE} AS production-dependencies",
       "${NODE_IMAGE} AS runtime",
     ]);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-[a-z]+-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20\.\d+-[a-z]+-slim$/m);
+    // The image runs the major version the tests run on, at a minor that package.json's engines allow.
+    const [, major, minor] = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)-/m.exec(dockerfile)!.map(Number);
+    expect(major).toBe(Number(process.versions.node.split(".")[0]));
+    const { engines } = JSON.parse(await read("package.json")) as { engines: { node: string } };
+    expect(engines.node).toBe("^20.19.0 || >=22.13.0");
+    expect(major === 20 ? minor! >= 19 : major! >= 22).toBe(true);
     const [build, dependencies, runtime] = stages as [string, string, string];
     expect(build).toContain("RUN npm ci ");
     expect(build).toContain("RUN npm run build");

@@ -1,7 +1,7 @@
 import { defineVendor } from "../define-vendor.js";
 import { DOCS_URL } from "./api-version.js";
 import { carnivalCapabilities } from "./capabilities.js";
-import { CarnivalAdapter } from "./client.js";
+import { CarnivalAdapter } from "./adapter.js";
 import { carnivalEnv, carnivalSandboxEnv, readCarnivalConfig, type CarnivalConfig } from "./config.js";
 import type { CarnivalSandbox } from "./sandbox.js";
 

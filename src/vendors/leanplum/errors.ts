@@ -28,9 +28,6 @@ export type EnvelopeReading =
   | { readonly ok: true; readonly status: number; readonly elements: readonly LeanplumElement[] }
   | { readonly ok: false; readonly failure: VendorFailure };
 
-/** The warning Leanplum gives for CreateNever on a missing user, and for exportUser of one. */
-export const USER_NOT_FOUND_MESSAGE = "User not found; request skipped.";
-
 /**
  * Messages inside a 2xx element (warning, error, or success:false), read into categories.
  * Leanplum has no error codes; these are the documented and observed texts. Anything else is
@@ -224,4 +221,14 @@ export function clippedText(text: string): string {
 function mentionedAttribute(message: string, attributes: readonly string[]): string | undefined {
   const found = attributes.filter((name) => ['"', "'", "`"].some((q) => message.includes(`${q}${name}${q}`)));
   return found.length === 1 ? found[0] : undefined;
+}
+
+/** A profile read without LEANPLUM_EXPORT_KEY: nothing is sent. */
+export function exportKeyMissing(): VendorFailure {
+  return vendorFailure(
+    "VENDOR_NOT_CONFIGURED",
+    VENDOR,
+    "reading Leanplum profiles needs the data-export key: LEANPLUM_EXPORT_KEY is missing in this deployment",
+    { retryable: false },
+  );
 }

@@ -1,7 +1,7 @@
 import { defineVendor } from "../define-vendor.js";
 import { DOCS_URL } from "./api-version.js";
 import { leanplumCapabilities } from "./capabilities.js";
-import { LeanplumAdapter } from "./client.js";
+import { LeanplumAdapter } from "./adapter.js";
 import { leanplumEnv, leanplumSandboxEnv, readLeanplumConfig, type LeanplumConfig } from "./config.js";
 import { leanplumOptions } from "./options.js";
 import type { LeanplumSandbox } from "./sandbox.js";

@@ -6,7 +6,7 @@ import { RequestScope } from "../../../domain/scope.js";
 import type { AttributeValue } from "../../../domain/values.js";
 import { NO_RETRIES } from "../../../http/client.js";
 import { PacerRegistry } from "../../../pacing/pacer.js";
-import { CarnivalAdapter } from "../client.js";
+import { CarnivalAdapter } from "../adapter.js";
 import { startCarnivalSandbox, type CarnivalSandbox } from "../sandbox.js";
 import { SANDBOX_API_KEY, SANDBOX_KEY_WITHOUT_ROLE } from "../config.js";
 

@@ -245,6 +245,10 @@ describe("envelope reading", () => {
     expect(readEnvelope(text)).toEqual(expected);
   });
 
+  it("reads an answer nested past the parser's stack (hostile or broken, within the response cap) as no envelope, without crashing", () => {
+    expect(readEnvelope(`{"code":0,"data":${"[".repeat(200_000)}${"]".repeat(200_000)}}`)).toBeUndefined();
+  });
+
   it.each([
     ["用户属性[user_number_once1]不存在", "user_number_once1"],
     ["用户属性[]不存在", undefined],

@@ -4,7 +4,7 @@ import type { AttributeOperation } from "../../../domain/operations.js";
 import type { DeliveryOutcome } from "../../../domain/results.js";
 import { SecretScrubber, withScrubbedFailures } from "../../../http/redaction.js";
 import type { SandboxResponse } from "../../../sandbox/kit.js";
-import type { LeanplumAdapter } from "../client.js";
+import type { LeanplumAdapter } from "../adapter.js";
 import { KeyedMutex } from "../../../reliability/keyed-lock.js";
 import { userSerializerFor } from "../user-serializer.js";
 import { SANDBOX_MESSAGES, startLeanplumSandbox, type LeanplumSandbox } from "../sandbox.js";

@@ -7,7 +7,7 @@ import { connectRedis, whenReady } from "../../../redis/connection.js";
 import { KeyedMutex, type KeyedLock } from "../../../reliability/keyed-lock.js";
 import { redisKeyedLocks } from "../../../reliability/redis-keyed-lock.js";
 import { startTestRedis, stopTestRedis, type TestRedis } from "../../../../test/support/redis.js";
-import { LeanplumAdapter } from "../client.js";
+import { LeanplumAdapter } from "../adapter.js";
 import { startLeanplumSandbox, type LeanplumSandbox } from "../sandbox.js";
 import { command, context, sandboxConfig } from "./support.js";
 

@@ -5,7 +5,7 @@ import { RequestScope } from "../../../domain/scope.js";
 import type { CallContext } from "../../../domain/vendor.js";
 import { NO_RETRIES, type RetryPolicy, type VendorCallRecord } from "../../../http/client.js";
 import { PacerRegistry } from "../../../pacing/pacer.js";
-import { LeanplumAdapter } from "../client.js";
+import { LeanplumAdapter } from "../adapter.js";
 import { readLeanplumConfig, type LeanplumConfig } from "../config.js";
 import { leanplum } from "../index.js";
 import type { LeanplumOptions } from "../options.js";
