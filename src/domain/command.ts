@@ -105,6 +105,7 @@ function scalarProblem(kind: ValueKind, value: unknown, limits: InputLimits): st
   switch (base) {
     case "string":
       if (typeof value !== "string") return "must be a string";
+      if (!value.isWellFormed()) return LONE_SURROGATE;
       if (characterLength(value) > limits.maxStringLength) {
         return `at most ${limits.maxStringLength} characters`;
       }
@@ -127,10 +128,16 @@ function scalarProblem(kind: ValueKind, value: unknown, limits: InputLimits): st
  * which cannot carry a lone surrogate: encodeURIComponent throws on one, and a vendor's JSON parser
  * would refuse it or turn it into U+FFFD, which is another user's id.
  */
+/**
+ * Every text that reaches a vendor (ids, names, values, profile fields, tags) goes out as UTF-8, which
+ * has no encoding for a lone surrogate: a vendor would refuse it or store U+FFFD instead.
+ */
+const LONE_SURROGATE = "must be well-formed Unicode: a lone surrogate (an unpaired \\uD800 to \\uDFFF) has no UTF-8 encoding";
+
 export function userIdProblem(userId: string, limits: InputLimits): string | undefined {
   if (userId.length === 0) return "must not be empty";
   if (userId.length > limits.maxUserIdLength) return `at most ${limits.maxUserIdLength} characters`;
-  if (!userId.isWellFormed()) return "must be well-formed Unicode: a lone surrogate (an unpaired \\uD800 to \\uDFFF) has no UTF-8 encoding";
+  if (!userId.isWellFormed()) return LONE_SURROGATE;
   return undefined;
 }
 
@@ -160,6 +167,8 @@ export function validateUpdate(
       problems.push({ path: [...path, "attribute"], message: "must not be empty" });
     } else if (op.attribute.length > limits.maxNameLength) {
       problems.push({ path: [...path, "attribute"], message: `at most ${limits.maxNameLength} characters` });
+    } else if (!op.attribute.isWellFormed()) {
+      problems.push({ path: [...path, "attribute"], message: LONE_SURROGATE });
     }
     const earlier = seenAttributes.get(op.attribute);
     if (earlier !== undefined) {
@@ -206,6 +215,8 @@ export function validateUpdate(
       problems.push({ path, message: "profile fields cannot be cleared; omit the field to leave it unchanged" });
     } else if (value.trim().length === 0) {
       problems.push({ path, message: "must not be blank; omit the field to leave it unchanged" });
+    } else if (!value.isWellFormed()) {
+      problems.push({ path, message: LONE_SURROGATE });
     } else if (characterLength(value) > limits.maxStringLength) {
       problems.push({ path, message: `at most ${limits.maxStringLength} characters` });
     } else {
@@ -227,6 +238,7 @@ export function validateUpdate(
       const path = [...root, "tags", list, String(index)];
       if (tag.trim().length === 0) problems.push({ path, message: "must not be blank" });
       else if (tag.length > limits.maxNameLength) problems.push({ path, message: `at most ${limits.maxNameLength} characters` });
+      else if (!tag.isWellFormed()) problems.push({ path, message: LONE_SURROGATE });
       else if (seenTags.has(tag)) problems.push({ path, message: `tag "${tag}" is listed more than once` });
       seenTags.add(tag);
     });
