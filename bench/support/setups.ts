@@ -1,6 +1,7 @@
 /** Process setups shared by several benchmarks. */
 import { startScript, startSubgraph, startVendorsProcess, subgraphEnv, type ServerProcess, type VendorsProcess } from "./proc.js";
 import { gql } from "./load.js";
+import { vendorModules } from "../../src/vendors/index.js";
 
 export const UPDATE_MUTATION = `mutation Update($input: UpdateAttributesInput!) {
   updateAttributes(input: $input) {
@@ -120,19 +121,19 @@ export function nodeArgsOption(options: Record<string, string>): string[] {
   return (options["node-args"] ?? "").split(" ").filter(Boolean);
 }
 
-export const ALL_VENDORS = ["carnival", "jiguang", "leanplum", "usercom"] as const;
-export const RATE_ENV: Record<string, string> = {
-  carnival: "CARNIVAL_RATE_LIMIT",
-  jiguang: "JIGUANG_RATE_LIMIT",
-  leanplum: "LEANPLUM_RATE_LIMIT",
-  usercom: "USERCOM_RATE_LIMIT",
-};
-export const TIMEOUT_ENV: Record<string, string> = {
-  carnival: "CARNIVAL_TIMEOUT_MS",
-  jiguang: "JIGUANG_TIMEOUT_MS",
-  leanplum: "LEANPLUM_TIMEOUT_MS",
-  usercom: "USERCOM_TIMEOUT_MS",
-};
+/** Every registered vendor, so a new one is benchmarked as soon as it is registered. */
+export const ALL_VENDORS: readonly string[] = vendorModules.map((m) => m.id);
+/** Each vendor's variable ending in `suffix` (every vendor declares its rate limit and timeout). */
+const variableEnding = (suffix: string): Record<string, string> =>
+  Object.fromEntries(
+    vendorModules.map((m) => {
+      const name = Object.keys(m.env).find((variable) => variable.endsWith(suffix));
+      if (!name) throw new Error(`vendor ${m.id} declares no …${suffix} variable`);
+      return [m.id, name];
+    }),
+  );
+export const RATE_ENV = variableEnding("_RATE_LIMIT");
+export const TIMEOUT_ENV = variableEnding("_TIMEOUT_MS");
 
 export interface FullSetup {
   readonly vendors: VendorsProcess;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { UPDATE_ATTRIBUTES } from "../support/subgraph.js";
 import { post, sample, scrape, startObservedSubgraph, type ObservedSubgraph } from "./observed.js";
 import type { SandboxServer } from "../../src/sandbox/kit.js";
+import { vendorModules } from "../../src/vendors/index.js";
 
 const update = (url: string, input: Record<string, unknown>, headers: Record<string, string> = {}) =>
   post(url, UPDATE_ATTRIBUTES, { input }, headers);
@@ -33,7 +34,7 @@ describe("GET /metrics", () => {
     const text = await response.text();
     expect(sample(text, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
     expect(sample(text, "nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
-    for (const vendor of ["carnival", "jiguang", "leanplum", "usercom"]) {
+    for (const { id: vendor } of vendorModules) {
       expect({ vendor, sandbox: sample(text, "attributes_vendor_mode", { vendor, mode: "sandbox" }) }).toEqual({ vendor, sandbox: 1 });
       expect({ vendor, live: sample(text, "attributes_vendor_mode", { vendor, mode: "live" }) }).toEqual({ vendor, live: 0 });
       expect({ vendor, closed: sample(text, "attributes_circuit_state", { vendor, state: "closed" }) }).toEqual({ vendor, closed: 1 });
@@ -117,8 +118,11 @@ describe("GET /metrics", () => {
     expect(retries(after) - retries(before)).toBe(1);
     const acquired = (text: string) => sample(text, "attributes_pacer_acquisitions_total", { vendor: "usercom" }) ?? 0;
     expect(acquired(after) - acquired(before)).toBeGreaterThanOrEqual(2);
-    expect(sample(after, "attributes_pacer_wait_seconds_total", { vendor: "usercom" })).toBeGreaterThanOrEqual(0);
-    expect(sample(after, "attributes_pacer_backlog_seconds", { vendor: "usercom" })).toBeGreaterThanOrEqual(0);
+    // Exposed for the vendor (their values depend on the machine's timing: present, finite, not negative).
+    for (const name of ["attributes_pacer_wait_seconds_total", "attributes_pacer_backlog_seconds"]) {
+      const value = sample(after, name, { vendor: "usercom" });
+      expect({ name, exposed: typeof value === "number" && Number.isFinite(value) && value >= 0 }).toEqual({ name, exposed: true });
+    }
   });
 
   it("shows a circuit opening and counts the transition", async () => {

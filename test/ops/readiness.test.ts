@@ -37,7 +37,7 @@ describe("GET /ready", () => {
         status: "ready",
         configuration: "valid",
         policy: "any",
-        vendors: ["carnival", "jiguang", "leanplum", "usercom"].map((vendor) => ({
+        vendors: vendorModules.map(({ id: vendor }) => ({
           vendor,
           mode: "sandbox",
           circuit: "closed",

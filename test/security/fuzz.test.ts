@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { mapWithConcurrency } from "../../src/util/concurrency.js";
 import { startTestSubgraph, UPDATE_ATTRIBUTES, type GraphQLResponse, type TestSubgraph } from "../support/subgraph.js";
+import { vendorModules } from "../../src/vendors/index.js";
 
 const SEED = 20261123;
 const UPDATE_RUNS = 9_000;
@@ -9,7 +10,8 @@ const BULK_RUNS = 1_500;
 
 const VALUE_KINDS = ["string", "int", "float", "boolean", "dateTime", "stringList", "intList", "floatList", "booleanList", "dateTimeList"];
 const OPS = ["SET", "SET_ONCE", "INCREMENT", "ADD_TO_SET", "REMOVE_FROM_SET", "UNSET"];
-const VENDORS = ["CARNIVAL", "JIGUANG", "LEANPLUM", "USERCOM"];
+/** Every registered vendor: a new one is fuzzed as soon as it is registered. */
+const VENDORS = vendorModules.map((m) => m.id.toUpperCase());
 
 /** Strings vendors trip over: control characters, separators, unicode, numerals, very long ones. */
 const nastyString = fc.oneof(
@@ -156,8 +158,8 @@ describe(`fuzz: ${UPDATE_RUNS + BULK_RUNS} generated bad inputs over HTTP (seed 
     subgraph = await startTestSubgraph({
       sandboxUserIds: ["1", "2", "42"],
       // Pacing is not under test here: let the sandboxes and adapters go fast.
-      env: { CARNIVAL_RATE_LIMIT: "100000", JIGUANG_RATE_LIMIT: "100000", USERCOM_RATE_LIMIT: "100000" },
-      sandboxRateLimits: { carnival: 200_000, jiguang: 200_000, usercom: 200_000, leanplum: 200_000 },
+      env: Object.fromEntries(vendorModules.map((m) => [`${m.id.toUpperCase()}_RATE_LIMIT`, "100000"])),
+      sandboxRateLimits: Object.fromEntries(vendorModules.map((m) => [m.id, 200_000])),
       bulk: { maxUserIds: 50 },
     });
   });
