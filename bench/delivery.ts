@@ -73,7 +73,7 @@ const backlogOf = (vendor: string): number => (options.backlog ? Number(options.
 
 // Users: part 1 writes 1..N at each vendor (separate sandboxes); each latency round's backlog has its own
 // range after them, then the single updates' users, then the users of the calls that open a phase.
-const part1Users = Math.max(...vendors.map(backlogOf));
+const part1Users = Math.max(0, ...vendors.map(backlogOf));
 const latencyBacklog = rounds > 0 ? backlogOf(latencyVendor) : 0;
 const firstSingleUser = part1Users + rounds * latencyBacklog + 1;
 const singleUsers = 1_000;
@@ -713,7 +713,7 @@ if (singleRuns.length > 0) {
         "p99 ms",
         "max ms",
         "depth at end",
-        "drain ÷ limit steady (all)",
+        `backlog drain ÷ limit steady (all; singles take ${singleShare})`,
         "exact",
         "probe calls",
       ],

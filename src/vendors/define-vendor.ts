@@ -5,8 +5,9 @@ import type { SharedHttpOptions } from "../http/client.js";
 import type { PacerRegistry } from "../pacing/pacer.js";
 import type { KeyedLock } from "../reliability/keyed-lock.js";
 import type { SandboxServer } from "../sandbox/kit.js";
+import type { Env } from "../config/variables.js";
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from "../config/variables.js";
 
 /** One environment variable a vendor reads, documented where it is declared. */
 export interface EnvVariable {
@@ -85,30 +86,4 @@ export type VendorModule<Id extends string = string> = VendorDefinition<Id, unkn
 export function defineVendor<Id extends string, C, S extends SandboxServer>(definition: VendorDefinition<Id, C, S>): VendorModule<Id> {
   // Method parameters are bivariant, so the typed definition is assignable to the erased view.
   return definition;
-}
-
-/** Parses a positive number from an environment variable, or explains why it cannot. */
-export function positiveNumber(env: Env, name: string, fallback: number, problems: string[]): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    problems.push(`${name} must be a positive number; got "${raw}"`);
-    return fallback;
-  }
-  return value;
-}
-
-export function httpUrl(env: Env, name: string, fallback: string, problems: string[]): string {
-  const raw = env[name]?.trim() || fallback;
-  try {
-    const url = new URL(raw);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("protocol");
-    if (url.username || url.password) {
-      problems.push(`${name} must not contain credentials; use the vendor's key variables`);
-    }
-  } catch {
-    problems.push(`${name} must be an http(s) URL; got "${raw}"`);
-  }
-  return raw.replace(/\/+$/, "");
 }

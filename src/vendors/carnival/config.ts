@@ -1,4 +1,5 @@
-import { httpUrl, positiveNumber, type ConfigResult, type Env, type EnvVariable } from "../define-vendor.js";
+import { httpUrl, positiveNumber, readVariable } from "../../config/variables.js";
+import type { ConfigResult, Env, EnvVariable } from "../define-vendor.js";
 
 export interface CarnivalConfig {
   /** Includes the version prefix, for example https://api.carnivalmobile.com/v6 */
@@ -28,10 +29,10 @@ export function readCarnivalConfig(env: Env): ConfigResult<CarnivalConfig> {
   if (!apiKey) return { status: "absent" };
   const problems: string[] = [];
   const config: CarnivalConfig = {
-    baseUrl: httpUrl(env, "CARNIVAL_API_URL", DEFAULT_BASE_URL, problems),
+    baseUrl: readVariable(env, "CARNIVAL_API_URL", httpUrl(DEFAULT_BASE_URL), problems),
     apiKey,
-    ratePerSecond: positiveNumber(env, "CARNIVAL_RATE_LIMIT", DEFAULT_RATE_PER_SECOND, problems),
-    timeoutMs: positiveNumber(env, "CARNIVAL_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, problems),
+    ratePerSecond: readVariable(env, "CARNIVAL_RATE_LIMIT", positiveNumber(DEFAULT_RATE_PER_SECOND), problems),
+    timeoutMs: readVariable(env, "CARNIVAL_TIMEOUT_MS", positiveNumber(DEFAULT_TIMEOUT_MS), problems),
   };
   return problems.length > 0 ? { status: "invalid", problems } : { status: "configured", config };
 }

@@ -1,4 +1,5 @@
-import { httpUrl, positiveNumber, type ConfigResult, type Env, type EnvVariable } from "../define-vendor.js";
+import { httpUrl, positiveNumber, readVariable } from "../../config/variables.js";
+import type { ConfigResult, Env, EnvVariable } from "../define-vendor.js";
 import { loadCatalogFile, parseCatalog, type AttributeCatalog, type CatalogDocument } from "./catalog.js";
 
 export interface JiguangConfig {
@@ -73,14 +74,14 @@ export function readJiguangConfig(env: Env): ConfigResult<JiguangConfig> {
   const timeZone = readTimeZone(env, problems);
   const identityName = env.JIGUANG_IDENTITY_NAME?.trim() || undefined;
   const config: JiguangConfig = {
-    baseUrl: httpUrl(env, "JIGUANG_API_URL", DEFAULT_BASE_URL, problems),
+    baseUrl: readVariable(env, "JIGUANG_API_URL", httpUrl(DEFAULT_BASE_URL), problems),
     projectId: projectId ?? "",
     projectSecret: projectSecret ?? "",
     ...(catalog ? { catalog } : {}),
     timeZone,
     ...(identityName ? { identityName } : {}),
-    ratePerSecond: positiveNumber(env, "JIGUANG_RATE_LIMIT", DEFAULT_RATE_PER_SECOND, problems),
-    timeoutMs: positiveNumber(env, "JIGUANG_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, problems),
+    ratePerSecond: readVariable(env, "JIGUANG_RATE_LIMIT", positiveNumber(DEFAULT_RATE_PER_SECOND), problems),
+    timeoutMs: readVariable(env, "JIGUANG_TIMEOUT_MS", positiveNumber(DEFAULT_TIMEOUT_MS), problems),
   };
   return problems.length > 0 ? { status: "invalid", problems } : { status: "configured", config };
 }

@@ -1,4 +1,5 @@
-import { httpUrl, positiveNumber, type ConfigResult, type Env, type EnvVariable } from "../define-vendor.js";
+import { httpUrl, positiveNumber, readVariable } from "../../config/variables.js";
+import type { ConfigResult, Env, EnvVariable } from "../define-vendor.js";
 
 export interface LeanplumConfig {
   /** The RPC endpoint, for example https://api.leanplum.com/api (actions go in `?action=`). */
@@ -61,14 +62,14 @@ export function readLeanplumConfig(env: Env): ConfigResult<LeanplumConfig> {
   if (clientKey && exportKey && clientKey === exportKey) {
     problems.push("LEANPLUM_EXPORT_KEY must be the data-export key, not the production key in LEANPLUM_CLIENT_KEY");
   }
-  const apiUrl = httpUrl(env, "LEANPLUM_API_URL", DEFAULT_API_URL, problems);
+  const apiUrl = readVariable(env, "LEANPLUM_API_URL", httpUrl(DEFAULT_API_URL), problems);
   if (/[?#]/.test(apiUrl)) problems.push("LEANPLUM_API_URL must not contain a query or fragment; the adapter adds ?action=");
-  const timeoutMs = positiveNumber(env, "LEANPLUM_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, problems);
-  const readConcurrency = positiveNumber(env, "LEANPLUM_READ_CONCURRENCY", DEFAULT_READ_CONCURRENCY, problems);
+  const timeoutMs = readVariable(env, "LEANPLUM_TIMEOUT_MS", positiveNumber(DEFAULT_TIMEOUT_MS), problems);
+  const readConcurrency = readVariable(env, "LEANPLUM_READ_CONCURRENCY", positiveNumber(DEFAULT_READ_CONCURRENCY), problems);
   if (!Number.isInteger(readConcurrency))
     problems.push(`LEANPLUM_READ_CONCURRENCY must be a whole number; got "${env.LEANPLUM_READ_CONCURRENCY}"`);
   const rateSet = env.LEANPLUM_RATE_LIMIT !== undefined && env.LEANPLUM_RATE_LIMIT.trim() !== "";
-  const ratePerSecond = rateSet ? positiveNumber(env, "LEANPLUM_RATE_LIMIT", 1, problems) : undefined;
+  const ratePerSecond = rateSet ? readVariable(env, "LEANPLUM_RATE_LIMIT", positiveNumber(1), problems) : undefined;
   if (problems.length > 0 || !appId || !clientKey) return { status: "invalid", problems };
   return {
     status: "configured",

@@ -1,4 +1,5 @@
-import { positiveNumber, type ConfigResult, type Env, type EnvVariable } from "../define-vendor.js";
+import { positiveInteger, positiveNumber, readVariable } from "../../config/variables.js";
+import type { ConfigResult, Env, EnvVariable } from "../define-vendor.js";
 import { API_VERSIONS, DEFAULT_API_VERSION, type ApiVersion } from "./api-version.js";
 
 /** Custom attribute value types of User.com's attribute definitions (v1 and v2 docs together). */
@@ -100,17 +101,17 @@ export function readUserComConfig(env: Env): ConfigResult<UserComConfig> {
   if (!apiKey) return { status: "absent" };
   const problems: string[] = [];
   const apiVersion = readVersion(env, problems);
-  const ratePerSecond = positiveNumber(env, "USERCOM_RATE_LIMIT", DEFAULT_RATE_PER_SECOND, problems);
+  const ratePerSecond = readVariable(env, "USERCOM_RATE_LIMIT", positiveNumber(DEFAULT_RATE_PER_SECOND), problems);
   const config: UserComConfig = {
     baseUrl: readBaseUrl(env, problems),
     apiKey,
     apiVersion,
     unknownAttributes: readPolicy(env, apiVersion, problems),
     knownAttributes: readCatalog(env, problems),
-    lookupConcurrency: positiveInteger(env, "USERCOM_LOOKUP_CONCURRENCY", defaultLookupConcurrency(ratePerSecond), problems),
-    massUpdateChunkSize: positiveInteger(env, "USERCOM_MASS_UPDATE_CHUNK_SIZE", DEFAULT_MASS_UPDATE_CHUNK_SIZE, problems),
+    lookupConcurrency: readVariable(env, "USERCOM_LOOKUP_CONCURRENCY", positiveInteger(defaultLookupConcurrency(ratePerSecond)), problems),
+    massUpdateChunkSize: readVariable(env, "USERCOM_MASS_UPDATE_CHUNK_SIZE", positiveInteger(DEFAULT_MASS_UPDATE_CHUNK_SIZE), problems),
     massUpdateMethod: readMethod(env, problems),
-    timeoutMs: positiveNumber(env, "USERCOM_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, problems),
+    timeoutMs: readVariable(env, "USERCOM_TIMEOUT_MS", positiveNumber(DEFAULT_TIMEOUT_MS), problems),
     ratePerSecond,
   };
   return problems.length > 0 ? { status: "invalid", problems } : { status: "configured", config };
@@ -203,17 +204,6 @@ function readCatalog(env: Env, problems: string[]): KnownAttribute[] {
   const parsed = parseCatalog(raw);
   problems.push(...parsed.problems);
   return parsed.attributes;
-}
-
-function positiveInteger(env: Env, name: string, fallback: number, problems: string[]): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    problems.push(`${name} must be a positive integer; got "${raw}"`);
-    return fallback;
-  }
-  return value;
 }
 
 /** Sandbox credentials: 64 characters like real User.com keys, derived from the vendor id. */
