@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { laneKey } from "./store.js";
 import type { LaneRunner, LaneScheduler } from "./scheduler.js";
 import type { Lane } from "./types.js";
+import { withoutListenerLimit } from "./scheduler.js";
 
 export interface BullmqLaneSchedulerOptions {
   /** BullMQ's connection (maxRetriesPerRequest: null). */
@@ -27,7 +28,8 @@ const QUEUE = "attribute-deliveries";
 export class BullmqLaneScheduler implements LaneScheduler {
   private readonly queue: Queue<Lane>;
   private worker: Worker<Lane> | undefined;
-  private readonly controller = new AbortController();
+  // One signal for every lane this process runs, each of which may wait on it (for a rate slot, say).
+  private readonly controller = withoutListenerLimit(new AbortController());
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: BullmqLaneSchedulerOptions) {

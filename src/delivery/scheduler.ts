@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { laneKey } from "./store.js";
 import type { Lane } from "./types.js";
 
@@ -30,7 +31,8 @@ export class TimerLaneScheduler implements LaneScheduler {
   private readonly ready: Lane[] = [];
   private readonly readyKeys = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
-  private readonly controller = new AbortController();
+  // One signal for every lane this process runs, each of which may wait on it (for a rate slot, say).
+  private readonly controller = withoutListenerLimit(new AbortController());
   private run: LaneRunner | undefined;
   private stopped = false;
 
@@ -106,4 +108,10 @@ export class TimerLaneScheduler implements LaneScheduler {
       this.running.set(key, work);
     }
   }
+}
+
+/** An abort controller whose signal may have any number of listeners (one per lane waiting on it). */
+export function withoutListenerLimit(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
