@@ -116,17 +116,17 @@ export const APP_ENV = {
   VENDOR_RETRY_BASE_DELAY_MS: { description: "First retry delay before exponential growth and jitter", default: "200" },
   VENDOR_RETRY_MAX_DELAY_MS: { description: "Longest delay between retries", default: "2000" },
   VENDOR_MAX_RETRY_AFTER_MS: {
-    description: "Longest Retry-After waited for inside one request; longer ones are returned as RateLimitedError",
+    description: "Longest Retry-After waited for inside one request; longer ones are returned as AttributesRateLimitedError",
     default: "5000",
   },
   VENDOR_MAX_RESPONSE_BYTES: {
     description:
-      "Largest vendor answer read, after decompression; a longer one is cut off there and the call fails with VendorUnavailableError (RESPONSE_TOO_LARGE)",
+      "Largest vendor answer read, after decompression; a longer one is cut off there and the call fails with AttributesVendorUnavailableError (RESPONSE_TOO_LARGE)",
     default: "1048576",
   },
   VENDOR_MAX_WAIT_MS: {
     description:
-      "Longest a single update waits for a slot in a vendor's rate budget; a longer wait fails at once with RateLimitedError and retryAfterSeconds, nothing sent (bulk jobs wait as long as the vendor asks)",
+      "Longest a single update waits for a slot in a vendor's rate budget; a longer wait fails at once with AttributesRateLimitedError and retryAfterSeconds, nothing sent (bulk jobs wait as long as the vendor asks)",
     default: "each vendor's timeout",
   },
   CIRCUIT_FAILURE_THRESHOLD: {
@@ -157,12 +157,12 @@ export const APP_ENV = {
   IDEMPOTENCY_WINDOW_SECONDS: { description: "How long an idempotency key remembers its result", default: "86400" },
   IDEMPOTENCY_MAX_KEYS: {
     description:
-      "Most idempotency keys held at once in process memory (0.3–1.3 KB each); a key is forgotten only when its window ends, so when all are in use a new key is refused with IdempotencyStoreFullError. Not used in shared mode (REDIS_URL): keys live in Redis",
+      "Most idempotency keys held at once in process memory (0.3–1.3 KB each); a key is forgotten only when its window ends, so when all are in use a new key is refused with AttributesIdempotencyStoreFullError. Not used in shared mode (REDIS_URL): keys live in Redis",
     default: "50000",
   },
   IDEMPOTENCY_IN_FLIGHT_WAIT_MS: {
     description:
-      "Shared mode: longest a repeat waits for the outcome of a call holding the same idempotency key on another replica before it is answered IdempotencyKeyInProgressError (nothing sent)",
+      "Shared mode: longest a repeat waits for the outcome of a call holding the same idempotency key on another replica before it is answered AttributesIdempotencyKeyInProgressError (nothing sent)",
     default: "15000",
   },
   FEDERATION_AUTH_DIRECTIVES: {

@@ -37,17 +37,17 @@ describe("attributeDelivery and cancelAttributeDelivery, shared mode", () => {
 
   attributeDeliveryTests(() => subgraph, true);
 
-  it("answers SharedStateUnavailableError, and refuses to send, while Redis cannot be reached", async () => {
+  it("answers AttributesSharedStateUnavailableError, and refuses to send, while Redis cannot be reached", async () => {
     const me = await token("20", "");
     await redis!.stop("SIGTERM");
     try {
       const sent = subgraph.sandbox("carnival").requestCount();
       const got = await subgraph.gql(`{ attributeDelivery(id: "x") { __typename } }`, {}, me);
-      expect(got.data.attributeDelivery.__typename).toBe("SharedStateUnavailableError");
-      const queue = await subgraph.gql(`{ vendors { deliveryQueue { depth } } }`, {}, me);
-      expect(queue.data.vendors[0].deliveryQueue).toBeNull();
+      expect(got.data.attributeDelivery.__typename).toBe("AttributesSharedStateUnavailableError");
+      const queue = await subgraph.gql(`{ attributeVendors { deliveryQueue { depth } } }`, {}, me);
+      expect(queue.data.attributeVendors[0].deliveryQueue).toBeNull();
       const update = await subgraph.gql(
-        `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { code retryable vendorCode } } } ... on Error { code } } }`,
+        `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { __typename ... on AttributesUpdateSuccess { deliveries { __typename ... on AttributesVendorError { code retryable vendorCode } } } ... on AttributesError { code } } }`,
         {
           input: {
             userId: "20",
@@ -59,7 +59,7 @@ describe("attributeDelivery and cancelAttributeDelivery, shared mode", () => {
         me,
       );
       // Without Redis the subgraph cannot check the user's lane (or take a rate budget): nothing is sent.
-      expect(JSON.stringify(update.data.updateAttributes)).toMatch(/SharedStateUnavailableError|"retryable":true/);
+      expect(JSON.stringify(update.data.updateAttributes)).toMatch(/AttributesSharedStateUnavailableError|"retryable":true/);
       expect(subgraph.sandbox("carnival").requestCount()).toBe(sent);
     } finally {
       await redis!.restart();

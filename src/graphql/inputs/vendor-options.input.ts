@@ -4,9 +4,9 @@ import type { OptionField, VendorOptionsSpec } from "../../domain/options.js";
 import { UpdateAttributesInput } from "./update-attributes.input.js";
 
 /**
- * Builds `VendorOptionsInput { <vendor>: <Vendor>OptionsInput }` from the vendors' declared option
- * fields, and attaches it as `UpdateAttributesInput.vendorOptions`. type-graphql's metadata is
- * process-global, so this runs once per process; later calls must declare the same vendors.
+ * Builds `AttributesVendorOptionsInput { <vendor>: Attributes<Vendor>OptionsInput }` from the vendors'
+ * declared option fields, and attaches it as `AttributesUpdateInput.vendorOptions`. type-graphql's
+ * metadata is process-global, so this runs once per process; later calls must declare the same vendors.
  */
 let built: { key: string } | undefined;
 
@@ -27,7 +27,7 @@ export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; optio
     const type = inputClass(vendor.options!.name, vendor.options!.description, vendor.options!.fields);
     Field(() => type, { nullable: true, description: vendor.options!.description })(VendorOptionsInput.prototype, vendor.id);
   }
-  InputType("VendorOptionsInput", {
+  InputType("AttributesVendorOptionsInput", {
     description: "Vendor-specific options, one field per vendor. Options for a vendor that is not targeted are refused.",
   })(VendorOptionsInput);
   Field(() => VendorOptionsInput, { nullable: true })(UpdateAttributesInput.prototype, "vendorOptions");
