@@ -7,6 +7,11 @@ import { UpdateAttributesInput } from "./update-attributes.input.js";
  * Builds `AttributesVendorOptionsInput { <vendor>: Attributes<Vendor>OptionsInput }` from the vendors'
  * declared option fields, and attaches it as `AttributesUpdateInput.vendorOptions`. type-graphql's
  * metadata is process-global, so this runs once per process; later calls must declare the same vendors.
+ *
+ * Every name a vendor declares (its options input, nested inputs, enums) must start with
+ * `Attribute` like every other type of this subgraph (README, "Names"), so that the subgraph can
+ * join a supergraph whose other subgraphs use generic names; a name that does not is refused here,
+ * before anything is registered.
  */
 let built: { key: string } | undefined;
 
@@ -18,6 +23,12 @@ export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; optio
       throw new Error(`vendor options were built for [${built.key}] and cannot change to [${key}] in one process`);
     }
     return;
+  }
+  const misnamed = withOptions.flatMap((v) => declaredNames(v.options!)).filter((name) => !name.startsWith(TYPE_NAME_PREFIX));
+  if (misnamed.length > 0) {
+    throw new Error(
+      `vendor option types must start with ${TYPE_NAME_PREFIX} like every type of this subgraph (README, "Names"): ${misnamed.join(", ")}`,
+    );
   }
   built = { key };
   if (withOptions.length === 0) return;
@@ -34,6 +45,19 @@ export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; optio
 }
 
 const enums = new Map<string, object>();
+
+/** The prefix every GraphQL type name of this subgraph starts with (`Attribute…` or `Attributes…`). */
+const TYPE_NAME_PREFIX = "Attribute";
+
+/** The GraphQL names a vendor's options declare: the input itself, nested inputs and enums. */
+function declaredNames(spec: { name: string; fields: Readonly<Record<string, OptionField>> }): string[] {
+  return [
+    spec.name,
+    ...Object.values(spec.fields).flatMap((field) =>
+      field.type === "object" ? declaredNames(field) : field.type === "enum" ? [field.name] : [],
+    ),
+  ];
+}
 
 function inputClass(name: string, description: string, fields: Readonly<Record<string, OptionField>>): ClassType {
   const cls = { [name]: class {} }[name]!;
