@@ -108,9 +108,11 @@ describe("GraphiQL in headless Chromium", () => {
       .first()
       .click();
     const docs = page.locator(".graphiql-doc-explorer");
-    await docs.getByText("Mutation").first().waitFor({ state: "visible", timeout: 10_000 });
-    await docs.getByText("Mutation").first().click();
-    await docs.getByText("updateAttributes").first().waitFor({ state: "visible", timeout: 10_000 });
+    // Exact, case-sensitive text: the root type's link, not the "mutation" label beside it, and the
+    // field itself (a substring match also found the old UpdateAttributesInput in the type list).
+    await docs.getByText("Mutation", { exact: true }).first().waitFor({ state: "visible", timeout: 10_000 });
+    await docs.getByText("Mutation", { exact: true }).first().click();
+    await docs.getByText("updateAttributes", { exact: true }).first().waitFor({ state: "visible", timeout: 10_000 });
     expect(introspectionRequests).toEqual([]);
     expect(failedResponses).toEqual([]);
   });

@@ -32,7 +32,7 @@ describe("HTTP surface", () => {
       headers: { "apollo-require-preflight": "true", "x-request-id": "abc-123" },
     });
     expect(response.headers.get("x-request-id")).toBe("abc-123");
-    expect(await response.json()).toEqual({ data: { vendors: [{ vendor: "CARNIVAL", mode: "SANDBOX" }] } });
+    expect(await response.json()).toEqual({ data: { attributeVendors: [{ vendor: "CARNIVAL", mode: "SANDBOX" }] } });
   });
 
   it("answers an oversized body with 413 and a GraphQL-shaped error", async () => {
