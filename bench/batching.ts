@@ -17,8 +17,8 @@ const ENTITIES = `query Profiles($representations: [_Any!]!) {
       id
       attributeProfiles {
         __typename
-        ... on VendorProfile { vendor }
-        ... on VendorError { vendor code }
+        ... on AttributesVendorProfile { vendor }
+        ... on AttributesVendorError { vendor code }
       }
     }
   }
@@ -68,8 +68,8 @@ try {
     });
   }
   const ideal: Record<string, string> = {
-    carnival: "0: no read API (typed UnsupportedOperationError)",
-    jiguang: "0: no read API (typed UnsupportedOperationError)",
+    carnival: "0: no read API (typed AttributesUnsupportedOperationError)",
+    jiguang: "0: no read API (typed AttributesUnsupportedOperationError)",
     leanplum: "one exportUser per distinct user: Leanplum has no batch read; at most LEANPLUM_READ_CONCURRENCY (8) in flight",
     usercom:
       "one GET /users-by-id/ per distinct user: no batch read by custom id; at most USERCOM_LOOKUP_CONCURRENCY (4) in flight, paced at USERCOM_RATE_LIMIT (20/s)",

@@ -36,24 +36,24 @@ const extraEnv: Record<string, string> = Object.fromEntries(
     .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
 );
 
-const SUBMIT = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
+const SUBMIT = `mutation Bulk($input: AttributesBulkSetCustomAttributeInput!) {
   bulkSetCustomAttribute(input: $input) {
     __typename
-    ... on BulkJob { id status }
-    ... on Error { code message }
+    ... on AttributesBulkJob { id status }
+    ... on AttributesError { code message }
   }
 }`;
 const JOB = `query Job($id: ID!) {
-  bulkJob(id: $id) {
+  attributeBulkJob(id: $id) {
     __typename
-    ... on BulkJob {
+    ... on AttributesBulkJob {
       status
       progress { vendor total succeeded failed cancelled pending }
       failures(first: 20) { totalCount edges { node { userId vendor error { __typename code message } } } }
     }
   }
 }`;
-const CANCEL = `mutation Cancel($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { status } } }`;
+const CANCEL = `mutation Cancel($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename ... on AttributesBulkJob { status } } }`;
 
 interface Progress {
   vendor: string;
@@ -132,7 +132,7 @@ async function runJob(params: {
     const submitMs = performance.now() - submitStarted;
     const memAfterSubmit = memoryOf(pid);
     const job = submitted.body?.data?.bulkSetCustomAttribute;
-    if (job?.__typename !== "BulkJob") throw new Error(`submit failed: ${JSON.stringify(submitted.body).slice(0, 2000)}`);
+    if (job?.__typename !== "AttributesBulkJob") throw new Error(`submit failed: ${JSON.stringify(submitted.body).slice(0, 2000)}`);
     console.error(`[${params.label}] job ${job.id} accepted in ${Math.round(submitMs)} ms; RSS ${memAfterSubmit.rssMb.toFixed(0)} MB`);
     const started = performance.now();
     const samples: Array<{ t: number; rssMb: number; pending: Record<string, number> }> = [];
@@ -142,7 +142,7 @@ async function runJob(params: {
     while (true) {
       await sleep(1000);
       const t = (performance.now() - started) / 1000;
-      last = (await gql(setup.subgraph.url, JOB, { id: job.id })).body?.data?.bulkJob;
+      last = (await gql(setup.subgraph.url, JOB, { id: job.id })).body?.data?.attributeBulkJob;
       status = last.status;
       const progress = last.progress as Progress[];
       const mem = memoryOf(pid);

@@ -23,10 +23,10 @@ const bulkUsers = (bulkRate: number) => Math.ceil(bulkRate * (durationSec + 5));
 // Measured before the servers start: what the cores give two busy processes at once.
 const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
 
-const SUBMIT = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
-  bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id } ... on Error { code message } }
+const SUBMIT = `mutation Bulk($input: AttributesBulkSetCustomAttributeInput!) {
+  bulkSetCustomAttribute(input: $input) { __typename ... on AttributesBulkJob { id } ... on AttributesError { code message } }
 }`;
-const CANCEL = `mutation Cancel($id: ID!) { cancelBulkJob(id: $id) { __typename } }`;
+const CANCEL = `mutation Cancel($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename } }`;
 
 interface Sample {
   readonly bulkRate: number;
@@ -103,7 +103,7 @@ try {
         },
       });
       const job = submitted.body?.data?.bulkSetCustomAttribute;
-      if (job?.__typename !== "BulkJob") throw new Error(`submit failed: ${JSON.stringify(submitted.body).slice(0, 500)}`);
+      if (job?.__typename !== "AttributesBulkJob") throw new Error(`submit failed: ${JSON.stringify(submitted.body).slice(0, 500)}`);
       await sleep(2_000); // the job at its pace
       const busy = await measure(setup);
       await gql(setup.subgraph.url, CANCEL, { id: job.id });

@@ -21,7 +21,7 @@ const rate = 2000;
 
 const ENTITIES = `query Profiles($representations: [_Any!]!) {
   _entities(representations: $representations) {
-    ... on User { id attributeProfiles { __typename ... on VendorError { vendor code retryable } } }
+    ... on User { id attributeProfiles { __typename ... on AttributesVendorError { vendor code retryable } } }
   }
 }`;
 
@@ -136,7 +136,7 @@ try {
   });
   clearInterval(sampler);
   alive = setup.subgraph.exitCode() === null;
-  finalCheck = (await gql(setup.subgraph.url, "{ vendors { vendor mode } }")).body;
+  finalCheck = (await gql(setup.subgraph.url, "{ attributeVendors { vendor mode } }")).body;
 } finally {
   clearInterval(sampler);
 }

@@ -3,18 +3,18 @@ import { startScript, startSubgraph, startVendorsProcess, subgraphEnv, type Serv
 import { gql } from "./load.js";
 import { vendorModules } from "../../src/vendors/index.js";
 
-export const UPDATE_MUTATION = `mutation Update($input: UpdateAttributesInput!) {
+export const UPDATE_MUTATION = `mutation Update($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       allDelivered
       deliveries {
         __typename
-        ... on VendorDeliverySuccess { vendor }
-        ... on VendorError { vendor code message retryable }
+        ... on AttributesVendorDeliverySuccess { vendor }
+        ... on AttributesVendorError { vendor code message retryable }
       }
     }
-    ... on InvalidInputError { message }
+    ... on AttributesInvalidInputError { message }
   }
 }`;
 

@@ -152,16 +152,16 @@ export function coresBetween(before: Record<string, number>, after: Record<strin
   );
 }
 
-const SUBMIT = `mutation Bulk($input: BulkSetCustomAttributeInput!) {
-  bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id status } ... on Error { code message } }
+const SUBMIT = `mutation Bulk($input: AttributesBulkSetCustomAttributeInput!) {
+  bulkSetCustomAttribute(input: $input) { __typename ... on AttributesBulkJob { id status } ... on AttributesError { code message } }
 }`;
 const JOB = `query Job($id: ID!) {
-  bulkJob(id: $id) {
+  attributeBulkJob(id: $id) {
     __typename
-    ... on BulkJob { status createdAt startedAt finishedAt progress { vendor total succeeded failed cancelled pending } }
+    ... on AttributesBulkJob { status createdAt startedAt finishedAt progress { vendor total succeeded failed cancelled pending } }
   }
 }`;
-const CANCEL = `mutation Cancel($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { status } } }`;
+const CANCEL = `mutation Cancel($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename ... on AttributesBulkJob { status } } }`;
 
 export interface JobState {
   readonly status: string;
@@ -179,14 +179,14 @@ export async function submitBulk(url: string, userIds: readonly string[], vendor
     input: { userIds, attribute: "plan", value: { string: "gold" }, vendors: vendors.map((v) => v.toUpperCase()) },
   });
   const job = answer.body?.data?.bulkSetCustomAttribute;
-  if (job?.__typename !== "BulkJob") throw new Error(`submit failed: ${JSON.stringify(answer.body).slice(0, 2000)}`);
+  if (job?.__typename !== "AttributesBulkJob") throw new Error(`submit failed: ${JSON.stringify(answer.body).slice(0, 2000)}`);
   return job.id as string;
 }
 
 export async function jobState(url: string, id: string): Promise<JobState> {
   const answer = await gql(url, JOB, { id });
-  const job = answer.body?.data?.bulkJob;
-  if (job?.__typename !== "BulkJob") throw new Error(`bulkJob failed: ${JSON.stringify(answer.body).slice(0, 2000)}`);
+  const job = answer.body?.data?.attributeBulkJob;
+  if (job?.__typename !== "AttributesBulkJob") throw new Error(`attributeBulkJob failed: ${JSON.stringify(answer.body).slice(0, 2000)}`);
   return job as JobState;
 }
 

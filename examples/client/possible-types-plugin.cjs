@@ -1,5 +1,5 @@
 // A graphql-codegen plugin (see codegen.ts): the union and interface members Apollo Client needs as
-// `possibleTypes` to match fragments on VendorDeliveryResult, VendorError and the other results.
+// `possibleTypes` to match fragments on AttributesVendorDeliveryResult, AttributesVendorError and the other results.
 // Types are told apart by class name rather than graphql-js's instanceof checks, which fail when
 // codegen's copy of graphql-js is not this file's.
 module.exports = {

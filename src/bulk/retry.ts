@@ -7,7 +7,7 @@ import { prepareSubmission } from "./submission.js";
 import type { BulkJobSnapshot } from "./types.js";
 import type { UserIdList } from "./user-ids.js";
 
-/** retryBulkJob's choice of users: which failures, at which vendors. */
+/** retryAttributeBulkJob's choice of users: which failures, at which vendors. */
 export interface RetryRequest {
   /** Resend at these vendors of the job; default: every vendor of the job with matching failures. */
   readonly vendors?: readonly string[] | null;
@@ -75,7 +75,7 @@ export function prepareRetry(
     if (!(FAILURE_CATEGORIES as readonly string[]).includes(code))
       problems.push({
         path: ["input", "codes", String(index)],
-        message: `${code} is not the code of a vendor failure: give the codes of VendorError types (${FAILURE_CATEGORIES.join(", ")})`,
+        message: `${code} is not the code of a vendor failure: give the codes of AttributesVendorError types (${FAILURE_CATEGORIES.join(", ")})`,
       });
   });
   if (problems.length > 0) return { kind: "invalid", problems };

@@ -64,7 +64,7 @@ const STOPPING = new Error("worker stopping");
  *   it had not settled.
  * - A chunk run again after a death may have sent some of those users already. They are sent again
  *   only where a repeat is safe (a bulk SET is, except at a vendor whose configuration makes it
- *   accumulate); elsewhere they end as DeliveryOutcomeUnknownError, never sent twice.
+ *   accumulate); elsewhere they end as AttributesDeliveryOutcomeUnknownError, never sent twice.
  * - A cancel is recorded in Redis, settles every chunk no worker holds at once, and reaches the
  *   chunks in flight on every worker through a pub/sub channel within milliseconds.
  * - A worker stopping for a shutdown finishes its chunks in flight within the grace, then gives

@@ -4,7 +4,7 @@ import type { AttributeValue } from "../domain/values.js";
 export const JOB_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "PARTIALLY_FAILED", "FAILED", "CANCELLED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** Why a job was stopped: cancelBulkJob, or the shutdown of the process running it (BulkEngine.stop). */
+/** Why a job was stopped: cancelAttributeBulkJob, or the shutdown of the process running it (BulkEngine.stop). */
 export const CANCEL_REASONS = ["CANCEL_REQUESTED", "SHUTDOWN"] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 
@@ -58,11 +58,11 @@ export interface BulkJobSnapshot {
    */
   readonly users: number;
   readonly progress: readonly VendorProgress[];
-  /** cancelBulkJob was called while the job was unfinished. */
+  /** cancelAttributeBulkJob was called while the job was unfinished. */
   readonly cancelRequested: boolean;
   /** Why the job was stopped, once it was asked to (the first reason stays); undefined otherwise. */
   readonly cancelReason?: CancelReason;
-  /** The job whose failed users this one retries (retryBulkJob); undefined for a job submitted with its ids. */
+  /** The job whose failed users this one retries (retryAttributeBulkJob); undefined for a job submitted with its ids. */
   readonly retryOf?: string;
   /** The jobs started to retry this one's failed users, oldest first. */
   readonly retries: readonly string[];

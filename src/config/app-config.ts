@@ -117,15 +117,15 @@ export const APP_ENV = {
   VENDOR_RETRY_BASE_DELAY_MS: variable("First retry delay before exponential growth and jitter", integer(200, 0, 60_000)),
   VENDOR_RETRY_MAX_DELAY_MS: variable("Longest delay between retries", integer(2_000, 0, 600_000)),
   VENDOR_MAX_RETRY_AFTER_MS: variable(
-    "Longest Retry-After waited for inside one request; longer ones are returned as RateLimitedError",
+    "Longest Retry-After waited for inside one request; longer ones are returned as AttributesRateLimitedError",
     integer(5_000, 0, 600_000),
   ),
   VENDOR_MAX_RESPONSE_BYTES: variable(
-    "Largest vendor answer read, after decompression; a longer one is cut off there and the call fails with VendorUnavailableError (RESPONSE_TOO_LARGE)",
+    "Largest vendor answer read, after decompression; a longer one is cut off there and the call fails with AttributesVendorUnavailableError (RESPONSE_TOO_LARGE)",
     integer(1_048_576, 1_024, 64 * 1_048_576),
   ),
   VENDOR_MAX_WAIT_MS: variable(
-    "Longest a single update waits for a slot in a vendor's rate budget; a longer wait fails at once with RateLimitedError and retryAfterSeconds, nothing sent (bulk jobs wait as long as the vendor asks)",
+    "Longest a single update waits for a slot in a vendor's rate budget; a longer wait fails at once with AttributesRateLimitedError and retryAfterSeconds, nothing sent (bulk jobs wait as long as the vendor asks)",
     integer(undefined, 0, 600_000),
     "each vendor's timeout",
   ),
@@ -155,11 +155,11 @@ export const APP_ENV = {
   ),
   IDEMPOTENCY_WINDOW_SECONDS: variable("How long an idempotency key remembers its result", integer(86_400, 1, 30 * 86_400)),
   IDEMPOTENCY_MAX_KEYS: variable(
-    "Most idempotency keys held at once in process memory (0.3–1.3 KB each); a key is forgotten only when its window ends, so when all are in use a new key is refused with IdempotencyStoreFullError. Not used in shared mode (REDIS_URL): keys live in Redis",
+    "Most idempotency keys held at once in process memory (0.3–1.3 KB each); a key is forgotten only when its window ends, so when all are in use a new key is refused with AttributesIdempotencyStoreFullError. Not used in shared mode (REDIS_URL): keys live in Redis",
     integer(50_000, 1, 10_000_000),
   ),
   IDEMPOTENCY_IN_FLIGHT_WAIT_MS: variable(
-    "Shared mode: longest a repeat waits for the outcome of a call holding the same idempotency key on another replica before it is answered IdempotencyKeyInProgressError (nothing sent)",
+    "Shared mode: longest a repeat waits for the outcome of a call holding the same idempotency key on another replica before it is answered AttributesIdempotencyKeyInProgressError (nothing sent)",
     integer(15_000, 0, 600_000),
   ),
   FEDERATION_AUTH_DIRECTIVES: variable(

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { decodeRecord, encodeRecord } from "./codec.js";
 import type { DeliveryRecord, Lane } from "./types.js";
 
-/** One vendor's queue, as metrics and Query.vendors show it. */
+/** One vendor's queue, as metrics and Query.attributeVendors show it. */
 export interface VendorQueueStats {
   readonly vendor: string;
   readonly depth: number;

@@ -9,7 +9,7 @@ export const GATEWAY_EXAMPLES: readonly ExampleOperation[] = [
   {
     name: "A user across both subgraphs",
     query: `# name and email come from the users subgraph, attributeProfiles from the attributes subgraph:
-# the gateway plans the entity fetch. Each vendor's profile is one member of VendorProfileResult.
+# the gateway plans the entity fetch. Each vendor's profile is one member of AttributesVendorProfileResult.
 query UserWithAttributes {
   user(id: "1") {
     id
@@ -17,39 +17,39 @@ query UserWithAttributes {
     email
     attributeProfiles(vendors: [USERCOM, LEANPLUM, CARNIVAL]) {
       __typename
-      ... on VendorProfile {
+      ... on AttributesVendorProfile {
         vendor
         attributes { name value { type string int float boolean dateTime stringList } }
         profile { email firstName lastName city country }
         tags
       }
-      ... on VendorError { vendor code message retryable }
+      ... on AttributesVendorError { vendor code message retryable }
     }
   }
 }`,
-    expect: { path: ["user", "attributeProfiles", "0"], typename: "VendorProfile" },
+    expect: { path: ["user", "attributeProfiles", "0"], typename: "AttributesVendorProfile" },
   },
   {
     name: "Update, then read the user through the gateway",
     query: `# The mutation's result carries the User entity: the gateway resolves its name from the users subgraph.
-mutation UpdateThroughGateway($input: UpdateAttributesInput!) {
+mutation UpdateThroughGateway($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       user { id name email }
       deliveries {
         __typename
-        ... on VendorDeliverySuccess { vendor warnings { code message } }
-        ... on VendorError { vendor code message retryable }
+        ... on AttributesVendorDeliverySuccess { vendor warnings { code message } }
+        ... on AttributesVendorError { vendor code message retryable }
       }
     }
-    ... on InvalidInputError { code message problems { path message } }
+    ... on AttributesInvalidInputError { code message problems { path message } }
   }
 }`,
     variables: {
       input: { userId: "1", vendors: ["USERCOM", "CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] },
     },
-    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "VendorDeliverySuccess" },
+    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "AttributesVendorDeliverySuccess" },
   },
   ...EXAMPLES.filter((example) => !example.query.includes("_entities")),
 ];

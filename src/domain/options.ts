@@ -2,7 +2,7 @@ import type { InputProblem, Validated } from "./command.js";
 
 /**
  * Vendor-specific input, declared as data (Segment's "declared fields"). The GraphQL layer turns
- * a vendor's declaration into an input type under `UpdateAttributesInput.vendorOptions`, so the
+ * a vendor's declaration into an input type under `AttributesUpdateInput.vendorOptions`, so the
  * vendor never imports GraphQL and the schema documents every option.
  */
 export type OptionField =
@@ -15,7 +15,7 @@ export type OptionField =
     }
   | {
       readonly type: "enum";
-      /** GraphQL enum name, for example LeanplumChannel. */
+      /** GraphQL enum name, starting with Attribute like every type of this subgraph, for example AttributesLeanplumChannel. */
       readonly name: string;
       readonly values: readonly string[];
       readonly list?: boolean;
@@ -25,7 +25,7 @@ export type OptionField =
     }
   | {
       readonly type: "object";
-      /** GraphQL input name, for example LeanplumEventAggregateInput. */
+      /** GraphQL input name, starting with Attribute, for example AttributesLeanplumEventAggregateInput. */
       readonly name: string;
       readonly fields: Readonly<Record<string, OptionField>>;
       readonly list?: boolean;
@@ -35,7 +35,7 @@ export type OptionField =
     };
 
 export interface VendorOptionsSpec<T = unknown> {
-  /** GraphQL input name, for example LeanplumOptionsInput. */
+  /** GraphQL input name, starting with Attribute (README, "Names"), for example AttributesLeanplumOptionsInput. */
   readonly name: string;
   readonly description: string;
   readonly fields: Readonly<Record<string, OptionField>>;

@@ -15,12 +15,12 @@ export interface ExampleOperation {
 const DELIVERY_FIELDS = `
       deliveries {
         __typename
-        ... on VendorDeliverySuccess { vendor httpStatus warnings { code attribute message } }
-        ... on VendorDeliveryQueued {
+        ... on AttributesVendorDeliverySuccess { vendor httpStatus warnings { code attribute message } }
+        ... on AttributesVendorDeliveryQueued {
           vendor deliveryId reason attempts nextAttemptAt expiresAt queuedBehind durable
           lastError { __typename code message httpStatus }
         }
-        ... on VendorError {
+        ... on AttributesVendorError {
           vendor code message httpStatus vendorCode retryable retryAfterSeconds attribute operation
           relatedErrors { __typename code attribute message }
         }
@@ -29,14 +29,14 @@ const DELIVERY_FIELDS = `
 /** The selection of a whole updateAttributes result, for examples that show every case. */
 const UPDATE_RESULT = `
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       user { id }
       allDelivered
       replayed${DELIVERY_FIELDS}
     }
-    ... on InvalidInputError { code message path problems { path message } }
-    ... on NotAuthorizedError { code message requiredScope }
-    ... on IdempotencyKeyReusedError { code message idempotencyKey }`;
+    ... on AttributesInvalidInputError { code message path problems { path message } }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
+    ... on AttributesIdempotencyKeyReusedError { code message idempotencyKey }`;
 
 const BULK_JOB_FIELDS = `
       id status attribute duplicateUserIds cancelRequested cancelReason createdAt startedAt finishedAt
@@ -50,15 +50,15 @@ const BULK_JOB_FIELDS = `
 
 const PROFILE_FIELDS = `
         __typename
-        ... on VendorProfile {
+        ... on AttributesVendorProfile {
           vendor
           attributes { name value { type string int float boolean dateTime stringList } }
           profile { email firstName lastName phone locale country region city timezone }
           tags
           notes { code attribute message }
         }
-        ... on VendorError { vendor code message retryable }
-        ... on NotAuthorizedError { code message }`;
+        ... on AttributesVendorError { vendor code message retryable }
+        ... on AttributesNotAuthorizedError { code message }`;
 
 /** An updateAttributes example with the full result selection and its input as variables. */
 function update(
@@ -76,7 +76,7 @@ function update(
       .split("\n")
       .map((line) => `# ${line.trim()}`)
       .join("\n")}
-mutation ${operation}($input: UpdateAttributesInput!) {
+mutation ${operation}($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {${UPDATE_RESULT}
   }
 }`,
@@ -90,14 +90,14 @@ export const EXAMPLES: readonly ExampleOperation[] = [
     name: "Set custom attributes (Carnival)",
     query: `# Sets typed custom attributes for user 1 in Carnival's sandbox.
 # "favorite song" needs Carnival's key normalization: the result carries a KEY_NORMALIZED warning.
-mutation SetAttributes($input: UpdateAttributesInput!) {
+mutation SetAttributes($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       user { id }
       allDelivered${DELIVERY_FIELDS}
     }
-    ... on InvalidInputError { message path problems { path message } }
+    ... on AttributesInvalidInputError { message path problems { path message } }
   }
 }`,
     variables: {
@@ -114,7 +114,7 @@ mutation SetAttributes($input: UpdateAttributesInput!) {
         ],
       },
     },
-    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "VendorDeliverySuccess" },
+    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "AttributesVendorDeliverySuccess" },
   },
   update(
     "Typed attributes, checked against the catalog (Jiguang)",
@@ -134,7 +134,7 @@ Every operation is checked against it before anything is sent. Appends carry APP
         { op: "ADD_TO_SET", attribute: "interests", value: { stringList: ["jazz", "cycling"] } },
       ],
     },
-    "VendorDeliverySuccess",
+    "AttributesVendorDeliverySuccess",
   ),
   update(
     "Attributes and location fields (Leanplum)",
@@ -153,7 +153,7 @@ plus location and locale fields. createIfMissing: true creates the user if Leanp
       ],
       profile: { city: "Berlin", country: "DE", locale: "de_DE", timezone: "Europe/Berlin" },
     },
-    "VendorDeliverySuccess",
+    "AttributesVendorDeliverySuccess",
   ),
   update(
     "Profile fields, attributes and tags (User.com)",
@@ -171,33 +171,33 @@ The subgraph compares the user User.com returns with what was sent, so nothing i
       ],
       tags: { add: ["beta"] },
     },
-    "VendorDeliverySuccess",
+    "AttributesVendorDeliverySuccess",
   ),
   update(
     "Every vendor at once",
     "EveryVendor",
     `Without \`vendors\`, the update goes to every configured vendor concurrently.
-Each vendor answers on its own: one VendorDeliveryResult per vendor, in registry order.`,
+Each vendor answers on its own: one AttributesVendorDeliveryResult per vendor, in registry order.`,
     { userId: "1", operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] },
-    "VendorDeliverySuccess",
+    "AttributesVendorDeliverySuccess",
   ),
   update(
     "One request, a different answer per vendor",
     "MixedResults",
     `INCREMENT is not something every vendor can do: Carnival and User.com refuse it before sending
-(UnsupportedOperationError), Jiguang's catalog does not declare "logins" (AttributeNotDefinedError),
+(AttributesUnsupportedOperationError), Jiguang's catalog does not declare "logins" (AttributeNotDefinedError),
 and Leanplum applies it. A frontend switches on each delivery's __typename.`,
     { userId: "1", operations: [{ op: "INCREMENT", attribute: "logins", value: { int: 1 } }] },
-    "UnsupportedOperationError",
+    "AttributesUnsupportedOperationError",
   ),
   {
     name: "Values Carnival would lose (typed errors)",
     query: `# Carnival truncates strings over 255 characters and discards out-of-range integers.
-# The subgraph refuses to send them: ValueRejectedError, with every problem in relatedErrors.
-mutation RejectedValues($input: UpdateAttributesInput!) {
+# The subgraph refuses to send them: AttributesValueRejectedError, with every problem in relatedErrors.
+mutation RejectedValues($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       allDelivered${DELIVERY_FIELDS}
     }
   }
@@ -212,11 +212,11 @@ mutation RejectedValues($input: UpdateAttributesInput!) {
         ],
       },
     },
-    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "ValueRejectedError" },
+    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "AttributesValueRejectedError" },
   },
   {
     name: "Unknown user (typed error)",
-    query: `# Carnival only updates users its SDK created: an unknown user id is VendorUserNotFoundError.
+    query: `# Carnival only updates users its SDK created: an unknown user id is AttributesVendorUserNotFoundError.
 mutation UnknownUser {
   updateAttributes(input: {
     userId: "no-such-user"
@@ -224,11 +224,11 @@ mutation UnknownUser {
     operations: [{ op: SET, attribute: "plan", value: { string: "gold" } }]
   }) {
     __typename
-    ... on UpdateAttributesSuccess {${DELIVERY_FIELDS}
+    ... on AttributesUpdateSuccess {${DELIVERY_FIELDS}
     }
   }
 }`,
-    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "VendorUserNotFoundError" },
+    expect: { path: ["updateAttributes", "deliveries", "0"], typename: "AttributesVendorUserNotFoundError" },
   },
   update(
     "Attribute missing from the catalog (Jiguang, typed error)",
@@ -242,9 +242,9 @@ nothing sent. Declare it in Jiguang's Data Center and in JIGUANG_ATTRIBUTES firs
     "Operation against the attribute's rule (Jiguang, typed error)",
     "JiguangWrongRule",
     `"points" accumulates in Jiguang: a SET would add instead of overwrite.
-The subgraph refuses it (UnsupportedOperationError) and the message names the operation that fits.`,
+The subgraph refuses it (AttributesUnsupportedOperationError) and the message names the operation that fits.`,
     { userId: "1", vendors: ["JIGUANG"], operations: [{ op: "SET", attribute: "points", value: { int: 100 } }] },
-    "UnsupportedOperationError",
+    "AttributesUnsupportedOperationError",
   ),
   update(
     "Undefined custom attribute (User.com, typed error)",
@@ -257,43 +257,43 @@ AttributeNotDefinedError, and the message says nothing was applied.`,
   update(
     "Operation a vendor does not have (Leanplum, typed error)",
     "LeanplumSetOnce",
-    `Leanplum has no SET_ONCE: UnsupportedOperationError, and nothing is sent to Leanplum.`,
+    `Leanplum has no SET_ONCE: AttributesUnsupportedOperationError, and nothing is sent to Leanplum.`,
     { userId: "1", vendors: ["LEANPLUM"], operations: [{ op: "SET_ONCE", attribute: "first_channel", value: { string: "ads" } }] },
-    "UnsupportedOperationError",
+    "AttributesUnsupportedOperationError",
   ),
   {
     name: "Invalid input (typed error)",
-    query: `# Each value sets exactly one field; two fields is a request-level InvalidInputError.
+    query: `# Each value sets exactly one field; two fields is a request-level AttributesInvalidInputError.
 mutation InvalidInput {
   updateAttributes(input: {
     userId: "1"
     operations: [{ op: SET, attribute: "plan", value: { string: "gold", int: 1 } }]
   }) {
     __typename
-    ... on InvalidInputError { code message path problems { path message } }
+    ... on AttributesInvalidInputError { code message path problems { path message } }
   }
 }`,
-    expect: { path: ["updateAttributes"], typename: "InvalidInputError" },
+    expect: { path: ["updateAttributes"], typename: "AttributesInvalidInputError" },
   },
   update(
     "Safe to repeat: an idempotency key",
     "IdempotentUpdate",
     `Run this twice: the second answer is the stored first one with replayed: true, and nothing is sent.
-The same key with another input is IdempotencyKeyReusedError.`,
+The same key with another input is AttributesIdempotencyKeyReusedError.`,
     {
       userId: "2",
       vendors: ["CARNIVAL", "USERCOM"],
       idempotencyKey: "checkout-2026-05-01-0001",
       operations: [{ op: "SET", attribute: "plan", value: { string: "platinum" } }],
     },
-    "UpdateAttributesSuccess",
+    "AttributesUpdateSuccess",
     ["updateAttributes"],
   ),
   {
     name: "Read attributes back (as the router asks for a User)",
     query: `# The users subgraph owns User; this subgraph adds attributeProfiles. Through a router this is
 # { user(id: "1") { attributeProfiles { … } } }; here the router's entity request is written out.
-# Vendors without a read endpoint (Carnival, Jiguang) answer UnsupportedOperationError.
+# Vendors without a read endpoint (Carnival, Jiguang) answer AttributesUnsupportedOperationError.
 query ReadBack($representations: [_Any!]!) {
   _entities(representations: $representations) {
     __typename
@@ -305,20 +305,20 @@ query ReadBack($representations: [_Any!]!) {
   }
 }`,
     variables: { representations: [{ __typename: "User", id: "1" }] },
-    expect: { path: ["_entities", "0", "attributeProfiles", "0"], typename: "VendorProfile" },
+    expect: { path: ["_entities", "0", "attributeProfiles", "0"], typename: "AttributesVendorProfile" },
   },
   {
     name: "Start a bulk job",
     query: `# One attribute value for many users, through each vendor's fastest honest path. Returns at once:
 # copy the id into the "Follow a bulk job" tab.
-mutation StartBulkJob($input: BulkSetCustomAttributeInput!) {
+mutation StartBulkJob($input: AttributesBulkSetCustomAttributeInput!) {
   bulkSetCustomAttribute(input: $input) {
     __typename
-    ... on BulkJob {${BULK_JOB_FIELDS}
+    ... on AttributesBulkJob {${BULK_JOB_FIELDS}
     }
-    ... on InvalidInputError { code message problems { path message } }
-    ... on TooManyUserIdsError { code message limit received }
-    ... on NotAuthorizedError { code message requiredScope }
+    ... on AttributesInvalidInputError { code message problems { path message } }
+    ... on AttributesTooManyUserIdsError { code message limit received }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
   }
 }`,
     variables: {
@@ -329,59 +329,59 @@ mutation StartBulkJob($input: BulkSetCustomAttributeInput!) {
         vendors: ["CARNIVAL", "LEANPLUM", "USERCOM"],
       },
     },
-    expect: { path: ["bulkSetCustomAttribute"], typename: "BulkJob" },
+    expect: { path: ["bulkSetCustomAttribute"], typename: "AttributesBulkJob" },
   },
   {
     name: "Follow a bulk job",
-    query: `# Paste the id from "Start a bulk job" into the variables. An unknown id is BulkJobNotFoundError.
+    query: `# Paste the id from "Start a bulk job" into the variables. An unknown id is AttributesBulkJobNotFoundError.
 # Failures are typed like any delivery error, per user and vendor (user 404 exists nowhere).
 query FollowBulkJob($id: ID!) {
-  bulkJob(id: $id) {
+  attributeBulkJob(id: $id) {
     __typename
-    ... on BulkJob {${BULK_JOB_FIELDS}
+    ... on AttributesBulkJob {${BULK_JOB_FIELDS}
     }
-    ... on BulkJobNotFoundError { code message id }
-    ... on NotAuthorizedError { code message requiredScope }
+    ... on AttributesBulkJobNotFoundError { code message id }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
   }
 }`,
     variables: { id: "paste-the-id-of-a-bulk-job" },
-    expect: { path: ["bulkJob"], typename: "BulkJobNotFoundError" },
+    expect: { path: ["attributeBulkJob"], typename: "AttributesBulkJobNotFoundError" },
   },
   {
     name: "Cancel a bulk job",
     query: `# Stops a job promptly: users not yet sent end as cancelled; requests already sent finish.
 mutation CancelBulkJob($id: ID!) {
-  cancelBulkJob(id: $id) {
+  cancelAttributeBulkJob(id: $id) {
     __typename
-    ... on BulkJob { id status cancelRequested progress { vendor total succeeded failed cancelled pending } }
-    ... on BulkJobNotFoundError { code message id }
-    ... on NotAuthorizedError { code message requiredScope }
+    ... on AttributesBulkJob { id status cancelRequested progress { vendor total succeeded failed cancelled pending } }
+    ... on AttributesBulkJobNotFoundError { code message id }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
   }
 }`,
     variables: { id: "paste-the-id-of-a-bulk-job" },
-    expect: { path: ["cancelBulkJob"], typename: "BulkJobNotFoundError" },
+    expect: { path: ["cancelAttributeBulkJob"], typename: "AttributesBulkJobNotFoundError" },
   },
   {
     name: "Retry a bulk job's failures",
     query: `# Paste the id of a finished job from "Start a bulk job". Starts a new job over the users that failed
 # in it: by default those whose final error was retryable; with \`codes\`, those whose final error had one
 # of them (user 404 fails as USER_NOT_FOUND), each resent only at the vendors where it failed. The new job
-# links to the old one (retryOf; the old one lists it in retries). An unknown id is BulkJobNotFoundError.
-mutation RetryBulkJob($id: ID!, $input: RetryBulkJobInput) {
-  retryBulkJob(id: $id, input: $input) {
+# links to the old one (retryOf; the old one lists it in retries). An unknown id is AttributesBulkJobNotFoundError.
+mutation RetryBulkJob($id: ID!, $input: AttributesBulkJobRetryInput) {
+  retryAttributeBulkJob(id: $id, input: $input) {
     __typename
-    ... on BulkJob { id status retryOf retries progress { vendor total succeeded failed cancelled pending } }
-    ... on BulkJobNotFoundError { code message id }
-    ... on BulkJobNotFinishedError { code message id status }
-    ... on NothingToRetryError { code message id }
-    ... on InvalidInputError { code message problems { path message } }
-    ... on TooManyUserIdsError { code message limit received }
-    ... on NotAuthorizedError { code message requiredScope }
-    ... on SharedStateUnavailableError { code message retryAfterSeconds }
+    ... on AttributesBulkJob { id status retryOf retries progress { vendor total succeeded failed cancelled pending } }
+    ... on AttributesBulkJobNotFoundError { code message id }
+    ... on AttributesBulkJobNotFinishedError { code message id status }
+    ... on AttributesNothingToRetryError { code message id }
+    ... on AttributesInvalidInputError { code message problems { path message } }
+    ... on AttributesTooManyUserIdsError { code message limit received }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
+    ... on AttributesSharedStateUnavailableError { code message retryAfterSeconds }
   }
 }`,
     variables: { id: "paste-the-id-of-a-finished-bulk-job", input: { codes: ["USER_NOT_FOUND"] } },
-    expect: { path: ["retryBulkJob"], typename: "BulkJobNotFoundError" },
+    expect: { path: ["retryAttributeBulkJob"], typename: "AttributesBulkJobNotFoundError" },
   },
   {
     name: "Bulk value refused before the job exists (typed error)",
@@ -394,10 +394,10 @@ mutation RefusedBulkJob {
     vendors: [CARNIVAL]
   }) {
     __typename
-    ... on InvalidInputError { code message problems { path message } }
+    ... on AttributesInvalidInputError { code message problems { path message } }
   }
 }`,
-    expect: { path: ["bulkSetCustomAttribute"], typename: "InvalidInputError" },
+    expect: { path: ["bulkSetCustomAttribute"], typename: "AttributesInvalidInputError" },
   },
   {
     ...update(
@@ -405,7 +405,7 @@ mutation RefusedBulkJob {
       "GuaranteedDelivery",
       `Carnival's sandbox is told (the x-sandbox-fault header, honoured only when every vendor is a sandbox) to answer
 this request 503, as in an outage ("down;seconds=30" starts a real one). With delivery: GUARANTEED the update is not
-lost: the answer is VendorDeliveryQueued, and the subgraph retries it with backoff until Carnival takes it (here the
+lost: the answer is AttributesVendorDeliveryQueued, and the subgraph retries it with backoff until Carnival takes it (here the
 first retry, which carries no fault). Follow it with the next tab, pasting its deliveryId.`,
       {
         userId: "2",
@@ -413,13 +413,13 @@ first retry, which carries no fault). Follow it with the next tab, pasting its d
         delivery: "GUARANTEED",
         operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
       },
-      "VendorDeliveryQueued",
+      "AttributesVendorDeliveryQueued",
     ),
     headers: { "x-sandbox-fault": "503" },
   },
   {
     name: "Follow or cancel a queued delivery",
-    query: `# Paste a VendorDeliveryQueued.deliveryId. Every attempt is listed; once settled, outcome is the vendor's answer.
+    query: `# Paste an AttributesVendorDeliveryQueued.deliveryId. Every attempt is listed; once settled, outcome is the vendor's answer.
 # cancelAttributeDelivery(id) stops one that is still QUEUED.
 query QueuedDelivery($id: ID!) {
   attributeDelivery(id: $id) {
@@ -427,11 +427,11 @@ query QueuedDelivery($id: ID!) {
     ... on AttributeDelivery {
       id vendor userId status reason durable createdAt expiresAt nextAttemptAt finishedAt note
       attempts { number startedAt durationMs result error { __typename code message retryable } }
-      outcome { __typename ... on VendorDeliverySuccess { vendor httpStatus } ... on VendorError { code message } }
+      outcome { __typename ... on AttributesVendorDeliverySuccess { vendor httpStatus } ... on AttributesVendorError { code message } }
     }
     ... on AttributeDeliveryNotFoundError { code message id }
-    ... on NotAuthorizedError { code message }
-    ... on SharedStateUnavailableError { code message retryAfterSeconds }
+    ... on AttributesNotAuthorizedError { code message }
+    ... on AttributesSharedStateUnavailableError { code message retryAfterSeconds }
   }
 }`,
     variables: { id: "paste a deliveryId here" },
@@ -440,7 +440,7 @@ query QueuedDelivery($id: ID!) {
   {
     name: "Vendors and what they support",
     query: `query Vendors {
-  vendors {
+  attributeVendors {
     __typename
     vendor
     displayName
@@ -449,6 +449,6 @@ query QueuedDelivery($id: ID!) {
     deliveryQueue { durable depth oldestQueuedAt }
   }
 }`,
-    expect: { path: ["vendors", "0"], typename: "VendorInfo" },
+    expect: { path: ["attributeVendors", "0"], typename: "AttributesVendorInfo" },
   },
 ];

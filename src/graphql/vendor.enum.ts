@@ -1,14 +1,14 @@
 import { registerEnumType } from "type-graphql";
 
 /**
- * The GraphQL `Vendor` enum (CARNIVAL → "carnival"). Its values come from the vendor registry,
+ * The GraphQL `AttributesVendor` enum (CARNIVAL → "carnival"). Its values come from the vendor registry,
  * handed in by the composition root through `useVendorIds` before the schema is built; this layer
  * never names a vendor itself.
  */
 export const Vendor: Record<string, string> = {};
 
 registerEnumType(Vendor, {
-  name: "Vendor",
+  name: "AttributesVendor",
   description: "A customer-engagement vendor this subgraph can deliver attributes to.",
 });
 

@@ -11,7 +11,7 @@ export interface SharedHttpOptions {
   readonly retry?: RetryPolicy;
   /**
    * Largest vendor answer read, after decompression (VENDOR_MAX_RESPONSE_BYTES): reading stops there
-   * and the call fails with a typed VendorUnavailableError, so a vendor (or anything in between)
+   * and the call fails with a typed AttributesVendorUnavailableError, so a vendor (or anything in between)
    * streaming an endless body cannot exhaust the heap. Default DEFAULT_MAX_RESPONSE_BYTES.
    */
   readonly maxResponseBytes?: number;

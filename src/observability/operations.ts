@@ -44,7 +44,7 @@ const MAX_NAME_LENGTH = 200;
 /**
  * One structured log line and one metrics sample per GraphQL operation: request id, operation
  * name and type, root fields, the first root field's result type (the union member, such as
- * UpdateAttributesSuccess or InvalidInputError), every vendor delivery it made and the duration.
+ * AttributesUpdateSuccess or AttributesInvalidInputError), every vendor delivery it made and the duration.
  * Variables are never logged: they carry users' data.
  */
 export class OperationObserver {

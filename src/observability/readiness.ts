@@ -5,7 +5,7 @@ import type { CircuitBreaker, CircuitState } from "../reliability/circuit-breake
 /**
  * Which live vendors must be ready for the instance to be ready:
  * - `any` (default): at least one. One vendor's outage then leaves every replica serving the other
- *   vendors and answering typed VendorUnavailableError for the one that is down, instead of a
+ *   vendors and answering typed AttributesVendorUnavailableError for the one that is down, instead of a
  *   shared outage pulling every replica out of rotation; an instance that can reach no vendor
  *   at all (its own network is broken) is taken out.
  * - `all`: every live vendor (strict; a vendor outage makes every replica unready).

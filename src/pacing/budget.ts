@@ -101,7 +101,7 @@ export function pauseFor(seconds: number, now: number, state: PauseState): Pause
 
 /**
  * The shared budget could not be reached (Redis down): an interactive caller is refused at once,
- * nothing sent, as if the budget had no slot within its deadline (the same typed RateLimitedError,
+ * nothing sent, as if the budget had no slot within its deadline (the same typed AttributesRateLimitedError,
  * `retryAfterSeconds` 1). Sending without the shared budget could exceed the vendor's limit.
  */
 export class RateBudgetUnavailable extends RateLimitWaitTooLong {

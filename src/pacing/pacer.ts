@@ -200,7 +200,7 @@ export interface PacerOptions {
   readonly burst?: number;
   /**
    * Longest an interactive caller waits for its slot; default unbounded. Vendors pass their
-   * request timeout: a caller that would wait longer gets RateLimitedError at once instead.
+   * request timeout: a caller that would wait longer gets AttributesRateLimitedError at once instead.
    */
   readonly maxWaitMs?: number;
   /** Margin for arrivals bunching on the way, in ms per second (default WINDOW_SLACK_MS, budget.ts). */

@@ -181,7 +181,7 @@ interface Entry {
  *   process at once, the others at their next round trip (within LOOKAHEAD_MS plus a batch).
  *   Callers already holding a slot that the pause covers reserve again after it.
  * - Redis unreachable (or no answer within a second): nothing is sent without a slot from Redis.
- *   Interactive callers are refused at once with RateBudgetUnavailable (a RateLimitedError to the
+ *   Interactive callers are refused at once with RateBudgetUnavailable (an AttributesRateLimitedError to the
  *   client, retry after 1 s); background callers wait and ask again, from 100 ms up to every second,
  *   until Redis answers or they are cancelled. A restarted, empty Redis starts a new schedule: slots
  *   handed out before (at most one batch per process) may then share a second with new ones.

@@ -16,7 +16,7 @@ export type CircuitState = "closed" | "open" | "half-open";
 
 /**
  * Stops hammering a vendor that is down: after `failureThreshold` consecutive unavailability
- * failures (5xx, timeouts, connection faults) calls fail fast with VendorUnavailableError and a
+ * failures (5xx, timeouts, connection faults) calls fail fast with AttributesVendorUnavailableError and a
  * retry delay, nothing sent, until the cooldown ends; then one probe decides whether it closes.
  * Refusals about the request itself (bad value, unknown user) say the vendor is up: they reset it.
  */

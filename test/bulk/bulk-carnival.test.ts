@@ -5,9 +5,9 @@ import { BULK_MUTATION, waitForBulkJob } from "../support/bulk.js";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 
 const JOB = `query Job($id: ID!, $after: String, $first: Int) {
-  bulkJob(id: $id) {
+  attributeBulkJob(id: $id) {
     __typename
-    ... on BulkJob {
+    ... on AttributesBulkJob {
     id status startedAt finishedAt cancelRequested
     value { type boolean }
     progress { vendor total succeeded failed cancelled pending }
@@ -17,7 +17,7 @@ const JOB = `query Job($id: ID!, $after: String, $first: Int) {
       edges { cursor node { userId vendor error { __typename code message httpStatus retryable } } }
     }
     }
-    ... on BulkJobNotFoundError { code id }
+    ... on AttributesBulkJobNotFoundError { code id }
   }
 }`;
 
@@ -58,7 +58,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
 
   it("completes a 10,000-user job with exact counts, under the pace, with no rate-limit answer", async () => {
     const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(10_000), attribute: "vip", value: { boolean: true } } });
-    expect(started.data.bulkSetCustomAttribute).toMatchObject({ __typename: "BulkJob", duplicateUserIds: 0 });
+    expect(started.data.bulkSetCustomAttribute).toMatchObject({ __typename: "AttributesBulkJob", duplicateUserIds: 0 });
     expect(["QUEUED", "RUNNING"]).toContain(started.data.bulkSetCustomAttribute.status);
     const job = await waitForEnd(subgraph, started.data.bulkSetCustomAttribute.id);
     expect(job.status).toBe("SUCCEEDED");
@@ -77,7 +77,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     expect(job.failures.totalCount).toBe(120);
     expect(new Set(job.failures.edges.map((e: any) => e.node.userId))).toEqual(new Set(ids(120, "ghost-")));
     expect(job.failures.edges[0].node.error).toEqual({
-      __typename: "VendorUserNotFoundError",
+      __typename: "AttributesVendorUserNotFoundError",
       code: "USER_NOT_FOUND",
       message: expect.any(String),
       httpStatus: 404,
@@ -85,13 +85,13 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
     });
 
     const first = await subgraph.gql(JOB, { id: job.id, first: 50 });
-    expect(first.data.bulkJob.failures.pageInfo.hasNextPage).toBe(true);
-    const seen: string[] = first.data.bulkJob.failures.edges.map((e: any) => e.node.userId);
-    let after = first.data.bulkJob.failures.pageInfo.endCursor;
+    expect(first.data.attributeBulkJob.failures.pageInfo.hasNextPage).toBe(true);
+    const seen: string[] = first.data.attributeBulkJob.failures.edges.map((e: any) => e.node.userId);
+    let after = first.data.attributeBulkJob.failures.pageInfo.endCursor;
     while (after) {
       const page = await subgraph.gql(JOB, { id: job.id, first: 50, after });
-      seen.push(...page.data.bulkJob.failures.edges.map((e: any) => e.node.userId));
-      after = page.data.bulkJob.failures.pageInfo.hasNextPage ? page.data.bulkJob.failures.pageInfo.endCursor : null;
+      seen.push(...page.data.attributeBulkJob.failures.edges.map((e: any) => e.node.userId));
+      after = page.data.attributeBulkJob.failures.pageInfo.hasNextPage ? page.data.attributeBulkJob.failures.pageInfo.endCursor : null;
     }
     expect(seen.sort()).toEqual(ids(120, "ghost-").sort());
   });
@@ -116,7 +116,7 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
         node: {
           userId: "5",
           vendor: "CARNIVAL",
-          error: expect.objectContaining({ __typename: "VendorUnavailableError", httpStatus: 500, retryable: true }),
+          error: expect.objectContaining({ __typename: "AttributesVendorUnavailableError", httpStatus: 500, retryable: true }),
         },
       }),
     ]);
@@ -138,10 +138,13 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
       const id = started.data.bulkSetCustomAttribute.id;
       const carnivalSandbox = slow.sandbox<CarnivalSandbox>("carnival");
       while (carnivalSandbox.requestCount() < 100) await new Promise((r) => setTimeout(r, 20));
-      const cancelled = await slow.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { cancelRequested } } }`, {
-        id,
-      });
-      expect(cancelled.data.cancelBulkJob).toEqual({ __typename: "BulkJob", cancelRequested: true });
+      const cancelled = await slow.gql(
+        `mutation($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename ... on AttributesBulkJob { cancelRequested } } }`,
+        {
+          id,
+        },
+      );
+      expect(cancelled.data.cancelAttributeBulkJob).toEqual({ __typename: "AttributesBulkJob", cancelRequested: true });
       const job = await waitForEnd(slow, id);
       const sentAtEnd = carnivalSandbox.requestCount();
       expect(job.status).toBe("CANCELLED");
@@ -174,14 +177,14 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
         const id = started.data.bulkSetCustomAttribute.id as string;
         while (vendor.requestCount() < 1) await new Promise((r) => setTimeout(r, 10));
         await new Promise((r) => setTimeout(r, 300)); // past any backoff (≤ 50 ms here): the retry now waits on the pacer
-        await slowPace.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id });
+        await slowPace.gql(`mutation($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename } }`, { id });
         const ended = await waitForEnd(slowPace, id);
         await new Promise((r) => setTimeout(r, 2_000)); // until the pacer's slot would have come
         expect(vendor.requestCount()).toBe(1);
         expect(ended.progress[0]).toMatchObject({ total: 1, succeeded: 0, failed: 1, cancelled: 0 });
         expect(ended.failures.edges[0].node).toMatchObject({
           userId: "1",
-          error: { __typename: "VendorUnavailableError", httpStatus: 503 },
+          error: { __typename: "AttributesVendorUnavailableError", httpStatus: 503 },
         });
       } finally {
         await slowPace.close();
@@ -228,7 +231,10 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
 
   it("refuses, before any job exists, a value the vendor would alter for every user", async () => {
     const result = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(5), attribute: "bio", value: { string: "x".repeat(300) } } });
-    expect(result.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "vendors", "carnival"] });
+    expect(result.data.bulkSetCustomAttribute).toMatchObject({
+      __typename: "AttributesInvalidInputError",
+      path: ["input", "vendors", "carnival"],
+    });
     expect(result.data.bulkSetCustomAttribute.message).toMatch(/truncates strings to 255/);
     const unsupported = await subgraph.gql(BULK_MUTATION, {
       input: { userIds: ids(5), attribute: "flags", value: { booleanList: [true] } },
@@ -241,29 +247,38 @@ describe("bulkSetCustomAttribute through the paced fan-out (Carnival)", () => {
   it("answers request-level errors with typed results", async () => {
     const tooMany = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(20_001), attribute: "a", value: { int: 1 } } });
     expect(tooMany.data.bulkSetCustomAttribute).toEqual({
-      __typename: "TooManyUserIdsError",
+      __typename: "AttributesTooManyUserIdsError",
       code: "TOO_MANY_USER_IDS",
       limit: 20_000,
       received: 20_001,
       message: "at most 20000 user ids per call; got 20001",
     });
     const empty = await subgraph.gql(BULK_MUTATION, { input: { userIds: [], attribute: "a", value: { int: 1 } } });
-    expect(empty.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "userIds"] });
+    expect(empty.data.bulkSetCustomAttribute).toMatchObject({ __typename: "AttributesInvalidInputError", path: ["input", "userIds"] });
     // A lone surrogate has no UTF-8 form, so no vendor could be sent this id unaltered.
     const loneSurrogate = await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1", "2\ud800"], attribute: "a", value: { int: 1 } } });
-    expect(loneSurrogate.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "userIds", "1"] });
+    expect(loneSurrogate.data.bulkSetCustomAttribute).toMatchObject({
+      __typename: "AttributesInvalidInputError",
+      path: ["input", "userIds", "1"],
+    });
     expect(loneSurrogate.data.bulkSetCustomAttribute.message).toMatch(/well-formed Unicode/);
     const twoValues = await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1"], attribute: "a", value: { int: 1, boolean: true } } });
-    expect(twoValues.data.bulkSetCustomAttribute).toMatchObject({ __typename: "InvalidInputError", path: ["input", "value"] });
+    expect(twoValues.data.bulkSetCustomAttribute).toMatchObject({ __typename: "AttributesInvalidInputError", path: ["input", "value"] });
   });
 
   it("answers unknown job ids", async () => {
-    expect((await subgraph.gql(JOB, { id: "nope" })).data.bulkJob).toEqual({
-      __typename: "BulkJobNotFoundError",
+    expect((await subgraph.gql(JOB, { id: "nope" })).data.attributeBulkJob).toEqual({
+      __typename: "AttributesBulkJobNotFoundError",
       code: "BULK_JOB_NOT_FOUND",
       id: "nope",
     });
-    const cancel = await subgraph.gql(`mutation { cancelBulkJob(id: "nope") { __typename ... on BulkJobNotFoundError { code id } } }`);
-    expect(cancel.data.cancelBulkJob).toEqual({ __typename: "BulkJobNotFoundError", code: "BULK_JOB_NOT_FOUND", id: "nope" });
+    const cancel = await subgraph.gql(
+      `mutation { cancelAttributeBulkJob(id: "nope") { __typename ... on AttributesBulkJobNotFoundError { code id } } }`,
+    );
+    expect(cancel.data.cancelAttributeBulkJob).toEqual({
+      __typename: "AttributesBulkJobNotFoundError",
+      code: "BULK_JOB_NOT_FOUND",
+      id: "nope",
+    });
   });
 });

@@ -7,9 +7,9 @@ import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 
 const ids = (n: number, prefix = "") => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
-const PAGE = `query Failures($id: ID!, $vendor: Vendor, $first: Int, $after: String) {
-  bulkJob(id: $id) {
-    ... on BulkJob {
+const PAGE = `query Failures($id: ID!, $vendor: AttributesVendor, $first: Int, $after: String) {
+  attributeBulkJob(id: $id) {
+    ... on AttributesBulkJob {
       failures(vendor: $vendor, first: $first, after: $after) {
         totalCount
         pageInfo { hasNextPage endCursor }
@@ -62,7 +62,7 @@ describe("bulk failures: counted always, kept up to a cap per vendor", () => {
   const page = async (variables: Record<string, unknown>) => {
     const result = await subgraph.gql(PAGE, { id: jobId, ...variables });
     if (result.errors) throw new Error(JSON.stringify(result.errors));
-    const failures = result.data.bulkJob.failures;
+    const failures = result.data.attributeBulkJob.failures;
     return { ...failures, users: failures.edges.map((e: any) => `${e.node.vendor}:${e.node.userId}`) };
   };
 

@@ -6,8 +6,8 @@ import { usercom } from "../../src/vendors/usercom/index.js";
 import { RETRY_SECRET, RETRY_SUBGRAPH, retryBulkJobTests } from "../support/bulk-retry.js";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 
-/** retryBulkJob with jobs run in this process (BulkEngine, InMemoryJobStore); the same tests run on Redis in test/shared/. */
-describe("retryBulkJob, in process", () => {
+/** retryAttributeBulkJob with jobs run in this process (BulkEngine, InMemoryJobStore); the same tests run on Redis in test/shared/. */
+describe("retryAttributeBulkJob, in process", () => {
   let subgraph: TestSubgraph;
   beforeAll(async () => {
     subgraph = await startTestSubgraph({

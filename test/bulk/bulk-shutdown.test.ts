@@ -43,7 +43,7 @@ function sentByChunk(sandbox: CarnivalSandbox): Map<number, number> {
 
 const completeChunks = (chunks: Map<number, number>) => [...chunks.values()].filter((n) => n === CHUNK).length;
 
-const REASON = `query($id: ID!) { bulkJob(id: $id) { ... on BulkJob { status cancelRequested cancelReason } } }`;
+const REASON = `query($id: ID!) { attributeBulkJob(id: $id) { ... on AttributesBulkJob { status cancelRequested cancelReason } } }`;
 
 describe("BulkEngine.stop: a shutdown stops bulk work at a chunk boundary with an exact account", () => {
   it("lets the chunks in flight finish within the grace, starts no other, and ends the job CANCELLED by SHUTDOWN", async () => {
@@ -75,7 +75,7 @@ describe("BulkEngine.stop: a shutdown stops bulk work at a chunk boundary with a
         cancelled: USERS - sent.size * CHUNK,
       });
       expect(sandbox.requestCount()).toBe(sent.size * CHUNK);
-      expect((await subgraph.gql(REASON, { id })).data.bulkJob).toEqual({
+      expect((await subgraph.gql(REASON, { id })).data.attributeBulkJob).toEqual({
         status: "CANCELLED",
         cancelRequested: false,
         cancelReason: "SHUTDOWN",
@@ -107,7 +107,7 @@ describe("BulkEngine.stop: a shutdown stops bulk work at a chunk boundary with a
       // Requests already sent were not aborted: each is counted by its outcome; the rest are cancelled.
       expect(job.progress[0]).toMatchObject({ total: USERS, succeeded: sentAtEnd, failed: 0, cancelled: USERS - sentAtEnd });
       expect(sandbox.statusCounts()).toEqual({ 202: sentAtEnd });
-      expect((await subgraph.gql(REASON, { id: running })).data.bulkJob.cancelReason).toBe("SHUTDOWN");
+      expect((await subgraph.gql(REASON, { id: running })).data.attributeBulkJob.cancelReason).toBe("SHUTDOWN");
 
       // The queued job never started: all its users are cancelled and nothing was sent for them.
       const never = (await subgraph.app.bulk.get(queued))!;

@@ -113,9 +113,9 @@ describe("vendor start-up", () => {
     });
     try {
       const result = await subgraph.gql(
-        `mutation { updateAttributes(input: { userId: "1", operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) { ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { message vendorCode } } } } }`,
+        `mutation { updateAttributes(input: { userId: "1", operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) { ... on AttributesUpdateSuccess { deliveries { __typename ... on AttributesVendorError { message vendorCode } } } } }`,
       );
-      expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorUnavailableError");
+      expect(result.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorUnavailableError");
       subgraph.logger.info({ leaked: secret }, `a line that mentions ${secret}`);
       expect(JSON.stringify(result)).not.toContain(secret);
       expect(subgraph.logLines.length).toBeGreaterThan(0);

@@ -77,7 +77,7 @@ describe("cross-origin calls from a real browser page", () => {
     const result = await call(localhost(allowing), "application/json", UPDATE);
     expect(result).toMatchObject({ status: 200, requestId: expect.any(String) });
     expect(JSON.parse((result as { body: string }).body)).toEqual({
-      data: { updateAttributes: { __typename: "UpdateAttributesSuccess" } },
+      data: { updateAttributes: { __typename: "AttributesUpdateSuccess" } },
     });
   });
 

@@ -36,7 +36,7 @@ describe("dev stack in shared mode", () => {
         })
       ).json()) as { data: any };
     const started = await post(
-      `mutation($input: BulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id } } }`,
+      `mutation($input: AttributesBulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on AttributesBulkJob { id } } }`,
       {
         input: {
           userIds: Array.from({ length: 50 }, (_, i) => String(i + 1)),
@@ -50,7 +50,9 @@ describe("dev stack in shared mode", () => {
     expect(await redis!.client.exists(`dev:bulk:{${id}}:job`)).toBe(1);
     let job: any;
     for (let i = 0; i < 600; i++) {
-      job = (await post(`query($id: ID!) { bulkJob(id: $id) { ... on BulkJob { status progress { succeeded } } } }`, { id })).data.bulkJob;
+      job = (
+        await post(`query($id: ID!) { attributeBulkJob(id: $id) { ... on AttributesBulkJob { status progress { succeeded } } } }`, { id })
+      ).data.attributeBulkJob;
       if (!["QUEUED", "RUNNING"].includes(job.status)) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -47,7 +47,7 @@ describe("supergraph dev stack", () => {
 
   it("joins the users subgraph's fields with this subgraph's results", async () => {
     const result = await throughGateway(
-      `{ user(id: "2") { id name email attributeProfiles(vendors: [CARNIVAL]) { __typename ... on VendorError { vendor code } } } }`,
+      `{ user(id: "2") { id name email attributeProfiles(vendors: [CARNIVAL]) { __typename ... on AttributesVendorError { vendor code } } } }`,
     );
     expect(result).toEqual({
       data: {
@@ -55,7 +55,7 @@ describe("supergraph dev stack", () => {
           id: "2",
           name: "User 2",
           email: "user2@example.test",
-          attributeProfiles: [{ __typename: "UnsupportedOperationError", vendor: "CARNIVAL", code: "UNSUPPORTED_OPERATION" }],
+          attributeProfiles: [{ __typename: "AttributesUnsupportedOperationError", vendor: "CARNIVAL", code: "UNSUPPORTED_OPERATION" }],
         },
       },
     });
@@ -73,7 +73,7 @@ describe("supergraph dev stack", () => {
       .map((line) => JSON.parse(line))
       .find((line) => line.component === "attributes" && line.msg === "graphql operation" && line.requestId === "stack-request-1");
     expect(operation).toMatchObject({
-      operation: { fields: ["updateAttributes"], result: "UpdateAttributesSuccess" },
+      operation: { fields: ["updateAttributes"], result: "AttributesUpdateSuccess" },
       deliveries: [{ vendor: "carnival", outcome: "delivered" }],
     });
   });

@@ -69,7 +69,7 @@ describe("GraphiQL in headless Chromium", () => {
     await subgraph?.close();
   });
 
-  it("runs the first example mutation and shows VendorDeliverySuccess", async () => {
+  it("runs the first example mutation and shows AttributesVendorDeliverySuccess", async () => {
     await page.goto(subgraph.url, { waitUntil: "load" });
     await page.locator(".graphiql-container").waitFor({ state: "visible", timeout: 20_000 });
     const query = page.locator(".graphiql-query-editor");
@@ -79,10 +79,10 @@ describe("GraphiQL in headless Chromium", () => {
 
     await page.locator("button.graphiql-execute-button").click();
     const result = page.locator(".graphiql-response .result-window");
-    await result.getByText("VendorDeliverySuccess").first().waitFor({ state: "visible", timeout: 20_000 });
+    await result.getByText("AttributesVendorDeliverySuccess").first().waitFor({ state: "visible", timeout: 20_000 });
     const shown = await result.innerText();
-    expect(shown).toContain('"__typename": "UpdateAttributesSuccess"');
-    expect(shown).toContain('"__typename": "VendorDeliverySuccess"');
+    expect(shown).toContain('"__typename": "AttributesUpdateSuccess"');
+    expect(shown).toContain('"__typename": "AttributesVendorDeliverySuccess"');
     expect(shown).toContain('"code": "KEY_NORMALIZED"');
 
     await mkdir(ARTIFACTS, { recursive: true });
@@ -94,7 +94,7 @@ describe("GraphiQL in headless Chromium", () => {
       .map((line) => JSON.parse(line))
       .find((line) => line.msg === "graphql operation" && line.operation?.name === "SetAttributes");
     expect(operationLog).toMatchObject({
-      operation: { type: "mutation", result: "UpdateAttributesSuccess" },
+      operation: { type: "mutation", result: "AttributesUpdateSuccess" },
       deliveries: [{ vendor: "carnival", outcome: "delivered" }],
     });
     expect(outsideRequests).toEqual([]);
@@ -108,9 +108,11 @@ describe("GraphiQL in headless Chromium", () => {
       .first()
       .click();
     const docs = page.locator(".graphiql-doc-explorer");
-    await docs.getByText("Mutation").first().waitFor({ state: "visible", timeout: 10_000 });
-    await docs.getByText("Mutation").first().click();
-    await docs.getByText("updateAttributes").first().waitFor({ state: "visible", timeout: 10_000 });
+    // Exact, case-sensitive text: the root type's link, not the "mutation" label beside it, and the
+    // field itself (a substring match also found the old UpdateAttributesInput in the type list).
+    await docs.getByText("Mutation", { exact: true }).first().waitFor({ state: "visible", timeout: 10_000 });
+    await docs.getByText("Mutation", { exact: true }).first().click();
+    await docs.getByText("updateAttributes", { exact: true }).first().waitFor({ state: "visible", timeout: 10_000 });
     expect(introspectionRequests).toEqual([]);
     expect(failedResponses).toEqual([]);
   });

@@ -20,8 +20,10 @@ describe("composition with a users subgraph", () => {
     expect((result.hints ?? []).map((h) => `${h.definition.code}: ${h.message}`)).toEqual([]);
     const supergraph = result.supergraphSdl ?? "";
     expect(supergraph).toMatch(/type User\s+@join__type\(graph: ATTRIBUTES, key: "id"\)\s+@join__type\(graph: USERS, key: "id"\)/);
-    expect(supergraph).toContain("updateAttributes(input: UpdateAttributesInput!): UpdateAttributesResult!");
-    expect(supergraph).toMatch(/attributeProfiles\(vendors: \[Vendor!\]\): \[VendorProfileResult!\]! @join__field\(graph: ATTRIBUTES\)/);
+    expect(supergraph).toContain("updateAttributes(input: AttributesUpdateInput!): AttributesUpdateResult!");
+    expect(supergraph).toMatch(
+      /attributeProfiles\(vendors: \[AttributesVendor!\]\): \[AttributesVendorProfileResult!\]! @join__field\(graph: ATTRIBUTES\)/,
+    );
     expect(supergraph.includes('@requiresScopes(scopes: [["attributes:bulk"]])')).toBe(authDirectives);
   });
 });

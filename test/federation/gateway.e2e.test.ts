@@ -44,12 +44,12 @@ describe("through @apollo/gateway", () => {
 
   it("returns the union result with fields from the users subgraph", async () => {
     const result = await execute(
-      `mutation($input: UpdateAttributesInput!) {
+      `mutation($input: AttributesUpdateInput!) {
         updateAttributes(input: $input) {
           __typename
-          ... on UpdateAttributesSuccess {
+          ... on AttributesUpdateSuccess {
             user { id email }
-            deliveries { __typename ... on VendorDeliverySuccess { vendor warnings { code } } ... on VendorError { vendor code } }
+            deliveries { __typename ... on AttributesVendorDeliverySuccess { vendor warnings { code } } ... on AttributesVendorError { vendor code } }
           }
         }
       }`,
@@ -63,29 +63,29 @@ describe("through @apollo/gateway", () => {
     );
     expect(result.errors).toBeUndefined();
     expect(result.data.updateAttributes).toEqual({
-      __typename: "UpdateAttributesSuccess",
+      __typename: "AttributesUpdateSuccess",
       user: { id: "7", email: "user7@example.test" },
-      deliveries: [{ __typename: "VendorDeliverySuccess", vendor: "CARNIVAL", warnings: [{ code: "KEY_NORMALIZED" }] }],
+      deliveries: [{ __typename: "AttributesVendorDeliverySuccess", vendor: "CARNIVAL", warnings: [{ code: "KEY_NORMALIZED" }] }],
     });
   });
 
   it("returns typed errors through the gateway, including request-level invalid input", async () => {
     const typed = await execute(`mutation {
       updateAttributes(input: { userId: "unknown", vendors: [CARNIVAL], operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) {
-        ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { vendor httpStatus retryable } } }
+        ... on AttributesUpdateSuccess { deliveries { __typename ... on AttributesVendorError { vendor httpStatus retryable } } }
       }
     }`);
     expect(typed.data.updateAttributes.deliveries).toEqual([
-      { __typename: "VendorUserNotFoundError", vendor: "CARNIVAL", httpStatus: 404, retryable: false },
+      { __typename: "AttributesVendorUserNotFoundError", vendor: "CARNIVAL", httpStatus: 404, retryable: false },
     ]);
 
     const invalid = await execute(`mutation {
       updateAttributes(input: { userId: "7", operations: [{ op: SET, attribute: "a", value: { int: 1, string: "x" } }] }) {
-        __typename ... on InvalidInputError { code path }
+        __typename ... on AttributesInvalidInputError { code path }
       }
     }`);
     expect(invalid.data.updateAttributes).toEqual({
-      __typename: "InvalidInputError",
+      __typename: "AttributesInvalidInputError",
       code: "INVALID_INPUT",
       path: ["input", "operations", "0", "value"],
     });
@@ -93,13 +93,13 @@ describe("through @apollo/gateway", () => {
 
   it("resolves this subgraph's User fields for entities owned by the users subgraph", async () => {
     const result = await execute(
-      `{ user(id: "7") { id name attributeProfiles(vendors: [CARNIVAL]) { __typename ... on VendorError { vendor code } } } }`,
+      `{ user(id: "7") { id name attributeProfiles(vendors: [CARNIVAL]) { __typename ... on AttributesVendorError { vendor code } } } }`,
     );
     expect(result.errors).toBeUndefined();
     expect(result.data.user).toEqual({
       id: "7",
       name: "User 7",
-      attributeProfiles: [{ __typename: "UnsupportedOperationError", vendor: "CARNIVAL", code: "UNSUPPORTED_OPERATION" }],
+      attributeProfiles: [{ __typename: "AttributesUnsupportedOperationError", vendor: "CARNIVAL", code: "UNSUPPORTED_OPERATION" }],
     });
   });
 });

@@ -12,11 +12,11 @@ describe("breaking schema changes", () => {
     const removed = schema.replace(/\n {2}"""(?:(?!""")[\s\S])*"""\n {2}allDelivered: Boolean!/, "");
     expect(removed).not.toBe(schema);
     expect(schemaChanges(schema, removed).breaking).toEqual([
-      { type: "FIELD_REMOVED", description: "UpdateAttributesSuccess.allDelivered was removed." },
+      { type: "FIELD_REMOVED", description: "AttributesUpdateSuccess.allDelivered was removed." },
     ]);
     const added = schema.replace(
-      "union CancelBulkJobResult = BulkJob |",
-      "type Extra { id: ID }\nunion CancelBulkJobResult = Extra | BulkJob |",
+      "union AttributesBulkJobCancelResult = AttributesBulkJob |",
+      "type Extra { id: ID }\nunion AttributesBulkJobCancelResult = Extra | AttributesBulkJob |",
     );
     expect(schemaChanges(schema, added).dangerous).toEqual([expect.objectContaining({ type: "TYPE_ADDED_TO_UNION" })]);
   });

@@ -11,7 +11,7 @@ describe("operation limits", () => {
   afterAll(() => subgraph.close());
 
   it("accepts an ordinary operation", async () => {
-    const result = await subgraph.gql("{ vendors { vendor capabilities { operations { op } } } }");
+    const result = await subgraph.gql("{ attributeVendors { vendor capabilities { operations { op } } } }");
     expect(result.errors).toBeUndefined();
   });
 
@@ -31,17 +31,17 @@ describe("operation limits", () => {
   it("refuses an operation nested too deeply, even through fragments", async () => {
     const result = await subgraph.gql(`
       mutation Deep { updateAttributes(input: { userId: "1", operations: [{ op: SET, attribute: "a", value: { int: 1 } }] }) {
-        ... on UpdateAttributesSuccess { deliveries { ... on VendorError { relatedErrors { relatedErrors { ...R } } } } }
+        ... on AttributesUpdateSuccess { deliveries { ... on AttributesVendorError { relatedErrors { relatedErrors { ...R } } } } }
       } }
-      fragment R on VendorError { relatedErrors { relatedErrors { code } } }`);
+      fragment R on AttributesVendorError { relatedErrors { relatedErrors { code } } }`);
     expect(result.status).toBe(400);
     expect(result.errors?.[0]?.message).toMatch(/"Deep" nests \d+ levels deep; at most 6/);
     expect(subgraph.sandbox("carnival").requestCount()).toBe(0);
   });
 
   it("refuses an operation selecting too many fields, counting aliases and fragment spreads", async () => {
-    const aliases = Array.from({ length: 30 }, (_, i) => `v${i}: vendors { ...V }`).join(" ");
-    const result = await subgraph.gql(`{ ${aliases} } fragment V on VendorInfo { vendor mode }`);
+    const aliases = Array.from({ length: 30 }, (_, i) => `v${i}: attributeVendors { ...V }`).join(" ");
+    const result = await subgraph.gql(`{ ${aliases} } fragment V on AttributesVendorInfo { vendor mode }`);
     expect(result.status).toBe(400);
     expect(result.errors?.[0]?.message).toMatch(/selects more than 40 fields/);
   });

@@ -30,12 +30,12 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
     });
     expect(result.status).toBe(200);
     expect(result.data.updateAttributes).toEqual({
-      __typename: "UpdateAttributesSuccess",
+      __typename: "AttributesUpdateSuccess",
       user: { id: "1" },
       allDelivered: true,
       deliveries: [
         {
-          __typename: "VendorDeliverySuccess",
+          __typename: "AttributesVendorDeliverySuccess",
           vendor: "CARNIVAL",
           httpStatus: 202,
           warnings: [{ code: "KEY_NORMALIZED", attribute: "my string.key", message: expect.stringContaining('"my_string_key"') }],
@@ -60,9 +60,14 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
   });
 
   it.each([
-    ["an over-long string", { string: "x".repeat(256) }, "ValueRejectedError", /truncates strings to 255/],
-    ["an out-of-range integer", { int: -2147483648 }, "ValueRejectedError", /discards integers outside/],
-    ["a boolean array", { booleanList: [true, false] }, "UnsupportedOperationError", /does not support SET with a booleanList value/],
+    ["an over-long string", { string: "x".repeat(256) }, "AttributesValueRejectedError", /truncates strings to 255/],
+    ["an out-of-range integer", { int: -2147483648 }, "AttributesValueRejectedError", /discards integers outside/],
+    [
+      "a boolean array",
+      { booleanList: [true, false] },
+      "AttributesUnsupportedOperationError",
+      /does not support SET with a booleanList value/,
+    ],
   ])("answers %s with a typed error and sends nothing", async (_case, value, typename, message) => {
     const result = await update({ userId: "1", operations: [{ op: "SET", attribute: "attr", value }] });
     expect(result.data.updateAttributes.allDelivered).toBe(false);
@@ -91,17 +96,22 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
       ],
     });
     const [delivery] = result.data.updateAttributes.deliveries;
-    expect(delivery).toMatchObject({ __typename: "ValueRejectedError", attribute: "bio" });
+    expect(delivery).toMatchObject({ __typename: "AttributesValueRejectedError", attribute: "bio" });
     expect(delivery.relatedErrors).toEqual([
-      { __typename: "ValueRejectedError", code: "VALUE_REJECTED", attribute: "small", message: expect.any(String) },
+      { __typename: "AttributesValueRejectedError", code: "VALUE_REJECTED", attribute: "small", message: expect.any(String) },
     ]);
     expect(sandbox.journal()).toEqual([]);
   });
 
-  it("answers an unknown user with VendorUserNotFoundError", async () => {
+  it("answers an unknown user with AttributesVendorUserNotFoundError", async () => {
     const result = await update({ userId: "nobody", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] });
     expect(result.data.updateAttributes.deliveries).toEqual([
-      expect.objectContaining({ __typename: "VendorUserNotFoundError", code: "USER_NOT_FOUND", httpStatus: 404, retryable: false }),
+      expect.objectContaining({
+        __typename: "AttributesVendorUserNotFoundError",
+        code: "USER_NOT_FOUND",
+        httpStatus: 404,
+        retryable: false,
+      }),
     ]);
     expect(sandbox.journal().map((e) => e.status)).toEqual([404]);
   });
@@ -113,7 +123,7 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
   ])("refuses %s, which Carnival cannot do, without sending anything", async (_op, operation) => {
     const result = await update({ userId: "1", operations: [operation] });
     expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
-      __typename: "UnsupportedOperationError",
+      __typename: "AttributesUnsupportedOperationError",
       code: "UNSUPPORTED_OPERATION",
     });
     expect(sandbox.journal()).toEqual([]);
@@ -122,7 +132,7 @@ describe("updateAttributes to Carnival (the reference adapter) over HTTP", () =>
   it("refuses profile fields and tags for Carnival, naming them", async () => {
     const result = await update({ userId: "1", profile: { email: "a@example.test" }, tags: { add: ["vip"] } });
     const [delivery] = result.data.updateAttributes.deliveries;
-    expect(delivery).toMatchObject({ __typename: "UnsupportedOperationError", attribute: "email" });
+    expect(delivery).toMatchObject({ __typename: "AttributesUnsupportedOperationError", attribute: "email" });
     expect(delivery.relatedErrors).toEqual([
       expect.objectContaining({ code: "UNSUPPORTED_OPERATION", message: expect.stringContaining("adding tags") }),
     ]);
@@ -228,10 +238,10 @@ describe("request-level validation", () => {
       ["input", "vendors"],
       /at least one vendor/,
     ],
-  ])("answers %s with InvalidInputError at its path", async (_case, input, path, message) => {
+  ])("answers %s with AttributesInvalidInputError at its path", async (_case, input, path, message) => {
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", ...input } });
     expect(result.errors).toBeUndefined();
-    expect(result.data.updateAttributes).toMatchObject({ __typename: "InvalidInputError", code: "INVALID_INPUT", path });
+    expect(result.data.updateAttributes).toMatchObject({ __typename: "AttributesInvalidInputError", code: "INVALID_INPUT", path });
     expect(result.data.updateAttributes.problems[0].message).toMatch(message);
     expect(subgraph.sandbox("carnival").requestCount()).toBe(0);
   });
@@ -255,7 +265,7 @@ describe("request-level validation", () => {
   it("bounds the number of operations", async () => {
     const operations = Array.from({ length: 201 }, (_, i) => ({ op: "SET", attribute: `a${i}`, value: { int: i } }));
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, { input: { userId: "1", operations } });
-    expect(result.data.updateAttributes).toMatchObject({ __typename: "InvalidInputError", path: ["input", "operations"] });
+    expect(result.data.updateAttributes).toMatchObject({ __typename: "AttributesInvalidInputError", path: ["input", "operations"] });
   });
 
   it("answers an unparseable date-time with a GraphQL validation error, not a crash", async () => {
@@ -274,17 +284,19 @@ describe("vendors that are not configured", () => {
   });
   afterAll(() => subgraph.close());
 
-  it("answer VendorNotConfiguredError, also when every vendor is unconfigured and none is named", async () => {
+  it("answer AttributesVendorNotConfiguredError, also when every vendor is unconfigured and none is named", async () => {
     const named = await subgraph.gql(UPDATE_ATTRIBUTES, {
       input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
     });
     expect(named.data.updateAttributes.deliveries).toEqual([
-      expect.objectContaining({ __typename: "VendorNotConfiguredError", vendor: "CARNIVAL" }),
+      expect.objectContaining({ __typename: "AttributesVendorNotConfiguredError", vendor: "CARNIVAL" }),
     ]);
     const defaulted = await subgraph.gql(UPDATE_ATTRIBUTES, {
       input: { userId: "1", operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
     });
-    expect(defaulted.data.updateAttributes.deliveries).toEqual([expect.objectContaining({ __typename: "VendorNotConfiguredError" })]);
+    expect(defaulted.data.updateAttributes.deliveries).toEqual([
+      expect.objectContaining({ __typename: "AttributesVendorNotConfiguredError" }),
+    ]);
     expect(defaulted.data.updateAttributes.allDelivered).toBe(false);
   });
 });

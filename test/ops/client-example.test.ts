@@ -45,18 +45,18 @@ describe("client example", () => {
   }, 60_000);
 
   it("lists every union and interface member for Apollo Client's possibleTypes", () => {
-    expect(possibleTypes.VendorDeliveryResult).toContain("VendorDeliverySuccess");
-    expect(possibleTypes.VendorDeliveryResult).toContain("RateLimitedError");
-    expect(possibleTypes.UpdateAttributesResult).toEqual([
-      "IdempotencyKeyInProgressError",
-      "IdempotencyKeyReusedError",
-      "IdempotencyStoreFullError",
-      "InvalidInputError",
-      "NotAuthorizedError",
-      "SharedStateUnavailableError",
-      "UpdateAttributesSuccess",
+    expect(possibleTypes.AttributesVendorDeliveryResult).toContain("AttributesVendorDeliverySuccess");
+    expect(possibleTypes.AttributesVendorDeliveryResult).toContain("AttributesRateLimitedError");
+    expect(possibleTypes.AttributesUpdateResult).toEqual([
+      "AttributesIdempotencyKeyInProgressError",
+      "AttributesIdempotencyKeyReusedError",
+      "AttributesIdempotencyStoreFullError",
+      "AttributesInvalidInputError",
+      "AttributesNotAuthorizedError",
+      "AttributesSharedStateUnavailableError",
+      "AttributesUpdateSuccess",
     ]);
-    expect(possibleTypes.VendorError).not.toContain("InvalidInputError");
+    expect(possibleTypes.AttributesVendorError).not.toContain("AttributesInvalidInputError");
     expect(Object.keys(possibleTypes).filter((name) => name.startsWith("_"))).toEqual([]);
   });
 
@@ -97,13 +97,13 @@ describe("client example", () => {
 
     it("offers a retry only where one can help", () => {
       const base = { vendor: "CARNIVAL" as const, code: "RATE_LIMITED" as const, message: "slow down", attribute: null };
-      expect(viewDelivery({ __typename: "RateLimitedError", ...base, retryable: true, retryAfterSeconds: 3 })).toMatchObject({
+      expect(viewDelivery({ __typename: "AttributesRateLimitedError", ...base, retryable: true, retryAfterSeconds: 3 })).toMatchObject({
         ok: false,
         retryInSeconds: 3,
       });
       expect(
         viewDelivery({
-          __typename: "VendorUnavailableError",
+          __typename: "AttributesVendorUnavailableError",
           ...base,
           code: "VENDOR_UNAVAILABLE",
           retryable: false,

@@ -39,7 +39,7 @@ describe("operation and vendor call logs", () => {
       { "x-request-id": "req-logs-1" },
     );
     expect(requestId).toBe("req-logs-1");
-    expect(body.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
+    expect(body.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorDeliverySuccess");
     const lines = subgraph.logs.filter((line) => line.requestId === "req-logs-1");
     const operation = lines.filter((line) => line.msg === "graphql operation");
     expect(operation).toEqual([
@@ -47,7 +47,7 @@ describe("operation and vendor call logs", () => {
         level: 30,
         service: "attributes-subgraph",
         requestId: "req-logs-1",
-        operation: { name: "Update", type: "mutation", fields: ["updateAttributes"], result: "UpdateAttributesSuccess" },
+        operation: { name: "Update", type: "mutation", fields: ["updateAttributes"], result: "AttributesUpdateSuccess" },
         durationMs: expect.any(Number),
         deliveries: [{ vendor: "usercom", outcome: "delivered", durationMs: expect.any(Number) }],
       }),

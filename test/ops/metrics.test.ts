@@ -11,10 +11,10 @@ async function waitForJob(url: string, id: string): Promise<any> {
   for (;;) {
     const result = await post(
       url,
-      `query($id: ID!) { bulkJob(id: $id) { ... on BulkJob { status progress { vendor succeeded failed cancelled } } } }`,
+      `query($id: ID!) { attributeBulkJob(id: $id) { ... on AttributesBulkJob { status progress { vendor succeeded failed cancelled } } } }`,
       { id },
     );
-    const job = result.data.bulkJob;
+    const job = result.data.attributeBulkJob;
     if (!["QUEUED", "RUNNING"].includes(job.status)) return job;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -68,18 +68,18 @@ describe("GET /metrics", () => {
       vendors: ["CARNIVAL"],
       operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
     });
-    expect(ok.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
+    expect(ok.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorDeliverySuccess");
     const missing = await update(subgraph.url, {
       userId: "nobody",
       vendors: ["CARNIVAL"],
       operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
     });
-    expect(missing.data.updateAttributes.deliveries[0].__typename).toBe("VendorUserNotFoundError");
+    expect(missing.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorUserNotFoundError");
     const invalid = await update(subgraph.url, {
       userId: "1",
       operations: [{ op: "SET", attribute: "plan", value: { string: "a", int: 1 } }],
     });
-    expect(invalid.data.updateAttributes.__typename).toBe("InvalidInputError");
+    expect(invalid.data.updateAttributes.__typename).toBe("AttributesInvalidInputError");
 
     const after = await scrape(subgraph.url);
     expect(delivered(after) - delivered(before)).toBe(1);
@@ -92,8 +92,8 @@ describe("GET /metrics", () => {
     expect(sample(after, "attributes_delivery_duration_seconds_count", { vendor: "carnival" })).toBeGreaterThanOrEqual(2);
     const operations = (text: string, result: string) =>
       sample(text, "attributes_graphql_operations_total", { type: "mutation", field: "updateAttributes", result }) ?? 0;
-    expect(operations(after, "UpdateAttributesSuccess") - operations(before, "UpdateAttributesSuccess")).toBe(2);
-    expect(operations(after, "InvalidInputError") - operations(before, "InvalidInputError")).toBe(1);
+    expect(operations(after, "AttributesUpdateSuccess") - operations(before, "AttributesUpdateSuccess")).toBe(2);
+    expect(operations(after, "AttributesInvalidInputError") - operations(before, "AttributesInvalidInputError")).toBe(1);
     expect(
       sample(after, "attributes_graphql_operation_duration_seconds_count", { type: "mutation", field: "updateAttributes" }),
     ).toBeGreaterThanOrEqual(3);
@@ -108,7 +108,7 @@ describe("GET /metrics", () => {
       vendors: ["USERCOM"],
       operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
     });
-    expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
+    expect(result.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorDeliverySuccess");
     const after = await scrape(subgraph.url);
     const retries = (text: string) =>
       [...text.matchAll(/^attributes_vendor_request_retries_total\{vendor="usercom",[^}]*\} (\d+)$/gm)].reduce(
@@ -134,7 +134,7 @@ describe("GET /metrics", () => {
         vendors: ["JIGUANG"],
         operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
       });
-      expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorUnavailableError");
+      expect(result.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorUnavailableError");
     }
     sandbox.clearFaults();
     const text = await scrape(subgraph.url);
@@ -147,10 +147,10 @@ describe("GET /metrics", () => {
   it("follows bulk jobs: jobs by status, users by vendor and outcome, nothing left pending", async () => {
     const result = await post(
       subgraph.url,
-      `mutation($input: BulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id } } }`,
+      `mutation($input: AttributesBulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on AttributesBulkJob { id } } }`,
       { input: { userIds: ["1", "2", "3", "404"], attribute: "plan", value: { string: "gold" }, vendors: ["CARNIVAL", "USERCOM"] } },
     );
-    expect(result.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(result.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     const job = await waitForJob(subgraph.url, result.data.bulkSetCustomAttribute.id);
     expect(job.status).toBe("PARTIALLY_FAILED");
     const text = await scrape(subgraph.url);
@@ -181,39 +181,42 @@ describe("GET /metrics", () => {
     // The first root field is aliased and reached through a fragment; the second answers another member.
     const result = await post(
       subgraph.url,
-      `mutation($a: UpdateAttributesInput!, $b: UpdateAttributesInput!) { ...First second: updateAttributes(input: $b) { __typename } }
+      `mutation($a: AttributesUpdateInput!, $b: AttributesUpdateInput!) { ...First second: updateAttributes(input: $b) { __typename } }
        fragment First on Mutation { first: updateAttributes(input: $a) { __typename } }`,
       { a: invalid, b: input },
     );
-    expect(result.data).toEqual({ first: { __typename: "InvalidInputError" }, second: { __typename: "UpdateAttributesSuccess" } });
+    expect(result.data).toEqual({
+      first: { __typename: "AttributesInvalidInputError" },
+      second: { __typename: "AttributesUpdateSuccess" },
+    });
     await post(subgraph.url, `{ __typename }`);
-    await post(subgraph.url, `query($id: ID!) { bulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
+    await post(subgraph.url, `query($id: ID!) { attributeBulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
     const after = await scrape(subgraph.url);
     expect(
-      count(after, "mutation", "updateAttributes", "InvalidInputError") -
-        count(before, "mutation", "updateAttributes", "InvalidInputError"),
+      count(after, "mutation", "updateAttributes", "AttributesInvalidInputError") -
+        count(before, "mutation", "updateAttributes", "AttributesInvalidInputError"),
     ).toBe(1);
     expect(
-      count(after, "mutation", "updateAttributes", "UpdateAttributesSuccess") -
-        count(before, "mutation", "updateAttributes", "UpdateAttributesSuccess"),
+      count(after, "mutation", "updateAttributes", "AttributesUpdateSuccess") -
+        count(before, "mutation", "updateAttributes", "AttributesUpdateSuccess"),
     ).toBe(0);
     expect(count(after, "query", "__typename", "String") - count(before, "query", "__typename", "String")).toBe(1);
-    const job = await post(subgraph.url, `query($id: ID!) { bulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
-    const jobType = job.data.bulkJob.__typename as string;
+    const job = await post(subgraph.url, `query($id: ID!) { attributeBulkJob(id: $id) { __typename } }`, { id: "no-such-job" });
+    const jobType = job.data.attributeBulkJob.__typename as string;
     const final = await scrape(subgraph.url);
-    expect(count(final, "query", "bulkJob", jobType) - count(before, "query", "bulkJob", jobType)).toBe(2);
+    expect(count(final, "query", "attributeBulkJob", jobType) - count(before, "query", "attributeBulkJob", jobType)).toBe(2);
   });
 
   it("keeps caller-chosen text out of labels", async () => {
-    await post(subgraph.url, `query Evil_Label_Injection { vendors { vendor } }`);
+    await post(subgraph.url, `query Evil_Label_Injection { attributeVendors { vendor } }`);
     await post(subgraph.url, `{ noSuchField }`);
     const text = await scrape(subgraph.url);
     expect(text).not.toContain("Evil_Label_Injection");
     expect(text).not.toContain("noSuchField");
     expect(sample(text, "attributes_graphql_operations_total", { type: "unknown", field: "none", result: "error" })).toBe(1);
-    expect(sample(text, "attributes_graphql_operations_total", { type: "query", field: "vendors", result: "list" })).toBeGreaterThanOrEqual(
-      1,
-    );
+    expect(
+      sample(text, "attributes_graphql_operations_total", { type: "query", field: "attributeVendors", result: "list" }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it("gives every app its own registry", async () => {

@@ -67,8 +67,8 @@ describe("the subgraph process on SIGTERM", () => {
       expect(result.status).toBe(200);
       expect(result.headers.connection).toBe("close");
       expect(result.body.data.updateAttributes).toMatchObject({
-        __typename: "UpdateAttributesSuccess",
-        deliveries: [{ __typename: "VendorDeliverySuccess", vendor: "LEANPLUM" }],
+        __typename: "AttributesUpdateSuccess",
+        deliveries: [{ __typename: "AttributesVendorDeliverySuccess", vendor: "LEANPLUM" }],
       });
       expect(await within(subgraph.exited, "the process to exit", 30_000)).toEqual({ code: 0, signal: null });
       expect(vendor.user("1")?.attributes.logins).toBe(11);

@@ -121,8 +121,8 @@ describe("graceful shutdown", () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.connection).toBe("close");
     expect(answer.body.data.updateAttributes).toMatchObject({
-      __typename: "UpdateAttributesSuccess",
-      deliveries: [{ __typename: "VendorDeliverySuccess", vendor: "LEANPLUM" }],
+      __typename: "AttributesUpdateSuccess",
+      deliveries: [{ __typename: "AttributesVendorDeliverySuccess", vendor: "LEANPLUM" }],
     });
     await within(closed, "close() to resolve");
     expect(sandbox.user("1")?.attributes.logins).toBe(11);
@@ -167,7 +167,7 @@ describe("graceful shutdown", () => {
 
   it("cuts off what is still in progress after the grace, and close resolves", async () => {
     // The vendor never answers and the subgraph's vendor timeout is 10 s: a drain that ignored the
-    // grace would hand the caller a VendorUnavailableError after that; this one closes its
+    // grace would hand the caller an AttributesVendorUnavailableError after that; this one closes its
     // connection when the grace runs out instead.
     const { subgraph: target, sandbox } = await startWithSlowLeanplum(0);
     sandbox.injectFault({ kind: "hang", ms: 30_000 });

@@ -24,7 +24,7 @@ describe("federated inline tracing", () => {
 
   it("answers `apollo-federation-include-trace: ftv1` with a trace of the operation's fields", async () => {
     const result = await post({ "apollo-federation-include-trace": "ftv1" });
-    expect(result.data.updateAttributes.__typename).toBe("UpdateAttributesSuccess");
+    expect(result.data.updateAttributes.__typename).toBe("AttributesUpdateSuccess");
     expect(typeof result.extensions?.ftv1).toBe("string");
     const trace = Trace.decode(Buffer.from(result.extensions!.ftv1 as string, "base64"));
     expect(Number(trace.durationNs)).toBeGreaterThan(0);
@@ -34,7 +34,7 @@ describe("federated inline tracing", () => {
 
   it("adds no trace without the header", async () => {
     const result = await post({});
-    expect(result.data.updateAttributes.__typename).toBe("UpdateAttributesSuccess");
+    expect(result.data.updateAttributes.__typename).toBe("AttributesUpdateSuccess");
     expect(result.extensions?.ftv1).toBeUndefined();
   });
 

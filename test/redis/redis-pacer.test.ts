@@ -234,7 +234,7 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
     try {
       const refused = await a.acquire().catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(RateBudgetUnavailable);
-      expect(refused).toBeInstanceOf(RateLimitWaitTooLong); // the same typed RateLimitedError to the client
+      expect(refused).toBeInstanceOf(RateLimitWaitTooLong); // the same typed AttributesRateLimitedError to the client
       let released = false;
       const background = a.acquire({ background: true }).then(() => {
         released = true;

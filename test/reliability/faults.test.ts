@@ -23,10 +23,16 @@ describe("fault suite (Carnival, repeat-safe SET)", () => {
   afterAll(() => subgraph.close());
 
   it.each([
-    ["500 then success", { kind: "status", status: 500 } as const, 1, "VendorDeliverySuccess", [500, 202]],
-    ["two 503s then success", { kind: "status", status: 503 } as const, 2, "VendorDeliverySuccess", [503, 503, 202]],
-    ["429 with Retry-After: 0 then success", { kind: "rate-limit", retryAfterSeconds: 0 } as const, 1, "VendorDeliverySuccess", [429, 202]],
-    ["a reset connection then success", { kind: "reset" } as const, 1, "VendorDeliverySuccess", [0, 202]],
+    ["500 then success", { kind: "status", status: 500 } as const, 1, "AttributesVendorDeliverySuccess", [500, 202]],
+    ["two 503s then success", { kind: "status", status: 503 } as const, 2, "AttributesVendorDeliverySuccess", [503, 503, 202]],
+    [
+      "429 with Retry-After: 0 then success",
+      { kind: "rate-limit", retryAfterSeconds: 0 } as const,
+      1,
+      "AttributesVendorDeliverySuccess",
+      [429, 202],
+    ],
+    ["a reset connection then success", { kind: "reset" } as const, 1, "AttributesVendorDeliverySuccess", [0, 202]],
   ])("retries %s", async (_case, fault, count, typename, statuses) => {
     sandbox.injectFault(fault, { count });
     const result = await set();
@@ -38,7 +44,7 @@ describe("fault suite (Carnival, repeat-safe SET)", () => {
     sandbox.injectFault({ kind: "status", status: 503 }, { count: 3 });
     const result = await set();
     expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
-      __typename: "VendorUnavailableError",
+      __typename: "AttributesVendorUnavailableError",
       httpStatus: 503,
       retryable: true,
     });
@@ -50,7 +56,7 @@ describe("fault suite (Carnival, repeat-safe SET)", () => {
     const result = await set();
     // Carnival's acceptance is its {"custom": …} echo; a 200 with a broken body is not its documented answer.
     expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
-      __typename: "VendorUnavailableError",
+      __typename: "AttributesVendorUnavailableError",
       httpStatus: 200,
       vendorCode: "UNDOCUMENTED_ANSWER",
       retryable: true,
@@ -64,14 +70,14 @@ describe("faults that change later calls", () => {
       input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
     });
 
-  it("does not wait out a long Retry-After: RateLimitedError with the delay, and the vendor's pacer pauses", async () => {
+  it("does not wait out a long Retry-After: AttributesRateLimitedError with the delay, and the vendor's pacer pauses", async () => {
     const subgraph = await startTestSubgraph({ modules: [carnival] });
     try {
       const sandbox = subgraph.sandbox<CarnivalSandbox>("carnival");
       sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 30 }, { count: 1 });
       const result = await set(subgraph);
       expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
-        __typename: "RateLimitedError",
+        __typename: "AttributesRateLimitedError",
         retryAfterSeconds: 30,
         retryable: true,
       });
@@ -97,14 +103,14 @@ describe("faults that change later calls", () => {
       sandbox.injectFault({ kind: "hang", ms: 5_000 }, { count: 9 });
       const first = await set(subgraph);
       expect(first.data.updateAttributes.deliveries[0]).toMatchObject({
-        __typename: "VendorUnavailableError",
+        __typename: "AttributesVendorUnavailableError",
         message: expect.stringContaining("did not answer within 300 ms (3 attempts)"),
       });
       await set(subgraph);
       await set(subgraph);
       const fast = await set(subgraph);
       expect(fast.data.updateAttributes.deliveries[0]).toMatchObject({
-        __typename: "VendorUnavailableError",
+        __typename: "AttributesVendorUnavailableError",
         vendorCode: "CIRCUIT_OPEN",
         retryAfterSeconds: 60,
       });

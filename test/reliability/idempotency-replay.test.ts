@@ -25,16 +25,16 @@ describe("idempotency keys replay final outcomes only", () => {
     carnivalSandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 0 }, { count: 3 });
     const first = await subgraph.gql(SELECTION, both("k-mixed", { op: "SET", attribute: "tier", value: { int: 2 } }));
     expect(first.data.updateAttributes.deliveries.map((d: { __typename: string }) => d.__typename)).toEqual([
-      "RateLimitedError",
-      "VendorDeliverySuccess",
+      "AttributesRateLimitedError",
+      "AttributesVendorDeliverySuccess",
     ]);
     expect(first.data.updateAttributes).toMatchObject({ replayed: false, replayedVendors: [] });
     const [carnivalBefore, leanplumBefore] = [carnivalSandbox.requestCount(), leanplumSandbox.requestCount()];
 
     const again = await subgraph.gql(SELECTION, both("k-mixed", { op: "SET", attribute: "tier", value: { int: 2 } }));
     expect(again.data.updateAttributes.deliveries.map((d: { __typename: string }) => d.__typename)).toEqual([
-      "VendorDeliverySuccess",
-      "VendorDeliverySuccess",
+      "AttributesVendorDeliverySuccess",
+      "AttributesVendorDeliverySuccess",
     ]);
     expect(again.data.updateAttributes).toMatchObject({ allDelivered: true, replayed: true, replayedVendors: ["LEANPLUM"] });
     expect(carnivalSandbox.requestCount() - carnivalBefore).toBe(1);
@@ -52,7 +52,7 @@ describe("idempotency keys replay final outcomes only", () => {
     const op = { op: "INCREMENT", attribute: "visits", value: { int: 1 } };
     const input = { input: { userId: "1", idempotencyKey: "k-incr", vendors: ["LEANPLUM"], operations: [op] } };
     const first = await subgraph.gql(SELECTION, input);
-    expect(first.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "VendorUnavailableError", retryable: false });
+    expect(first.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "AttributesVendorUnavailableError", retryable: false });
     const before = leanplumSandbox.requestCount();
     const again = await subgraph.gql(SELECTION, input);
     expect(again.data.updateAttributes).toMatchObject({ replayed: true, replayedVendors: ["LEANPLUM"] });
@@ -74,7 +74,7 @@ describe("idempotency keys replay final outcomes only", () => {
     await subgraph.gql(SELECTION, input);
     const before = carnivalSandbox.requestCount();
     const repeats = await Promise.all(Array.from({ length: 5 }, () => subgraph.gql(SELECTION, input)));
-    expect(repeats.every((r) => r.data.updateAttributes.deliveries[0].__typename === "VendorDeliverySuccess")).toBe(true);
+    expect(repeats.every((r) => r.data.updateAttributes.deliveries[0].__typename === "AttributesVendorDeliverySuccess")).toBe(true);
     expect(carnivalSandbox.requestCount() - before).toBe(1);
   });
 });

@@ -12,10 +12,10 @@ import { startTestSubgraph, type GraphQLResponse, type TestSubgraph } from "../s
  * its own sandboxes, so what each replica sends is counted apart): a repeat on another replica
  * replays, waits for a call in flight, and is told when the call holding the key is running or lost.
  */
-const QUERY = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) {
+const QUERY = `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) {
   __typename
-  ... on UpdateAttributesSuccess { replayed replayedVendors deliveries { __typename } }
-  ... on IdempotencyKeyInProgressError { code message idempotencyKey outcomeUnknown retryAfterSeconds }
+  ... on AttributesUpdateSuccess { replayed replayedVendors deliveries { __typename } }
+  ... on AttributesIdempotencyKeyInProgressError { code message idempotencyKey outcomeUnknown retryAfterSeconds }
 } }`;
 const input = (key: string, value: number) => ({
   input: { userId: "1", idempotencyKey: key, vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "n", value: { int: value } }] },
@@ -68,7 +68,7 @@ async function slowCallOnA(key: string, value: number, ms: number): Promise<{ an
 describe("idempotency keys shared by replicas (Redis)", () => {
   it("replays on replica B what replica A sent, sending nothing from B", async () => {
     const first = await a.gql(QUERY, input("shared-1", 1));
-    expect(first.data.updateAttributes).toMatchObject({ __typename: "UpdateAttributesSuccess", replayed: false });
+    expect(first.data.updateAttributes).toMatchObject({ __typename: "AttributesUpdateSuccess", replayed: false });
     const sentByB = b.sandbox("carnival").requestCount();
     const again = await b.gql(QUERY, input("shared-1", 1));
     expect(again.data.updateAttributes).toEqual({ ...first.data.updateAttributes, replayed: true, replayedVendors: ["CARNIVAL"] });
@@ -80,17 +80,17 @@ describe("idempotency keys shared by replicas (Redis)", () => {
     const { answer: onA } = await slowCallOnA("shared-2", 2, 1_500);
     const onB = await b.gql(QUERY, input("shared-2", 2));
     a.sandbox("carnival").setResponseDelay(0);
-    expect((await onA).data.updateAttributes).toMatchObject({ __typename: "UpdateAttributesSuccess", replayed: false });
-    expect(onB.data.updateAttributes).toMatchObject({ __typename: "UpdateAttributesSuccess", replayed: true });
+    expect((await onA).data.updateAttributes).toMatchObject({ __typename: "AttributesUpdateSuccess", replayed: false });
+    expect(onB.data.updateAttributes).toMatchObject({ __typename: "AttributesUpdateSuccess", replayed: true });
     expect(b.sandbox("carnival").requestCount()).toBe(sentByB);
   });
 
-  it("answers IdempotencyKeyInProgressError on C when A's call outlasts C's wait, sending nothing", async () => {
+  it("answers AttributesIdempotencyKeyInProgressError on C when A's call outlasts C's wait, sending nothing", async () => {
     const sentByC = c.sandbox("carnival").requestCount();
     const { answer: onA } = await slowCallOnA("shared-3", 3, 1_500);
     const onC = await c.gql(QUERY, input("shared-3", 3));
     expect(onC.data.updateAttributes).toMatchObject({
-      __typename: "IdempotencyKeyInProgressError",
+      __typename: "AttributesIdempotencyKeyInProgressError",
       code: "IDEMPOTENCY_KEY_IN_PROGRESS",
       idempotencyKey: "shared-3",
       outcomeUnknown: false,
@@ -109,7 +109,7 @@ describe("idempotency keys shared by replicas (Redis)", () => {
     aConnection.disconnect();
     const onB = await b.gql(QUERY, input("shared-4", 4));
     expect(onB.data.updateAttributes).toMatchObject({
-      __typename: "IdempotencyKeyInProgressError",
+      __typename: "AttributesIdempotencyKeyInProgressError",
       idempotencyKey: "shared-4",
       outcomeUnknown: true,
     });
@@ -117,7 +117,7 @@ describe("idempotency keys shared by replicas (Redis)", () => {
     expect(onB.data.updateAttributes.retryAfterSeconds).toBeGreaterThan(1);
     expect(b.sandbox("carnival").requestCount()).toBe(sentByB);
     // A's own caller still gets the outcome of what A sent, though A could not record it.
-    expect((await onA).data.updateAttributes).toMatchObject({ __typename: "UpdateAttributesSuccess", replayed: false });
+    expect((await onA).data.updateAttributes).toMatchObject({ __typename: "AttributesUpdateSuccess", replayed: false });
     expect(aErrors).toContain("complete");
     expect((await b.gql(QUERY, input("shared-4", 4))).data.updateAttributes).toMatchObject({ outcomeUnknown: true });
     expect(b.sandbox("carnival").requestCount()).toBe(sentByB);

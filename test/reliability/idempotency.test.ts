@@ -17,18 +17,18 @@ describe("idempotency keys through updateAttributes", () => {
   it("returns the first result for a repeat, sending nothing, and refuses the key with another input", async () => {
     const sandbox = subgraph.sandbox("carnival");
     const first = await subgraph.gql(UPDATE_ATTRIBUTES.replace("allDelivered", "allDelivered replayed"), input("k-1"));
-    expect(first.data.updateAttributes).toMatchObject({ __typename: "UpdateAttributesSuccess", replayed: false });
+    expect(first.data.updateAttributes).toMatchObject({ __typename: "AttributesUpdateSuccess", replayed: false });
     const sent = sandbox.requestCount();
     const again = await subgraph.gql(UPDATE_ATTRIBUTES.replace("allDelivered", "allDelivered replayed"), input("k-1"));
     expect(again.data.updateAttributes).toEqual({ ...first.data.updateAttributes, replayed: true });
     expect(sandbox.requestCount()).toBe(sent);
 
     const different = await subgraph.gql(
-      `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename ... on IdempotencyKeyReusedError { code idempotencyKey } } }`,
+      `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { __typename ... on AttributesIdempotencyKeyReusedError { code idempotencyKey } } }`,
       input("k-1", 2),
     );
     expect(different.data.updateAttributes).toEqual({
-      __typename: "IdempotencyKeyReusedError",
+      __typename: "AttributesIdempotencyKeyReusedError",
       code: "IDEMPOTENCY_KEY_REUSED",
       idempotencyKey: "k-1",
     });
@@ -37,20 +37,20 @@ describe("idempotency keys through updateAttributes", () => {
 
   it("scopes keys to the user", async () => {
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, input("k-1", 1, "2"));
-    expect(result.data.updateAttributes.__typename).toBe("UpdateAttributesSuccess");
+    expect(result.data.updateAttributes.__typename).toBe("AttributesUpdateSuccess");
   });
 
   it("sends once when duplicates arrive concurrently", async () => {
     const sandbox = subgraph.sandbox("carnival");
     const before = sandbox.requestCount();
     const results = await Promise.all(Array.from({ length: 5 }, () => subgraph.gql(UPDATE_ATTRIBUTES, input("k-concurrent", 7))));
-    expect(results.every((r) => r.data.updateAttributes.__typename === "UpdateAttributesSuccess")).toBe(true);
+    expect(results.every((r) => r.data.updateAttributes.__typename === "AttributesUpdateSuccess")).toBe(true);
     expect(sandbox.requestCount() - before).toBe(1);
   });
 
   it("rejects an empty or over-long key as invalid input", async () => {
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, input(""));
-    expect(result.data.updateAttributes).toMatchObject({ __typename: "InvalidInputError", path: ["input", "idempotencyKey"] });
+    expect(result.data.updateAttributes).toMatchObject({ __typename: "AttributesInvalidInputError", path: ["input", "idempotencyKey"] });
   });
 });
 
@@ -66,21 +66,24 @@ describe("idempotency store capacity", () => {
       const incr = (userId: string, key: string) => ({
         input: { userId, idempotencyKey: key, vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "n", value: { int: 1 } }] },
       });
-      const query = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) {
-        __typename ... on UpdateAttributesSuccess { replayed } ... on IdempotencyStoreFullError { code message retryAfterSeconds } } }`;
+      const query = `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) {
+        __typename ... on AttributesUpdateSuccess { replayed } ... on AttributesIdempotencyStoreFullError { code message retryAfterSeconds } } }`;
       expect((await subgraph.gql(query, incr("1", "victim"))).data.updateAttributes).toEqual({
-        __typename: "UpdateAttributesSuccess",
+        __typename: "AttributesUpdateSuccess",
         replayed: false,
       });
       // Another caller fills the store.
       for (const key of ["a", "b"]) await subgraph.gql(query, incr("2", key));
       const refused = await subgraph.gql(query, incr("2", "c"));
-      expect(refused.data.updateAttributes).toMatchObject({ __typename: "IdempotencyStoreFullError", code: "IDEMPOTENCY_STORE_FULL" });
+      expect(refused.data.updateAttributes).toMatchObject({
+        __typename: "AttributesIdempotencyStoreFullError",
+        code: "IDEMPOTENCY_STORE_FULL",
+      });
       expect(refused.data.updateAttributes.retryAfterSeconds).toBeGreaterThan(0);
       const sent = sandbox.requestCount();
       // The victim's retry inside its window still replays: sent once.
       expect((await subgraph.gql(query, incr("1", "victim"))).data.updateAttributes).toEqual({
-        __typename: "UpdateAttributesSuccess",
+        __typename: "AttributesUpdateSuccess",
         replayed: true,
       });
       expect(sandbox.requestCount()).toBe(sent);

@@ -37,7 +37,7 @@ describe("retries never double-apply", () => {
     leanplumSandbox.clearJournal();
     leanplumSandbox.injectFault(fault, { count: 1 });
     const result = await update("LEANPLUM", [{ op: "INCREMENT", attribute: "logins", value: { int: 1 } }]);
-    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "VendorUnavailableError", retryable: false });
+    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "AttributesVendorUnavailableError", retryable: false });
     expect(result.data.updateAttributes.deliveries[0].message).toMatch(/may or may not have been applied|applied is unknown/);
     expect(leanplumSandbox.journal()).toHaveLength(1);
     expect(leanplumSandbox.user("1")?.attributes.logins).toBe(11);
@@ -46,7 +46,7 @@ describe("retries never double-apply", () => {
   it("retries a SET after the same fault: the value is the same however often it lands", async () => {
     carnivalSandbox.injectFault({ kind: "reset-after-apply" }, { count: 1 });
     const result = await update("CARNIVAL", [{ op: "SET", attribute: "plan", value: { string: "gold" } }]);
-    expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
+    expect(result.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorDeliverySuccess");
     expect(carnivalSandbox.journal().map((e) => e.status)).toEqual([0, 202]);
     expect(carnivalSandbox.devices("1")![0]!.plan).toEqual({ type: "string", value: "gold" });
   });
@@ -55,7 +55,7 @@ describe("retries never double-apply", () => {
     await update("LEANPLUM", [{ op: "SET", attribute: "visits", value: { int: 1 } }]);
     leanplumSandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 0 }, { count: 1 });
     const result = await update("LEANPLUM", [{ op: "INCREMENT", attribute: "visits", value: { int: 1 } }]);
-    expect(result.data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
+    expect(result.data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorDeliverySuccess");
     expect(leanplumSandbox.user("1")?.attributes.visits).toBe(2);
   });
 });

@@ -5,7 +5,7 @@ import { startTestSubgraph, UPDATE_ATTRIBUTES, type TestSubgraph } from "../supp
 
 /**
  * A vendor's long Retry-After pauses its credential for everyone. A caller whose wait for a slot
- * would outlast its deadline gets RateLimitedError at once, with the wait as retryAfterSeconds,
+ * would outlast its deadline gets AttributesRateLimitedError at once, with the wait as retryAfterSeconds,
  * and nothing is sent; a bulk job, which no caller waits for, waits as long as the vendor asks.
  */
 describe("waits for a vendor's rate budget are bounded by the caller's deadline", () => {
@@ -22,18 +22,18 @@ describe("waits for a vendor's rate budget are bounded by the caller's deadline"
       input: { userId, vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] },
     });
 
-  it("fails fast with RateLimitedError while the credential is paused, sending nothing", async () => {
+  it("fails fast with AttributesRateLimitedError while the credential is paused, sending nothing", async () => {
     const sandbox = subgraph.sandbox("carnival");
     // Retry-After beyond VENDOR_MAX_RETRY_AFTER_MS: not retried inside the call, and the credential pauses 60 s.
     sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 3_600 }, { count: 1 });
     const first = await update("1");
-    expect(first.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "RateLimitedError", httpStatus: 429 });
+    expect(first.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "AttributesRateLimitedError", httpStatus: 429 });
 
     const sent = sandbox.requestCount();
     const refused = await Promise.all([update("2"), update("3")]);
     for (const result of refused) {
       expect(result.data.updateAttributes.deliveries[0]).toMatchObject({
-        __typename: "RateLimitedError",
+        __typename: "AttributesRateLimitedError",
         code: "RATE_LIMITED",
         vendorCode: "RATE_BUDGET_WAIT",
         retryable: true,
@@ -57,11 +57,14 @@ describe("bulk jobs wait as long as the vendor asks", () => {
       const paused = await subgraph.gql(UPDATE_ATTRIBUTES, {
         input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "x" } }] },
       });
-      expect(paused.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "RateLimitedError", retryAfterSeconds: 3 });
+      expect(paused.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "AttributesRateLimitedError", retryAfterSeconds: 3 });
       const refused = await subgraph.gql(UPDATE_ATTRIBUTES, {
         input: { userId: "2", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "x" } }] },
       });
-      expect(refused.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "RateLimitedError", vendorCode: "RATE_BUDGET_WAIT" });
+      expect(refused.data.updateAttributes.deliveries[0]).toMatchObject({
+        __typename: "AttributesRateLimitedError",
+        vendorCode: "RATE_BUDGET_WAIT",
+      });
       const started = await subgraph.gql(BULK_MUTATION, {
         input: { userIds: ["1", "2", "3"], attribute: "plan", value: { string: "gold" }, vendors: ["CARNIVAL"] },
       });

@@ -8,7 +8,7 @@ import { startTestSubgraph, UPDATE_ATTRIBUTES, type TestSubgraph } from "../supp
  * A delivery is a success only when the vendor's complete answer says so. For every registered
  * vendor, an answer that broke off mid-body (after a 200 status line, with the write applied), a
  * proxy's HTML page, an empty 200, cut-off JSON, or a body that never ends is a typed
- * VendorUnavailableError, never VendorDeliverySuccess, on the single and the bulk path alike.
+ * AttributesVendorUnavailableError, never AttributesVendorDeliverySuccess, on the single and the bulk path alike.
  */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -39,13 +39,13 @@ const setPlan = (vendor: string, userId = "1") => ({
 describe.each(vendorModules.map((m) => [m.displayName, m] as const))("%s", (_name, module) => {
   const vendor = module.id.toUpperCase();
 
-  it.each(BROKEN)("answers %s as VendorUnavailableError (retryable: a SET is repeat-safe)", async (_case, fault, vendorCode) => {
+  it.each(BROKEN)("answers %s as AttributesVendorUnavailableError (retryable: a SET is repeat-safe)", async (_case, fault, vendorCode) => {
     // Every attempt meets it, automatic retries included.
     subgraph.sandbox(module.id).injectFault(fault, { count: 100 });
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, setPlan(vendor));
-    expect(result.data.updateAttributes).toMatchObject({ __typename: "UpdateAttributesSuccess", allDelivered: false });
+    expect(result.data.updateAttributes).toMatchObject({ __typename: "AttributesUpdateSuccess", allDelivered: false });
     const delivery = result.data.updateAttributes.deliveries[0];
-    expect(delivery).toMatchObject({ __typename: "VendorUnavailableError", code: "VENDOR_UNAVAILABLE", retryable: true });
+    expect(delivery).toMatchObject({ __typename: "AttributesVendorUnavailableError", code: "VENDOR_UNAVAILABLE", retryable: true });
     if (vendorCode) expect(delivery.vendorCode).toBe(vendorCode);
     expect(delivery.message).toMatch(
       /whether it was applied is unknown|may or may not|did not arrive whole|not read to the end|took effect is unknown/,
@@ -57,14 +57,15 @@ describe.each(vendorModules.map((m) => [m.displayName, m] as const))("%s", (_nam
     const started = await subgraph.gql(BULK_MUTATION, {
       input: { userIds: ["1", "2", "3", "4"], attribute: "plan", value: { string: "gold" }, vendors: [vendor] },
     });
-    expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(started.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     const job = await waitForBulkJob(
       subgraph,
       started.data.bulkSetCustomAttribute.id,
       "progress { total succeeded failed cancelled } failures(first: 10) { edges { node { userId error { __typename retryable } } } }",
     );
     expect(job.progress[0]).toMatchObject({ total: 4, succeeded: 0, failed: 4, cancelled: 0 });
-    for (const edge of job.failures.edges) expect(edge.node.error).toEqual({ __typename: "VendorUnavailableError", retryable: true });
+    for (const edge of job.failures.edges)
+      expect(edge.node.error).toEqual({ __typename: "AttributesVendorUnavailableError", retryable: true });
   });
 });
 
@@ -76,7 +77,7 @@ describe("a write that is not repeat-safe", () => {
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, {
       input: { userId: "1", vendors: ["LEANPLUM"], operations: [{ op: "INCREMENT", attribute: "visits", value: { int: 1 } }] },
     });
-    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "VendorUnavailableError", retryable: false });
+    expect(result.data.updateAttributes.deliveries[0]).toMatchObject({ __typename: "AttributesVendorUnavailableError", retryable: false });
     expect(sandbox.requestCount() - before).toBe(1);
   });
 });

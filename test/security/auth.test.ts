@@ -40,7 +40,7 @@ describe("caller authorization (HS256)", () => {
 
   it("lets a caller update its own user", async () => {
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, update("1"), await bearer({}, { sub: "1", issuer: "https://auth.example.test" }));
-    expect(result.data.updateAttributes.__typename).toBe("UpdateAttributesSuccess");
+    expect(result.data.updateAttributes.__typename).toBe("AttributesUpdateSuccess");
   });
 
   it.each([
@@ -60,11 +60,11 @@ describe("caller authorization (HS256)", () => {
     ],
     ["garbage", () => Promise.resolve({ authorization: "Bearer not.a.jwt" }), /not a valid JWT/],
     ["a Basic header", () => Promise.resolve({ authorization: "Basic dXNlcjpwdw==" }), /not a Bearer token/],
-  ])("refuses %s with NotAuthorizedError and sends nothing", async (_case, headers, message) => {
+  ])("refuses %s with AttributesNotAuthorizedError and sends nothing", async (_case, headers, message) => {
     const before = subgraph.sandbox("carnival").requestCount();
     const result = await subgraph.gql(UPDATE_ATTRIBUTES, update("1"), await headers());
     expect(result.data.updateAttributes).toMatchObject({
-      __typename: "NotAuthorizedError",
+      __typename: "AttributesNotAuthorizedError",
       code: "NOT_AUTHORIZED",
       message: expect.stringMatching(message),
     });
@@ -73,45 +73,47 @@ describe("caller authorization (HS256)", () => {
 
   it("lets attributes:write:any update any user, and read any user's profiles", async () => {
     const headers = await bearer({ scope: "openid attributes:write:any" }, { sub: "admin", issuer: "https://auth.example.test" });
-    expect((await subgraph.gql(UPDATE_ATTRIBUTES, update("2"), headers)).data.updateAttributes.__typename).toBe("UpdateAttributesSuccess");
+    expect((await subgraph.gql(UPDATE_ATTRIBUTES, update("2"), headers)).data.updateAttributes.__typename).toBe("AttributesUpdateSuccess");
     const read = await subgraph.gql(
       `{ _entities(representations: [{ __typename: "User", id: "2" }]) { ... on User { attributeProfiles { __typename } } } }`,
       undefined,
       headers,
     );
-    expect(read.data._entities[0].attributeProfiles).toEqual([{ __typename: "UnsupportedOperationError" }]);
+    expect(read.data._entities[0].attributeProfiles).toEqual([{ __typename: "AttributesUnsupportedOperationError" }]);
   });
 
   it("applies the writing rule to reading a user's vendor profiles", async () => {
     const headers = await bearer({}, { sub: "1", issuer: "https://auth.example.test" });
     const read = await subgraph.gql(
-      `{ _entities(representations: [{ __typename: "User", id: "2" }]) { ... on User { attributeProfiles { __typename ... on NotAuthorizedError { requiredScope } } } } }`,
+      `{ _entities(representations: [{ __typename: "User", id: "2" }]) { ... on User { attributeProfiles { __typename ... on AttributesNotAuthorizedError { requiredScope } } } } }`,
       undefined,
       headers,
     );
-    expect(read.data._entities[0].attributeProfiles).toEqual([{ __typename: "NotAuthorizedError", requiredScope: "attributes:write:any" }]);
+    expect(read.data._entities[0].attributeProfiles).toEqual([
+      { __typename: "AttributesNotAuthorizedError", requiredScope: "attributes:write:any" },
+    ]);
   });
 
   it("requires attributes:bulk for bulk work, as scp arrays too", async () => {
-    const bulk = `mutation { bulkSetCustomAttribute(input: { userIds: ["1"], attribute: "a", value: { int: 1 } }) { __typename ... on NotAuthorizedError { requiredScope } } }`;
+    const bulk = `mutation { bulkSetCustomAttribute(input: { userIds: ["1"], attribute: "a", value: { int: 1 } }) { __typename ... on AttributesNotAuthorizedError { requiredScope } } }`;
     const without = await subgraph.gql(
       bulk,
       undefined,
       await bearer({ scope: "attributes:write:any" }, { sub: "ops", issuer: "https://auth.example.test" }),
     );
-    expect(without.data.bulkSetCustomAttribute).toEqual({ __typename: "NotAuthorizedError", requiredScope: "attributes:bulk" });
+    expect(without.data.bulkSetCustomAttribute).toEqual({ __typename: "AttributesNotAuthorizedError", requiredScope: "attributes:bulk" });
     const withScope = await subgraph.gql(
       bulk,
       undefined,
       await bearer({ scp: ["attributes:bulk"] }, { sub: "ops", issuer: "https://auth.example.test" }),
     );
-    expect(withScope.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(withScope.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     const job = await subgraph.gql(
-      `{ bulkJob(id: "x") { __typename } }`,
+      `{ attributeBulkJob(id: "x") { __typename } }`,
       undefined,
       await bearer({}, { sub: "1", issuer: "https://auth.example.test" }),
     );
-    expect(job.data.bulkJob.__typename).toBe("NotAuthorizedError");
+    expect(job.data.attributeBulkJob.__typename).toBe("AttributesNotAuthorizedError");
   });
 });
 
@@ -161,7 +163,7 @@ describe("token expiry (AUTH_REQUIRE_EXP, AUTH_CLOCK_SKEW_SECONDS)", () => {
       const jwt = await signed(undefined);
       const result = await subgraph.gql(UPDATE_ATTRIBUTES, update("1"), { authorization: `Bearer ${jwt}` });
       expect(result.data.updateAttributes).toMatchObject({
-        __typename: "NotAuthorizedError",
+        __typename: "AttributesNotAuthorizedError",
         code: "NOT_AUTHORIZED",
         message: "authentication required: the token has no exp claim: tokens must expire (AUTH_REQUIRE_EXP)",
       });

@@ -17,19 +17,19 @@ const as = async (sub: string, scope: string) => ({
 
 // Every member with every field, so that "the same answer" compares whole bodies.
 const JOB = `query Job($id: ID!) {
-  bulkJob(id: $id) {
+  attributeBulkJob(id: $id) {
     __typename
-    ... on BulkJob { id status cancelRequested progress { vendor total succeeded failed cancelled pending } failures(first: 10) { totalCount edges { node { userId } } } }
-    ... on BulkJobNotFoundError { code message id }
-    ... on NotAuthorizedError { code message requiredScope }
+    ... on AttributesBulkJob { id status cancelRequested progress { vendor total succeeded failed cancelled pending } failures(first: 10) { totalCount edges { node { userId } } } }
+    ... on AttributesBulkJobNotFoundError { code message id }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
   }
 }`;
 const CANCEL = `mutation Cancel($id: ID!) {
-  cancelBulkJob(id: $id) {
+  cancelAttributeBulkJob(id: $id) {
     __typename
-    ... on BulkJob { id status cancelRequested }
-    ... on BulkJobNotFoundError { code message id }
-    ... on NotAuthorizedError { code message requiredScope }
+    ... on AttributesBulkJob { id status cancelRequested }
+    ... on AttributesBulkJobNotFoundError { code message id }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
   }
 }`;
 const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
@@ -60,44 +60,56 @@ describe("bulk jobs belong to their creator", () => {
 
   const start = async () => {
     const started = await subgraph.gql(BULK_MUTATION, { input: { userIds: ids(200), attribute: "tier", value: { int: 1 } } }, alice);
-    expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(started.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     return started.data.bulkSetCustomAttribute.id as string;
   };
   /** What a caller gets for an id no job has, with that id swapped for `id`: the answer must be the same, byte for byte. */
   const asIfUnknown = async (query: string, id: string, headers: Record<string, string>) => {
     const unknown = randomUUID();
     const body = JSON.stringify(await subgraph.gql(query, { id: unknown }, headers));
-    expect(body).toContain("BulkJobNotFoundError");
+    expect(body).toContain("AttributesBulkJobNotFoundError");
     return body.replaceAll(unknown, id);
   };
 
-  it("answers another subject's bulkJob and cancelBulkJob exactly as for an unknown id, and leaves the job alone", async () => {
+  it("answers another subject's attributeBulkJob and cancelAttributeBulkJob exactly as for an unknown id, and leaves the job alone", async () => {
     const id = await start();
     expect(JSON.stringify(await subgraph.gql(JOB, { id }, bob))).toBe(await asIfUnknown(JOB, id, bob));
     expect(JSON.stringify(await subgraph.gql(CANCEL, { id }, bob))).toBe(await asIfUnknown(CANCEL, id, bob));
 
-    const seen = (await subgraph.gql(JOB, { id }, alice)).data.bulkJob;
-    expect(seen).toMatchObject({ __typename: "BulkJob", id, status: "RUNNING", cancelRequested: false });
+    const seen = (await subgraph.gql(JOB, { id }, alice)).data.attributeBulkJob;
+    expect(seen).toMatchObject({ __typename: "AttributesBulkJob", id, status: "RUNNING", cancelRequested: false });
     expect(seen.progress[0].pending).toBeGreaterThan(0);
 
     const cancelled = await subgraph.gql(CANCEL, { id }, alice);
-    expect(cancelled.data.cancelBulkJob).toEqual({ __typename: "BulkJob", id, status: expect.any(String), cancelRequested: true });
+    expect(cancelled.data.cancelAttributeBulkJob).toEqual({
+      __typename: "AttributesBulkJob",
+      id,
+      status: expect.any(String),
+      cancelRequested: true,
+    });
   });
 
   it("lets attributes:bulk:admin read and cancel anyone's job", async () => {
     const id = await start();
-    expect((await subgraph.gql(JOB, { id }, admin)).data.bulkJob).toMatchObject({ __typename: "BulkJob", id, cancelRequested: false });
+    expect((await subgraph.gql(JOB, { id }, admin)).data.attributeBulkJob).toMatchObject({
+      __typename: "AttributesBulkJob",
+      id,
+      cancelRequested: false,
+    });
     const cancelled = await subgraph.gql(CANCEL, { id }, admin);
-    expect(cancelled.data.cancelBulkJob).toMatchObject({ __typename: "BulkJob", id, cancelRequested: true });
+    expect(cancelled.data.cancelAttributeBulkJob).toMatchObject({ __typename: "AttributesBulkJob", id, cancelRequested: true });
     // Its owner sees the admin's cancel.
-    expect((await subgraph.gql(JOB, { id }, alice)).data.bulkJob).toMatchObject({ __typename: "BulkJob", cancelRequested: true });
+    expect((await subgraph.gql(JOB, { id }, alice)).data.attributeBulkJob).toMatchObject({
+      __typename: "AttributesBulkJob",
+      cancelRequested: true,
+    });
   });
 
   it("still refuses callers without attributes:bulk before looking the job up", async () => {
     const id = await start();
     const noScope = await as("alice", "attributes:write:any");
-    expect((await subgraph.gql(JOB, { id }, noScope)).data.bulkJob).toMatchObject({
-      __typename: "NotAuthorizedError",
+    expect((await subgraph.gql(JOB, { id }, noScope)).data.attributeBulkJob).toMatchObject({
+      __typename: "AttributesNotAuthorizedError",
       requiredScope: "attributes:bulk",
     });
     await subgraph.gql(CANCEL, { id }, alice);

@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => subgraph.close());
 
 const READ_PROFILES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id attributeProfiles {
-  __typename ... on VendorError { vendor code message }
+  __typename ... on AttributesVendorError { vendor code message }
 } } } }`;
 
 describe.each(vendorModules.map((m) => [m.displayName, m] as const))("%s echoing its credentials", (_name, module) => {
@@ -44,7 +44,7 @@ describe.each(vendorModules.map((m) => [m.displayName, m] as const))("%s echoing
         input: { userId: "1", vendors: [vendor], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] },
       });
       const delivery = result.data.updateAttributes.deliveries[0];
-      expect(delivery.__typename).not.toBe("VendorDeliverySuccess");
+      expect(delivery.__typename).not.toBe("AttributesVendorDeliverySuccess");
       // The vendor really did echo a credential, in at least one of its forms.
       expect(credentials().some((form) => echoed().includes(form))).toBe(true);
       expect(delivery.message).toContain(REDACTED);

@@ -132,11 +132,21 @@ const bulkInput = fc.record(
   { requiredKeys: [] },
 );
 
-const UPDATE_TYPES = new Set(["UpdateAttributesSuccess", "InvalidInputError", "NotAuthorizedError", "IdempotencyKeyReusedError"]);
-const BULK_TYPES = new Set(["BulkJob", "InvalidInputError", "TooManyUserIdsError", "NotAuthorizedError"]);
+const UPDATE_TYPES = new Set([
+  "AttributesUpdateSuccess",
+  "AttributesInvalidInputError",
+  "AttributesNotAuthorizedError",
+  "AttributesIdempotencyKeyReusedError",
+]);
+const BULK_TYPES = new Set([
+  "AttributesBulkJob",
+  "AttributesInvalidInputError",
+  "AttributesTooManyUserIdsError",
+  "AttributesNotAuthorizedError",
+]);
 const VALIDATION_CODES = new Set(["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_REQUEST"]);
 
-const BULK = `mutation($input: BulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename } }`;
+const BULK = `mutation($input: AttributesBulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename } }`;
 
 /** Everything that is wrong with one answer; empty when it is a typed result or a validation error. */
 function problemsWith(response: GraphQLResponse<any>, field: string, allowed: Set<string>): string[] {
@@ -148,7 +158,7 @@ function problemsWith(response: GraphQLResponse<any>, field: string, allowed: Se
   if (response.errors?.length) return [`errors: ${response.errors.map((e) => `${String(e.extensions?.code)} ${e.message}`).join("; ")}`];
   const result = response.data?.[field];
   if (!allowed.has(result?.__typename)) return [`untyped result ${JSON.stringify(result)}`];
-  const internal = (result.deliveries ?? []).filter((d: { __typename: string }) => d.__typename === "InternalDeliveryError");
+  const internal = (result.deliveries ?? []).filter((d: { __typename: string }) => d.__typename === "AttributesInternalDeliveryError");
   return internal.length > 0 ? [`adapter crashed: ${JSON.stringify(internal)}`] : [];
 }
 
@@ -189,7 +199,7 @@ describe(`fuzz: ${UPDATE_RUNS + BULK_RUNS} generated bad inputs over HTTP (seed 
     const documents = fc.sample(
       fc.oneof(
         fc.string({ maxLength: 200 }),
-        fc.constantFrom("{", "mutation {", "{ vendors { nope } }", "query { __typename", "subscription { x }"),
+        fc.constantFrom("{", "mutation {", "{ attributeVendors { nope } }", "query { __typename", "subscription { x }"),
       ),
       { numRuns: 300, seed: SEED },
     );

@@ -28,18 +28,18 @@ describe("HTTP surface", () => {
   });
 
   it("serves GraphQL over GET for queries and echoes a request id", async () => {
-    const response = await fetch(`${subgraph.url}?query=${encodeURIComponent("{ vendors { vendor mode } }")}`, {
+    const response = await fetch(`${subgraph.url}?query=${encodeURIComponent("{ attributeVendors { vendor mode } }")}`, {
       headers: { "apollo-require-preflight": "true", "x-request-id": "abc-123" },
     });
     expect(response.headers.get("x-request-id")).toBe("abc-123");
-    expect(await response.json()).toEqual({ data: { vendors: [{ vendor: "CARNIVAL", mode: "SANDBOX" }] } });
+    expect(await response.json()).toEqual({ data: { attributeVendors: [{ vendor: "CARNIVAL", mode: "SANDBOX" }] } });
   });
 
   it("answers an oversized body with 413 and a GraphQL-shaped error", async () => {
     const response = await fetch(subgraph.url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query: `{ vendors { vendor } } #${"x".repeat(5000)}` }),
+      body: JSON.stringify({ query: `{ attributeVendors { vendor } } #${"x".repeat(5000)}` }),
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toEqual({
@@ -54,7 +54,7 @@ describe("HTTP surface", () => {
   });
 
   it("refuses simple cross-site requests (CSRF prevention)", async () => {
-    const response = await fetch(`${subgraph.url}?query=${encodeURIComponent("{ vendors { vendor } }")}`);
+    const response = await fetch(`${subgraph.url}?query=${encodeURIComponent("{ attributeVendors { vendor } }")}`);
     expect(response.status).toBe(400);
   });
 

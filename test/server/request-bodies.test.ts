@@ -46,14 +46,20 @@ describe("request bodies", () => {
         "content-type": "application/json",
         "content-encoding": encoding,
       });
-      expect({ status: answer.status, delivered: delivered(answer) }).toEqual({ status: 200, delivered: "VendorDeliverySuccess" });
+      expect({ status: answer.status, delivered: delivered(answer) }).toEqual({
+        status: 200,
+        delivered: "AttributesVendorDeliverySuccess",
+      });
       expect(planAtVendor()).toBe(plan);
     });
 
     it("undoes several codings, last applied first ('gzip, br' is gzip, then brotli)", async () => {
       const body = brotliCompressSync(gzipSync(Buffer.from(mutation("plan-chain"))));
       const answer = await post(subgraph.url, body, { "content-type": "application/json", "content-encoding": "gzip, br" });
-      expect({ status: answer.status, delivered: delivered(answer) }).toEqual({ status: 200, delivered: "VendorDeliverySuccess" });
+      expect({ status: answer.status, delivered: delivered(answer) }).toEqual({
+        status: 200,
+        delivered: "AttributesVendorDeliverySuccess",
+      });
       expect(planAtVendor()).toBe("plan-chain");
     });
 
@@ -62,7 +68,7 @@ describe("request bodies", () => {
         "content-type": "application/json",
         "content-encoding": "identity",
       });
-      expect(delivered(answer)).toBe("VendorDeliverySuccess");
+      expect(delivered(answer)).toBe("AttributesVendorDeliverySuccess");
     });
 
     it("answers a zip bomb (a few KB inflating far past the limit) with 413", async () => {
@@ -138,7 +144,7 @@ describe("request bodies", () => {
         const refused = await send(bomb, { "content-type": "application/json", "content-encoding": "gzip" });
         expect(refused.status).toBe(413);
         const after = await send(gzipSync(mutation("plan-after")), { "content-type": "application/json", "content-encoding": "gzip" });
-        expect(delivered(after)).toBe("VendorDeliverySuccess");
+        expect(delivered(after)).toBe("AttributesVendorDeliverySuccess");
       } finally {
         agent.destroy();
       }
@@ -150,7 +156,10 @@ describe("request bodies", () => {
       "parses %s as JSON",
       async (contentType) => {
         const answer = await post(subgraph.url, mutation("plan-typed"), { "content-type": contentType });
-        expect({ status: answer.status, delivered: delivered(answer) }).toEqual({ status: 200, delivered: "VendorDeliverySuccess" });
+        expect({ status: answer.status, delivered: delivered(answer) }).toEqual({
+          status: 200,
+          delivered: "AttributesVendorDeliverySuccess",
+        });
       },
     );
 

@@ -43,13 +43,13 @@ describe("attributeDelivery and cancelAttributeDelivery, shared mode", () => {
     const set = (plan: string, delivery: string) => ({
       input: { userId: "21", vendors: ["CARNIVAL"], delivery, operations: [{ op: "SET", attribute: "plan", value: { string: plan } }] },
     });
-    const UPDATE = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { ... on UpdateAttributesSuccess {
-      deliveries { __typename ... on VendorDeliveryQueued { deliveryId reason } } } } }`;
+    const UPDATE = `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { ... on AttributesUpdateSuccess {
+      deliveries { __typename ... on AttributesVendorDeliveryQueued { deliveryId reason } } } } }`;
     const send = async (plan: string, delivery: string) =>
       (await subgraph.gql(UPDATE, set(plan, delivery), me)).data.updateAttributes.deliveries[0];
     sandbox.goDown(5);
     const first = await send("v1", "GUARANTEED");
-    expect(first).toMatchObject({ __typename: "VendorDeliveryQueued", reason: "RETRYABLE_FAILURE" });
+    expect(first).toMatchObject({ __typename: "AttributesVendorDeliveryQueued", reason: "RETRYABLE_FAILURE" });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     // Newer updates during the outage, SYNC and GUARANTEED: both wait behind the first.
     const second = await send("v2", "SYNC");
@@ -76,17 +76,17 @@ describe("attributeDelivery and cancelAttributeDelivery, shared mode", () => {
     expect(applied).toEqual(["v1", "v2", "v3"]);
   }, 40_000);
 
-  it("answers SharedStateUnavailableError, and refuses to send, while Redis cannot be reached", async () => {
+  it("answers AttributesSharedStateUnavailableError, and refuses to send, while Redis cannot be reached", async () => {
     const me = await token("20", "");
     await redis!.stop("SIGTERM");
     try {
       const sent = subgraph.sandbox("carnival").requestCount();
       const got = await subgraph.gql(`{ attributeDelivery(id: "x") { __typename } }`, {}, me);
-      expect(got.data.attributeDelivery.__typename).toBe("SharedStateUnavailableError");
-      const queue = await subgraph.gql(`{ vendors { deliveryQueue { depth } } }`, {}, me);
-      expect(queue.data.vendors[0].deliveryQueue).toBeNull();
+      expect(got.data.attributeDelivery.__typename).toBe("AttributesSharedStateUnavailableError");
+      const queue = await subgraph.gql(`{ attributeVendors { deliveryQueue { depth } } }`, {}, me);
+      expect(queue.data.attributeVendors[0].deliveryQueue).toBeNull();
       const update = await subgraph.gql(
-        `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorError { code retryable vendorCode } } } ... on Error { code } } }`,
+        `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { __typename ... on AttributesUpdateSuccess { deliveries { __typename ... on AttributesVendorError { code retryable vendorCode } } } ... on AttributesError { code } } }`,
         {
           input: {
             userId: "20",
@@ -98,7 +98,7 @@ describe("attributeDelivery and cancelAttributeDelivery, shared mode", () => {
         me,
       );
       // Without Redis the subgraph cannot check the user's lane (or take a rate budget): nothing is sent.
-      expect(JSON.stringify(update.data.updateAttributes)).toMatch(/SharedStateUnavailableError|"retryable":true/);
+      expect(JSON.stringify(update.data.updateAttributes)).toMatch(/AttributesSharedStateUnavailableError|"retryable":true/);
       expect(subgraph.sandbox("carnival").requestCount()).toBe(sent);
     } finally {
       await redis!.restart();

@@ -136,7 +136,7 @@ describe("shared bulk jobs", () => {
     expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(110);
   });
 
-  it("ends users of a dead worker's chunk as DeliveryOutcomeUnknownError where a repeat is not safe, sending nothing again", async () => {
+  it("ends users of a dead worker's chunk as AttributesDeliveryOutcomeUnknownError where a repeat is not safe, sending nothing again", async () => {
     const unsafe = runtime.vendors.map((v): Vendor => ({
       ...v,
       adapter: { ...v.adapter!, update: (command, context) => v.adapter!.update(command, context), isRepeatSafe: () => false },

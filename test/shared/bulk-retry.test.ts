@@ -12,11 +12,11 @@ import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 const KEY_PREFIX = "retry";
 
 /**
- * retryBulkJob in shared mode: jobs in a real Redis, run by the subgraph's BullMQ worker. The same
+ * retryAttributeBulkJob in shared mode: jobs in a real Redis, run by the subgraph's BullMQ worker. The same
  * tests as in process (test/support/bulk-retry.ts), then what only shared mode has: the links' keys
  * and their retention, and Redis being unreachable.
  */
-describe("retryBulkJob, shared mode", () => {
+describe("retryAttributeBulkJob, shared mode", () => {
   let redis: TestRedis | undefined;
   let shared: SharedState;
   let subgraph: TestSubgraph;
@@ -66,14 +66,14 @@ describe("retryBulkJob, shared mode", () => {
     expect(transient.filter((key) => /\}:(sel|done|chunks):/.test(key))).toEqual([]);
   });
 
-  it("answers SharedStateUnavailableError while Redis is unreachable, starting nothing", async () => {
-    const RETRY = `mutation($id: ID!) { retryBulkJob(id: $id) { __typename ... on SharedStateUnavailableError { code retryAfterSeconds } } }`;
+  it("answers AttributesSharedStateUnavailableError while Redis is unreachable, starting nothing", async () => {
+    const RETRY = `mutation($id: ID!) { retryAttributeBulkJob(id: $id) { __typename ... on AttributesSharedStateUnavailableError { code retryAfterSeconds } } }`;
     const alice = await token("alice", "attributes:bulk");
     await redis!.stop("SIGTERM");
     try {
       const answer = await subgraph.gql(RETRY, { id: "00000000-0000-4000-8000-000000000000" }, alice);
-      expect(answer.data.retryBulkJob).toEqual({
-        __typename: "SharedStateUnavailableError",
+      expect(answer.data.retryAttributeBulkJob).toEqual({
+        __typename: "AttributesSharedStateUnavailableError",
         code: "SHARED_STATE_UNAVAILABLE",
         retryAfterSeconds: 1,
       });
@@ -82,10 +82,10 @@ describe("retryBulkJob, shared mode", () => {
     }
     // Back: the same call reaches the store again (an unknown id).
     let typename = "";
-    for (let i = 0; i < 100 && typename !== "BulkJobNotFoundError"; i++) {
-      typename = (await subgraph.gql(RETRY, { id: "00000000-0000-4000-8000-000000000000" }, alice)).data.retryBulkJob.__typename;
-      if (typename !== "BulkJobNotFoundError") await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 100 && typename !== "AttributesBulkJobNotFoundError"; i++) {
+      typename = (await subgraph.gql(RETRY, { id: "00000000-0000-4000-8000-000000000000" }, alice)).data.retryAttributeBulkJob.__typename;
+      if (typename !== "AttributesBulkJobNotFoundError") await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(typename).toBe("BulkJobNotFoundError");
+    expect(typename).toBe("AttributesBulkJobNotFoundError");
   });
 });

@@ -52,13 +52,13 @@ describe("replicas and workers sharing Redis", () => {
   const replica = (extra: Record<string, string> = {}) => processes.start({ name: "replica", env: env(extra) });
   const worker = (extra: Record<string, string> = {}) => processes.start({ name: "worker", entry: "worker-main.js", env: env(extra) });
 
-  const BULK = `mutation($input: BulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id status } } }`;
-  const JOB = `query($id: ID!) { bulkJob(id: $id) { __typename ... on BulkJob { id status cancelRequested
+  const BULK = `mutation($input: AttributesBulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on AttributesBulkJob { id status } } }`;
+  const JOB = `query($id: ID!) { attributeBulkJob(id: $id) { __typename ... on AttributesBulkJob { id status cancelRequested
     progress { total succeeded failed cancelled } } } }`;
-  const CANCEL = `mutation($id: ID!) { cancelBulkJob(id: $id) { __typename ... on BulkJob { id status cancelRequested } } }`;
-  const UPDATE = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename } }`;
-  const QUEUEING_UPDATE = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename
-    ... on UpdateAttributesSuccess { deliveries { __typename ... on VendorDeliveryQueued { deliveryId reason durable } } } } }`;
+  const CANCEL = `mutation($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename ... on AttributesBulkJob { id status cancelRequested } } }`;
+  const UPDATE = `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { __typename } }`;
+  const QUEUEING_UPDATE = `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { __typename
+    ... on AttributesUpdateSuccess { deliveries { __typename ... on AttributesVendorDeliveryQueued { deliveryId reason durable } } } } }`;
   const DELIVERY = `query($id: ID!) { attributeDelivery(id: $id) { __typename
     ... on AttributeDelivery { status durable attempts { result } outcome { __typename } } } }`;
 
@@ -66,16 +66,16 @@ describe("replicas and workers sharing Redis", () => {
     const answer = await postGraphQLRaw(to.url, BULK, {
       input: { userIds: users(count), attribute: "tier", value: { int: 2 }, vendors: ["CARNIVAL"] },
     });
-    expect(answer.body.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(answer.body.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     return answer.body.data.bulkSetCustomAttribute.id as string;
   }
-  const job = async (on: RunningProcess, id: string) => (await postGraphQLRaw(on.url, JOB, { id })).body.data.bulkJob;
+  const job = async (on: RunningProcess, id: string) => (await postGraphQLRaw(on.url, JOB, { id })).body.data.attributeBulkJob;
   async function finished(on: RunningProcess, id: string, timeoutMs = 60_000) {
     let last: any;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       last = await job(on, id);
-      if (last.__typename === "BulkJob" && !["QUEUED", "RUNNING"].includes(last.status)) return last;
+      if (last.__typename === "AttributesBulkJob" && !["QUEUED", "RUNNING"].includes(last.status)) return last;
       if (Date.now() > deadline) throw new Error(`job ${id} still ${JSON.stringify(last)} after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -116,8 +116,8 @@ describe("replicas and workers sharing Redis", () => {
     await worker();
     const id = await submit(a, 1_500);
     await waitUntil(() => puts().length > 50, "the worker to start the job", 60_000);
-    const cancelled = (await postGraphQLRaw(b.url, CANCEL, { id })).body.data.cancelBulkJob;
-    expect(cancelled).toMatchObject({ __typename: "BulkJob", id, cancelRequested: true });
+    const cancelled = (await postGraphQLRaw(b.url, CANCEL, { id })).body.data.cancelAttributeBulkJob;
+    expect(cancelled).toMatchObject({ __typename: "AttributesBulkJob", id, cancelRequested: true });
     const done = await finished(a, id);
     const [progress] = done.progress;
     expect(done.status).toBe("CANCELLED");
@@ -172,7 +172,7 @@ describe("replicas and workers sharing Redis", () => {
 
   it("sends once for an idempotency key used on replica A and then on replica B", async () => {
     const [a, b] = await Promise.all([replica(), replica()]);
-    const KEYED = `mutation($input: UpdateAttributesInput!) { updateAttributes(input: $input) { __typename ... on UpdateAttributesSuccess { replayed replayedVendors deliveries { __typename } } } }`;
+    const KEYED = `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { __typename ... on AttributesUpdateSuccess { replayed replayedVendors deliveries { __typename } } } }`;
     const input = {
       userId: "7",
       idempotencyKey: "checkout-42",
@@ -181,17 +181,17 @@ describe("replicas and workers sharing Redis", () => {
     };
     const first = (await postGraphQLRaw(a.url, KEYED, { input })).body.data.updateAttributes;
     expect(first).toEqual({
-      __typename: "UpdateAttributesSuccess",
+      __typename: "AttributesUpdateSuccess",
       replayed: false,
       replayedVendors: [],
-      deliveries: [{ __typename: "VendorDeliverySuccess" }],
+      deliveries: [{ __typename: "AttributesVendorDeliverySuccess" }],
     });
     const again = (await postGraphQLRaw(b.url, KEYED, { input })).body.data.updateAttributes;
     expect(again).toEqual({
-      __typename: "UpdateAttributesSuccess",
+      __typename: "AttributesUpdateSuccess",
       replayed: true,
       replayedVendors: ["CARNIVAL"],
-      deliveries: [{ __typename: "VendorDeliverySuccess" }],
+      deliveries: [{ __typename: "AttributesVendorDeliverySuccess" }],
     });
     expect(puts().filter((entry) => entry.path.endsWith("/users/7"))).toHaveLength(1);
   });
@@ -210,7 +210,7 @@ describe("replicas and workers sharing Redis", () => {
       },
     });
     const queued = update.body.data.updateAttributes.deliveries[0];
-    expect(queued).toMatchObject({ __typename: "VendorDeliveryQueued", reason: "RETRYABLE_FAILURE", durable: true });
+    expect(queued).toMatchObject({ __typename: "AttributesVendorDeliveryQueued", reason: "RETRYABLE_FAILURE", durable: true });
 
     // The worker's retry reaches the vendor, which holds its answer; the worker dies meanwhile.
     const received = vendor.requestCount();
@@ -230,7 +230,7 @@ describe("replicas and workers sharing Redis", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // A SET is safe to send again: the attempt lost with the worker is resent, and the delivery ends DELIVERED.
-    expect(seen).toMatchObject({ status: "DELIVERED", durable: true, outcome: { __typename: "VendorDeliverySuccess" } });
+    expect(seen).toMatchObject({ status: "DELIVERED", durable: true, outcome: { __typename: "AttributesVendorDeliverySuccess" } });
     expect(seen.attempts.map((attempt: { result: string }) => attempt.result)).toEqual(["FAILED", "LOST", "DELIVERED"]);
     expect(vendor.devices("5")?.[0]?.plan?.value).toBe("kept");
   });
@@ -282,7 +282,7 @@ describe("shared mode when Redis goes away and comes back", () => {
     const replica = await processes.start({ name: "replica", env });
     const started = await postGraphQLRaw(
       replica.url,
-      `mutation($input: BulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on BulkJob { id } } }`,
+      `mutation($input: AttributesBulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on AttributesBulkJob { id } } }`,
       {
         input: { userIds: users(1_000), attribute: "tier", value: { int: 9 }, vendors: ["CARNIVAL"] },
       },
@@ -292,11 +292,11 @@ describe("shared mode when Redis goes away and comes back", () => {
     await waitUntil(() => puts() > 100, "the job to be under way", 60_000);
 
     await redis!.stop("SIGTERM");
-    const JOB = `query($id: ID!) { bulkJob(id: $id) { __typename ... on BulkJob { status progress { total succeeded failed cancelled } }
-      ... on SharedStateUnavailableError { code retryAfterSeconds } } }`;
+    const JOB = `query($id: ID!) { attributeBulkJob(id: $id) { __typename ... on AttributesBulkJob { status progress { total succeeded failed cancelled } }
+      ... on AttributesSharedStateUnavailableError { code retryAfterSeconds } } }`;
     const during = await postGraphQLRaw(replica.url, JOB, { id });
-    expect(during.body.data.bulkJob).toEqual({
-      __typename: "SharedStateUnavailableError",
+    expect(during.body.data.attributeBulkJob).toEqual({
+      __typename: "AttributesSharedStateUnavailableError",
       code: "SHARED_STATE_UNAVAILABLE",
       retryAfterSeconds: 1,
     });
@@ -308,13 +308,13 @@ describe("shared mode when Redis goes away and comes back", () => {
     let job: any;
     const deadline = Date.now() + 120_000;
     for (;;) {
-      job = (await postGraphQLRaw(replica.url, JOB, { id })).body.data.bulkJob;
-      if (job.__typename === "BulkJob" && !["QUEUED", "RUNNING"].includes(job.status)) break;
+      job = (await postGraphQLRaw(replica.url, JOB, { id })).body.data.attributeBulkJob;
+      if (job.__typename === "AttributesBulkJob" && !["QUEUED", "RUNNING"].includes(job.status)) break;
       if (Date.now() > deadline) throw new Error(`unfinished: ${JSON.stringify(job)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(job).toEqual({
-      __typename: "BulkJob",
+      __typename: "AttributesBulkJob",
       status: "SUCCEEDED",
       progress: [{ total: 1_000, succeeded: 1_000, failed: 0, cancelled: 0 }],
     });

@@ -28,14 +28,14 @@ describe("single updates when shared mode's Redis is unreachable", () => {
       input: { userId: "1", vendors: ["CARNIVAL"], operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }] },
     });
 
-  it("is refused with RateLimitedError, nothing sent, and goes through again once Redis is back", async () => {
-    expect((await update()).data.updateAttributes.deliveries[0].__typename).toBe("VendorDeliverySuccess");
+  it("is refused with AttributesRateLimitedError, nothing sent, and goes through again once Redis is back", async () => {
+    expect((await update()).data.updateAttributes.deliveries[0].__typename).toBe("AttributesVendorDeliverySuccess");
     const sandbox = subgraph.sandbox("carnival");
     const sent = sandbox.requestCount();
     await redis!.stop("SIGTERM");
     const refused = (await update()).data.updateAttributes.deliveries[0];
     expect(refused).toMatchObject({
-      __typename: "RateLimitedError",
+      __typename: "AttributesRateLimitedError",
       vendorCode: "RATE_BUDGET_UNAVAILABLE",
       retryable: true,
       retryAfterSeconds: 1,
@@ -45,7 +45,7 @@ describe("single updates when shared mode's Redis is unreachable", () => {
     await redis!.restart();
     let delivered = false;
     for (let i = 0; i < 100 && !delivered; i++) {
-      delivered = (await update()).data.updateAttributes.deliveries[0].__typename === "VendorDeliverySuccess";
+      delivered = (await update()).data.updateAttributes.deliveries[0].__typename === "AttributesVendorDeliverySuccess";
       if (!delivered) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(delivered).toBe(true);

@@ -16,32 +16,32 @@ export const DELIVERY_SUBGRAPH = {
   delivery: { baseDelayMs: 50, maxDelayMs: 200 },
 } as const;
 
-const UPDATE = `mutation Update($input: UpdateAttributesInput!) {
+const UPDATE = `mutation Update($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       allDelivered replayed
       deliveries {
         __typename
-        ... on VendorDeliverySuccess { vendor }
-        ... on VendorDeliveryQueued { vendor deliveryId reason attempts nextAttemptAt expiresAt queuedBehind durable lastError { __typename code retryable } }
-        ... on VendorError { vendor code retryable vendorCode }
+        ... on AttributesVendorDeliverySuccess { vendor }
+        ... on AttributesVendorDeliveryQueued { vendor deliveryId reason attempts nextAttemptAt expiresAt queuedBehind durable lastError { __typename code retryable } }
+        ... on AttributesVendorError { vendor code retryable vendorCode }
       }
     }
-    ... on Error { code message }
+    ... on AttributesError { code message }
   }
 }`;
 
 const DELIVERY_FIELDS = `id vendor userId status reason durable createdAt expiresAt nextAttemptAt finishedAt note
   attempts { number startedAt durationMs result error { __typename code httpStatus retryable } }
-  outcome { __typename ... on VendorDeliverySuccess { vendor httpStatus } ... on VendorError { code } }`;
+  outcome { __typename ... on AttributesVendorDeliverySuccess { vendor httpStatus } ... on AttributesVendorError { code } }`;
 
 const GET = `query Get($id: ID!) {
   attributeDelivery(id: $id) {
     __typename
     ... on AttributeDelivery { ${DELIVERY_FIELDS} }
     ... on AttributeDeliveryNotFoundError { code id message }
-    ... on Error { code message }
+    ... on AttributesError { code message }
   }
 }`;
 
@@ -50,11 +50,11 @@ const CANCEL = `mutation Cancel($id: ID!) {
     __typename
     ... on AttributeDelivery { ${DELIVERY_FIELDS} }
     ... on AttributeDeliveryNotFoundError { code id message }
-    ... on Error { code message }
+    ... on AttributesError { code message }
   }
 }`;
 
-const QUEUE = `{ vendors { vendor deliveryQueue { durable depth oldestQueuedAt } } }`;
+const QUEUE = `{ attributeVendors { vendor deliveryQueue { durable depth oldestQueuedAt } } }`;
 
 type Headers = Record<string, string>;
 
@@ -86,16 +86,16 @@ export function attributeDeliveryTests(current: () => TestSubgraph, durable: boo
     const me = await token("7", "");
     sandbox().goDown(0.6);
     const answer = await update(setPlan("7", "gold", { delivery: "GUARANTEED" }), me);
-    expect(answer).toMatchObject({ __typename: "UpdateAttributesSuccess", allDelivered: false, replayed: false });
+    expect(answer).toMatchObject({ __typename: "AttributesUpdateSuccess", allDelivered: false, replayed: false });
     const queued = answer.deliveries[0];
     expect(queued).toMatchObject({
-      __typename: "VendorDeliveryQueued",
+      __typename: "AttributesVendorDeliveryQueued",
       vendor: "CARNIVAL",
       reason: "RETRYABLE_FAILURE",
       attempts: 1,
       queuedBehind: null,
       durable,
-      lastError: { __typename: "VendorUnavailableError", code: "VENDOR_UNAVAILABLE", retryable: true },
+      lastError: { __typename: "AttributesVendorUnavailableError", code: "VENDOR_UNAVAILABLE", retryable: true },
     });
     expect(Date.parse(queued.nextAttemptAt)).toBeLessThan(Date.parse(queued.expiresAt));
 
@@ -106,7 +106,7 @@ export function attributeDeliveryTests(current: () => TestSubgraph, durable: boo
     const done = await settled(queued.deliveryId, me);
     expect(done).toMatchObject({
       status: "DELIVERED",
-      outcome: { __typename: "VendorDeliverySuccess", vendor: "CARNIVAL" },
+      outcome: { __typename: "AttributesVendorDeliverySuccess", vendor: "CARNIVAL" },
       nextAttemptAt: null,
     });
     expect(done.attempts.at(-1)).toMatchObject({ result: "DELIVERED", error: null });
@@ -120,7 +120,7 @@ export function attributeDeliveryTests(current: () => TestSubgraph, durable: boo
     const me = await token("8", "");
     sandbox().goDown(0.3);
     const answer = await update(setPlan("8", "silver"), me);
-    expect(answer.deliveries[0]).toMatchObject({ __typename: "VendorUnavailableError", retryable: true });
+    expect(answer.deliveries[0]).toMatchObject({ __typename: "AttributesVendorUnavailableError", retryable: true });
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(plan("8")).not.toBe("silver");
   });
@@ -130,12 +130,12 @@ export function attributeDeliveryTests(current: () => TestSubgraph, durable: boo
     // Only user 9's writes fail, three times (its first attempt and two retries).
     sandbox().injectFault({ kind: "status", status: 503 }, { count: 3, match: (r) => r.method === "PUT" && r.path.endsWith("/9") });
     const first = (await update(setPlan("9", "first", { delivery: "GUARANTEED" }), me)).deliveries[0];
-    expect(first.__typename).toBe("VendorDeliveryQueued");
+    expect(first.__typename).toBe("AttributesVendorDeliveryQueued");
     const sent = writesFor("9").length;
     // A SYNC update: it must not overtake the queued one, so it is queued behind it, not sent.
     const second = (await update(setPlan("9", "second"), me)).deliveries[0];
     expect(second).toMatchObject({
-      __typename: "VendorDeliveryQueued",
+      __typename: "AttributesVendorDeliveryQueued",
       reason: "BEHIND_EARLIER_DELIVERY",
       attempts: 0,
       nextAttemptAt: null,
@@ -143,10 +143,12 @@ export function attributeDeliveryTests(current: () => TestSubgraph, durable: boo
     });
     expect(writesFor("9")).toHaveLength(sent);
     const other = (await update(setPlan("14", "not-held-up"), await token("14", ""))).deliveries[0];
-    expect(other).toMatchObject({ __typename: "VendorDeliverySuccess" });
+    expect(other).toMatchObject({ __typename: "AttributesVendorDeliverySuccess" });
     expect(plan("14")).toBe("not-held-up");
 
-    const queue = (await current().gql(QUEUE, {}, await admin())).data.vendors.find((v: { vendor: string }) => v.vendor === "CARNIVAL");
+    const queue = (await current().gql(QUEUE, {}, await admin())).data.attributeVendors.find(
+      (v: { vendor: string }) => v.vendor === "CARNIVAL",
+    );
     expect(queue.deliveryQueue).toMatchObject({ durable, depth: expect.any(Number) });
     expect(queue.deliveryQueue.depth).toBeGreaterThanOrEqual(2);
     expect(Date.parse(queue.deliveryQueue.oldestQueuedAt)).toBeLessThanOrEqual(Date.now());
@@ -191,7 +193,7 @@ export function attributeDeliveryTests(current: () => TestSubgraph, durable: boo
     expect((await current().gql(CANCEL, { id: queued.deliveryId }, stranger)).data.cancelAttributeDelivery).toEqual(notFound);
     expect((await get(queued.deliveryId, await admin())).__typename).toBe("AttributeDelivery");
     expect(await get(randomUUID(), me)).toMatchObject({ __typename: "AttributeDeliveryNotFoundError" });
-    expect(await get(queued.deliveryId, {})).toMatchObject({ __typename: "NotAuthorizedError" });
+    expect(await get(queued.deliveryId, {})).toMatchObject({ __typename: "AttributesNotAuthorizedError" });
     expect((await settled(queued.deliveryId, me)).status).toBe("DELIVERED");
   });
 
@@ -209,6 +211,6 @@ export function attributeDeliveryTests(current: () => TestSubgraph, durable: boo
   it("does not queue what a retry cannot fix", async () => {
     const me = await token("404", "attributes:write:any");
     const answer = await update(setPlan("404", "x", { delivery: "GUARANTEED" }), me);
-    expect(answer.deliveries[0]).toMatchObject({ __typename: "VendorUserNotFoundError", retryable: false });
+    expect(answer.deliveries[0]).toMatchObject({ __typename: "AttributesVendorUserNotFoundError", retryable: false });
   });
 }

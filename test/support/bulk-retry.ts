@@ -7,7 +7,7 @@ import { BULK_MUTATION, waitForBulkJob } from "./bulk.js";
 import type { TestSubgraph } from "./subgraph.js";
 
 /**
- * retryBulkJob's behaviour, the same whichever engine runs the jobs: test/bulk/bulk-retry.test.ts
+ * retryAttributeBulkJob's behaviour, the same whichever engine runs the jobs: test/bulk/bulk-retry.test.ts
  * runs it in process, test/shared/bulk-retry.test.ts on a real Redis. The subgraph has Carnival,
  * Jiguang and User.com on their sandboxes (users 1–30 everywhere), JWT authorization with
  * RETRY_SECRET, one attempt per user (BULK_MAX_ATTEMPTS 1, no HTTP retry: one injected fault fails
@@ -28,17 +28,17 @@ export const token = async (sub: string, scope: string) => ({
     .sign(new TextEncoder().encode(RETRY_SECRET))}`,
 });
 
-const RETRY = `mutation Retry($id: ID!, $input: RetryBulkJobInput) {
-  retryBulkJob(id: $id, input: $input) {
+const RETRY = `mutation Retry($id: ID!, $input: AttributesBulkJobRetryInput) {
+  retryAttributeBulkJob(id: $id, input: $input) {
     __typename
-    ... on BulkJob { id status retryOf retries progress { vendor total succeeded failed cancelled pending } }
-    ... on BulkJobNotFoundError { code message id }
-    ... on BulkJobNotFinishedError { code message id status }
-    ... on NothingToRetryError { code message id }
-    ... on InvalidInputError { code message path problems { path message } }
-    ... on TooManyUserIdsError { code message limit received }
-    ... on NotAuthorizedError { code message requiredScope }
-    ... on SharedStateUnavailableError { code message retryAfterSeconds }
+    ... on AttributesBulkJob { id status retryOf retries progress { vendor total succeeded failed cancelled pending } }
+    ... on AttributesBulkJobNotFoundError { code message id }
+    ... on AttributesBulkJobNotFinishedError { code message id status }
+    ... on AttributesNothingToRetryError { code message id }
+    ... on AttributesInvalidInputError { code message path problems { path message } }
+    ... on AttributesTooManyUserIdsError { code message limit received }
+    ... on AttributesNotAuthorizedError { code message requiredScope }
+    ... on AttributesSharedStateUnavailableError { code message retryAfterSeconds }
   }
 }`;
 
@@ -84,20 +84,20 @@ export function retryBulkJobTests(subgraph: () => TestSubgraph): void {
   const retry = async (id: string, input: Record<string, unknown> | undefined, as = alice) => {
     const result = await gql(RETRY, { id, ...(input ? { input } : {}) }, as);
     if (result.errors) throw new Error(JSON.stringify(result.errors));
-    return result.data.retryBulkJob;
+    return result.data.retryAttributeBulkJob;
   };
   const finished = (id: string, as = alice) => waitForBulkJob({ ...subgraph(), gql: (q, v) => gql(q, v!, as) }, id, JOB_FIELDS, 30_000);
 
   /**
    * Alice's job at Carnival and Jiguang: users 1–30 exist at both, users 901–904 at Jiguang only.
-   * At Carnival, users 1–3 fail retryably (503) and 901–904 as VendorUserNotFoundError; Jiguang
+   * At Carnival, users 1–3 fail retryably (503) and 901–904 as AttributesVendorUserNotFoundError; Jiguang
    * takes every user.
    */
   let parentId: string;
   let parent: any;
   const start = async (as: Record<string, string>, userIds: string[], vendors = ["CARNIVAL", "JIGUANG"]) => {
     const started = await gql(BULK_MUTATION, { input: { userIds, attribute: "plan", value: { string: "gold" }, vendors } }, as);
-    expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(started.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     return started.data.bulkSetCustomAttribute.id as string;
   };
 
@@ -149,7 +149,7 @@ export function retryBulkJobTests(subgraph: () => TestSubgraph): void {
     clearJournals(subgraph());
     const started = await retry(parentId, undefined);
     expect(started).toMatchObject({
-      __typename: "BulkJob",
+      __typename: "AttributesBulkJob",
       retryOf: parentId,
       retries: [],
       progress: [{ vendor: "CARNIVAL", total: 3 }],
@@ -169,7 +169,7 @@ export function retryBulkJobTests(subgraph: () => TestSubgraph): void {
   it("resends the failures with the error codes named instead, retryable or not, every one of them", async () => {
     clearJournals(subgraph());
     const started = await retry(parentId, { codes: ["USER_NOT_FOUND"] });
-    expect(started).toMatchObject({ __typename: "BulkJob", retryOf: parentId, progress: [{ vendor: "CARNIVAL", total: 4 }] });
+    expect(started).toMatchObject({ __typename: "AttributesBulkJob", retryOf: parentId, progress: [{ vendor: "CARNIVAL", total: 4 }] });
     const child = await finished(started.id);
     // They still do not exist at Carnival: the retry fails them again, counted exactly.
     expect(child).toMatchObject({
@@ -239,28 +239,35 @@ export function retryBulkJobTests(subgraph: () => TestSubgraph): void {
     clearJournals(subgraph());
     // Nothing matches: a job without failures, or codes no user failed with.
     const succeeded = (await finished(parentId)).retries[0];
-    expect(await retry(succeeded, undefined)).toMatchObject({ __typename: "NothingToRetryError", code: "NOTHING_TO_RETRY", id: succeeded });
+    expect(await retry(succeeded, undefined)).toMatchObject({
+      __typename: "AttributesNothingToRetryError",
+      code: "NOTHING_TO_RETRY",
+      id: succeeded,
+    });
     const none = await retry(parentId, { codes: ["PERMISSION_DENIED"] });
-    expect(none).toMatchObject({ __typename: "NothingToRetryError", id: parentId });
+    expect(none).toMatchObject({ __typename: "AttributesNothingToRetryError", id: parentId });
     expect(none.message).toMatch(/no failed users whose final error was PERMISSION_DENIED at Carnival, Jiguang/);
     // A vendor the job did not target, and codes that are not vendor failures.
     expect(await retry(parentId, { vendors: ["USERCOM"] })).toMatchObject({
-      __typename: "InvalidInputError",
+      __typename: "AttributesInvalidInputError",
       path: ["input", "vendors", "0"],
       problems: [{ message: expect.stringMatching(/User\.com is not a vendor of bulk job/) }],
     });
     expect(await retry(parentId, { codes: ["VENDOR_UNAVAILABLE", "INVALID_INPUT"] })).toMatchObject({
-      __typename: "InvalidInputError",
+      __typename: "AttributesInvalidInputError",
       problems: [{ path: ["input", "codes", "1"], message: expect.stringMatching(/INVALID_INPUT is not the code of a vendor failure/) }],
     });
-    expect(await retry(randomUUID(), undefined)).toMatchObject({ __typename: "BulkJobNotFoundError", code: "BULK_JOB_NOT_FOUND" });
+    expect(await retry(randomUUID(), undefined)).toMatchObject({
+      __typename: "AttributesBulkJobNotFoundError",
+      code: "BULK_JOB_NOT_FOUND",
+    });
     // Another caller's job is answered exactly as an unknown id is.
     const unknown = randomUUID();
     const asUnknown = JSON.stringify(await gql(RETRY, { id: unknown }, bob)).replaceAll(unknown, parentId);
     expect(JSON.stringify(await gql(RETRY, { id: parentId }, bob))).toBe(asUnknown);
     // Without attributes:bulk, nothing is looked up.
     expect(await retry(parentId, undefined, await token("alice", "attributes:write:any"))).toMatchObject({
-      __typename: "NotAuthorizedError",
+      __typename: "AttributesNotAuthorizedError",
       requiredScope: "attributes:bulk",
     });
     expect(sentTo(subgraph())).toEqual({ carnival: [], jiguang: [], usercom: 0 });
@@ -273,9 +280,9 @@ export function retryBulkJobTests(subgraph: () => TestSubgraph): void {
     try {
       const id = await start(alice, ids(30), ["CARNIVAL"]);
       const refused = await retry(id, undefined);
-      expect(refused).toMatchObject({ __typename: "BulkJobNotFinishedError", code: "BULK_JOB_NOT_FINISHED", id });
+      expect(refused).toMatchObject({ __typename: "AttributesBulkJobNotFinishedError", code: "BULK_JOB_NOT_FINISHED", id });
       expect(["QUEUED", "RUNNING"]).toContain(refused.status);
-      await gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id }, alice);
+      await gql(`mutation($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename } }`, { id }, alice);
       await finished(id);
     } finally {
       carnival.setResponseDelay(0);
@@ -284,11 +291,11 @@ export function retryBulkJobTests(subgraph: () => TestSubgraph): void {
 
   it("lets attributes:bulk:admin retry anyone's job; the retry is the admin's", async () => {
     const started = await retry(parentId, { codes: ["USER_NOT_FOUND"] }, admin);
-    expect(started).toMatchObject({ __typename: "BulkJob", retryOf: parentId });
+    expect(started).toMatchObject({ __typename: "AttributesBulkJob", retryOf: parentId });
     await finished(started.id, admin);
     // Alice's job lists it, but it is not hers to see.
     expect((await finished(parentId)).retries.at(-1)).toBe(started.id);
-    const seen = await gql(`query($id: ID!) { bulkJob(id: $id) { __typename } }`, { id: started.id }, alice);
-    expect(seen.data.bulkJob.__typename).toBe("BulkJobNotFoundError");
+    const seen = await gql(`query($id: ID!) { attributeBulkJob(id: $id) { __typename } }`, { id: started.id }, alice);
+    expect(seen.data.attributeBulkJob.__typename).toBe("AttributesBulkJobNotFoundError");
   });
 }

@@ -187,23 +187,23 @@ export async function postGraphQL<T = any>(
 /** The selection every test uses to read an updateAttributes result in full. */
 export const UPDATE_RESULT_SELECTION = `
   __typename
-  ... on UpdateAttributesSuccess {
+  ... on AttributesUpdateSuccess {
     user { id }
     allDelivered
     deliveries {
       __typename
-      ... on VendorDeliverySuccess { vendor httpStatus warnings { code attribute message } }
-      ... on VendorError {
+      ... on AttributesVendorDeliverySuccess { vendor httpStatus warnings { code attribute message } }
+      ... on AttributesVendorError {
         vendor code message httpStatus vendorCode retryable retryAfterSeconds attribute operation
         relatedErrors { __typename code attribute message }
       }
     }
   }
-  ... on InvalidInputError { code message path problems { path message } }
-  ... on NotAuthorizedError { code message requiredScope }
-  ... on IdempotencyKeyReusedError { code message idempotencyKey }
+  ... on AttributesInvalidInputError { code message path problems { path message } }
+  ... on AttributesNotAuthorizedError { code message requiredScope }
+  ... on AttributesIdempotencyKeyReusedError { code message idempotencyKey }
 `;
 
-export const UPDATE_ATTRIBUTES = `mutation Update($input: UpdateAttributesInput!) {
+export const UPDATE_ATTRIBUTES = `mutation Update($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) { ${UPDATE_RESULT_SELECTION} }
 }`;

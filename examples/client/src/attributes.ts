@@ -12,10 +12,10 @@ import {
   UpdateAttributesDocument,
   type BulkJobProgressFragment,
   type DeliveryFragment,
-  type RetryBulkJobInput,
+  type AttributesBulkJobRetryInput,
   type RetryBulkJobMutation,
   type TypedDocumentString,
-  type UpdateAttributesInput,
+  type AttributesUpdateInput,
   type UpdateAttributesMutation,
 } from "./gql/graphql.js";
 
@@ -52,13 +52,13 @@ export interface DeliveryView {
 export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
   const vendor = delivery.vendor;
   switch (delivery.__typename) {
-    case "VendorDeliverySuccess":
+    case "AttributesVendorDeliverySuccess":
       return {
         vendor,
         ok: true,
         text: delivery.warnings.length === 0 ? "saved" : `saved (${delivery.warnings.map((w) => w.message).join("; ")})`,
       };
-    case "VendorDeliveryQueued":
+    case "AttributesVendorDeliveryQueued":
       // The subgraph retries it; sending the update again would queue a second copy behind it.
       return {
         vendor,
@@ -66,23 +66,23 @@ export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
         text: delivery.lastError ? `queued for a retry (${delivery.lastError.message})` : "queued behind an earlier update",
         deliveryId: delivery.deliveryId,
       };
-    case "RateLimitedError":
-    case "VendorUnavailableError":
+    case "AttributesRateLimitedError":
+    case "AttributesVendorUnavailableError":
       // retryable is false after an ambiguous failure of an update that must not be repeated.
       return delivery.retryable
         ? { vendor, ok: false, text: `temporarily unavailable: ${delivery.message}`, retryInSeconds: delivery.retryAfterSeconds ?? 5 }
         : { vendor, ok: false, text: `may or may not have been saved: ${delivery.message}` };
-    case "ValueRejectedError":
+    case "AttributesValueRejectedError":
     case "AttributeNotDefinedError":
-    case "UnsupportedOperationError":
+    case "AttributesUnsupportedOperationError":
       return { vendor, ok: false, text: `not saved${delivery.attribute ? ` (${delivery.attribute})` : ""}: ${delivery.message}` };
-    case "VendorUserNotFoundError":
+    case "AttributesVendorUserNotFoundError":
       return { vendor, ok: false, text: "this user does not exist there yet" };
-    case "AuthenticationFailedError":
-    case "PermissionDeniedError":
-    case "VendorNotConfiguredError":
-    case "DeliveryOutcomeUnknownError":
-    case "InternalDeliveryError":
+    case "AttributesAuthenticationFailedError":
+    case "AttributesPermissionDeniedError":
+    case "AttributesVendorNotConfiguredError":
+    case "AttributesDeliveryOutcomeUnknownError":
+    case "AttributesInternalDeliveryError":
       // Operator problems: the user can do nothing about them.
       return { vendor, ok: false, text: `not saved: ${delivery.message}` };
     default:
@@ -98,17 +98,17 @@ export type UpdateView =
 
 export function viewUpdate(result: UpdateAttributesMutation["updateAttributes"]): UpdateView {
   switch (result.__typename) {
-    case "UpdateAttributesSuccess":
+    case "AttributesUpdateSuccess":
       return { kind: "done", deliveries: result.deliveries.map(viewDelivery), replayed: result.replayed };
-    case "InvalidInputError":
+    case "AttributesInvalidInputError":
       return { kind: "invalid", problems: result.problems.map((p) => ({ field: p.path.join("."), message: p.message })) };
-    case "NotAuthorizedError":
-    case "IdempotencyKeyReusedError":
+    case "AttributesNotAuthorizedError":
+    case "AttributesIdempotencyKeyReusedError":
       return { kind: "refused", message: result.message };
-    case "IdempotencyStoreFullError":
-    case "SharedStateUnavailableError":
+    case "AttributesIdempotencyStoreFullError":
+    case "AttributesSharedStateUnavailableError":
       return { kind: "try-later", message: result.message, retryAfterSeconds: result.retryAfterSeconds };
-    case "IdempotencyKeyInProgressError":
+    case "AttributesIdempotencyKeyInProgressError":
       // Running elsewhere: ask again later for its outcome. Lost: what it sent is unknown, and this
       // key will never send again; read the attributes back before sending with a new key.
       return result.outcomeUnknown
@@ -119,7 +119,7 @@ export function viewUpdate(result: UpdateAttributesMutation["updateAttributes"])
   }
 }
 
-export async function updateAttributes(endpoint: string, input: UpdateAttributesInput, token?: string): Promise<UpdateView> {
+export async function updateAttributes(endpoint: string, input: AttributesUpdateInput, token?: string): Promise<UpdateView> {
   const data = await execute(endpoint, UpdateAttributesDocument, { input }, token);
   return viewUpdate(data.updateAttributes);
 }
@@ -149,10 +149,10 @@ export async function setForMany(
 ): Promise<BulkJobProgressFragment> {
   const started = await execute(endpoint, StartBulkJobDocument, { input }, options.token);
   const result = started.bulkSetCustomAttribute;
-  if (result.__typename !== "BulkJob") throw new Error(`${result.__typename}: ${result.message}`);
+  if (result.__typename !== "AttributesBulkJob") throw new Error(`${result.__typename}: ${result.message}`);
   for (;;) {
-    const polled = (await execute(endpoint, BulkJobDocument, { id: result.id }, options.token)).bulkJob;
-    if (polled.__typename !== "BulkJob") throw new Error(`${polled.__typename}: ${polled.message}`);
+    const polled = (await execute(endpoint, BulkJobDocument, { id: result.id }, options.token)).attributeBulkJob;
+    if (polled.__typename !== "AttributesBulkJob") throw new Error(`${polled.__typename}: ${polled.message}`);
     if (polled.status !== "QUEUED" && polled.status !== "RUNNING") return polled;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
   }
@@ -166,21 +166,21 @@ export type RetryView =
   | { readonly kind: "refused"; readonly message: string }
   | { readonly kind: "try-later"; readonly message: string; readonly retryAfterSeconds: number };
 
-export function viewRetry(result: RetryBulkJobMutation["retryBulkJob"]): RetryView {
+export function viewRetry(result: RetryBulkJobMutation["retryAttributeBulkJob"]): RetryView {
   switch (result.__typename) {
-    case "BulkJob": {
+    case "AttributesBulkJob": {
       const { retryOf, ...job } = result;
       return { kind: "started", job, retryOf: retryOf ?? "" };
     }
-    case "NothingToRetryError":
-    case "BulkJobNotFinishedError":
+    case "AttributesNothingToRetryError":
+    case "AttributesBulkJobNotFinishedError":
       return { kind: "nothing", message: result.message };
-    case "BulkJobNotFoundError":
-    case "InvalidInputError":
-    case "TooManyUserIdsError":
-    case "NotAuthorizedError":
+    case "AttributesBulkJobNotFoundError":
+    case "AttributesInvalidInputError":
+    case "AttributesTooManyUserIdsError":
+    case "AttributesNotAuthorizedError":
       return { kind: "refused", message: result.message };
-    case "SharedStateUnavailableError":
+    case "AttributesSharedStateUnavailableError":
       return { kind: "try-later", message: result.message, retryAfterSeconds: result.retryAfterSeconds };
     default:
       return unreachable(result);
@@ -188,9 +188,9 @@ export function viewRetry(result: RetryBulkJobMutation["retryBulkJob"]): RetryVi
 }
 
 /** Resends a finished job's failed users (by default the retryable failures) as a new job. */
-export async function retryFailures(endpoint: string, id: string, input?: RetryBulkJobInput, token?: string): Promise<RetryView> {
+export async function retryFailures(endpoint: string, id: string, input?: AttributesBulkJobRetryInput, token?: string): Promise<RetryView> {
   const data = await execute(endpoint, RetryBulkJobDocument, { id, ...(input ? { input } : {}) }, token);
-  return viewRetry(data.retryBulkJob);
+  return viewRetry(data.retryAttributeBulkJob);
 }
 
 function unreachable(value: never): never {

@@ -22,7 +22,7 @@ export const ErrorCode = Object.fromEntries(ERROR_CODES.map((code) => [code, cod
   [K in ErrorCodeValue]: K;
 };
 registerEnumType(ErrorCode, {
-  name: "ErrorCode",
+  name: "AttributesErrorCode",
   description: "Machine-readable category of an error; every error type carries one.",
 });
 
@@ -42,7 +42,7 @@ registerEnumType(AttributeOperationKind, {
   },
 });
 
-@InterfaceType("Error", { description: "Every error this subgraph returns as data implements Error." })
+@InterfaceType("AttributesError", { description: "Every error this subgraph returns as data implements AttributesError." })
 export abstract class ErrorInterface {
   @Field(() => String, { description: "Human-readable explanation. Never contains credentials." })
   message!: string;
@@ -51,7 +51,7 @@ export abstract class ErrorInterface {
   code!: ErrorCodeValue;
 }
 
-@InterfaceType("VendorError", {
+@InterfaceType("AttributesVendorError", {
   implements: ErrorInterface,
   description: "A delivery to one vendor failed, or was refused before anything was sent to it.",
 })
@@ -97,38 +97,38 @@ function vendorErrorType(name: string, description: string): VendorErrorClass {
 
 /** One GraphQL type per failure category: the closed vocabulary clients switch on. */
 export const VENDOR_ERROR_TYPES: Record<FailureCategory, VendorErrorClass> = {
-  AUTHENTICATION_FAILED: vendorErrorType("AuthenticationFailedError", "The vendor rejected this subgraph's credentials."),
+  AUTHENTICATION_FAILED: vendorErrorType("AttributesAuthenticationFailedError", "The vendor rejected this subgraph's credentials."),
   PERMISSION_DENIED: vendorErrorType(
-    "PermissionDeniedError",
+    "AttributesPermissionDeniedError",
     "The credentials are valid but may not perform this call, or the user is blocked.",
   ),
-  USER_NOT_FOUND: vendorErrorType("VendorUserNotFoundError", "The vendor has no such user and this call does not create one."),
+  USER_NOT_FOUND: vendorErrorType("AttributesVendorUserNotFoundError", "The vendor has no such user and this call does not create one."),
   ATTRIBUTE_NOT_DEFINED: vendorErrorType(
     "AttributeNotDefinedError",
     "The vendor requires attributes to be defined before use, and this one is not.",
   ),
   VALUE_REJECTED: vendorErrorType(
-    "ValueRejectedError",
+    "AttributesValueRejectedError",
     "A value, name or combination the vendor would refuse, truncate or discard. Nothing was changed for it.",
   ),
   UNSUPPORTED_OPERATION: vendorErrorType(
-    "UnsupportedOperationError",
+    "AttributesUnsupportedOperationError",
     "The vendor cannot perform this operation or value type. Nothing was sent to it.",
   ),
-  RATE_LIMITED: vendorErrorType("RateLimitedError", "The vendor asked us to slow down; nothing was applied."),
-  VENDOR_UNAVAILABLE: vendorErrorType("VendorUnavailableError", "The vendor failed, timed out or could not be reached."),
-  VENDOR_NOT_CONFIGURED: vendorErrorType("VendorNotConfiguredError", "This deployment has no credentials for the vendor."),
+  RATE_LIMITED: vendorErrorType("AttributesRateLimitedError", "The vendor asked us to slow down; nothing was applied."),
+  VENDOR_UNAVAILABLE: vendorErrorType("AttributesVendorUnavailableError", "The vendor failed, timed out or could not be reached."),
+  VENDOR_NOT_CONFIGURED: vendorErrorType("AttributesVendorNotConfiguredError", "This deployment has no credentials for the vendor."),
   OUTCOME_UNKNOWN: vendorErrorType(
-    "DeliveryOutcomeUnknownError",
+    "AttributesDeliveryOutcomeUnknownError",
     "The request may or may not have been applied (the vendor's answer was lost, or the process sending it stopped while it was in flight), and sending it again is not safe (an INCREMENT, for example), so it was not resent: check the user at the vendor before repeating it.",
   ),
   INTERNAL: vendorErrorType(
-    "InternalDeliveryError",
+    "AttributesInternalDeliveryError",
     "The integration failed unexpectedly; whether the change was applied is unknown. The incident is logged.",
   ),
 };
 
-@ObjectType({ description: "One problem in the request, addressed by its field path." })
+@ObjectType("AttributesInputProblem", { description: "One problem in the request, addressed by its field path." })
 export class InputProblem {
   @Field(() => [String], { description: 'Path into the request, for example ["input", "operations", "2", "value"].' })
   path!: string[];
@@ -137,7 +137,10 @@ export class InputProblem {
   message!: string;
 }
 
-@ObjectType({ implements: ErrorInterface, description: "The request is invalid; nothing was sent to any vendor." })
+@ObjectType("AttributesInvalidInputError", {
+  implements: ErrorInterface,
+  description: "The request is invalid; nothing was sent to any vendor.",
+})
 export class InvalidInputError extends ErrorInterface {
   @Field(() => [String], { description: "Path of the first problem." })
   path!: string[];
@@ -146,7 +149,7 @@ export class InvalidInputError extends ErrorInterface {
   problems!: InputProblem[];
 }
 
-@ObjectType({
+@ObjectType("AttributesNotAuthorizedError", {
   implements: ErrorInterface,
   description:
     "The caller may not do this: no valid token, another user's attributes without the attributes:write:any scope, or bulk work without attributes:bulk. Nothing was sent.",
@@ -156,7 +159,7 @@ export class NotAuthorizedError extends ErrorInterface {
   requiredScope!: string | null;
 }
 
-@ObjectType({
+@ObjectType("AttributesIdempotencyKeyReusedError", {
   implements: ErrorInterface,
   description: "This idempotency key was used with a different input within the window. Nothing was sent.",
 })
@@ -165,7 +168,7 @@ export class IdempotencyKeyReusedError extends ErrorInterface {
   idempotencyKey!: string;
 }
 
-@ObjectType({
+@ObjectType("AttributesSharedStateUnavailableError", {
   implements: ErrorInterface,
   description:
     "Shared mode: the state this subgraph shares between its replicas (Redis) cannot be reached right now. Nothing was done; try again after retryAfterSeconds.",
@@ -184,7 +187,7 @@ export function sharedStateUnavailable(): SharedStateUnavailableError {
   });
 }
 
-@ObjectType({
+@ObjectType("AttributesIdempotencyStoreFullError", {
   implements: ErrorInterface,
   description:
     "The subgraph holds as many idempotency keys as it may (IDEMPOTENCY_MAX_KEYS), and it forgets none before its window ends, so this new key is refused. Nothing was sent; try again after retryAfterSeconds, or send without a key.",
@@ -194,7 +197,7 @@ export class IdempotencyStoreFullError extends ErrorInterface {
   retryAfterSeconds!: number;
 }
 
-@ObjectType({
+@ObjectType("AttributesIdempotencyKeyInProgressError", {
   implements: ErrorInterface,
   description:
     "Another call with this idempotency key and input holds the key (shared mode: on another replica). Nothing was sent. Either it is still running (outcomeUnknown false: ask again after retryAfterSeconds for its outcome), or it stopped without recording one (outcomeUnknown true).",

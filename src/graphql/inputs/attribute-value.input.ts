@@ -3,7 +3,7 @@ import { Field, Float, InputType, Int } from "type-graphql";
 
 @InputType({
   description:
-    "A typed attribute value. Set exactly one field; the server checks this and answers InvalidInputError otherwise. (Not @oneOf: the directive does not survive federation's schema printing and gateways yet.)",
+    "A typed attribute value. Set exactly one field; the server checks this and answers AttributesInvalidInputError otherwise. (Not @oneOf: the directive does not survive federation's schema printing and gateways yet.)",
 })
 export class AttributeValueInput {
   @Field(() => String, { nullable: true })
@@ -33,7 +33,7 @@ export class AttributeValueInput {
   @Field(() => [Float], { nullable: true })
   floatList?: number[] | null;
 
-  @Field(() => [Boolean], { nullable: true, description: "Which vendors accept which value types: see Query.vendors." })
+  @Field(() => [Boolean], { nullable: true, description: "Which vendors accept which value types: see Query.attributeVendors." })
   booleanList?: boolean[] | null;
 
   @Field(() => [GraphQLDateTime], { nullable: true })

@@ -2,7 +2,7 @@ import { Field, ID, InputType } from "type-graphql";
 import { Vendor } from "../vendor.enum.js";
 import { AttributeValueInput } from "./attribute-value.input.js";
 
-@InputType({ description: "One custom attribute value for many users." })
+@InputType("AttributesBulkSetCustomAttributeInput", { description: "One custom attribute value for many users." })
 export class BulkSetCustomAttributeInput {
   @Field(() => [ID], { description: "The users; duplicates are processed once. At most BULK_MAX_USER_IDS (default 100,000) per call." })
   userIds!: string[];

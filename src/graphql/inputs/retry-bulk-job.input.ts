@@ -2,7 +2,9 @@ import { Field, InputType } from "type-graphql";
 import { ErrorCode, type ErrorCodeValue } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 
-@InputType({ description: "Which failed users of a finished bulk job `retryBulkJob` resends, and where." })
+@InputType("AttributesBulkJobRetryInput", {
+  description: "Which failed users of a finished bulk job `retryAttributeBulkJob` resends, and where.",
+})
 export class RetryBulkJobInput {
   @Field(() => [Vendor], {
     nullable: true,
@@ -14,7 +16,7 @@ export class RetryBulkJobInput {
   @Field(() => [ErrorCode], {
     nullable: true,
     description:
-      "Resend the users whose final error had one of these codes (codes of VendorError types), retryable or not. Default: the users whose final error was retryable.",
+      "Resend the users whose final error had one of these codes (codes of AttributesVendorError types), retryable or not. Default: the users whose final error was retryable.",
   })
   codes?: ErrorCodeValue[] | null;
 }

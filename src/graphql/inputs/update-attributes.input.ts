@@ -17,7 +17,9 @@ export class AttributeOperationInput {
   value?: AttributeValueInput | null;
 }
 
-@InputType({ description: "Standard profile fields. Omit a field to leave it unchanged; they cannot be cleared." })
+@InputType("AttributesProfileFieldsInput", {
+  description: "Standard profile fields. Omit a field to leave it unchanged; they cannot be cleared.",
+})
 export class ProfileFieldsInput {
   @Field(() => String, { nullable: true }) email?: string | null;
   @Field(() => String, { nullable: true }) firstName?: string | null;
@@ -30,7 +32,7 @@ export class ProfileFieldsInput {
   @Field(() => String, { nullable: true, description: "IANA time zone, for example Europe/Warsaw." }) timezone?: string | null;
 }
 
-@InputType({ description: "Tags to add to or remove from the user." })
+@InputType("AttributesTagChangesInput", { description: "Tags to add to or remove from the user." })
 export class TagChangesInput {
   @Field(() => [String], { nullable: true }) add?: string[] | null;
   @Field(() => [String], { nullable: true }) remove?: string[] | null;
@@ -44,12 +46,12 @@ registerEnumType(AttributeDeliveryMode, {
     SYNC: { description: "Each vendor is tried once; its failure is the answer, and retrying is the caller's." },
     GUARANTEED: {
       description:
-        "Each vendor is tried at once; a retryable failure is answered VendorDeliveryQueued and retried by a queue (with backoff, honouring Retry-After) until the vendor takes it or the retry window ends. Durable in shared mode (REDIS_URL) only: see Query.vendors' deliveryQueue.",
+        "Each vendor is tried at once; a retryable failure is answered AttributesVendorDeliveryQueued and retried by a queue (with backoff, honouring Retry-After) until the vendor takes it or the retry window ends. Durable in shared mode (REDIS_URL) only: see Query.vendors' deliveryQueue.",
     },
   },
 });
 
-@InputType({ description: "One user's attribute update, delivered to one or several vendors." })
+@InputType("AttributesUpdateInput", { description: "One user's attribute update, delivered to one or several vendors." })
 export class UpdateAttributesInput {
   @Field(() => ID)
   userId!: string;
@@ -69,21 +71,21 @@ export class UpdateAttributesInput {
   @Field(() => Boolean, {
     nullable: true,
     description:
-      "Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer VendorUserNotFoundError.",
+      "Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer AttributesVendorUserNotFoundError.",
   })
   createIfMissing?: boolean | null;
 
   @Field(() => String, {
     nullable: true,
     description:
-      "Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is IdempotencyKeyReusedError. Keys are scoped to the user.",
+      "Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is AttributesIdempotencyKeyReusedError. Keys are scoped to the user.",
   })
   idempotencyKey?: string | null;
 
   @Field(() => AttributeDeliveryMode, {
     defaultValue: "SYNC",
     description:
-      "SYNC (default) or GUARANTEED. In both modes, an update for a user whose earlier update to a vendor is still queued is queued behind it (VendorDeliveryQueued, reason BEHIND_EARLIER_DELIVERY), so updates reach each vendor in order.",
+      "SYNC (default) or GUARANTEED. In both modes, an update for a user whose earlier update to a vendor is still queued is queued behind it (AttributesVendorDeliveryQueued, reason BEHIND_EARLIER_DELIVERY), so updates reach each vendor in order.",
   })
   delivery!: DeliveryMode;
 

@@ -4,9 +4,14 @@ import type { OptionField, VendorOptionsSpec } from "../../domain/options.js";
 import { UpdateAttributesInput } from "./update-attributes.input.js";
 
 /**
- * Builds `VendorOptionsInput { <vendor>: <Vendor>OptionsInput }` from the vendors' declared option
- * fields, and attaches it as `UpdateAttributesInput.vendorOptions`. type-graphql's metadata is
- * process-global, so this runs once per process; later calls must declare the same vendors.
+ * Builds `AttributesVendorOptionsInput { <vendor>: Attributes<Vendor>OptionsInput }` from the vendors'
+ * declared option fields, and attaches it as `AttributesUpdateInput.vendorOptions`. type-graphql's
+ * metadata is process-global, so this runs once per process; later calls must declare the same vendors.
+ *
+ * Every name a vendor declares (its options input, nested inputs, enums) must start with
+ * `Attribute` like every other type of this subgraph (README, "Names"), so that the subgraph can
+ * join a supergraph whose other subgraphs use generic names; a name that does not is refused here,
+ * before anything is registered.
  */
 let built: { key: string } | undefined;
 
@@ -19,6 +24,12 @@ export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; optio
     }
     return;
   }
+  const misnamed = withOptions.flatMap((v) => declaredNames(v.options!)).filter((name) => !name.startsWith(TYPE_NAME_PREFIX));
+  if (misnamed.length > 0) {
+    throw new Error(
+      `vendor option types must start with ${TYPE_NAME_PREFIX} like every type of this subgraph (README, "Names"): ${misnamed.join(", ")}`,
+    );
+  }
   built = { key };
   if (withOptions.length === 0) return;
 
@@ -27,13 +38,26 @@ export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; optio
     const type = inputClass(vendor.options!.name, vendor.options!.description, vendor.options!.fields);
     Field(() => type, { nullable: true, description: vendor.options!.description })(VendorOptionsInput.prototype, vendor.id);
   }
-  InputType("VendorOptionsInput", {
+  InputType("AttributesVendorOptionsInput", {
     description: "Vendor-specific options, one field per vendor. Options for a vendor that is not targeted are refused.",
   })(VendorOptionsInput);
   Field(() => VendorOptionsInput, { nullable: true })(UpdateAttributesInput.prototype, "vendorOptions");
 }
 
 const enums = new Map<string, object>();
+
+/** The prefix every GraphQL type name of this subgraph starts with (`Attribute…` or `Attributes…`). */
+const TYPE_NAME_PREFIX = "Attribute";
+
+/** The GraphQL names a vendor's options declare: the input itself, nested inputs and enums. */
+function declaredNames(spec: { name: string; fields: Readonly<Record<string, OptionField>> }): string[] {
+  return [
+    spec.name,
+    ...Object.values(spec.fields).flatMap((field) =>
+      field.type === "object" ? declaredNames(field) : field.type === "enum" ? [field.name] : [],
+    ),
+  ];
+}
 
 function inputClass(name: string, description: string, fields: Readonly<Record<string, OptionField>>): ClassType {
   const cls = { [name]: class {} }[name]!;

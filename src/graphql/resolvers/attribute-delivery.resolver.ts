@@ -18,7 +18,7 @@ export class AttributeDeliveryResolver {
   @Directive("@authenticated")
   @Query(() => AttributeDeliveryResult, {
     description:
-      "A delivery queued by updateAttributes (VendorDeliveryQueued.deliveryId): one the caller queued, or any with the attributes:write:any scope. Another caller's is answered as an unknown id is.",
+      "A delivery queued by updateAttributes (AttributesVendorDeliveryQueued.deliveryId): one the caller queued, or any with the attributes:write:any scope. Another caller's is answered as an unknown id is.",
   })
   async attributeDelivery(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof AttributeDeliveryResult> {
     const refusal = refuseAnonymous(context);

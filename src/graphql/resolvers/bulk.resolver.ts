@@ -41,7 +41,7 @@ export class BulkResolver {
   @Directive('@requiresScopes(scopes: [["attributes:bulk"]])')
   @Mutation(() => BulkSetCustomAttributeResult, {
     description:
-      "Starts a job that sets one custom attribute value for many users at the targeted vendors, through each vendor's bulk path where it has one. Returns at once; follow it with `bulkJob`.",
+      "Starts a job that sets one custom attribute value for many users at the targeted vendors, through each vendor's bulk path where it has one. Returns at once; follow it with `attributeBulkJob`.",
   })
   async bulkSetCustomAttribute(
     @Arg("input", () => BulkSetCustomAttributeInput) input: BulkSetCustomAttributeInput,
@@ -76,8 +76,8 @@ export class BulkResolver {
     description:
       "Starts a new bulk job that resends the users who failed in a finished job: by default those whose final error was retryable, or those whose final error has one of `input.codes`, each only at the vendors (of `input.vendors`) where it failed so. Every failed user counts, not only the failures whose details are kept. The new job has the same attribute and value, goes through the same checks as `bulkSetCustomAttribute`, belongs to the caller and links to the job it retries (`retryOf`; the job lists it in `retries`). The job retried must be the caller's own, or any with the attributes:bulk:admin scope; another caller's is answered as an unknown id is.",
   })
-  async retryBulkJob(
-    // Declared last-first: the schema lists type-graphql's arguments in reverse, so this reads retryBulkJob(id, input).
+  async retryAttributeBulkJob(
+    // Declared last-first: the schema lists type-graphql's arguments in reverse, so this reads retryAttributeBulkJob(id, input).
     @Arg("input", () => RetryBulkJobInput, { nullable: true }) input: RetryBulkJobInput | null,
     @Arg("id", () => ID) id: string,
     @Ctx() context: GraphQLContext,
@@ -121,7 +121,7 @@ export class BulkResolver {
     description:
       "A bulk job by id: one the caller created, or any with the attributes:bulk:admin scope. Another caller's job is answered as an unknown id is. Finished jobs are kept for a while, then forgotten.",
   })
-  async bulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof BulkJobResult> {
+  async attributeBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof BulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const job = await whileReachable(() => context.bulk.get(id));
@@ -135,7 +135,7 @@ export class BulkResolver {
     description:
       "Stops a job promptly. Users already sent keep their outcome; the rest are counted as cancelled. Only the job's creator, or a caller with the attributes:bulk:admin scope, may; another caller's job is answered as an unknown id is.",
   })
-  async cancelBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof CancelBulkJobResult> {
+  async cancelAttributeBulkJob(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof CancelBulkJobResult> {
     const refusal = refuseScope(context.caller, SCOPES.bulk);
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     // Another caller's job is answered exactly as an unknown id: its existence is not revealed.

@@ -11,7 +11,7 @@ const queueStats = new WeakMap<object, Promise<readonly VendorQueueStats[] | typ
 @Resolver(() => VendorInfo)
 export class VendorsResolver {
   @Query(() => [VendorInfo], { description: "Every vendor this subgraph knows, its mode in this deployment and what it supports." })
-  vendors(@Ctx() context: GraphQLContext): VendorInfo[] {
+  attributeVendors(@Ctx() context: GraphQLContext): VendorInfo[] {
     return context.vendors.map(toVendorInfo);
   }
 

@@ -45,7 +45,7 @@ export class AttributeDeliveryAttempt {
 
 @ObjectType({
   description:
-    "An update queued for one vendor (updateAttributes answered VendorDeliveryQueued): its status, every attempt, and once settled its outcome. Settled deliveries are kept for DELIVERY_RETENTION_SECONDS, then forgotten.",
+    "An update queued for one vendor (updateAttributes answered AttributesVendorDeliveryQueued): its status, every attempt, and once settled its outcome. Settled deliveries are kept for DELIVERY_RETENTION_SECONDS, then forgotten.",
 })
 export class AttributeDelivery {
   @Field(() => ID) id!: string;
@@ -90,11 +90,11 @@ export const AttributeDeliveryResult = createUnionType({
 });
 
 export const CancelAttributeDeliveryResult = createUnionType({
-  name: "CancelAttributeDeliveryResult",
+  name: "AttributeDeliveryCancelResult",
   types: () => [AttributeDelivery, AttributeDeliveryNotFoundError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 
-@ObjectType({
+@ObjectType("AttributesVendorDeliveryQueue", {
   description: "This deployment's queue of deliveries to one vendor (updates queued by GUARANTEED delivery, and those behind them).",
 })
 export class VendorDeliveryQueue {

@@ -15,7 +15,7 @@ import { AttributeValue } from "./vendor-profile.result.js";
 
 export const BulkJobStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, s])) as { [K in JobStatus]: K };
 registerEnumType(BulkJobStatus, {
-  name: "BulkJobStatus",
+  name: "AttributesBulkJobStatus",
   valuesConfig: {
     QUEUED: { description: "Accepted, waiting for a worker." },
     RUNNING: { description: "Being delivered." },
@@ -30,10 +30,10 @@ registerEnumType(BulkJobStatus, {
 
 export const BulkJobCancelReason = Object.fromEntries(CANCEL_REASONS.map((r) => [r, r])) as { [K in CancelReason]: K };
 registerEnumType(BulkJobCancelReason, {
-  name: "BulkJobCancelReason",
+  name: "AttributesBulkJobCancelReason",
   description: "Why a bulk job was stopped.",
   valuesConfig: {
-    CANCEL_REQUESTED: { description: "cancelBulkJob was called." },
+    CANCEL_REQUESTED: { description: "cancelAttributeBulkJob was called." },
     SHUTDOWN: {
       description:
         "The process running it shut down: chunks in flight were finished within the shutdown's grace, the rest not sent. Submit the remaining users again.",
@@ -41,14 +41,14 @@ registerEnumType(BulkJobCancelReason, {
   },
 });
 
-@ObjectType({ description: "How many users of one vendor failed with one error code." })
+@ObjectType("AttributesBulkFailureCount", { description: "How many users of one vendor failed with one error code." })
 export class BulkFailureCount {
-  @Field(() => ErrorCode, { description: "The code of the users' final error, as on the VendorError types." })
+  @Field(() => ErrorCode, { description: "The code of the users' final error, as on the AttributesVendorError types." })
   code!: ErrorCodeValue;
   @Field(() => Int) count!: number;
 }
 
-@ObjectType({ description: "Counts for one vendor. At the end, succeeded + failed + cancelled = total." })
+@ObjectType("AttributesBulkVendorProgress", { description: "Counts for one vendor. At the end, succeeded + failed + cancelled = total." })
 export class BulkVendorProgress {
   @Field(() => Vendor) vendor!: string;
   @Field(() => Int) total!: number;
@@ -63,33 +63,35 @@ export class BulkVendorProgress {
   failuresByCode!: BulkFailureCount[];
   @Field(() => Int, {
     description:
-      "Failures of this vendor listed in `BulkJob.failures`: the first ones recorded, at most BULK_MAX_FAILURES_KEPT per vendor.",
+      "Failures of this vendor listed in `AttributesBulkJob.failures`: the first ones recorded, at most BULK_MAX_FAILURES_KEPT per vendor.",
   })
   failuresKept!: number;
   @Field(() => Boolean, { description: "Some failures were counted but not kept: `failed` is more than `failuresKept`." })
   failuresTruncated!: boolean;
 }
 
-@ObjectType({ description: "One user the value did not land for at one vendor, with the typed reason (the last attempt's)." })
+@ObjectType("AttributesBulkFailure", {
+  description: "One user the value did not land for at one vendor, with the typed reason (the last attempt's).",
+})
 export class BulkFailure {
   @Field(() => ID) userId!: string;
   @Field(() => Vendor) vendor!: string;
   @Field(() => VendorErrorInterface) error!: VendorErrorInterface;
 }
 
-@ObjectType()
+@ObjectType("AttributesBulkFailureEdge")
 export class BulkFailureEdge {
   @Field(() => String) cursor!: string;
   @Field(() => BulkFailure) node!: BulkFailure;
 }
 
-@ObjectType()
+@ObjectType("AttributesPageInfo")
 export class PageInfo {
   @Field(() => Boolean) hasNextPage!: boolean;
   @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
-@ObjectType({
+@ObjectType("AttributesBulkFailureConnection", {
   description:
     "Kept failures: one vendor's in the order they were recorded, or every vendor's, each vendor's in turn in the order of `progress`. Cursors stay valid while the job runs; a failure recorded later at a vendor already paged past shows in a new pass, or when paging by vendor.",
 })
@@ -103,7 +105,7 @@ export class BulkFailureConnection {
   @Field(() => PageInfo) pageInfo!: PageInfo;
 }
 
-@ObjectType({ description: "A bulk job: one custom attribute value for many users at one or several vendors." })
+@ObjectType("AttributesBulkJob", { description: "A bulk job: one custom attribute value for many users at one or several vendors." })
 export class BulkJob {
   @Field(() => ID) id!: string;
   @Field(() => BulkJobStatus) status!: JobStatus;
@@ -123,12 +125,12 @@ export class BulkJob {
   @Field(() => GraphQLDateTime, { nullable: true }) finishedAt!: Date | null;
   @Field(() => ID, {
     nullable: true,
-    description: "The job whose failed users this one resends (`retryBulkJob`); null for a job started with its user ids.",
+    description: "The job whose failed users this one resends (`retryAttributeBulkJob`); null for a job started with its user ids.",
   })
   retryOf!: string | null;
   @Field(() => [ID], {
     description:
-      "The jobs started by `retryBulkJob` to resend this job's failed users, oldest first. Each belongs to whoever started it: `bulkJob` answers another caller's as an unknown id.",
+      "The jobs started by `retryAttributeBulkJob` to resend this job's failed users, oldest first. Each belongs to whoever started it: `attributeBulkJob` answers another caller's as an unknown id.",
   })
   retries!: string[];
 
@@ -136,13 +138,16 @@ export class BulkJob {
   snapshot!: BulkJobSnapshot;
 }
 
-@ObjectType({ implements: ErrorInterface, description: "The request names more user ids than one call may (BULK_MAX_USER_IDS); split it." })
+@ObjectType("AttributesTooManyUserIdsError", {
+  implements: ErrorInterface,
+  description: "The request names more user ids than one call may (BULK_MAX_USER_IDS); split it.",
+})
 export class TooManyUserIdsError extends ErrorInterface {
   @Field(() => Int) limit!: number;
   @Field(() => Int) received!: number;
 }
 
-@ObjectType({
+@ObjectType("AttributesBulkJobNotFoundError", {
   implements: ErrorInterface,
   description:
     "No bulk job with this id that the caller may see: jobs are seen by their creator and by callers with the attributes:bulk:admin scope. Finished jobs are kept for a while, then forgotten.",
@@ -151,7 +156,7 @@ export class BulkJobNotFoundError extends ErrorInterface {
   @Field(() => ID) id!: string;
 }
 
-@ObjectType({
+@ObjectType("AttributesBulkJobNotFinishedError", {
   implements: ErrorInterface,
   description: "Only a finished bulk job's failures can be retried; this one is still queued or running. Nothing was started.",
 })
@@ -160,7 +165,7 @@ export class BulkJobNotFinishedError extends ErrorInterface {
   @Field(() => BulkJobStatus) status!: JobStatus;
 }
 
-@ObjectType({
+@ObjectType("AttributesNothingToRetryError", {
   implements: ErrorInterface,
   description:
     "No failed user of the bulk job matches the retry (the error codes asked for, or by default retryable failures, at the vendors asked for), or the job's failed users are no longer kept. Nothing was started.",
@@ -170,17 +175,17 @@ export class NothingToRetryError extends ErrorInterface {
 }
 
 export const BulkSetCustomAttributeResult = createUnionType({
-  name: "BulkSetCustomAttributeResult",
+  name: "AttributesBulkSetCustomAttributeResult",
   types: () => [BulkJob, InvalidInputError, TooManyUserIdsError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 
 export const BulkJobResult = createUnionType({
-  name: "BulkJobResult",
+  name: "AttributesBulkJobResult",
   types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 
 export const RetryBulkJobResult = createUnionType({
-  name: "RetryBulkJobResult",
+  name: "AttributesBulkJobRetryResult",
   types: () =>
     [
       BulkJob,
@@ -195,7 +200,7 @@ export const RetryBulkJobResult = createUnionType({
 });
 
 export const CancelBulkJobResult = createUnionType({
-  name: "CancelBulkJobResult",
+  name: "AttributesBulkJobCancelResult",
   types: () => [BulkJob, BulkJobNotFoundError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 

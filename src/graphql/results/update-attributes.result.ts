@@ -12,7 +12,7 @@ import { User } from "../user.entity.js";
 import type { DeliveryResultObject } from "../errors/to-graphql.js";
 import { VendorDeliveryResult } from "./vendor-delivery.result.js";
 
-@ObjectType({ description: "The update was dispatched; each targeted vendor has its own result." })
+@ObjectType("AttributesUpdateSuccess", { description: "The update was dispatched; each targeted vendor has its own result." })
 export class UpdateAttributesSuccess {
   @Field(() => User)
   user!: User;
@@ -37,7 +37,7 @@ export class UpdateAttributesSuccess {
 }
 
 export const UpdateAttributesResult = createUnionType({
-  name: "UpdateAttributesResult",
+  name: "AttributesUpdateResult",
   types: () =>
     [
       UpdateAttributesSuccess,

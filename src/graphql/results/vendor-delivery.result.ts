@@ -4,7 +4,9 @@ import { QUEUE_REASONS, type QueueReason } from "../../delivery/types.js";
 import { VENDOR_ERROR_TYPES, VendorErrorInterface } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 
-@ObjectType({ description: "Something the subgraph did on the caller's behalf, such as a documented key normalization." })
+@ObjectType("AttributesDeliveryWarning", {
+  description: "Something the subgraph did on the caller's behalf, such as a documented key normalization.",
+})
 export class DeliveryWarning {
   @Field(() => String, { description: "Machine-readable, for example KEY_NORMALIZED or FLOAT_PRECISION." })
   code!: string;
@@ -16,7 +18,7 @@ export class DeliveryWarning {
   attribute!: string | null;
 }
 
-@ObjectType({ description: "The vendor accepted the update." })
+@ObjectType("AttributesVendorDeliverySuccess", { description: "The vendor accepted the update." })
 export class VendorDeliverySuccess {
   @Field(() => Vendor)
   vendor!: string;
@@ -40,7 +42,7 @@ registerEnumType(AttributeDeliveryQueueReason, {
   },
 });
 
-@ObjectType({
+@ObjectType("AttributesVendorDeliveryQueued", {
   description:
     "The update was not answered by the vendor yet: it is queued and will be sent (follow it with attributeDelivery(id), stop it with cancelAttributeDelivery).",
 })
@@ -82,8 +84,8 @@ export class VendorDeliveryQueued {
 const E = VENDOR_ERROR_TYPES;
 
 export const VendorDeliveryResult = createUnionType({
-  name: "VendorDeliveryResult",
-  description: "What happened at one vendor: success, queued, or one typed error (each implements VendorError).",
+  name: "AttributesVendorDeliveryResult",
+  description: "What happened at one vendor: success, queued, or one typed error (each implements AttributesVendorError).",
   types: () =>
     [
       VendorDeliverySuccess,

@@ -7,32 +7,34 @@ import { Vendor } from "../vendor.enum.js";
 
 export const VendorMode = { LIVE: "live", SANDBOX: "sandbox", NOT_CONFIGURED: "not-configured" } as const;
 registerEnumType(VendorMode, {
-  name: "VendorMode",
+  name: "AttributesVendorMode",
   valuesConfig: {
     LIVE: { description: "Calls go to the vendor's real API." },
     SANDBOX: { description: "Calls go to the built-in sandbox server, which follows the vendor's documented rules." },
-    NOT_CONFIGURED: { description: "No credentials: calls answer VendorNotConfiguredError." },
+    NOT_CONFIGURED: { description: "No credentials: calls answer AttributesVendorNotConfiguredError." },
   },
 });
 
-@ObjectType({ description: "An operation a vendor supports, with the value types it accepts." })
+@ObjectType("AttributesSupportedOperation", { description: "An operation a vendor supports, with the value types it accepts." })
 export class SupportedOperation {
   @Field(() => AttributeOperationKind) op!: OperationKind;
   @Field(() => [String], { description: "AttributeValueInput field names accepted, for example int or stringList." })
   valueTypes!: string[];
 }
 
-@ObjectType({ description: "What a vendor can do, as it declares it. Anything else fails with UnsupportedOperationError." })
+@ObjectType("AttributesVendorCapabilitiesInfo", {
+  description: "What a vendor can do, as it declares it. Anything else fails with AttributesUnsupportedOperationError.",
+})
 export class VendorCapabilitiesInfo {
   @Field(() => [SupportedOperation]) operations!: SupportedOperation[];
-  @Field(() => [String], { description: "ProfileFieldsInput field names the vendor maps." }) profileFields!: string[];
+  @Field(() => [String], { description: "AttributesProfileFieldsInput field names the vendor maps." }) profileFields!: string[];
   @Field(() => Boolean) addTags!: boolean;
   @Field(() => Boolean) removeTags!: boolean;
   @Field(() => Boolean, { description: "Whether the vendor has a per-user read endpoint." }) readProfile!: boolean;
   @Field(() => Boolean, { description: "Whether a write can create a missing user." }) createsUsers!: boolean;
 }
 
-@ObjectType({ description: "A vendor known to this subgraph and how this deployment reaches it." })
+@ObjectType("AttributesVendorInfo", { description: "A vendor known to this subgraph and how this deployment reaches it." })
 export class VendorInfo {
   @Field(() => Vendor) vendor!: string;
   @Field(() => String) displayName!: string;

@@ -35,7 +35,7 @@ export class AttributeEntry {
   value!: AttributeValue | null;
 }
 
-@ObjectType("ProfileFields", { description: "Standard profile fields as a vendor holds them; null when it has none." })
+@ObjectType("AttributesProfileFields", { description: "Standard profile fields as a vendor holds them; null when it has none." })
 export class ProfileFieldsType {
   @Field(() => String, { nullable: true }) email!: string | null;
   @Field(() => String, { nullable: true }) firstName!: string | null;
@@ -48,7 +48,7 @@ export class ProfileFieldsType {
   @Field(() => String, { nullable: true }) timezone!: string | null;
 }
 
-@ObjectType({ description: "A user's profile as one vendor holds it, mapped to the neutral model." })
+@ObjectType("AttributesVendorProfile", { description: "A user's profile as one vendor holds it, mapped to the neutral model." })
 export class VendorProfile {
   @Field(() => Vendor) vendor!: string;
   @Field(() => [AttributeEntry]) attributes!: AttributeEntry[];
@@ -61,9 +61,9 @@ export class VendorProfile {
 const E = VENDOR_ERROR_TYPES;
 
 export const VendorProfileResult = createUnionType({
-  name: "VendorProfileResult",
+  name: "AttributesVendorProfileResult",
   description:
-    "One vendor's view of the user, or why it cannot be read (vendors without a read endpoint answer UnsupportedOperationError).",
+    "One vendor's view of the user, or why it cannot be read (vendors without a read endpoint answer AttributesUnsupportedOperationError).",
   types: () =>
     [
       VendorProfile,

@@ -17,7 +17,7 @@ export interface LeanplumEventAggregate {
 /** Lifetime aggregate changes for one state: as events, without a value. */
 export type LeanplumStateAggregate = Omit<LeanplumEventAggregate, "value" | "valueIncrement">;
 
-/** The parsed `LeanplumOptionsInput`, as the adapter receives it in `command.vendorOptions.leanplum`. */
+/** The parsed `AttributesLeanplumOptionsInput`, as the adapter receives it in `command.vendorOptions.leanplum`. */
 export interface LeanplumOptions {
   readonly deviceId?: string;
   readonly unsubscribeCategoriesToAdd?: readonly string[];
@@ -111,7 +111,7 @@ export const LEANPLUM_OPTION_FIELDS: Record<string, OptionField> = {
   },
   events: {
     type: "object",
-    name: "LeanplumEventAggregateInput",
+    name: "AttributesLeanplumEventAggregateInput",
     list: true,
     fields: EVENT_FIELDS,
     description:
@@ -119,7 +119,7 @@ export const LEANPLUM_OPTION_FIELDS: Record<string, OptionField> = {
   },
   states: {
     type: "object",
-    name: "LeanplumStateAggregateInput",
+    name: "AttributesLeanplumStateAggregateInput",
     list: true,
     fields: STATE_FIELDS,
     description:
@@ -133,7 +133,7 @@ export const LEANPLUM_OPTION_FIELDS: Record<string, OptionField> = {
 };
 
 export const leanplumOptions: VendorOptionsSpec<LeanplumOptions> = {
-  name: "LeanplumOptionsInput",
+  name: "AttributesLeanplumOptionsInput",
   description:
     "Leanplum-specific parts of a setUserAttributes call. They travel in the same request as the attributes, so they succeed or fail with them.",
   fields: LEANPLUM_OPTION_FIELDS,

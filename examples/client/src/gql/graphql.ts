@@ -15,7 +15,7 @@ export type AttributeDeliveryAttemptResult =
 
 /** What happens when a vendor fails in a way a retry can fix. */
 export type AttributeDeliveryMode =
-  /** Each vendor is tried at once; a retryable failure is answered VendorDeliveryQueued and retried by a queue (with backoff, honouring Retry-After) until the vendor takes it or the retry window ends. Durable in shared mode (REDIS_URL) only: see Query.vendors' deliveryQueue. */
+  /** Each vendor is tried at once; a retryable failure is answered AttributesVendorDeliveryQueued and retried by a queue (with backoff, honouring Retry-After) until the vendor takes it or the retry window ends. Durable in shared mode (REDIS_URL) only: see Query.vendors' deliveryQueue. */
   | 'GUARANTEED'
   /** Each vendor is tried once; its failure is the answer, and retrying is the caller's. */
   | 'SYNC';
@@ -62,10 +62,10 @@ export type AttributeOperationKind =
   /** Remove the attribute. Takes no value. */
   | 'UNSET';
 
-/** A typed attribute value. Set exactly one field; the server checks this and answers InvalidInputError otherwise. (Not @oneOf: the directive does not survive federation's schema printing and gateways yet.) */
+/** A typed attribute value. Set exactly one field; the server checks this and answers AttributesInvalidInputError otherwise. (Not @oneOf: the directive does not survive federation's schema printing and gateways yet.) */
 export type AttributeValueInput = {
   boolean?: boolean | null | undefined;
-  /** Which vendors accept which value types: see Query.vendors. */
+  /** Which vendors accept which value types: see Query.attributeVendors. */
   booleanList?: Array<boolean> | null | undefined;
   /** RFC 3339 date-time with an offset; vendors receive it in their own format. */
   dateTime?: string | null | undefined;
@@ -78,7 +78,15 @@ export type AttributeValueInput = {
   stringList?: Array<string> | null | undefined;
 };
 
-export type BulkJobStatus =
+/** Which failed users of a finished bulk job `retryAttributeBulkJob` resends, and where. */
+export type AttributesBulkJobRetryInput = {
+  /** Resend the users whose final error had one of these codes (codes of AttributesVendorError types), retryable or not. Default: the users whose final error was retryable. */
+  codes?: Array<AttributesErrorCode> | null | undefined;
+  /** Resend at these vendors of the job only. Default: every vendor of the job with matching failures. A user is resent only at the vendors where it failed as asked. */
+  vendors?: Array<AttributesVendor> | null | undefined;
+};
+
+export type AttributesBulkJobStatus =
   /** Stopped on request or by a shutdown (see `cancelReason`); users not yet sent are counted as cancelled. */
   | 'CANCELLED'
   /** No user landed anywhere it failed, or the job could not run. */
@@ -93,17 +101,17 @@ export type BulkJobStatus =
   | 'SUCCEEDED';
 
 /** One custom attribute value for many users. */
-export type BulkSetCustomAttributeInput = {
+export type AttributesBulkSetCustomAttributeInput = {
   attribute: string;
   /** The users; duplicates are processed once. At most BULK_MAX_USER_IDS (default 100,000) per call. */
   userIds: Array<string | number>;
   value: AttributeValueInput;
   /** Default: every configured vendor. */
-  vendors?: Array<Vendor> | null | undefined;
+  vendors?: Array<AttributesVendor> | null | undefined;
 };
 
 /** Machine-readable category of an error; every error type carries one. */
-export type ErrorCode =
+export type AttributesErrorCode =
   | 'ATTRIBUTE_DELIVERY_NOT_FOUND'
   | 'ATTRIBUTE_NOT_DEFINED'
   | 'AUTHENTICATION_FAILED'
@@ -128,7 +136,7 @@ export type ErrorCode =
   | 'VENDOR_UNAVAILABLE';
 
 /** Overwrites or increments lifetime aggregates of events, one entry per event name; each entry sets at least one field besides name. */
-export type LeanplumEventAggregateInput = {
+export type AttributesLeanplumEventAggregateInput = {
   /** New lifetime count (replaces the stored one). Not with countIncrement. */
   count?: number | null | undefined;
   /** Added to the lifetime count. Not with count. Not safe to repeat: a retried request adds it twice. */
@@ -146,17 +154,17 @@ export type LeanplumEventAggregateInput = {
 };
 
 /** Leanplum-specific parts of a setUserAttributes call. They travel in the same request as the attributes, so they succeed or fail with them. */
-export type LeanplumOptionsInput = {
+export type AttributesLeanplumOptionsInput = {
   /** Marks the request as a developer's (kept out of reporting). Leanplum then allows 1 request per second per user; the adapter spaces such requests for one user accordingly. */
   devMode?: boolean | null | undefined;
   /** Leanplum deviceId sent with the userId, to address (and attach) one of the user's devices. At most 400 characters. */
   deviceId?: string | null | undefined;
   /** Overwrites or increments lifetime aggregates of events, one entry per event name; each entry sets at least one field besides name. */
-  events?: Array<LeanplumEventAggregateInput> | null | undefined;
+  events?: Array<AttributesLeanplumEventAggregateInput> | null | undefined;
   /** Re-identifies the user addressed by userId/deviceId. Leanplum decides what happens: Login: the addressed user has no userId (addressed by deviceId) and newUserId exists: the two profiles are merged and the addressed one is deleted. Register: no userId yet and newUserId does not exist: the addressed user is given newUserId. Switch: the addressed user has a userId: its session ends and one starts for newUserId, which is created if needed. Not reversible and not safe to repeat. At most 400 characters; must differ from userId. */
   newUserId?: string | null | undefined;
   /** Overwrites or increments lifetime aggregates of states, one entry per state name; each entry sets at least one field besides name. */
-  states?: Array<LeanplumStateAggregateInput> | null | undefined;
+  states?: Array<AttributesLeanplumStateAggregateInput> | null | undefined;
   /** Email category ids to unsubscribe the user from. */
   unsubscribeCategoriesToAdd?: Array<string> | null | undefined;
   /** Email category ids to subscribe the user to again. */
@@ -168,7 +176,7 @@ export type LeanplumOptionsInput = {
 };
 
 /** Overwrites or increments lifetime aggregates of states, one entry per state name; each entry sets at least one field besides name. */
-export type LeanplumStateAggregateInput = {
+export type AttributesLeanplumStateAggregateInput = {
   /** New lifetime count (replaces the stored one). Not with countIncrement. */
   count?: number | null | undefined;
   /** Added to the lifetime count. Not with count. Not safe to repeat: a retried request adds it twice. */
@@ -182,7 +190,7 @@ export type LeanplumStateAggregateInput = {
 };
 
 /** Standard profile fields. Omit a field to leave it unchanged; they cannot be cleared. */
-export type ProfileFieldsInput = {
+export type AttributesProfileFieldsInput = {
   city?: string | null | undefined;
   /** ISO 3166-1 alpha-2. */
   country?: string | null | undefined;
@@ -198,70 +206,62 @@ export type ProfileFieldsInput = {
   timezone?: string | null | undefined;
 };
 
-/** Which failed users of a finished bulk job `retryBulkJob` resends, and where. */
-export type RetryBulkJobInput = {
-  /** Resend the users whose final error had one of these codes (codes of VendorError types), retryable or not. Default: the users whose final error was retryable. */
-  codes?: Array<ErrorCode> | null | undefined;
-  /** Resend at these vendors of the job only. Default: every vendor of the job with matching failures. A user is resent only at the vendors where it failed as asked. */
-  vendors?: Array<Vendor> | null | undefined;
-};
-
 /** Tags to add to or remove from the user. */
-export type TagChangesInput = {
+export type AttributesTagChangesInput = {
   add?: Array<string> | null | undefined;
   remove?: Array<string> | null | undefined;
 };
 
 /** One user's attribute update, delivered to one or several vendors. */
-export type UpdateAttributesInput = {
-  /** Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer VendorUserNotFoundError. */
+export type AttributesUpdateInput = {
+  /** Create the user where the vendor can (Leanplum). Default: each vendor's own default. Vendors that never create users answer AttributesVendorUserNotFoundError. */
   createIfMissing?: boolean | null | undefined;
-  /** SYNC (default) or GUARANTEED. In both modes, an update for a user whose earlier update to a vendor is still queued is queued behind it (VendorDeliveryQueued, reason BEHIND_EARLIER_DELIVERY), so updates reach each vendor in order. */
+  /** SYNC (default) or GUARANTEED. In both modes, an update for a user whose earlier update to a vendor is still queued is queued behind it (AttributesVendorDeliveryQueued, reason BEHIND_EARLIER_DELIVERY), so updates reach each vendor in order. */
   delivery?: AttributeDeliveryMode;
-  /** Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is IdempotencyKeyReusedError. Keys are scoped to the user. */
+  /** Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is AttributesIdempotencyKeyReusedError. Keys are scoped to the user. */
   idempotencyKey?: string | null | undefined;
   /** At most one operation per attribute. */
   operations?: Array<AttributeOperationInput> | null | undefined;
-  profile?: ProfileFieldsInput | null | undefined;
-  tags?: TagChangesInput | null | undefined;
+  profile?: AttributesProfileFieldsInput | null | undefined;
+  tags?: AttributesTagChangesInput | null | undefined;
   userId: string | number;
-  vendorOptions?: VendorOptionsInput | null | undefined;
+  vendorOptions?: AttributesVendorOptionsInput | null | undefined;
   /** Vendors to deliver to. Default: every configured vendor. */
-  vendors?: Array<Vendor> | null | undefined;
+  vendors?: Array<AttributesVendor> | null | undefined;
 };
 
 /** A customer-engagement vendor this subgraph can deliver attributes to. */
-export type Vendor =
+export type AttributesVendor =
   | 'CARNIVAL'
   | 'JIGUANG'
   | 'LEANPLUM'
   | 'USERCOM';
 
-export type VendorMode =
+export type AttributesVendorMode =
   /** Calls go to the vendor's real API. */
   | 'LIVE'
-  /** No credentials: calls answer VendorNotConfiguredError. */
+  /** No credentials: calls answer AttributesVendorNotConfiguredError. */
   | 'NOT_CONFIGURED'
   /** Calls go to the built-in sandbox server, which follows the vendor's documented rules. */
   | 'SANDBOX';
 
 /** Vendor-specific options, one field per vendor. Options for a vendor that is not targeted are refused. */
-export type VendorOptionsInput = {
+export type AttributesVendorOptionsInput = {
   /** Leanplum-specific parts of a setUserAttributes call. They travel in the same request as the attributes, so they succeed or fail with them. */
-  leanplum?: LeanplumOptionsInput | null | undefined;
+  leanplum?: AttributesLeanplumOptionsInput | null | undefined;
 };
 
 export type StartBulkJobMutationVariables = Exact<{
-  input: BulkSetCustomAttributeInput;
+  input: AttributesBulkSetCustomAttributeInput;
 }>;
 
 
 export type StartBulkJobMutation = { bulkSetCustomAttribute:
-    | { __typename: 'BulkJob', id: string, status: BulkJobStatus, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
-    | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
-    | { __typename: 'NotAuthorizedError', message: string, requiredScope: string | null }
-    | { __typename: 'SharedStateUnavailableError', message: string }
-    | { __typename: 'TooManyUserIdsError', message: string, limit: number, received: number }
+    | { __typename: 'AttributesBulkJob', id: string, status: AttributesBulkJobStatus, progress: Array<{ vendor: AttributesVendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
+    | { __typename: 'AttributesInvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
+    | { __typename: 'AttributesNotAuthorizedError', message: string, requiredScope: string | null }
+    | { __typename: 'AttributesSharedStateUnavailableError', message: string }
+    | { __typename: 'AttributesTooManyUserIdsError', message: string, limit: number, received: number }
    };
 
 export type BulkJobQueryVariables = Exact<{
@@ -270,42 +270,42 @@ export type BulkJobQueryVariables = Exact<{
 }>;
 
 
-export type BulkJobQuery = { bulkJob:
-    | { __typename: 'BulkJob', id: string, status: BulkJobStatus, failures: { totalCount: number, edges: Array<{ node: { userId: string, vendor: Vendor, error:
-              | { __typename: 'AttributeNotDefinedError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'AuthenticationFailedError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'DeliveryOutcomeUnknownError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'InternalDeliveryError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'PermissionDeniedError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'RateLimitedError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'UnsupportedOperationError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'ValueRejectedError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'VendorNotConfiguredError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'VendorUnavailableError', code: ErrorCode, message: string, retryable: boolean }
-              | { __typename: 'VendorUserNotFoundError', code: ErrorCode, message: string, retryable: boolean }
-             } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
-    | { __typename: 'BulkJobNotFoundError', message: string }
-    | { __typename: 'NotAuthorizedError', message: string, requiredScope: string | null }
-    | { __typename: 'SharedStateUnavailableError', message: string }
+export type BulkJobQuery = { attributeBulkJob:
+    | { __typename: 'AttributesBulkJob', id: string, status: AttributesBulkJobStatus, failures: { totalCount: number, edges: Array<{ node: { userId: string, vendor: AttributesVendor, error:
+              | { __typename: 'AttributeNotDefinedError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesAuthenticationFailedError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesDeliveryOutcomeUnknownError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesInternalDeliveryError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesPermissionDeniedError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesRateLimitedError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesUnsupportedOperationError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesValueRejectedError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesVendorNotConfiguredError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesVendorUnavailableError', code: AttributesErrorCode, message: string, retryable: boolean }
+              | { __typename: 'AttributesVendorUserNotFoundError', code: AttributesErrorCode, message: string, retryable: boolean }
+             } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, progress: Array<{ vendor: AttributesVendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
+    | { __typename: 'AttributesBulkJobNotFoundError', message: string }
+    | { __typename: 'AttributesNotAuthorizedError', message: string, requiredScope: string | null }
+    | { __typename: 'AttributesSharedStateUnavailableError', message: string }
    };
 
-export type BulkJobProgressFragment = { id: string, status: BulkJobStatus, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> };
+export type BulkJobProgressFragment = { id: string, status: AttributesBulkJobStatus, progress: Array<{ vendor: AttributesVendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> };
 
 export type RetryBulkJobMutationVariables = Exact<{
   id: string | number;
-  input?: RetryBulkJobInput | null | undefined;
+  input?: AttributesBulkJobRetryInput | null | undefined;
 }>;
 
 
-export type RetryBulkJobMutation = { retryBulkJob:
-    | { __typename: 'BulkJob', retryOf: string | null, id: string, status: BulkJobStatus, progress: Array<{ vendor: Vendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
-    | { __typename: 'BulkJobNotFinishedError', message: string, status: BulkJobStatus }
-    | { __typename: 'BulkJobNotFoundError', message: string }
-    | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
-    | { __typename: 'NotAuthorizedError', message: string }
-    | { __typename: 'NothingToRetryError', message: string }
-    | { __typename: 'SharedStateUnavailableError', message: string, retryAfterSeconds: number }
-    | { __typename: 'TooManyUserIdsError', message: string }
+export type RetryBulkJobMutation = { retryAttributeBulkJob:
+    | { __typename: 'AttributesBulkJob', retryOf: string | null, id: string, status: AttributesBulkJobStatus, progress: Array<{ vendor: AttributesVendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
+    | { __typename: 'AttributesBulkJobNotFinishedError', message: string, status: AttributesBulkJobStatus }
+    | { __typename: 'AttributesBulkJobNotFoundError', message: string }
+    | { __typename: 'AttributesInvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
+    | { __typename: 'AttributesNotAuthorizedError', message: string }
+    | { __typename: 'AttributesNothingToRetryError', message: string }
+    | { __typename: 'AttributesSharedStateUnavailableError', message: string, retryAfterSeconds: number }
+    | { __typename: 'AttributesTooManyUserIdsError', message: string }
    };
 
 export type AttributeDeliveryQueryVariables = Exact<{
@@ -314,137 +314,137 @@ export type AttributeDeliveryQueryVariables = Exact<{
 
 
 export type AttributeDeliveryQuery = { attributeDelivery:
-    | { __typename: 'AttributeDelivery', id: string, vendor: Vendor, status: AttributeDeliveryStatus, note: string | null, attempts: Array<{ number: number, result: AttributeDeliveryAttemptResult }>, outcome:
-        | { __typename: 'AttributeNotDefinedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'AuthenticationFailedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'DeliveryOutcomeUnknownError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'InternalDeliveryError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'PermissionDeniedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'RateLimitedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'UnsupportedOperationError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'ValueRejectedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'VendorDeliveryQueued', vendor: Vendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
+    | { __typename: 'AttributeDelivery', id: string, vendor: AttributesVendor, status: AttributeDeliveryStatus, note: string | null, attempts: Array<{ number: number, result: AttributeDeliveryAttemptResult }>, outcome:
+        | { __typename: 'AttributeNotDefinedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesAuthenticationFailedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesDeliveryOutcomeUnknownError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesInternalDeliveryError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesPermissionDeniedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesRateLimitedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesUnsupportedOperationError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesValueRejectedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorDeliveryQueued', vendor: AttributesVendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
            | null }
-        | { __typename: 'VendorDeliverySuccess', vendor: Vendor, warnings: Array<{ code: string, attribute: string | null, message: string }> }
-        | { __typename: 'VendorNotConfiguredError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'VendorUnavailableError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'VendorUserNotFoundError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorDeliverySuccess', vendor: AttributesVendor, warnings: Array<{ code: string, attribute: string | null, message: string }> }
+        | { __typename: 'AttributesVendorNotConfiguredError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorUnavailableError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorUserNotFoundError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
        | null }
     | { __typename: 'AttributeDeliveryNotFoundError', message: string }
-    | { __typename: 'NotAuthorizedError', message: string }
-    | { __typename: 'SharedStateUnavailableError', message: string }
+    | { __typename: 'AttributesNotAuthorizedError', message: string }
+    | { __typename: 'AttributesSharedStateUnavailableError', message: string }
    };
 
 export type UpdateAttributesMutationVariables = Exact<{
-  input: UpdateAttributesInput;
+  input: AttributesUpdateInput;
 }>;
 
 
 export type UpdateAttributesMutation = { updateAttributes:
-    | { __typename: 'IdempotencyKeyInProgressError', message: string, outcomeUnknown: boolean, retryAfterSeconds: number }
-    | { __typename: 'IdempotencyKeyReusedError', message: string, idempotencyKey: string }
-    | { __typename: 'IdempotencyStoreFullError', message: string, retryAfterSeconds: number }
-    | { __typename: 'InvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
-    | { __typename: 'NotAuthorizedError', message: string, requiredScope: string | null }
-    | { __typename: 'SharedStateUnavailableError', message: string, retryAfterSeconds: number }
-    | { __typename: 'UpdateAttributesSuccess', allDelivered: boolean, replayed: boolean, user: { id: string }, deliveries: Array<
-        | { __typename: 'AttributeNotDefinedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'AuthenticationFailedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'DeliveryOutcomeUnknownError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'InternalDeliveryError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'PermissionDeniedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'RateLimitedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'UnsupportedOperationError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'ValueRejectedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'VendorDeliveryQueued', vendor: Vendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
-            | { code: ErrorCode, message: string }
+    | { __typename: 'AttributesIdempotencyKeyInProgressError', message: string, outcomeUnknown: boolean, retryAfterSeconds: number }
+    | { __typename: 'AttributesIdempotencyKeyReusedError', message: string, idempotencyKey: string }
+    | { __typename: 'AttributesIdempotencyStoreFullError', message: string, retryAfterSeconds: number }
+    | { __typename: 'AttributesInvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
+    | { __typename: 'AttributesNotAuthorizedError', message: string, requiredScope: string | null }
+    | { __typename: 'AttributesSharedStateUnavailableError', message: string, retryAfterSeconds: number }
+    | { __typename: 'AttributesUpdateSuccess', allDelivered: boolean, replayed: boolean, user: { id: string }, deliveries: Array<
+        | { __typename: 'AttributeNotDefinedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesAuthenticationFailedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesDeliveryOutcomeUnknownError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesInternalDeliveryError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesPermissionDeniedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesRateLimitedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesUnsupportedOperationError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesValueRejectedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorDeliveryQueued', vendor: AttributesVendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
+            | { code: AttributesErrorCode, message: string }
            | null }
-        | { __typename: 'VendorDeliverySuccess', vendor: Vendor, warnings: Array<{ code: string, attribute: string | null, message: string }> }
-        | { __typename: 'VendorNotConfiguredError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'VendorUnavailableError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
-        | { __typename: 'VendorUserNotFoundError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorDeliverySuccess', vendor: AttributesVendor, warnings: Array<{ code: string, attribute: string | null, message: string }> }
+        | { __typename: 'AttributesVendorNotConfiguredError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorUnavailableError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorUserNotFoundError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
       > }
    };
 
-type Delivery_AttributeNotDefinedError_Fragment = { __typename: 'AttributeNotDefinedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributeNotDefinedError_Fragment = { __typename: 'AttributeNotDefinedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_AuthenticationFailedError_Fragment = { __typename: 'AuthenticationFailedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesAuthenticationFailedError_Fragment = { __typename: 'AttributesAuthenticationFailedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_DeliveryOutcomeUnknownError_Fragment = { __typename: 'DeliveryOutcomeUnknownError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesDeliveryOutcomeUnknownError_Fragment = { __typename: 'AttributesDeliveryOutcomeUnknownError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_InternalDeliveryError_Fragment = { __typename: 'InternalDeliveryError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesInternalDeliveryError_Fragment = { __typename: 'AttributesInternalDeliveryError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_PermissionDeniedError_Fragment = { __typename: 'PermissionDeniedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesPermissionDeniedError_Fragment = { __typename: 'AttributesPermissionDeniedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_RateLimitedError_Fragment = { __typename: 'RateLimitedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesRateLimitedError_Fragment = { __typename: 'AttributesRateLimitedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_UnsupportedOperationError_Fragment = { __typename: 'UnsupportedOperationError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesUnsupportedOperationError_Fragment = { __typename: 'AttributesUnsupportedOperationError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_ValueRejectedError_Fragment = { __typename: 'ValueRejectedError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesValueRejectedError_Fragment = { __typename: 'AttributesValueRejectedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_VendorDeliveryQueued_Fragment = { __typename: 'VendorDeliveryQueued', vendor: Vendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
-    | { code: ErrorCode, message: string }
+type Delivery_AttributesVendorDeliveryQueued_Fragment = { __typename: 'AttributesVendorDeliveryQueued', vendor: AttributesVendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
+    | { code: AttributesErrorCode, message: string }
    | null };
 
-type Delivery_VendorDeliverySuccess_Fragment = { __typename: 'VendorDeliverySuccess', vendor: Vendor, warnings: Array<{ code: string, attribute: string | null, message: string }> };
+type Delivery_AttributesVendorDeliverySuccess_Fragment = { __typename: 'AttributesVendorDeliverySuccess', vendor: AttributesVendor, warnings: Array<{ code: string, attribute: string | null, message: string }> };
 
-type Delivery_VendorNotConfiguredError_Fragment = { __typename: 'VendorNotConfiguredError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesVendorNotConfiguredError_Fragment = { __typename: 'AttributesVendorNotConfiguredError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_VendorUnavailableError_Fragment = { __typename: 'VendorUnavailableError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesVendorUnavailableError_Fragment = { __typename: 'AttributesVendorUnavailableError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
-type Delivery_VendorUserNotFoundError_Fragment = { __typename: 'VendorUserNotFoundError', vendor: Vendor, code: ErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
+type Delivery_AttributesVendorUserNotFoundError_Fragment = { __typename: 'AttributesVendorUserNotFoundError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
 export type DeliveryFragment =
   | Delivery_AttributeNotDefinedError_Fragment
-  | Delivery_AuthenticationFailedError_Fragment
-  | Delivery_DeliveryOutcomeUnknownError_Fragment
-  | Delivery_InternalDeliveryError_Fragment
-  | Delivery_PermissionDeniedError_Fragment
-  | Delivery_RateLimitedError_Fragment
-  | Delivery_UnsupportedOperationError_Fragment
-  | Delivery_ValueRejectedError_Fragment
-  | Delivery_VendorDeliveryQueued_Fragment
-  | Delivery_VendorDeliverySuccess_Fragment
-  | Delivery_VendorNotConfiguredError_Fragment
-  | Delivery_VendorUnavailableError_Fragment
-  | Delivery_VendorUserNotFoundError_Fragment
+  | Delivery_AttributesAuthenticationFailedError_Fragment
+  | Delivery_AttributesDeliveryOutcomeUnknownError_Fragment
+  | Delivery_AttributesInternalDeliveryError_Fragment
+  | Delivery_AttributesPermissionDeniedError_Fragment
+  | Delivery_AttributesRateLimitedError_Fragment
+  | Delivery_AttributesUnsupportedOperationError_Fragment
+  | Delivery_AttributesValueRejectedError_Fragment
+  | Delivery_AttributesVendorDeliveryQueued_Fragment
+  | Delivery_AttributesVendorDeliverySuccess_Fragment
+  | Delivery_AttributesVendorNotConfiguredError_Fragment
+  | Delivery_AttributesVendorUnavailableError_Fragment
+  | Delivery_AttributesVendorUserNotFoundError_Fragment
 ;
 
 export type VendorsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type VendorsQuery = { vendors: Array<{ vendor: Vendor, displayName: string, mode: VendorMode, capabilities: { profileFields: Array<string>, addTags: boolean, removeTags: boolean, operations: Array<{ op: AttributeOperationKind, valueTypes: Array<string> }> } }> };
+export type VendorsQuery = { attributeVendors: Array<{ vendor: AttributesVendor, displayName: string, mode: AttributesVendorMode, capabilities: { profileFields: Array<string>, addTags: boolean, removeTags: boolean, operations: Array<{ op: AttributeOperationKind, valueTypes: Array<string> }> } }> };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -465,7 +465,7 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 export const BulkJobProgressFragmentDoc = new TypedDocumentString(`
-    fragment BulkJobProgress on BulkJob {
+    fragment BulkJobProgress on AttributesBulkJob {
   id
   status
   progress {
@@ -479,9 +479,9 @@ export const BulkJobProgressFragmentDoc = new TypedDocumentString(`
 }
     `, {"fragmentName":"BulkJobProgress"}) as unknown as TypedDocumentString<BulkJobProgressFragment, unknown>;
 export const DeliveryFragmentDoc = new TypedDocumentString(`
-    fragment Delivery on VendorDeliveryResult {
+    fragment Delivery on AttributesVendorDeliveryResult {
   __typename
-  ... on VendorDeliverySuccess {
+  ... on AttributesVendorDeliverySuccess {
     vendor
     warnings {
       code
@@ -489,7 +489,7 @@ export const DeliveryFragmentDoc = new TypedDocumentString(`
       message
     }
   }
-  ... on VendorDeliveryQueued {
+  ... on AttributesVendorDeliveryQueued {
     vendor
     deliveryId
     reason
@@ -500,7 +500,7 @@ export const DeliveryFragmentDoc = new TypedDocumentString(`
       message
     }
   }
-  ... on VendorError {
+  ... on AttributesVendorError {
     vendor
     code
     message
@@ -511,34 +511,34 @@ export const DeliveryFragmentDoc = new TypedDocumentString(`
 }
     `, {"fragmentName":"Delivery"}) as unknown as TypedDocumentString<DeliveryFragment, unknown>;
 export const StartBulkJobDocument = new TypedDocumentString(`
-    mutation StartBulkJob($input: BulkSetCustomAttributeInput!) {
+    mutation StartBulkJob($input: AttributesBulkSetCustomAttributeInput!) {
   bulkSetCustomAttribute(input: $input) {
     __typename
-    ... on Error {
+    ... on AttributesError {
       message
     }
-    ... on BulkJob {
+    ... on AttributesBulkJob {
       ...BulkJobProgress
     }
-    ... on InvalidInputError {
+    ... on AttributesInvalidInputError {
       message
       problems {
         path
         message
       }
     }
-    ... on TooManyUserIdsError {
+    ... on AttributesTooManyUserIdsError {
       message
       limit
       received
     }
-    ... on NotAuthorizedError {
+    ... on AttributesNotAuthorizedError {
       message
       requiredScope
     }
   }
 }
-    fragment BulkJobProgress on BulkJob {
+    fragment BulkJobProgress on AttributesBulkJob {
   id
   status
   progress {
@@ -552,12 +552,12 @@ export const StartBulkJobDocument = new TypedDocumentString(`
 }`) as unknown as TypedDocumentString<StartBulkJobMutation, StartBulkJobMutationVariables>;
 export const BulkJobDocument = new TypedDocumentString(`
     query BulkJob($id: ID!, $failuresAfter: String) {
-  bulkJob(id: $id) {
+  attributeBulkJob(id: $id) {
     __typename
-    ... on Error {
+    ... on AttributesError {
       message
     }
-    ... on BulkJob {
+    ... on AttributesBulkJob {
       ...BulkJobProgress
       failures(first: 50, after: $failuresAfter) {
         totalCount
@@ -579,16 +579,16 @@ export const BulkJobDocument = new TypedDocumentString(`
         }
       }
     }
-    ... on BulkJobNotFoundError {
+    ... on AttributesBulkJobNotFoundError {
       message
     }
-    ... on NotAuthorizedError {
+    ... on AttributesNotAuthorizedError {
       message
       requiredScope
     }
   }
 }
-    fragment BulkJobProgress on BulkJob {
+    fragment BulkJobProgress on AttributesBulkJob {
   id
   status
   progress {
@@ -601,31 +601,31 @@ export const BulkJobDocument = new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<BulkJobQuery, BulkJobQueryVariables>;
 export const RetryBulkJobDocument = new TypedDocumentString(`
-    mutation RetryBulkJob($id: ID!, $input: RetryBulkJobInput) {
-  retryBulkJob(id: $id, input: $input) {
+    mutation RetryBulkJob($id: ID!, $input: AttributesBulkJobRetryInput) {
+  retryAttributeBulkJob(id: $id, input: $input) {
     __typename
-    ... on Error {
+    ... on AttributesError {
       message
     }
-    ... on BulkJob {
+    ... on AttributesBulkJob {
       ...BulkJobProgress
       retryOf
     }
-    ... on BulkJobNotFinishedError {
+    ... on AttributesBulkJobNotFinishedError {
       status
     }
-    ... on InvalidInputError {
+    ... on AttributesInvalidInputError {
       problems {
         path
         message
       }
     }
-    ... on SharedStateUnavailableError {
+    ... on AttributesSharedStateUnavailableError {
       retryAfterSeconds
     }
   }
 }
-    fragment BulkJobProgress on BulkJob {
+    fragment BulkJobProgress on AttributesBulkJob {
   id
   status
   progress {
@@ -654,14 +654,14 @@ export const AttributeDeliveryDocument = new TypedDocumentString(`
       }
       note
     }
-    ... on Error {
+    ... on AttributesError {
       message
     }
   }
 }
-    fragment Delivery on VendorDeliveryResult {
+    fragment Delivery on AttributesVendorDeliveryResult {
   __typename
-  ... on VendorDeliverySuccess {
+  ... on AttributesVendorDeliverySuccess {
     vendor
     warnings {
       code
@@ -669,7 +669,7 @@ export const AttributeDeliveryDocument = new TypedDocumentString(`
       message
     }
   }
-  ... on VendorDeliveryQueued {
+  ... on AttributesVendorDeliveryQueued {
     vendor
     deliveryId
     reason
@@ -680,7 +680,7 @@ export const AttributeDeliveryDocument = new TypedDocumentString(`
       message
     }
   }
-  ... on VendorError {
+  ... on AttributesVendorError {
     vendor
     code
     message
@@ -690,10 +690,10 @@ export const AttributeDeliveryDocument = new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<AttributeDeliveryQuery, AttributeDeliveryQueryVariables>;
 export const UpdateAttributesDocument = new TypedDocumentString(`
-    mutation UpdateAttributes($input: UpdateAttributesInput!) {
+    mutation UpdateAttributes($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       allDelivered
       replayed
       user {
@@ -703,39 +703,39 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
         ...Delivery
       }
     }
-    ... on InvalidInputError {
+    ... on AttributesInvalidInputError {
       message
       problems {
         path
         message
       }
     }
-    ... on NotAuthorizedError {
+    ... on AttributesNotAuthorizedError {
       message
       requiredScope
     }
-    ... on IdempotencyKeyReusedError {
+    ... on AttributesIdempotencyKeyReusedError {
       message
       idempotencyKey
     }
-    ... on IdempotencyStoreFullError {
+    ... on AttributesIdempotencyStoreFullError {
       message
       retryAfterSeconds
     }
-    ... on IdempotencyKeyInProgressError {
+    ... on AttributesIdempotencyKeyInProgressError {
       message
       outcomeUnknown
       retryAfterSeconds
     }
-    ... on SharedStateUnavailableError {
+    ... on AttributesSharedStateUnavailableError {
       message
       retryAfterSeconds
     }
   }
 }
-    fragment Delivery on VendorDeliveryResult {
+    fragment Delivery on AttributesVendorDeliveryResult {
   __typename
-  ... on VendorDeliverySuccess {
+  ... on AttributesVendorDeliverySuccess {
     vendor
     warnings {
       code
@@ -743,7 +743,7 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
       message
     }
   }
-  ... on VendorDeliveryQueued {
+  ... on AttributesVendorDeliveryQueued {
     vendor
     deliveryId
     reason
@@ -754,7 +754,7 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
       message
     }
   }
-  ... on VendorError {
+  ... on AttributesVendorError {
     vendor
     code
     message
@@ -765,7 +765,7 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
 }`) as unknown as TypedDocumentString<UpdateAttributesMutation, UpdateAttributesMutationVariables>;
 export const VendorsDocument = new TypedDocumentString(`
     query Vendors {
-  vendors {
+  attributeVendors {
     vendor
     displayName
     mode

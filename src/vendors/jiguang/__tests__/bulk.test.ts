@@ -8,7 +8,7 @@ const JOB_FIELDS = "progress { vendor total succeeded failed cancelled pending }
 
 async function runJob(subgraph: TestSubgraph, input: Record<string, unknown>): Promise<any> {
   const started = await subgraph.gql(BULK_MUTATION, { input: { vendors: ["JIGUANG"], ...input } });
-  expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+  expect(started.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
   return waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS, 30_000);
 }
 
@@ -57,7 +57,7 @@ describe.each([
     });
     const id = started.data.bulkSetCustomAttribute.id;
     while (sandbox.journal().filter((e) => e.path.endsWith("/attribute")).length === 0) await new Promise((r) => setTimeout(r, 5));
-    await subgraph.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id });
+    await subgraph.gql(`mutation($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename } }`, { id });
     const job = (await waitForBulkJob(subgraph, id, JOB_FIELDS, 30_000)) as {
       status: string;
       progress: Array<{ succeeded: number; failed: number; cancelled: number }>;
@@ -76,7 +76,7 @@ describe.each([
     const refused = await subgraph.gql(BULK_MUTATION, {
       input: { vendors: ["JIGUANG"], userIds: ids(5, prefix), attribute: "points", value: { int: 1 } },
     });
-    expect(refused.data.bulkSetCustomAttribute.__typename).toBe("InvalidInputError");
+    expect(refused.data.bulkSetCustomAttribute.__typename).toBe("AttributesInvalidInputError");
     expect(refused.data.bulkSetCustomAttribute.problems[0].message).toMatch(/"points" has the accumulate rule/);
     expect(sandbox.journal()).toEqual([]);
   });

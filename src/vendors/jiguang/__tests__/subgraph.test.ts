@@ -26,7 +26,7 @@ describe("Jiguang through the subgraph", () => {
     ]);
     expect(result.data.updateAttributes.deliveries).toEqual([
       {
-        __typename: "VendorDeliverySuccess",
+        __typename: "AttributesVendorDeliverySuccess",
         vendor: "JIGUANG",
         httpStatus: 200,
         warnings: [{ code: "APPEND_NOT_DEDUPLICATED", attribute: "interests", message: expect.any(String) }],

@@ -11,14 +11,14 @@ const READ_BACK = `query Read($representations: [_Any!]!) {
       id
       attributeProfiles(vendors: [LEANPLUM]) {
         __typename
-        ... on VendorProfile {
+        ... on AttributesVendorProfile {
           vendor
           attributes { name value { type string int float boolean stringList } }
           profile { locale country city timezone }
           tags
           notes { code attribute }
         }
-        ... on VendorError { vendor code message }
+        ... on AttributesVendorError { vendor code message }
       }
     }
   }
@@ -62,7 +62,7 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
       },
     });
     expect(written.data.updateAttributes.deliveries).toEqual([
-      { __typename: "VendorDeliverySuccess", vendor: "LEANPLUM", httpStatus: 200, warnings: [] },
+      { __typename: "AttributesVendorDeliverySuccess", vendor: "LEANPLUM", httpStatus: 200, warnings: [] },
     ]);
     expect(sandbox.journal().map((e) => [e.query, e.body])).toEqual([
       [
@@ -90,7 +90,7 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
         id: "gql-1",
         attributeProfiles: [
           {
-            __typename: "VendorProfile",
+            __typename: "AttributesVendorProfile",
             vendor: "LEANPLUM",
             attributes: [
               { name: "plan", value: { type: "STRING", string: "gold", int: null, float: null, boolean: null, stringList: null } },
@@ -114,7 +114,7 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
     ]);
   });
 
-  it("answers CreateNever on a missing user as VendorUserNotFoundError", async () => {
+  it("answers CreateNever on a missing user as AttributesVendorUserNotFoundError", async () => {
     const result = await update({
       userId: "gql-ghost",
       createIfMissing: false,
@@ -122,7 +122,7 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
     });
     expect(result.data.updateAttributes.deliveries).toEqual([
       expect.objectContaining({
-        __typename: "VendorUserNotFoundError",
+        __typename: "AttributesVendorUserNotFoundError",
         vendor: "LEANPLUM",
         code: "USER_NOT_FOUND",
         httpStatus: 200,
@@ -131,10 +131,10 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
     ]);
   });
 
-  it("reads a missing user as VendorUserNotFoundError", async () => {
+  it("reads a missing user as AttributesVendorUserNotFoundError", async () => {
     const result = await read("gql-nobody");
     expect(result.data._entities[0].attributeProfiles).toEqual([
-      expect.objectContaining({ __typename: "VendorUserNotFoundError", vendor: "LEANPLUM", code: "USER_NOT_FOUND" }),
+      expect.objectContaining({ __typename: "AttributesVendorUserNotFoundError", vendor: "LEANPLUM", code: "USER_NOT_FOUND" }),
     ]);
   });
 
@@ -151,11 +151,11 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
     expect(sandbox.journal()).toEqual([]);
   });
 
-  it("refuses an unsupported operation as UnsupportedOperationError without sending", async () => {
+  it("refuses an unsupported operation as AttributesUnsupportedOperationError without sending", async () => {
     const result = await update({ userId: "gql-3", operations: [{ op: "SET_ONCE", attribute: "a", value: { int: 1 } }] });
     expect(result.data.updateAttributes.deliveries).toEqual([
       expect.objectContaining({
-        __typename: "UnsupportedOperationError",
+        __typename: "AttributesUnsupportedOperationError",
         code: "UNSUPPORTED_OPERATION",
         attribute: "a",
         operation: "SET_ONCE",
@@ -170,7 +170,7 @@ describe("Leanplum through the subgraph's GraphQL API", () => {
     const started = await subgraph.gql(BULK_MUTATION, {
       input: { userIds, attribute: "tier", value: { string: "gold" }, vendors: ["LEANPLUM"] },
     });
-    expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(started.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     const job = await waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS);
     expect(job).toEqual({
       status: "PARTIALLY_FAILED",

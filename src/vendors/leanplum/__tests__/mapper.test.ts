@@ -126,7 +126,7 @@ describe("Leanplum naming rules", () => {
   });
 });
 
-describe("LeanplumOptionsInput parsing", () => {
+describe("AttributesLeanplumOptionsInput parsing", () => {
   it("passes valid options through unchanged", () => {
     const raw = {
       deviceId: "d",

@@ -27,20 +27,20 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
   afterEach(() => sandbox.clearJournal());
   afterAll(() => subgraph.close());
 
-  it("sets the value for every user with exact counts; unknown ids fail alone as VendorUserNotFoundError", async () => {
+  it("sets the value for every user with exact counts; unknown ids fail alone as AttributesVendorUserNotFoundError", async () => {
     const users = [...ids(240), "ghost-1", "ghost-2"];
     const started = await subgraph.gql(BULK_MUTATION, {
       input: { userIds: users, vendors: ["USERCOM"], attribute: "plan", value: { string: "gold" } },
     });
     expect(started.errors).toBeUndefined();
-    expect(started.data.bulkSetCustomAttribute.__typename).toBe("BulkJob");
+    expect(started.data.bulkSetCustomAttribute.__typename).toBe("AttributesBulkJob");
     const job = await waitForBulkJob(subgraph, started.data.bulkSetCustomAttribute.id, JOB_FIELDS);
     expect(job.status).toBe("PARTIALLY_FAILED");
     expect(job.progress).toEqual([{ vendor: "USERCOM", total: 242, succeeded: 240, failed: 2, cancelled: 0, pending: 0 }]);
     const edges = job.failures.edges as Array<{ node: { userId: string; error: { __typename: string } } }>;
     expect(edges.map((e) => [e.node.userId, e.node.error.__typename]).sort()).toEqual([
-      ["ghost-1", "VendorUserNotFoundError"],
-      ["ghost-2", "VendorUserNotFoundError"],
+      ["ghost-1", "AttributesVendorUserNotFoundError"],
+      ["ghost-2", "AttributesVendorUserNotFoundError"],
     ]);
     const calls = sandbox.journal();
     expect(calls.filter((c) => c.method === "GET")).toHaveLength(242);
@@ -54,7 +54,7 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
       input: { userIds: ids(3), vendors: ["USERCOM"], attribute: "logins", value: { string: "many" } },
     });
     expect(started.data.bulkSetCustomAttribute).toEqual({
-      __typename: "InvalidInputError",
+      __typename: "AttributesInvalidInputError",
       message: expect.any(String),
       path: ["input", "vendors", "usercom"],
       problems: [
@@ -85,7 +85,7 @@ describe("bulkSetCustomAttribute through User.com's mass update", () => {
       const id = started.data.bulkSetCustomAttribute.id as string;
       const massUpdates = () => slowSandbox.journal().filter((entry) => entry.path.includes("mass_update")).length;
       while (massUpdates() < 2) await new Promise((r) => setTimeout(r, 10));
-      await slow.gql(`mutation($id: ID!) { cancelBulkJob(id: $id) { __typename } }`, { id });
+      await slow.gql(`mutation($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename } }`, { id });
       const job = await waitForBulkJob(slow, id, JOB_FIELDS);
       const applied = ids(500).filter((user) =>
         (slowSandbox.user(user)!.attributes as Array<{ name: string; value: unknown }>).some(

@@ -6,21 +6,21 @@ import { SANDBOX_API_KEY } from "../config.js";
 
 const PROFILE_SELECTION = `
   __typename
-  ... on VendorProfile {
+  ... on AttributesVendorProfile {
     vendor
     attributes { name value { type string int float boolean dateTime } }
     profile { email firstName lastName phone locale country region city timezone }
     tags
     notes { code attribute }
   }
-  ... on VendorError { vendor code message }
+  ... on AttributesVendorError { vendor code message }
 `;
 
 /** Update, then read back in the same operation: the write's answer feeds the read (one request scope). */
-const UPDATE_AND_READ = `mutation UpdateAndRead($input: UpdateAttributesInput!) {
+const UPDATE_AND_READ = `mutation UpdateAndRead($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     ${UPDATE_RESULT_SELECTION}
-    ... on UpdateAttributesSuccess { user { attributeProfiles(vendors: [USERCOM]) { ${PROFILE_SELECTION} } } }
+    ... on AttributesUpdateSuccess { user { attributeProfiles(vendors: [USERCOM]) { ${PROFILE_SELECTION} } } }
   }
 }`;
 
@@ -59,7 +59,7 @@ describe("User.com through the subgraph", () => {
     const success = result.data.updateAttributes;
     expect(success.deliveries).toEqual([
       {
-        __typename: "VendorDeliverySuccess",
+        __typename: "AttributesVendorDeliverySuccess",
         vendor: "USERCOM",
         httpStatus: 200,
         warnings: [],
@@ -67,7 +67,7 @@ describe("User.com through the subgraph", () => {
     ]);
     expect(success.user.attributeProfiles).toEqual([
       {
-        __typename: "VendorProfile",
+        __typename: "AttributesVendorProfile",
         vendor: "USERCOM",
         attributes: [
           { name: "plan", value: { type: "STRING", string: "gold", int: null, float: null, boolean: null, dateTime: null } },
@@ -98,7 +98,7 @@ describe("User.com through the subgraph", () => {
     const result = await subgraph.gql(READ, { representations: [{ __typename: "User", id: "reader" }] });
     expect(result.errors).toBeUndefined();
     expect(result.data._entities[0].attributeProfiles[0]).toMatchObject({
-      __typename: "VendorProfile",
+      __typename: "AttributesVendorProfile",
       attributes: [{ name: "ratio", value: { type: "FLOAT", float: 0.5 } }],
       profile: { country: "Poland" },
       tags: ["t"],
@@ -110,15 +110,21 @@ describe("User.com through the subgraph", () => {
     ["an undefined attribute", "AttributeNotDefinedError", "2", () => undefined, { op: "SET", attribute: "shoe_size", value: { int: 44 } }],
     [
       "an unsupported operation",
-      "UnsupportedOperationError",
+      "AttributesUnsupportedOperationError",
       "2",
       () => undefined,
       { op: "INCREMENT", attribute: "logins", value: { int: 1 } },
     ],
-    ["an unknown user", "VendorUserNotFoundError", "nobody", () => undefined, { op: "SET", attribute: "plan", value: { string: "x" } }],
+    [
+      "an unknown user",
+      "AttributesVendorUserNotFoundError",
+      "nobody",
+      () => undefined,
+      { op: "SET", attribute: "plan", value: { string: "x" } },
+    ],
     [
       "a 429 with Retry-After",
-      "RateLimitedError",
+      "AttributesRateLimitedError",
       "2",
       () => sandbox.injectFault({ kind: "rate-limit", retryAfterSeconds: 3 }),
       { op: "SET", attribute: "plan", value: { string: "x" } },
@@ -126,19 +132,19 @@ describe("User.com through the subgraph", () => {
   ])("%s → %s", async (_label, typename, userId, arrange, operation) => {
     arrange();
     const result = await subgraph.gql(
-      `mutation U($input: UpdateAttributesInput!) { updateAttributes(input: $input) { ${UPDATE_RESULT_SELECTION} } }`,
+      `mutation U($input: AttributesUpdateInput!) { updateAttributes(input: $input) { ${UPDATE_RESULT_SELECTION} } }`,
       { input: { userId, vendors: ["USERCOM"], operations: [operation] } },
     );
     const [delivery] = result.data.updateAttributes.deliveries;
     expect(delivery.__typename).toBe(typename);
     expect(delivery.vendor).toBe("USERCOM");
-    if (typename === "RateLimitedError") expect(delivery.retryAfterSeconds).toBe(3);
+    if (typename === "AttributesRateLimitedError") expect(delivery.retryAfterSeconds).toBe(3);
     if (typename === "AttributeNotDefinedError") expect(delivery.attribute).toBe("shoe_size");
   });
 
   it("never puts the API key into a response or a log line", async () => {
     const result = await subgraph.gql(
-      `mutation U($input: UpdateAttributesInput!) { updateAttributes(input: $input) { ${UPDATE_RESULT_SELECTION} } }`,
+      `mutation U($input: AttributesUpdateInput!) { updateAttributes(input: $input) { ${UPDATE_RESULT_SELECTION} } }`,
       { input: { userId: "3", vendors: ["USERCOM"], profile: { email: "bad" } } },
     );
     expect(JSON.stringify(result)).not.toContain(SANDBOX_API_KEY);
