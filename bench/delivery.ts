@@ -10,7 +10,7 @@
  * 1. Drain, per vendor, one after another: the vendor's sandbox goes down (every call 503, the
  *    `down` fault through its admin route) and N GUARANTEED updates for N distinct users are sent
  *    through the replicas; it stays down for at least `--outage-seconds` and until every one was
- *    answered (each must be VendorDeliveryQueued, RETRYABLE_FAILURE). Then it comes up, and the
+ *    answered (each must be AttributesVendorDeliveryQueued, RETRYABLE_FAILURE). Then it comes up, and the
  *    workers drain the queue. Measured from the sandbox's journal (every write it accepted, per
  *    user, with its time): deliveries written per second over the middle 80% of the backlog's
  *    writes ("steady") and over all of them, ÷ the limit (÷ the pacer rate for Jiguang, whose
@@ -214,21 +214,21 @@ async function waitEmpty(
 
 // --- GraphQL calls on the replicas ---
 
-const UPDATE = `mutation Update($input: UpdateAttributesInput!) {
+const UPDATE = `mutation Update($input: AttributesUpdateInput!) {
   updateAttributes(input: $input) {
     __typename
-    ... on UpdateAttributesSuccess {
+    ... on AttributesUpdateSuccess {
       allDelivered
       deliveries {
         __typename
-        ... on VendorDeliveryQueued { deliveryId reason attempts lastError { code vendorCode httpStatus } }
-        ... on VendorError { code vendorCode }
+        ... on AttributesVendorDeliveryQueued { deliveryId reason attempts lastError { code vendorCode httpStatus } }
+        ... on AttributesVendorError { code vendorCode }
       }
     }
   }
 }`;
 const DELIVERY = `query Delivery($id: ID!) {
-  attributeDelivery(id: $id) { __typename ... on AttributeDelivery { status attempts { result } } ... on Error { message } }
+  attributeDelivery(id: $id) { __typename ... on AttributeDelivery { status attempts { result } } ... on AttributesError { message } }
 }`;
 
 const updateInput = (vendor: string, userId: string, delivery: "SYNC" | "GUARANTEED"): Record<string, unknown> => ({
@@ -263,7 +263,7 @@ async function inject(vendor: string, userIds: readonly string[]): Promise<Injec
           const answer = await gql(replica.url, UPDATE, updateInput(vendor, userId, "GUARANTEED"));
           const result = answer.body?.data?.updateAttributes;
           const delivery = result?.deliveries?.[0];
-          if (delivery?.__typename === "VendorDeliveryQueued") {
+          if (delivery?.__typename === "AttributesVendorDeliveryQueued") {
             ids.set(userId, delivery.deliveryId as string);
             const last = delivery.lastError;
             kind = `queued ${delivery.reason} (${last?.vendorCode ?? (last?.httpStatus ? `HTTP ${last.httpStatus}` : (last?.code ?? "-"))})`;
