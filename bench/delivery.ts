@@ -46,6 +46,7 @@ import { machineFacts, parallelCapacity, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args, rotatingBodies, updateBody } from "./support/setups.js";
 import { coresBetween, envOption, startSharedSetup, usersFrom } from "./support/shared.js";
+import { maxInWindow } from "./support/stats.js";
 
 const options = args();
 const vendors = (options.vendors ?? "carnival,jiguang,leanplum,usercom").split(",").filter(Boolean);
@@ -363,17 +364,6 @@ async function sampleDeliveries(ids: readonly string[]): Promise<{
     }),
   );
   return { looked: picked.length, statuses, deliveredAttempts, attempts };
-}
-
-/** The most points in any half-open interval [t, t + windowMs). */
-function maxInWindow(sorted: readonly number[], windowMs: number): number {
-  let best = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
 }
 
 interface Backlog {

@@ -24,6 +24,7 @@ import { table, writeOut } from "./support/out.js";
 import { startBenchRedis } from "./support/redis-server.js";
 import { args } from "./support/setups.js";
 import type { BudgetImpl, SenderConfig, SenderResult } from "./support/budget-sender.js";
+import { maxInWindow } from "./support/stats.js";
 
 const options = args();
 const list = (name: string, fallback: string): string[] => (options[name] ?? fallback).split(",").filter(Boolean);
@@ -36,17 +37,6 @@ const slacks = list("slacks", "default").map((s) => (s === "default" ? undefined
 const reactions = list("reactions", "short") as Array<SenderConfig["reaction"]>;
 const rounds = Number(options.rounds ?? 1);
 const users = Number(options.users ?? 1000);
-
-/** The most points in any half-open interval [t, t + windowMs). */
-function maxInWindow(sorted: readonly number[], windowMs: number): number {
-  let best = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
 
 /** The shortest time in which `k + 1` consecutive points occurred (under 1,000 ms: k + 1 in one second). */
 function minSpan(sorted: readonly number[], k: number): number {

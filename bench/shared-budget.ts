@@ -22,6 +22,7 @@ import { machineFacts, parallelCapacity, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args, rotatingBodies, updateBody } from "./support/setups.js";
 import { cancelBulk, coresBetween, envOption, exact, startSharedSetup, submitBulk, usersFrom, waitFinished } from "./support/shared.js";
+import { maxInWindow } from "./support/stats.js";
 
 const options = args();
 const vendors = (options.vendors ?? "carnival,jiguang,leanplum,usercom").split(",");
@@ -63,17 +64,6 @@ const setup = await startSharedSetup({
   },
   ...(options.src ? { srcDir: options.src } : {}),
 });
-
-/** The most points in any half-open interval [t, t + windowMs). */
-function maxInWindow(sorted: readonly number[], windowMs: number): number {
-  let best = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
 
 interface VendorRun {
   vendor: string;

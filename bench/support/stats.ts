@@ -87,3 +87,14 @@ export function medianInterval(values: readonly number[], iterations = BOOTSTRAP
   ).sort((a, b) => a - b);
   return { low: medians[Math.floor(0.025 * iterations)]!, high: medians[Math.floor(0.975 * iterations)]! };
 }
+
+/** The most points in any half-open interval [t, t + windowMs). */
+export function maxInWindow(sorted: readonly number[], windowMs: number): number {
+  let best = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end++) {
+    while (sorted[end]! - sorted[start]! >= windowMs) start++;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}

@@ -17,7 +17,7 @@ export type VariableSchema<T> = z.ZodType<T, string | undefined>;
 
 export interface Variable<T = unknown> {
   readonly description: string;
-  /** The default as documented (README tables); for plain values, the reader's own default. */
+  /** The default as documented (docs/configuration.md tables); for plain values, the reader's own default. */
   readonly default: string;
   readonly schema: VariableSchema<T>;
 }
@@ -93,26 +93,21 @@ export function integer(fallback: number | undefined, min: number, max: number):
 
 /** A number above 0 (a rate, say). */
 export function positiveNumber(fallback: number): Documented<number> {
-  return documented(
-    raw.transform((value, context) => {
-      if (value === undefined || value.trim() === "") return fallback;
-      const number = Number(value);
-      if (Number.isFinite(number) && number > 0) return number;
-      context.addIssue({ code: "custom", message: `must be a positive number; got "${value}"` });
-      return z.NEVER;
-    }),
-    String(fallback),
-  );
+  return positive(fallback, (number) => Number.isFinite(number) && number > 0, "a positive number");
 }
 
 /** A whole number of at least 1 (a concurrency, a chunk size). */
 export function positiveInteger(fallback: number): Documented<number> {
+  return positive(fallback, (number) => Number.isSafeInteger(number) && number >= 1, "a positive integer");
+}
+
+function positive(fallback: number, accepts: (number: number) => boolean, what: string): Documented<number> {
   return documented(
     raw.transform((value, context) => {
       if (value === undefined || value.trim() === "") return fallback;
       const number = Number(value);
-      if (Number.isSafeInteger(number) && number >= 1) return number;
-      context.addIssue({ code: "custom", message: `must be a positive integer; got "${value}"` });
+      if (accepts(number)) return number;
+      context.addIssue({ code: "custom", message: `must be ${what}; got "${value}"` });
       return z.NEVER;
     }),
     String(fallback),

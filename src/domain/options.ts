@@ -35,7 +35,7 @@ export type OptionField =
     };
 
 export interface VendorOptionsSpec<T = unknown> {
-  /** GraphQL input name, starting with Attribute (README, "Names"), for example AttributesLeanplumOptionsInput. */
+  /** GraphQL input name, starting with Attribute (docs/api.md, "Names"), for example AttributesLeanplumOptionsInput. */
   readonly name: string;
   readonly description: string;
   readonly fields: Readonly<Record<string, OptionField>>;

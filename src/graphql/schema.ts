@@ -5,7 +5,6 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { Kind, parse, print, visit, type DocumentNode, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
 import type { Vendor } from "../domain/vendor.js";
-import { directResolvers } from "./direct-resolvers.js";
 import { registerVendorOptions } from "./inputs/vendor-options.input.js";
 import { AttributeDeliveryResolver } from "./resolvers/attribute-delivery.resolver.js";
 import { BulkResolver } from "./resolvers/bulk.resolver.js";
@@ -50,8 +49,8 @@ export interface SubgraphSchema {
 
 /**
  * The one build function: type-graphql classes → SDL with directives → federation link →
- * buildSubgraphSchema with type-graphql's resolver map, the resolver classes' methods called
- * directly (see direct-resolvers.ts), and the entity reference resolver.
+ * buildSubgraphSchema with type-graphql's own resolver map (its public `createResolversMap`) and
+ * the entity reference resolver.
  * `schema.graphql` is printed from the same string, so the two cannot drift apart.
  */
 export async function buildSubgraph(vendors: readonly SchemaVendor[], options: SubgraphOptions = {}): Promise<SubgraphSchema> {
@@ -67,12 +66,6 @@ export async function buildSubgraph(vendors: readonly SchemaVendor[], options: S
   const printed = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeGraphQLSchema)}\n`;
   const sdl = options.authDirectives === false ? withoutAuthDirectives(printed) : printed;
   const resolvers: ResolverMap = createResolversMap(typeGraphQLSchema) as ResolverMap;
-  for (const [typeName, fields] of Object.entries(directResolvers(RESOLVER_CLASSES))) {
-    for (const [field, resolve] of Object.entries(fields)) {
-      if (!resolvers[typeName] || !(field in resolvers[typeName])) throw new Error(`no field ${typeName}.${field} to resolve directly`);
-      resolvers[typeName][field] = resolve;
-    }
-  }
   resolvers.User = {
     ...resolvers.User,
     __resolveReference: (reference: { id: string }) => userReference(reference.id),

@@ -8,7 +8,7 @@ import { USERS_SDL } from "../../src/dev/users-subgraph.js";
  * A neighbour "catalog" subgraph, as a company's would be, that claims every generic name an
  * integration is tempted to use: a Relay PageInfo shared with @shareable, an Error interface with
  * its own InvalidInputError and ErrorCode, a Vendor entity and Query.vendors, BulkJob,
- * DeliveryWarning. This subgraph must compose beside it (README, "Names").
+ * DeliveryWarning. This subgraph must compose beside it (docs/api.md, "Names").
  */
 const CATALOG_SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
 
@@ -225,7 +225,7 @@ describe("composition beside a subgraph that uses the common names", () => {
   });
 });
 
-describe('names (README, "Names")', () => {
+describe('names (docs/api.md, "Names")', () => {
   it("every type, interface, union, enum and input of schema.graphql starts with Attribute, but User and DateTime", async () => {
     const names = definedNames(parse(await readSchema()));
     expect(names.length).toBeGreaterThan(50);

@@ -9,7 +9,7 @@ import { UpdateAttributesInput } from "./update-attributes.input.js";
  * metadata is process-global, so this runs once per process; later calls must declare the same vendors.
  *
  * Every name a vendor declares (its options input, nested inputs, enums) must start with
- * `Attribute` like every other type of this subgraph (README, "Names"), so that the subgraph can
+ * `Attribute` like every other type of this subgraph (docs/api.md, "Names"), so that the subgraph can
  * join a supergraph whose other subgraphs use generic names; a name that does not is refused here,
  * before anything is registered.
  */
@@ -27,7 +27,7 @@ export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; optio
   const misnamed = withOptions.flatMap((v) => declaredNames(v.options!)).filter((name) => !name.startsWith(TYPE_NAME_PREFIX));
   if (misnamed.length > 0) {
     throw new Error(
-      `vendor option types must start with ${TYPE_NAME_PREFIX} like every type of this subgraph (README, "Names"): ${misnamed.join(", ")}`,
+      `vendor option types must start with ${TYPE_NAME_PREFIX} like every type of this subgraph (docs/api.md, "Names"): ${misnamed.join(", ")}`,
     );
   }
   built = { key };
