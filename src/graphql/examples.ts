@@ -403,19 +403,19 @@ mutation RefusedBulkJob {
     ...update(
       "Guaranteed delivery while a vendor is down (sandbox fault)",
       "GuaranteedDelivery",
-      `Carnival's sandbox is told (the x-sandbox-fault header, honoured only when every vendor is a sandbox) to answer
-this request 503, as in an outage ("down;seconds=30" starts a real one). With delivery: GUARANTEED the update is not
-lost: the answer is AttributesVendorDeliveryQueued, and the subgraph retries it with backoff until Carnival takes it (here the
-first retry, which carries no fault). Follow it with the next tab, pasting its deliveryId.`,
+      `User.com's sandbox is told (the x-sandbox-fault header, honoured only when every vendor is a sandbox) to be down
+for 3 seconds, answering 503 to everything, then to recover. With delivery: GUARANTEED the update is not lost: the
+answer is AttributesVendorDeliveryQueued, and the subgraph retries it with backoff until User.com takes it, a few
+seconds later. Follow it with the next tab, pasting its deliveryId; attributeVendors shows the queue meanwhile.`,
       {
         userId: "2",
-        vendors: ["CARNIVAL"],
+        vendors: ["USERCOM"],
         delivery: "GUARANTEED",
         operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
       },
       "AttributesVendorDeliveryQueued",
     ),
-    headers: { "x-sandbox-fault": "503" },
+    headers: { "x-sandbox-fault": "down;seconds=3" },
   },
   {
     name: "Follow or cancel a queued delivery",
