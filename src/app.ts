@@ -174,6 +174,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     options.readiness ?? DEFAULT_READINESS,
   );
   if (options.shared) readiness.addDependency(options.shared.readiness);
+  const scrubber = options.scrubber;
+  const scrub = scrubber ? (text: string) => scrubber.scrub(text) : (text: string) => text;
   const server = createHttpServer({
     apollo,
     logger,
@@ -188,6 +190,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       bulk,
       idempotency,
       deliveries,
+      scrub,
       ...sandboxFaultOf(options, headers),
       caller: await authenticator.authenticate(authorization),
     }),

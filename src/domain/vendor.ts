@@ -33,6 +33,30 @@ export interface CallContext extends Waiter {
    * x-sandbox-fault header, passed on), so that GraphiQL can show a vendor outage.
    */
   readonly sandboxFault?: string;
+  /**
+   * A dry run: every check and mapping runs, but no write is sent; each request the vendor would
+   * receive is recorded here instead. Read-only look-ups a write needs (an id resolved, say) are
+   * sent, and recorded as look-ups.
+   */
+  readonly dryRun?: DryRunRecorder;
+}
+
+/** Where a dry run's requests go, in the order they would be sent. */
+export interface DryRunRecorder {
+  record(request: PreviewedRequest): void;
+}
+
+/** One request as the vendor would receive it, credentials redacted. */
+export interface PreviewedRequest {
+  readonly vendor: string;
+  readonly method: string;
+  /** The full URL, query included. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body as sent (JSON text), if any. */
+  readonly body: string | undefined;
+  /** A read-only look-up the write needs: it was sent, even in the dry run. */
+  readonly lookup: boolean;
 }
 
 /**

@@ -32,4 +32,6 @@ export interface GraphQLContext {
    * way to try a vendor outage). Never set with a live vendor.
    */
   readonly sandboxFault?: string;
+  /** Replaces every configured secret in a text (a dry run's previews pass through it). */
+  readonly scrub: (text: string) => string;
 }

@@ -16,6 +16,7 @@ const DELIVERY_FIELDS = `
       deliveries {
         __typename
         ... on AttributesVendorDeliverySuccess { vendor httpStatus warnings { code attribute message } }
+        ... on AttributesVendorDeliveryPreview { vendor requests { method url headers { name value } body lookup } warnings { code message } }
         ... on AttributesVendorDeliveryQueued {
           vendor deliveryId reason attempts nextAttemptAt expiresAt queuedBehind durable
           lastError { __typename code message httpStatus }
@@ -399,6 +400,20 @@ mutation RefusedBulkJob {
 }`,
     expect: { path: ["bulkSetCustomAttribute"], typename: "AttributesInvalidInputError" },
   },
+  update(
+    "Dry run: the exact requests, nothing written",
+    "DryRun",
+    `dryRun: true runs every check and mapping and writes nothing: each vendor answers AttributesVendorDeliveryPreview
+with the requests it would receive (method, URL, headers and body as sent; credentials redacted), or the refusal a
+real run would get. Jiguang's CUID look-up is made and listed as a look-up. Compare a vendor's body with its docs.`,
+    {
+      userId: "1",
+      vendors: ["LEANPLUM", "JIGUANG", "USERCOM", "CARNIVAL"],
+      dryRun: true,
+      operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+    },
+    "AttributesVendorDeliveryPreview",
+  ),
   {
     ...update(
       "Guaranteed delivery while a vendor is down (sandbox fault)",

@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import got, { HTTPError, RequestError, TimeoutError, type Got, type Method, type Response } from "got";
-import type { CallContext, Waiter } from "../domain/vendor.js";
+import type { CallContext, DryRunRecorder, PreviewedRequest, Waiter } from "../domain/vendor.js";
 import { FAULT_HEADER } from "../sandbox/faults.js";
 
 /** What every vendor's HttpClient shares, set once by the composition root. */
@@ -98,17 +98,31 @@ export interface HttpRequest {
   readonly background?: boolean | undefined;
   /** Sandbox mode only: a fault the sandbox vendor is asked to answer with (the x-sandbox-fault header). */
   readonly sandboxFault?: string | undefined;
+  /** A read-only look-up (no state changes at the vendor): sent even in a dry run. */
+  readonly lookup?: boolean;
+  /**
+   * For a write: the vendor's documented answer to it when it succeeds, which a dry run returns
+   * instead of sending it, so that the adapter's reading of the answer runs too.
+   */
+  readonly dryRunAnswer?: { readonly status: number; readonly body: unknown };
+  /** A dry run's recorder (CallContext.dryRun): writes are recorded, not sent. */
+  readonly dryRun?: DryRunRecorder | undefined;
 }
 
 /** The fields of a vendor request that come from the call: its id, cancellation, kind and sandbox fault. */
-export function callOptions(context: CallContext): Pick<HttpRequest, "requestId" | "signal" | "background" | "sandboxFault"> {
+export function callOptions(context: CallContext): Pick<HttpRequest, "requestId" | "signal" | "background" | "sandboxFault" | "dryRun"> {
   return {
     requestId: context.requestId,
     signal: context.signal,
     background: context.background,
     ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
+    ...(context.dryRun === undefined ? {} : { dryRun: context.dryRun }),
   };
 }
+
+/** The header values a preview never shows. */
+const REDACTED = "[redacted]";
+const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "x-api-key"]);
 
 /** The outcome of one HTTP exchange, with no exception and no request options attached. */
 export type HttpResult =
@@ -178,9 +192,13 @@ export class HttpClient {
   private readonly pauseOn429: boolean;
   private readonly onCall?: (call: VendorCallRecord) => void;
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly baseUrl: string;
+  private readonly defaultHeaders: Readonly<Record<string, string>>;
 
   constructor(options: HttpClientOptions) {
     this.vendor = options.vendor;
+    this.baseUrl = options.baseUrl;
+    this.defaultHeaders = { "user-agent": "attributes-subgraph", ...options.headers };
     this.timeoutMs = options.timeoutMs;
     this.retry = options.retry ?? NO_RETRIES;
     this.pacer = options.pacer;
@@ -252,6 +270,7 @@ export class HttpClient {
   }
 
   async send(request: HttpRequest): Promise<HttpResult> {
+    if (request.dryRun) return this.dryRun(request, request.dryRun);
     const started = performance.now();
     const result = await this.exchange(request, request.repeatSafe ?? false);
     // The final answer's 429 (retried ones paused in calculateDelay): once per 429, whoever sent it.
@@ -270,6 +289,45 @@ export class HttpClient {
       attempts: result.attempts,
     });
     return result;
+  }
+
+  /**
+   * A dry run: a look-up is sent (and recorded); a write is recorded as the vendor would receive it
+   * and answered with its documented success answer, never sent. A write without one is a bug in
+   * its client, refused loudly rather than sent.
+   */
+  private async dryRun(request: HttpRequest, recorder: DryRunRecorder): Promise<HttpResult> {
+    const { dryRun: _, ...live } = request;
+    const preview = this.preview(request);
+    if (request.lookup) {
+      const result = await this.send(live);
+      recorder.record(preview);
+      return result;
+    }
+    if (!request.dryRunAnswer) throw new Error(`${this.vendor} ${request.operation}: a write without a dry-run answer cannot be previewed`);
+    recorder.record(preview);
+    const text = JSON.stringify(request.dryRunAnswer.body);
+    return {
+      kind: "response",
+      status: request.dryRunAnswer.status,
+      headers: {},
+      text,
+      json: parseJson(text),
+      attempts: 0,
+      repeatSafe: request.repeatSafe ?? false,
+    };
+  }
+
+  /** The request as the vendor would receive it: full URL, headers (credentials redacted), the body as sent. */
+  private preview(request: HttpRequest): PreviewedRequest {
+    const url = new URL(request.path, this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
+    for (const [name, value] of Object.entries(request.searchParams ?? {})) url.searchParams.set(name, value);
+    const body = request.jsonText ?? (request.json === undefined ? undefined : JSON.stringify(request.json));
+    const headers: Record<string, string> = {};
+    const all = { ...this.defaultHeaders, ...(body === undefined ? {} : { "content-type": "application/json" }), ...request.headers };
+    for (const [name, value] of Object.entries(all))
+      headers[name.toLowerCase()] = CREDENTIAL_HEADERS.has(name.toLowerCase()) ? REDACTED : value;
+    return { vendor: this.vendor, method: request.method, url: url.toString(), headers, body, lookup: request.lookup === true };
   }
 
   private async exchange(request: HttpRequest, repeatSafe: boolean): Promise<HttpResult> {

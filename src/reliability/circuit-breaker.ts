@@ -114,7 +114,8 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
     update: (command: UpdateCommand, context: CallContext) =>
       breaker.run(
         () => adapter.update(command, context),
-        isUnavailable,
+        // A dry run's writes answer themselves: they say nothing about the vendor.
+        (outcome) => (context.dryRun ? undefined : isUnavailable(outcome)),
         (failure): DeliveryOutcome => ({ ok: false, vendor, failure }),
         context.signal,
       ),

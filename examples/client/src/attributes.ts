@@ -58,6 +58,9 @@ export function viewDelivery(delivery: DeliveryFragment): DeliveryView {
         ok: true,
         text: delivery.warnings.length === 0 ? "saved" : `saved (${delivery.warnings.map((w) => w.message).join("; ")})`,
       };
+    case "AttributesVendorDeliveryPreview":
+      // A dry run (dryRun: true): nothing was written.
+      return { vendor, ok: true, text: `would send ${delivery.requests.length} request(s); nothing written` };
     case "AttributesVendorDeliveryQueued":
       // The subgraph retries it; sending the update again would queue a second copy behind it.
       return {

@@ -1,7 +1,12 @@
 import type { InputProblem as DomainInputProblem } from "../../domain/command.js";
 import type { VendorFailure } from "../../domain/failures.js";
 import { isQueued, type QueuedDelivery, type UpdateOutcome } from "../../delivery/types.js";
-import { DeliveryWarning, VendorDeliveryQueued, VendorDeliverySuccess } from "../results/vendor-delivery.result.js";
+import {
+  DeliveryWarning,
+  VendorDeliveryQueued,
+  VendorDeliverySuccess,
+  type VendorDeliveryPreview,
+} from "../results/vendor-delivery.result.js";
 import { InputProblem, InvalidInputError, VENDOR_ERROR_TYPES, type VendorErrorInterface } from "./error.types.js";
 
 /** The only place where domain failures become GraphQL objects (union members resolve by class). */
@@ -20,7 +25,7 @@ export function toVendorError(failure: VendorFailure): VendorErrorInterface {
   return error;
 }
 
-export type DeliveryResultObject = VendorDeliverySuccess | VendorDeliveryQueued | VendorErrorInterface;
+export type DeliveryResultObject = VendorDeliverySuccess | VendorDeliveryQueued | VendorDeliveryPreview | VendorErrorInterface;
 
 export function toDeliveryResult(outcome: UpdateOutcome): DeliveryResultObject {
   if (isQueued(outcome)) return toQueued(outcome);

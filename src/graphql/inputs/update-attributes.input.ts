@@ -89,6 +89,13 @@ export class UpdateAttributesInput {
   })
   delivery!: DeliveryMode;
 
+  @Field(() => Boolean, {
+    defaultValue: false,
+    description:
+      "Run every check and mapping but send no write: each vendor answers AttributesVendorDeliveryPreview with the exact requests it would receive (credentials redacted), or the refusal a real run would get. Read-only look-ups a write needs (Jiguang's CUID, User.com's user) are made and listed as look-ups. Nothing is queued or remembered; an idempotencyKey is refused with it.",
+  })
+  dryRun!: boolean;
+
   /** Declared by registerVendorOptions() when a registered vendor has options. */
   vendorOptions?: Record<string, unknown> | null;
 }

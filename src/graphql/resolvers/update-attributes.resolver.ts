@@ -1,10 +1,10 @@
 import { Arg, Ctx, Directive, Mutation, Resolver } from "type-graphql";
 import { deliveryOwner, refuseUserAccess } from "../../auth/caller.js";
 import { validateUpdate, type InputProblem, type RawUpdate, type UpdateCommand, type Validated } from "../../domain/command.js";
-import { selectTargets } from "../../domain/dispatch.js";
+import { deliverOne, selectTargets } from "../../domain/dispatch.js";
 import { isQueued, type DeliveryMode, type UpdateOutcome } from "../../delivery/types.js";
 import { prefixProblems } from "../../domain/options.js";
-import type { Vendor } from "../../domain/vendor.js";
+import type { PreviewedRequest, Vendor } from "../../domain/vendor.js";
 import { fingerprint, scopedKey } from "../../reliability/idempotency.js";
 import { mayResend } from "../../domain/results.js";
 import type { GraphQLContext, StoredUpdate } from "../context.js";
@@ -16,9 +16,10 @@ import {
   IdempotencyStoreFullError,
   notAuthorized,
 } from "../errors/error.types.js";
-import { toDeliveryResult, toInvalidInput } from "../errors/to-graphql.js";
+import { toDeliveryResult, toInvalidInput, toVendorError } from "../errors/to-graphql.js";
 import { UpdateAttributesInput } from "../inputs/update-attributes.input.js";
 import { UpdateAttributesResult, UpdateAttributesSuccess } from "../results/update-attributes.result.js";
+import { DeliveryWarning, HttpHeader, PreviewedRequestObject, VendorDeliveryPreview } from "../results/vendor-delivery.result.js";
 import { userReference } from "../user.entity.js";
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -46,7 +47,12 @@ export class UpdateAttributesResolver {
       });
     }
     const key = input.idempotencyKey ?? undefined;
-    if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    if (key !== undefined && input.dryRun) {
+      problems.push({
+        path: ["input", "idempotencyKey"],
+        message: "a dry run sends nothing and is not remembered: leave idempotencyKey out",
+      });
+    } else if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
       problems.push({ path: ["input", "idempotencyKey"], message: `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
     }
     if (!validated.ok || problems.length > 0) return toInvalidInput(problems);
@@ -71,6 +77,7 @@ export class UpdateAttributesResolver {
       }
     }
     const command: UpdateCommand = { ...validated.value, vendorOptions: options.value };
+    if (input.dryRun) return dryRun(command, targets, context);
     const mode = input.delivery;
     const send = (to: readonly Vendor[]): Promise<UpdateOutcome[]> =>
       context.deliveries.deliver({
@@ -186,6 +193,59 @@ export class UpdateAttributesResolver {
 }
 
 const MAX_IDEMPOTENCY_ROUNDS = 5;
+
+/**
+ * A dry run: each vendor runs its checks and mappings with writes recorded instead of sent (see
+ * CallContext.dryRun), outside the delivery queue, so nothing is queued, ordered or remembered.
+ */
+async function dryRun(command: UpdateCommand, targets: readonly Vendor[], context: GraphQLContext): Promise<UpdateAttributesSuccess> {
+  const deliveries = await Promise.all(
+    targets.map(async (vendor) => {
+      const requests: PreviewedRequest[] = [];
+      const outcome = await deliverOne(
+        vendor,
+        command,
+        {
+          requestId: context.requestId,
+          scope: context.scope,
+          ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
+          dryRun: { record: (request) => requests.push(request) },
+        },
+        // Not a delivery: not counted or logged as one.
+        context.dispatchHooks.onAdapterCrash ? { onAdapterCrash: context.dispatchHooks.onAdapterCrash } : {},
+      );
+      return outcome.ok ? toPreview(vendor.id, requests, outcome.warnings, context.scrub) : toVendorError(outcome.failure);
+    }),
+  );
+  const success = new UpdateAttributesSuccess();
+  success.user = userReference(command.userId);
+  success.deliveries = deliveries;
+  success.allDelivered = false;
+  success.replayed = false;
+  success.replayedVendors = [];
+  return success;
+}
+
+function toPreview(
+  vendor: string,
+  requests: readonly PreviewedRequest[],
+  warnings: ReadonlyArray<{ code: string; message: string; attribute?: string }>,
+  scrub: (text: string) => string,
+): VendorDeliveryPreview {
+  return Object.assign(new VendorDeliveryPreview(), {
+    vendor,
+    requests: requests.map((request) =>
+      Object.assign(new PreviewedRequestObject(), {
+        method: request.method,
+        url: scrub(request.url),
+        headers: Object.entries(request.headers).map(([name, value]) => Object.assign(new HttpHeader(), { name, value: scrub(value) })),
+        body: request.body === undefined ? null : scrub(request.body),
+        lookup: request.lookup,
+      }),
+    ),
+    warnings: warnings.map((w) => Object.assign(new DeliveryWarning(), { ...w, attribute: w.attribute ?? null })),
+  });
+}
 
 function toSuccess(userId: string, outcomes: readonly UpdateOutcome[], replayedVendors: readonly string[]): UpdateAttributesSuccess {
   const success = new UpdateAttributesSuccess();

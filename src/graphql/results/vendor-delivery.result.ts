@@ -81,6 +81,34 @@ export class VendorDeliveryQueued {
   durable!: boolean;
 }
 
+@ObjectType("AttributesHttpHeader", { description: "One HTTP header." })
+export class HttpHeader {
+  @Field(() => String) name!: string;
+  @Field(() => String) value!: string;
+}
+
+@ObjectType("AttributesPreviewedRequest", { description: "One request as the vendor would receive it. Credentials are redacted." })
+export class PreviewedRequestObject {
+  @Field(() => String) method!: string;
+  @Field(() => String, { description: "The full URL, query included." }) url!: string;
+  @Field(() => [HttpHeader], {
+    description: "The headers this subgraph sets (the HTTP client adds transport ones such as content-length).",
+  })
+  headers!: HttpHeader[];
+  @Field(() => String, { nullable: true, description: "The body exactly as sent (JSON), if any." }) body!: string | null;
+  @Field(() => Boolean, { description: "A read-only look-up the write needs: it was sent, even in the dry run." }) lookup!: boolean;
+}
+
+@ObjectType("AttributesVendorDeliveryPreview", {
+  description:
+    "A dry run (dryRun: true): every check and mapping passed; these are the requests the vendor would receive. Nothing was written.",
+})
+export class VendorDeliveryPreview {
+  @Field(() => Vendor) vendor!: string;
+  @Field(() => [PreviewedRequestObject], { description: "In the order they would be sent." }) requests!: PreviewedRequestObject[];
+  @Field(() => [DeliveryWarning]) warnings!: DeliveryWarning[];
+}
+
 const E = VENDOR_ERROR_TYPES;
 
 export const VendorDeliveryResult = createUnionType({
@@ -90,6 +118,7 @@ export const VendorDeliveryResult = createUnionType({
     [
       VendorDeliverySuccess,
       VendorDeliveryQueued,
+      VendorDeliveryPreview,
       E.AUTHENTICATION_FAILED,
       E.PERMISSION_DENIED,
       E.USER_NOT_FOUND,

@@ -28,6 +28,8 @@ export class CarnivalClient {
       operation: "putUser",
       // Carnival merges the values sent: sending them twice leaves the same state.
       repeatSafe: true,
+      // Its documented answer: 202 with the custom attributes it kept (all of them, when nothing is discarded).
+      dryRunAnswer: { status: 202, body: { custom: body.user.custom } },
       ...callOptions(context),
     });
   }

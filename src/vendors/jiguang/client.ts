@@ -42,6 +42,7 @@ export class JiguangClient {
       jsonText: serializeWithCuid(cuid, data),
       operation: "setUserAttribute",
       repeatSafe,
+      dryRunAnswer: { status: 200, body: { code: 0, msg: "success" } },
       ...callOptions(context),
     });
   }
@@ -54,6 +55,8 @@ export class JiguangClient {
       json: { identityName, identityValues },
       operation: "getCuid",
       repeatSafe: true,
+      // Registering an identity value only reads (or allots) its CUID: a dry run needs it for the write's body.
+      lookup: true,
       ...callOptions(context),
     });
   }

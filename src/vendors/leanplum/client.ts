@@ -150,6 +150,7 @@ export class LeanplumClient {
           userId,
         },
         operation: "exportUser",
+        lookup: true,
         repeatSafe: true,
         ...callOptions(context),
       }),
@@ -203,6 +204,11 @@ export class LeanplumClient {
       json: { appId: this.config.appId, clientKey: this.config.clientKey, apiVersion: API_VERSION, ...args },
       operation: action,
       repeatSafe,
+      // Its answer when every action applied: one {"success": true} per action.
+      dryRunAnswer: {
+        status: 200,
+        body: { response: Array.from({ length: action === "multi" ? (args.data as unknown[]).length : 1 }, () => ({ success: true })) },
+      },
       ...callOptions(context),
     });
   }

@@ -60,7 +60,7 @@ export class UserComAdapter implements ClosableAdapter {
 
     if (plan.put) {
       const call: CallDescription = { kind: "update", customId: plan.customId, origins: plan.origins };
-      const result = await this.client.updateUser(plan.customId, plan.put.body, context);
+      const result = await this.client.updateUser(plan.customId, plan.put, context);
       loader.clear(plan.customId); // whatever happened, an earlier read of this user is stale
       const failure = failureFor(result, call);
       if (failure) return failed(log.failedAt(failure, mayHaveApplied(result), command.createIfMissing === true));

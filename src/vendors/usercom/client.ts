@@ -10,7 +10,7 @@ import {
 import type { RateBudget } from "../../pacing/budget.js";
 import { VERSION_2_ACCEPT } from "./api-version.js";
 import type { UserComConfig } from "./config.js";
-import type { WireScalar } from "./mapper.js";
+import type { PutStep, WireScalar } from "./mapper.js";
 
 /** Seconds to hold every caller back after a 429 that names no delay. */
 
@@ -44,22 +44,41 @@ export class UserComClient {
   }
 
   getUser(customId: string, context: CallContext): Promise<HttpResult> {
-    return this.send({ method: "GET", path: userPath(customId), operation: "getUserByCustomId" }, context);
+    return this.send({ method: "GET", path: userPath(customId), operation: "getUserByCustomId", lookup: true }, context);
   }
 
-  updateUser(customId: string, body: Readonly<Record<string, unknown>>, context: CallContext): Promise<HttpResult> {
-    return this.send({ method: "PUT", path: userPath(customId), json: body, operation: "updateUserByCustomId" }, context);
+  updateUser(customId: string, step: PutStep, context: CallContext): Promise<HttpResult> {
+    return this.send(
+      {
+        method: "PUT",
+        path: userPath(customId),
+        json: step.body,
+        operation: "updateUserByCustomId",
+        // Its documented answer: 200 with the whole user, holding what was sent.
+        dryRunAnswer: { status: 200, body: updatedUser(customId, step) },
+      },
+      context,
+    );
   }
 
   removeAttribute(customId: string, attribute: string, context: CallContext): Promise<HttpResult> {
     return this.send(
-      { method: "POST", path: `${userPath(customId)}remove_attribute/`, json: { attribute }, operation: "removeAttribute" },
+      {
+        method: "POST",
+        path: `${userPath(customId)}remove_attribute/`,
+        json: { attribute },
+        operation: "removeAttribute",
+        dryRunAnswer: REMOVED,
+      },
       context,
     );
   }
 
   removeTag(customId: string, name: string, context: CallContext): Promise<HttpResult> {
-    return this.send({ method: "POST", path: `${userPath(customId)}remove_tag/`, json: { name }, operation: "removeTag" }, context);
+    return this.send(
+      { method: "POST", path: `${userPath(customId)}remove_tag/`, json: { name }, operation: "removeTag", dryRunAnswer: REMOVED },
+      context,
+    );
   }
 
   massUpdateCustomAttribute(ids: readonly number[], attribute: string, value: WireScalar, context: CallContext): Promise<HttpResult> {
@@ -91,6 +110,20 @@ export class UserComClient {
       ...callOptions(context),
     });
   }
+}
+
+/** User.com's answer to a removal that applied. */
+const REMOVED = { status: 200, body: { status: "ok" } } as const;
+
+/** The user object User.com answers a PUT with, holding what the PUT sent (the id is not known without a look-up). */
+function updatedUser(customId: string, step: PutStep): Record<string, unknown> {
+  return {
+    id: 0,
+    custom_id: customId,
+    ...Object.fromEntries(step.profile.map((field) => [field.key, field.value])),
+    attributes: step.attributes.map((attribute) => ({ name: attribute.key, name_std: attribute.key, value: attribute.value })),
+    tags: step.tags.map((name) => ({ name })),
+  };
 }
 
 /** `users-by-id/<custom id>/`: the custom id is one encoded path segment, and the slash is required. */

@@ -218,6 +218,8 @@ export type AttributesUpdateInput = {
   createIfMissing?: boolean | null | undefined;
   /** SYNC (default) or GUARANTEED. In both modes, an update for a user whose earlier update to a vendor is still queued is queued behind it (AttributesVendorDeliveryQueued, reason BEHIND_EARLIER_DELIVERY), so updates reach each vendor in order. */
   delivery?: AttributeDeliveryMode;
+  /** Run every check and mapping but send no write: each vendor answers AttributesVendorDeliveryPreview with the exact requests it would receive (credentials redacted), or the refusal a real run would get. Read-only look-ups a write needs (Jiguang's CUID, User.com's user) are made and listed as look-ups. Nothing is queued or remembered; an idempotencyKey is refused with it. */
+  dryRun?: boolean;
   /** Repeating a call with the same key and input within the window (IDEMPOTENCY_WINDOW_SECONDS) returns the first result and sends nothing; the same key with another input is AttributesIdempotencyKeyReusedError. Keys are scoped to the user. */
   idempotencyKey?: string | null | undefined;
   /** At most one operation per attribute. */
@@ -323,6 +325,7 @@ export type AttributeDeliveryQuery = { attributeDelivery:
         | { __typename: 'AttributesRateLimitedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'AttributesUnsupportedOperationError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'AttributesValueRejectedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorDeliveryPreview', vendor: AttributesVendor, requests: Array<{ method: string, url: string, body: string | null, lookup: boolean }> }
         | { __typename: 'AttributesVendorDeliveryQueued', vendor: AttributesVendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
             | { code: AttributesErrorCode, message: string }
             | { code: AttributesErrorCode, message: string }
@@ -367,6 +370,7 @@ export type UpdateAttributesMutation = { updateAttributes:
         | { __typename: 'AttributesRateLimitedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'AttributesUnsupportedOperationError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
         | { __typename: 'AttributesValueRejectedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null }
+        | { __typename: 'AttributesVendorDeliveryPreview', vendor: AttributesVendor, requests: Array<{ method: string, url: string, body: string | null, lookup: boolean }> }
         | { __typename: 'AttributesVendorDeliveryQueued', vendor: AttributesVendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
             | { code: AttributesErrorCode, message: string }
             | { code: AttributesErrorCode, message: string }
@@ -403,6 +407,8 @@ type Delivery_AttributesUnsupportedOperationError_Fragment = { __typename: 'Attr
 
 type Delivery_AttributesValueRejectedError_Fragment = { __typename: 'AttributesValueRejectedError', vendor: AttributesVendor, code: AttributesErrorCode, message: string, retryable: boolean, retryAfterSeconds: number | null, attribute: string | null };
 
+type Delivery_AttributesVendorDeliveryPreview_Fragment = { __typename: 'AttributesVendorDeliveryPreview', vendor: AttributesVendor, requests: Array<{ method: string, url: string, body: string | null, lookup: boolean }> };
+
 type Delivery_AttributesVendorDeliveryQueued_Fragment = { __typename: 'AttributesVendorDeliveryQueued', vendor: AttributesVendor, deliveryId: string, reason: AttributeDeliveryQueueReason, nextAttemptAt: string | null, durable: boolean, lastError:
     | { code: AttributesErrorCode, message: string }
     | { code: AttributesErrorCode, message: string }
@@ -434,6 +440,7 @@ export type DeliveryFragment =
   | Delivery_AttributesRateLimitedError_Fragment
   | Delivery_AttributesUnsupportedOperationError_Fragment
   | Delivery_AttributesValueRejectedError_Fragment
+  | Delivery_AttributesVendorDeliveryPreview_Fragment
   | Delivery_AttributesVendorDeliveryQueued_Fragment
   | Delivery_AttributesVendorDeliverySuccess_Fragment
   | Delivery_AttributesVendorNotConfiguredError_Fragment
@@ -487,6 +494,15 @@ export const DeliveryFragmentDoc = new TypedDocumentString(`
       code
       attribute
       message
+    }
+  }
+  ... on AttributesVendorDeliveryPreview {
+    vendor
+    requests {
+      method
+      url
+      body
+      lookup
     }
   }
   ... on AttributesVendorDeliveryQueued {
@@ -669,6 +685,15 @@ export const AttributeDeliveryDocument = new TypedDocumentString(`
       message
     }
   }
+  ... on AttributesVendorDeliveryPreview {
+    vendor
+    requests {
+      method
+      url
+      body
+      lookup
+    }
+  }
   ... on AttributesVendorDeliveryQueued {
     vendor
     deliveryId
@@ -741,6 +766,15 @@ export const UpdateAttributesDocument = new TypedDocumentString(`
       code
       attribute
       message
+    }
+  }
+  ... on AttributesVendorDeliveryPreview {
+    vendor
+    requests {
+      method
+      url
+      body
+      lookup
     }
   }
   ... on AttributesVendorDeliveryQueued {

@@ -83,6 +83,7 @@ export const possibleTypes: Record<string, string[]> = {
     "AttributesRateLimitedError",
     "AttributesUnsupportedOperationError",
     "AttributesValueRejectedError",
+    "AttributesVendorDeliveryPreview",
     "AttributesVendorDeliveryQueued",
     "AttributesVendorDeliverySuccess",
     "AttributesVendorNotConfiguredError",

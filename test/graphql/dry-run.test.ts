@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import type { JournalEntry } from "../../src/sandbox/kit.js";
+import { vendorModules } from "../../src/vendors/index.js";
+import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
+
+const UPDATE = `mutation($input: AttributesUpdateInput!) {
+  updateAttributes(input: $input) {
+    __typename
+    ... on AttributesUpdateSuccess {
+      allDelivered
+      deliveries {
+        __typename
+        ... on AttributesVendorDeliveryPreview { vendor requests { method url headers { name value } body lookup } warnings { code attribute } }
+        ... on AttributesVendorDeliverySuccess { vendor warnings { code attribute } }
+        ... on AttributesVendorError { vendor code message }
+      }
+    }
+    ... on AttributesInvalidInputError { code path problems { path message } }
+  }
+}`;
+
+interface Previewed {
+  method: string;
+  url: string;
+  headers: Array<{ name: string; value: string }>;
+  body: string | null;
+  lookup: boolean;
+}
+
+/** One update each vendor's sandbox takes: a SET of a declared string attribute; for User.com a tag and a profile field too. */
+const INPUT = (vendor: string) => ({
+  userId: "7",
+  vendors: [vendor.toUpperCase()],
+  operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+  ...(vendor === "usercom" ? { tags: { add: ["vip"] }, profile: { firstName: "Ada" } } : {}),
+});
+
+/**
+ * dryRun: true runs every check and mapping and sends no write; each vendor's preview lists exactly
+ * the requests the vendor then receives for the real call (compared with what its sandbox recorded).
+ */
+describe("updateAttributes with dryRun", () => {
+  let subgraph: TestSubgraph;
+  beforeAll(async () => {
+    subgraph = await startTestSubgraph({ sandboxUserIds: ["7", "8"] });
+  });
+  afterAll(() => subgraph.close());
+
+  const writes = (journal: readonly JournalEntry[]) => journal.filter((e) => !isLookup(e));
+
+  it.each(vendorModules.map((m) => m.id))("%s: the preview is what the vendor then receives, and nothing is written", async (vendor) => {
+    const sandbox = subgraph.sandbox(vendor);
+    sandbox.clearJournal();
+    const dry = (await subgraph.gql(UPDATE, { input: { ...INPUT(vendor), dryRun: true } })).data.updateAttributes;
+    expect(dry).toMatchObject({ __typename: "AttributesUpdateSuccess", allDelivered: false });
+    const preview = dry.deliveries[0];
+    expect(preview).toMatchObject({ __typename: "AttributesVendorDeliveryPreview", vendor: vendor.toUpperCase() });
+    const requests = preview.requests as Previewed[];
+    expect(requests.filter((r) => !r.lookup).length).toBeGreaterThan(0);
+    // Only look-ups reached the vendor.
+    expect(writes(sandbox.journal())).toEqual([]);
+    expect(sandbox.journal()).toHaveLength(requests.filter((r) => r.lookup).length);
+
+    // Credentials never appear: the Authorization header is redacted, secrets in bodies are scrubbed.
+    const text = JSON.stringify(requests);
+    const module = vendorModules.find((m) => m.id === vendor)!;
+    const secrets = Object.entries(module.sandboxEnv(sandbox.url)).filter(([name, value]) => module.env[name]?.secret && value);
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const [, secret] of secrets) expect(text).not.toContain(secret);
+    for (const request of requests) {
+      const authorization = request.headers.find((h) => h.name === "authorization");
+      if (authorization) expect(authorization.value).toBe("[redacted]");
+    }
+
+    sandbox.clearJournal();
+    const real = (await subgraph.gql(UPDATE, { input: INPUT(vendor) })).data.updateAttributes;
+    expect(real.deliveries[0]).toMatchObject({ __typename: "AttributesVendorDeliverySuccess", warnings: preview.warnings });
+    const sent = sandbox.journal();
+    const previewedWrites = requests.filter((r) => !r.lookup);
+    expect(writes(sent).map((entry) => [entry.method, new URL(entry.path, sandbox.url).pathname])).toEqual(
+      previewedWrites.map((r) => [r.method, new URL(r.url).pathname]),
+    );
+    writes(sent).forEach((entry, index) => {
+      const previewed = previewedWrites[index]!;
+      expect(Object.fromEntries(new URL(previewed.url).searchParams)).toEqual(entry.query);
+      // The body as sent, but for scrubbed credentials (Leanplum's key travels in it).
+      expect(withoutCredentials(JSON.parse(previewed.body!))).toEqual(withoutCredentials(entry.body));
+    });
+  });
+
+  it("answers a refusal exactly as a real run would, and sends nothing", async () => {
+    const sandbox = subgraph.sandbox("carnival");
+    sandbox.clearJournal();
+    const input = { userId: "7", vendors: ["CARNIVAL"], operations: [{ op: "INCREMENT", attribute: "logins", value: { int: 1 } }] };
+    const dry = (await subgraph.gql(UPDATE, { input: { ...input, dryRun: true } })).data.updateAttributes.deliveries[0];
+    const real = (await subgraph.gql(UPDATE, { input })).data.updateAttributes.deliveries[0];
+    expect(dry).toEqual(real);
+    expect(dry.__typename).toBe("AttributesUnsupportedOperationError");
+    expect(sandbox.journal()).toEqual([]);
+  });
+
+  it("refuses an idempotency key with a dry run (nothing is remembered)", async () => {
+    const result = (await subgraph.gql(UPDATE, { input: { ...INPUT("carnival"), dryRun: true, idempotencyKey: "k-1" } })).data
+      .updateAttributes;
+    expect(result).toMatchObject({ __typename: "AttributesInvalidInputError", path: ["input", "idempotencyKey"] });
+  });
+});
+
+/** Look-ups a write needs: Jiguang's CUID registration and User.com's user read. */
+function isLookup(entry: JournalEntry): boolean {
+  return entry.method === "GET" || entry.path.endsWith("/user/register");
+}
+
+function withoutCredentials(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const { clientKey: _, time: __, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
