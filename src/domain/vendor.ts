@@ -131,6 +131,23 @@ export interface VendorAdapter {
    * bulk chunk a dead worker left may be sent again.
    */
   isRepeatSafe?(command: UpdateCommand): boolean;
+
+  /**
+   * How a bulk job of `userCount` users would go to this vendor: the path, the write and look-up
+   * calls it takes, and the rate that paces them (a bulk dry run's plan). Counts follow the
+   * vendor's own chunking and configuration.
+   */
+  planBulk?(userCount: number): BulkCallPlan;
+}
+
+export interface BulkCallPlan {
+  /** The path, as the vendor's documentation names it (for example "multi, 50 users per call"). */
+  readonly path: string;
+  readonly writes: number;
+  /** Read-only look-up calls the writes need (ids resolved). */
+  readonly lookups: number;
+  /** Calls per second the vendor's rate budget allows; undefined when the vendor is not paced. */
+  readonly ratePerSecond: number | undefined;
 }
 
 /** Whether `command` may be sent again to this vendor after an outcome was lost. */

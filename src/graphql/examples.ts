@@ -453,6 +453,28 @@ query QueuedDelivery($id: ID!) {
     expect: { path: ["attributeDelivery"], typename: "AttributeDeliveryNotFoundError" },
   },
   {
+    name: "Bulk dry run: the plan, nothing written",
+    query: `# dryRun: true checks a bulk job as a submission would, then answers its plan instead of starting it:
+# per vendor the path, the calls for every user, the duration at the vendor's rate, and the first users' requests.
+mutation BulkPlan($input: AttributesBulkSetCustomAttributeInput!) {
+  bulkSetCustomAttribute(input: $input) {
+    __typename
+    ... on AttributesBulkPlan {
+      attribute userCount duplicateUserIds
+      vendors {
+        vendor native path writes lookups ratePerSecond estimatedSeconds sampleUserIds
+        sampleRequests { method url headers { name value } body lookup }
+        sampleFailures { userId error { __typename code message } }
+      }
+    }
+    ... on AttributesInvalidInputError { code message problems { path message } }
+    ... on AttributesTooManyUserIdsError { code message limit received }
+  }
+}`,
+    variables: { input: { userIds: ["1", "2", "3", "4", "5"], attribute: "plan", value: { string: "gold" }, dryRun: true } },
+    expect: { path: ["bulkSetCustomAttribute"], typename: "AttributesBulkPlan" },
+  },
+  {
     name: "Vendors and what they support",
     query: `query Vendors {
   attributeVendors {

@@ -98,5 +98,6 @@ export function withScrubbedFailures(adapter: VendorAdapter, scrubber: SecretScr
     wrapped.setForMany = async (userIds, change, context) =>
       new Map([...(await setForMany(userIds, change, context))].map(([id, outcome]) => [id, delivery(outcome)]));
   }
+  if (adapter.planBulk) wrapped.planBulk = adapter.planBulk.bind(adapter);
   return wrapped;
 }

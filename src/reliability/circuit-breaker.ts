@@ -122,6 +122,7 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
   };
   if (adapter.check) wrapped.check = (command) => adapter.check!(command);
   if (adapter.isRepeatSafe) wrapped.isRepeatSafe = (command) => adapter.isRepeatSafe!(command);
+  if (adapter.planBulk) wrapped.planBulk = (userCount) => adapter.planBulk!(userCount);
   if (adapter.readProfiles) {
     const read = adapter.readProfiles.bind(adapter);
     wrapped.readProfiles = (userIds, context) =>
@@ -137,9 +138,9 @@ export function withCircuitBreaker(adapter: VendorAdapter, breaker: CircuitBreak
     wrapped.setForMany = (userIds: readonly string[], change: BulkChange, context: CallContext) =>
       breaker.run(
         () => setForMany(userIds, change, context),
-        // A cancelled bulk call returns only the users it sent: too little to judge the vendor by.
+        // A cancelled bulk call returns only the users it sent: too little to judge the vendor by; a dry run's writes say nothing.
         (results) =>
-          context.signal?.aborted && results.size < userIds.length
+          context.dryRun || (context.signal?.aborted && results.size < userIds.length)
             ? undefined
             : results.size > 0 && [...results.values()].every(isUnavailable),
         (failure) => new Map(userIds.map((id): [string, DeliveryOutcome] => [id, { ok: false, vendor, failure }])),

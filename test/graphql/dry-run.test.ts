@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { JournalEntry } from "../../src/sandbox/kit.js";
 import { vendorModules } from "../../src/vendors/index.js";
+import { BULK_MUTATION, waitForBulkJob } from "../support/bulk.js";
 import { startTestSubgraph, type TestSubgraph } from "../support/subgraph.js";
 
 const UPDATE = `mutation($input: AttributesUpdateInput!) {
@@ -42,7 +43,7 @@ const INPUT = (vendor: string) => ({
 describe("updateAttributes with dryRun", () => {
   let subgraph: TestSubgraph;
   beforeAll(async () => {
-    subgraph = await startTestSubgraph({ sandboxUserIds: ["7", "8"] });
+    subgraph = await startTestSubgraph({ sandboxUserIds: ["7", "8", "9", "10", "11"] });
   });
   afterAll(() => subgraph.close());
 
@@ -106,6 +107,76 @@ describe("updateAttributes with dryRun", () => {
   });
 });
 
+describe("bulkSetCustomAttribute with dryRun", () => {
+  let subgraph: TestSubgraph;
+  beforeAll(async () => {
+    subgraph = await startTestSubgraph({ sandboxUserIds: Array.from({ length: 120 }, (_, i) => String(i + 1)) });
+  });
+  afterAll(() => subgraph.close());
+
+  const PLAN = `mutation($input: AttributesBulkSetCustomAttributeInput!) {
+    bulkSetCustomAttribute(input: $input) {
+      __typename
+      ... on AttributesBulkPlan {
+        attribute userCount duplicateUserIds
+        vendors { vendor native path writes lookups ratePerSecond estimatedSeconds sampleUserIds
+          sampleRequests { method url body lookup } sampleFailures { userId error { code } } }
+      }
+      ... on AttributesInvalidInputError { code problems { path message } }
+    }
+  }`;
+  const users = Array.from({ length: 120 }, (_, i) => String(i + 1));
+
+  it("answers each vendor's path, calls and duration at its rate, and the first users' requests, writing nothing", async () => {
+    for (const m of vendorModules) subgraph.sandbox(m.id).clearJournal();
+    const plan = (
+      await subgraph.gql(PLAN, { input: { userIds: [...users, "1"], attribute: "plan", value: { string: "gold" }, dryRun: true } })
+    ).data.bulkSetCustomAttribute;
+    expect(plan).toMatchObject({ __typename: "AttributesBulkPlan", attribute: "plan", userCount: 120, duplicateUserIds: 1 });
+    const byVendor = Object.fromEntries(plan.vendors.map((v: { vendor: string }) => [v.vendor, v]));
+    // Each vendor's own chunking: Carnival and Jiguang one write per user, Leanplum's multi 50 users per call,
+    // User.com one look-up per user and mass updates of 100 ids.
+    expect(byVendor.CARNIVAL).toMatchObject({ native: false, writes: 120, lookups: 0, ratePerSecond: 100, estimatedSeconds: 1.2 });
+    expect(byVendor.JIGUANG).toMatchObject({ native: true, writes: 120, lookups: 0 });
+    expect(byVendor.LEANPLUM).toMatchObject({ native: true, writes: 3, lookups: 0, ratePerSecond: null, estimatedSeconds: null });
+    expect(byVendor.USERCOM).toMatchObject({ native: true, writes: 2, lookups: 120, ratePerSecond: 20, estimatedSeconds: 6.1 });
+    for (const vendorPlan of plan.vendors) {
+      expect(vendorPlan.sampleUserIds).toEqual(["1", "2", "3"]);
+      expect(vendorPlan.sampleFailures).toEqual([]);
+    }
+    expect(byVendor.CARNIVAL.sampleRequests.map((r: Previewed) => [r.method, new URL(r.url).pathname])).toEqual([
+      ["PUT", "/v6/users/1"],
+      ["PUT", "/v6/users/2"],
+      ["PUT", "/v6/users/3"],
+    ]);
+    expect(byVendor.LEANPLUM.sampleRequests).toHaveLength(1);
+    expect(byVendor.USERCOM.sampleRequests.map((r: Previewed) => r.lookup)).toEqual([true, true, true, false]);
+    // Only User.com's look-ups reached a vendor.
+    for (const m of vendorModules) {
+      const journal = subgraph.sandbox(m.id).journal();
+      expect({ vendor: m.id, writes: journal.filter((e) => !isLookup(e)).length }).toEqual({ vendor: m.id, writes: 0 });
+    }
+
+    // The job itself, for the sample users, sends exactly the previewed writes.
+    for (const m of vendorModules) subgraph.sandbox(m.id).clearJournal();
+    const job = (await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1", "2", "3"], attribute: "plan", value: { string: "gold" } } }))
+      .data.bulkSetCustomAttribute;
+    expect((await waitForBulkJob(subgraph, job.id, "status")).status).toBe("SUCCEEDED");
+    for (const vendorPlan of plan.vendors) {
+      const vendor = (vendorPlan.vendor as string).toLowerCase();
+      const sent = subgraph
+        .sandbox(vendor)
+        .journal()
+        .filter((e) => !isLookup(e));
+      const previewed = (vendorPlan.sampleRequests as Previewed[]).filter((r) => !r.lookup);
+      const key = (method: string, url: string, body: unknown) => JSON.stringify([method, url, withoutCredentials(body)]);
+      expect(sent.map((e) => key(e.method, e.path, e.body)).sort()).toEqual(
+        previewed.map((r) => key(r.method, new URL(r.url).pathname, JSON.parse(r.body!))).sort(),
+      );
+    }
+  });
+});
+
 /** Look-ups a write needs: Jiguang's CUID registration and User.com's user read. */
 function isLookup(entry: JournalEntry): boolean {
   return entry.method === "GET" || entry.path.endsWith("/user/register");
@@ -113,6 +184,7 @@ function isLookup(entry: JournalEntry): boolean {
 
 function withoutCredentials(body: unknown): unknown {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  // Leanplum's key (scrubbed in previews) and the clock time its multi carries.
   const { clientKey: _, time: __, ...rest } = body as Record<string, unknown>;
   return rest;
 }

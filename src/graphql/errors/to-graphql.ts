@@ -1,8 +1,11 @@
 import type { InputProblem as DomainInputProblem } from "../../domain/command.js";
 import type { VendorFailure } from "../../domain/failures.js";
 import { isQueued, type QueuedDelivery, type UpdateOutcome } from "../../delivery/types.js";
+import type { PreviewedRequest } from "../../domain/vendor.js";
 import {
   DeliveryWarning,
+  HttpHeader,
+  PreviewedRequestObject,
   VendorDeliveryQueued,
   VendorDeliverySuccess,
   type VendorDeliveryPreview,
@@ -62,4 +65,15 @@ export function toInvalidInput(problems: readonly DomainInputProblem[]): Invalid
       : `${problems.length} problems in the request; first: ${first!.path.join(".")}: ${first!.message}`;
   error.problems = problems.map((p) => Object.assign(new InputProblem(), { path: [...p.path], message: p.message }));
   return error;
+}
+
+/** One previewed request for GraphQL, every configured secret scrubbed from it (the Authorization header is already redacted). */
+export function toPreviewedRequest(request: PreviewedRequest, scrub: (text: string) => string): PreviewedRequestObject {
+  return Object.assign(new PreviewedRequestObject(), {
+    method: request.method,
+    url: scrub(request.url),
+    headers: Object.entries(request.headers).map(([name, value]) => Object.assign(new HttpHeader(), { name, value: scrub(value) })),
+    body: request.body === undefined ? null : scrub(request.body),
+    lookup: request.lookup,
+  });
 }

@@ -15,4 +15,11 @@ export class BulkSetCustomAttributeInput {
 
   @Field(() => [Vendor], { nullable: true, description: "Default: every configured vendor." })
   vendors?: string[] | null;
+
+  @Field(() => Boolean, {
+    defaultValue: false,
+    description:
+      "Check everything and answer the plan (AttributesBulkPlan) instead of starting a job: per vendor, the path, the calls and their estimated duration at the vendor's rate, and the exact requests for the first users (look-ups made, nothing written).",
+  })
+  dryRun!: boolean;
 }

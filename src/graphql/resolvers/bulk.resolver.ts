@@ -9,7 +9,11 @@ import { pending } from "../../bulk/types.js";
 import { parseValueChoice } from "../../domain/command.js";
 import { FAILURE_CATEGORIES } from "../../domain/failures.js";
 import type { GraphQLContext } from "../context.js";
-import { toInvalidInput, toVendorError } from "../errors/to-graphql.js";
+import { toInvalidInput, toPreviewedRequest, toVendorError } from "../errors/to-graphql.js";
+import { planBulkJob } from "../../bulk/plan.js";
+import { prepareSubmission } from "../../bulk/submission.js";
+import { selectTargets } from "../../domain/dispatch.js";
+import type { BulkChange } from "../../domain/vendor.js";
 import { BulkSetCustomAttributeInput } from "../inputs/bulk.input.js";
 import { RetryBulkJobInput } from "../inputs/retry-bulk-job.input.js";
 import {
@@ -21,6 +25,9 @@ import {
   BulkJobNotFinishedError,
   BulkJobNotFoundError,
   BulkJobResult,
+  BulkPlan,
+  BulkSampleFailure,
+  BulkVendorPlan,
   BulkSetCustomAttributeResult,
   BulkVendorProgress,
   CancelBulkJobResult,
@@ -51,6 +58,7 @@ export class BulkResolver {
     if (refusal) return notAuthorized(refusal, SCOPES.bulk);
     const value = parseValueChoice({ ...input.value }, ["input", "value"], context.limits);
     if (!value.ok) return toInvalidInput(value.problems);
+    if (input.dryRun) return planBulk(input, { attribute: input.attribute, value: value.value }, context);
     const result = await whileReachable(() =>
       context.bulk.submit({
         userIds: input.userIds,
@@ -230,4 +238,54 @@ function decodeCursor(cursor: string): FailurePosition {
 
 function notThisConnection(): GraphQLError {
   return new GraphQLError("`after` is not a cursor from this connection", { extensions: { code: "BAD_USER_INPUT" } });
+}
+
+/** A bulk dry run: the same checks as a submission, then the plan (planBulkJob); no job, nothing written. */
+async function planBulk(
+  input: BulkSetCustomAttributeInput,
+  change: BulkChange,
+  context: GraphQLContext,
+): Promise<typeof BulkSetCustomAttributeResult> {
+  const submission = { userIds: input.userIds, change, vendors: input.vendors ?? null };
+  const prepared = prepareSubmission(submission, {
+    vendors: context.vendors,
+    limits: context.limits,
+    maxUserIds: context.bulk.maxUserIdsPerCall,
+  });
+  if (prepared.kind === "invalid") return toInvalidInput(prepared.problems);
+  if (prepared.kind === "too-many") return tooManyUserIds(prepared.limit, prepared.received);
+  const unique = [...new Set(input.userIds)];
+  const targets = selectTargets(context.vendors, input.vendors);
+  const plans = await planBulkJob(
+    unique,
+    change,
+    targets,
+    {
+      requestId: context.requestId,
+      scope: context.scope,
+      ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
+    },
+    context.dispatchHooks.onAdapterCrash,
+  );
+  return Object.assign(new BulkPlan(), {
+    attribute: change.attribute,
+    userCount: unique.length,
+    duplicateUserIds: input.userIds.length - unique.length,
+    vendors: plans.map((plan) =>
+      Object.assign(new BulkVendorPlan(), {
+        vendor: plan.vendor,
+        native: plan.native,
+        path: plan.path,
+        writes: plan.writes,
+        lookups: plan.lookups,
+        ratePerSecond: plan.ratePerSecond ?? null,
+        estimatedSeconds: plan.estimatedSeconds === undefined ? null : Math.round(plan.estimatedSeconds * 10) / 10,
+        sampleUserIds: [...plan.sampleUserIds],
+        sampleRequests: plan.sampleRequests.map((request) => toPreviewedRequest(request, context.scrub)),
+        sampleFailures: plan.sampleFailures.map(({ userId, failure }) =>
+          Object.assign(new BulkSampleFailure(), { userId, error: toVendorError(failure) }),
+        ),
+      }),
+    ),
+  });
 }

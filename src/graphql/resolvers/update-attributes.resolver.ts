@@ -16,10 +16,10 @@ import {
   IdempotencyStoreFullError,
   notAuthorized,
 } from "../errors/error.types.js";
-import { toDeliveryResult, toInvalidInput, toVendorError } from "../errors/to-graphql.js";
+import { toDeliveryResult, toInvalidInput, toPreviewedRequest, toVendorError } from "../errors/to-graphql.js";
 import { UpdateAttributesInput } from "../inputs/update-attributes.input.js";
 import { UpdateAttributesResult, UpdateAttributesSuccess } from "../results/update-attributes.result.js";
-import { DeliveryWarning, HttpHeader, PreviewedRequestObject, VendorDeliveryPreview } from "../results/vendor-delivery.result.js";
+import { DeliveryWarning, VendorDeliveryPreview } from "../results/vendor-delivery.result.js";
 import { userReference } from "../user.entity.js";
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -234,15 +234,7 @@ function toPreview(
 ): VendorDeliveryPreview {
   return Object.assign(new VendorDeliveryPreview(), {
     vendor,
-    requests: requests.map((request) =>
-      Object.assign(new PreviewedRequestObject(), {
-        method: request.method,
-        url: scrub(request.url),
-        headers: Object.entries(request.headers).map(([name, value]) => Object.assign(new HttpHeader(), { name, value: scrub(value) })),
-        body: request.body === undefined ? null : scrub(request.body),
-        lookup: request.lookup,
-      }),
-    ),
+    requests: requests.map((request) => toPreviewedRequest(request, scrub)),
     warnings: warnings.map((w) => Object.assign(new DeliveryWarning(), { ...w, attribute: w.attribute ?? null })),
   });
 }

@@ -1,5 +1,5 @@
 import { GraphQLDateTime } from "graphql-scalars";
-import { Field, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
+import { Field, Float, ID, Int, ObjectType, createUnionType, registerEnumType } from "type-graphql";
 import { CANCEL_REASONS, JOB_STATUSES, type BulkJobSnapshot, type CancelReason, type JobStatus } from "../../bulk/types.js";
 import {
   ErrorCode,
@@ -12,6 +12,7 @@ import {
 } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 import { AttributeValue } from "./vendor-profile.result.js";
+import { PreviewedRequestObject } from "./vendor-delivery.result.js";
 
 export const BulkJobStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, s])) as { [K in JobStatus]: K };
 registerEnumType(BulkJobStatus, {
@@ -174,9 +175,45 @@ export class NothingToRetryError extends ErrorInterface {
   @Field(() => ID) id!: string;
 }
 
+@ObjectType("AttributesBulkSampleFailure", { description: "What one of a plan's sample users would get instead of a write." })
+export class BulkSampleFailure {
+  @Field(() => ID) userId!: string;
+  @Field(() => VendorErrorInterface) error!: VendorErrorInterface;
+}
+
+@ObjectType("AttributesBulkVendorPlan", { description: "How a bulk job would go to one vendor." })
+export class BulkVendorPlan {
+  @Field(() => Vendor) vendor!: string;
+  @Field(() => Boolean, { description: "Whether the vendor's native bulk path is used (false: its single update, user by user, paced)." })
+  native!: boolean;
+  @Field(() => String, { description: "The path, as the vendor's documentation names it." }) path!: string;
+  @Field(() => Int, { description: "Write calls for all the job's users." }) writes!: number;
+  @Field(() => Int, { description: "Read-only look-up calls the writes need." }) lookups!: number;
+  @Field(() => Float, { nullable: true, description: "Calls per second this deployment sends to the vendor; null when not paced." })
+  ratePerSecond!: number | null;
+  @Field(() => Float, { nullable: true, description: "(writes + lookups) ÷ ratePerSecond, in seconds; null when not paced." })
+  estimatedSeconds!: number | null;
+  @Field(() => [ID], { description: "The first users, whose requests are shown." }) sampleUserIds!: string[];
+  @Field(() => [PreviewedRequestObject], {
+    description: "The requests a job sends for the sample users, in order: look-ups made, writes not sent.",
+  })
+  sampleRequests!: PreviewedRequestObject[];
+  @Field(() => [BulkSampleFailure]) sampleFailures!: BulkSampleFailure[];
+}
+
+@ObjectType("AttributesBulkPlan", {
+  description: "A bulk dry run (dryRun: true): every check passed; what a job would do. No job was created and nothing was written.",
+})
+export class BulkPlan {
+  @Field(() => String) attribute!: string;
+  @Field(() => Int, { description: "Distinct users." }) userCount!: number;
+  @Field(() => Int) duplicateUserIds!: number;
+  @Field(() => [BulkVendorPlan]) vendors!: BulkVendorPlan[];
+}
+
 export const BulkSetCustomAttributeResult = createUnionType({
   name: "AttributesBulkSetCustomAttributeResult",
-  types: () => [BulkJob, InvalidInputError, TooManyUserIdsError, NotAuthorizedError, SharedStateUnavailableError] as const,
+  types: () => [BulkJob, BulkPlan, InvalidInputError, TooManyUserIdsError, NotAuthorizedError, SharedStateUnavailableError] as const,
 });
 
 export const BulkJobResult = createUnionType({

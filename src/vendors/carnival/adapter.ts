@@ -1,7 +1,7 @@
 import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
-import type { CallContext } from "../../domain/vendor.js";
+import type { BulkCallPlan, CallContext } from "../../domain/vendor.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import { CarnivalClient } from "./client.js";
@@ -14,9 +14,17 @@ export class CarnivalAdapter implements ClosableAdapter {
   private readonly client: CarnivalClient;
   private readonly pacer: RateBudget;
 
+  private readonly ratePerSecond: number;
+
   constructor(config: CarnivalConfig, deps: AdapterDeps) {
+    this.ratePerSecond = config.ratePerSecond;
     this.pacer = deps.pacers.forCredential("carnival", config.apiKey, config.ratePerSecond, { maxWaitMs: config.timeoutMs });
     this.client = new CarnivalClient(config, deps, this.pacer);
+  }
+
+  /** No bulk endpoint: one PUT per user, paced. */
+  planBulk(userCount: number): BulkCallPlan {
+    return { path: "PUT /users/{user_id}, one per user (paced fan-out)", writes: userCount, lookups: 0, ratePerSecond: this.ratePerSecond };
   }
 
   check(command: UpdateCommand): readonly VendorFailure[] {

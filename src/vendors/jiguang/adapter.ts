@@ -2,7 +2,7 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, type VendorFailure } from "../../domain/failures.js";
 import { isRepeatSafe, type AttributeOperation } from "../../domain/operations.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
-import type { BulkChange, CallContext } from "../../domain/vendor.js";
+import type { BulkCallPlan, BulkChange, CallContext } from "../../domain/vendor.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import { credentialKey } from "../../pacing/pacer.js";
 import { mapWithConcurrency } from "../../util/concurrency.js";
@@ -10,7 +10,7 @@ import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import { JiguangClient } from "./client.js";
 import type { JiguangConfig } from "./config.js";
 import { interpret } from "./errors.js";
-import { CuidResolver, type CuidOutcome } from "./identity.js";
+import { CuidResolver, MAX_VALUES_PER_LOOKUP, type CuidOutcome } from "./identity.js";
 import type { LongText } from "./long-json.js";
 import { buildWrite, type JiguangWrite, type MappingSettings } from "./mapper.js";
 
@@ -30,7 +30,12 @@ export class JiguangAdapter implements ClosableAdapter {
   private readonly settings: MappingSettings;
   private readonly resolver: CuidResolver;
 
+  private readonly identityName: string | undefined;
+  private readonly pacedRate: number;
+
   constructor(config: JiguangConfig, deps: AdapterDeps) {
+    this.identityName = config.identityName;
+    this.pacedRate = config.ratePerSecond * PACING_HEADROOM;
     // Jiguang limits per project.
     const credential = credentialKey("jiguang", config.projectId);
     this.pacer = deps.pacers.get(credential, config.ratePerSecond * PACING_HEADROOM, { maxWaitMs: config.timeoutMs });
@@ -72,7 +77,13 @@ export class JiguangAdapter implements ClosableAdapter {
       return new Map(userIds.map((id) => [id, failure]));
     }
     // Bulk work: no caller waits, so pacing waits as long as Jiguang asks (no deadline, no cancel).
-    const committed: CallContext = { requestId: context.requestId, scope: context.scope, background: true };
+    const committed: CallContext = {
+      requestId: context.requestId,
+      scope: context.scope,
+      background: true,
+      ...(context.dryRun ? { dryRun: context.dryRun } : {}),
+      ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
+    };
     const cuids = await this.resolver.resolveMany(userIds, committed);
     const outcomes = await mapWithConcurrency(userIds, BULK_WRITES_IN_FLIGHT, async (id) => {
       const cuid = cuids.get(id)!;
@@ -88,6 +99,18 @@ export class JiguangAdapter implements ClosableAdapter {
   }
 
   /** Everything Jiguang would refuse in this command for any user (the catalog and encoding checks); nothing is sent. */
+  /** One PUT per user (Jiguang has no bulk write); with mapped user ids, their CUIDs looked up 100 at a time. */
+  planBulk(userCount: number): BulkCallPlan {
+    return {
+      path: this.identityName
+        ? `PUT user/attribute, one per user; CUIDs looked up (POST user/register) ${MAX_VALUES_PER_LOOKUP} ids at a time`
+        : "PUT user/attribute, one per user",
+      writes: userCount,
+      lookups: this.identityName ? Math.ceil(userCount / MAX_VALUES_PER_LOOKUP) : 0,
+      ratePerSecond: this.pacedRate,
+    };
+  }
+
   check(command: UpdateCommand): readonly VendorFailure[] {
     const built = buildWrite(command, this.settings);
     return built.ok ? [] : built.failures;

@@ -2,10 +2,10 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, type VendorFailure } from "../../domain/failures.js";
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
-import type { BulkChange, CallContext } from "../../domain/vendor.js";
+import type { BulkCallPlan, BulkChange, CallContext } from "../../domain/vendor.js";
 import { mapWithConcurrency } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
-import { leanplumCapabilities } from "./capabilities.js";
+import { leanplumCapabilities, MULTI_LIMITS } from "./capabilities.js";
 import { LeanplumClient, chunkForMulti } from "./client.js";
 import type { LeanplumConfig } from "./config.js";
 import { exportKeyMissing } from "./errors.js";
@@ -22,6 +22,16 @@ export class LeanplumAdapter implements ClosableAdapter {
     deps: AdapterDeps,
   ) {
     this.client = new LeanplumClient(config, deps);
+  }
+
+  /** `multi`: up to its user limit per call. */
+  planBulk(userCount: number): BulkCallPlan {
+    return {
+      path: `POST ?action=multi, ${MULTI_LIMITS.maxUsers} users per call`,
+      writes: Math.ceil(userCount / MULTI_LIMITS.maxUsers),
+      lookups: 0,
+      ratePerSecond: this.config.ratePerSecond,
+    };
   }
 
   /** What Leanplum would refuse for any user: the command is checked under a stand-in id, so id rules are left to each user's own outcome. */

@@ -2,7 +2,7 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import type { ProfileReadOutcome } from "../../domain/profile-read.js";
 import { delivered, failed, type DeliveryOutcome, type DeliveryWarning } from "../../domain/results.js";
-import { endedBeforeSending, isCancellation, type BulkChange, type CallContext } from "../../domain/vendor.js";
+import { endedBeforeSending, isCancellation, type BulkCallPlan, type BulkChange, type CallContext } from "../../domain/vendor.js";
 import type { HttpResult } from "../../http/client.js";
 import { chunk } from "../../util/concurrency.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
@@ -42,6 +42,17 @@ export class UserComAdapter implements ClosableAdapter {
   }
 
   /** What User.com would refuse in this command for any user, found without sending. */
+  /** Each custom id resolved to User.com's id (one GET per user), then mass updates of USERCOM_MASS_UPDATE_CHUNK_SIZE ids. */
+  planBulk(userCount: number): BulkCallPlan {
+    const chunk = this.config.massUpdateChunkSize;
+    return {
+      path: `${this.config.massUpdateMethod} users/mass_update_custom_attributes/, ${chunk} ids per call; each id looked up first (GET users-by-id/{custom_id}/)`,
+      writes: Math.ceil(userCount / chunk),
+      lookups: userCount,
+      ratePerSecond: this.config.ratePerSecond,
+    };
+  }
+
   check(command: UpdateCommand): readonly VendorFailure[] {
     const built = buildUpdatePlan(command, this.config);
     return built.ok ? [] : built.failures;

@@ -88,6 +88,7 @@ export class UserComClient {
         path: "users/mass_update_custom_attributes/",
         json: { ids, attribute, value },
         operation: "massUpdateCustomAttributes",
+        dryRunAnswer: { status: 200, body: { status: "ok" } },
       },
       context,
     );

@@ -103,6 +103,8 @@ export type AttributesBulkJobStatus =
 /** One custom attribute value for many users. */
 export type AttributesBulkSetCustomAttributeInput = {
   attribute: string;
+  /** Check everything and answer the plan (AttributesBulkPlan) instead of starting a job: per vendor, the path, the calls and their estimated duration at the vendor's rate, and the exact requests for the first users (look-ups made, nothing written). */
+  dryRun?: boolean;
   /** The users; duplicates are processed once. At most BULK_MAX_USER_IDS (default 100,000) per call. */
   userIds: Array<string | number>;
   value: AttributeValueInput;
@@ -260,6 +262,7 @@ export type StartBulkJobMutationVariables = Exact<{
 
 export type StartBulkJobMutation = { bulkSetCustomAttribute:
     | { __typename: 'AttributesBulkJob', id: string, status: AttributesBulkJobStatus, progress: Array<{ vendor: AttributesVendor, total: number, succeeded: number, failed: number, cancelled: number, pending: number }> }
+    | { __typename: 'AttributesBulkPlan' }
     | { __typename: 'AttributesInvalidInputError', message: string, problems: Array<{ path: Array<string>, message: string }> }
     | { __typename: 'AttributesNotAuthorizedError', message: string, requiredScope: string | null }
     | { __typename: 'AttributesSharedStateUnavailableError', message: string }

@@ -36,6 +36,7 @@ export const possibleTypes: Record<string, string[]> = {
   ],
   "AttributesBulkSetCustomAttributeResult": [
     "AttributesBulkJob",
+    "AttributesBulkPlan",
     "AttributesInvalidInputError",
     "AttributesNotAuthorizedError",
     "AttributesSharedStateUnavailableError",
