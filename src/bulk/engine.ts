@@ -6,7 +6,7 @@ import { countBits, getBit, type Bitmap } from "./bitmap.js";
 import { deliverChunk, finalStatus, statusEvent } from "./delivery.js";
 import type { BulkJobs, RetryResult, SubmitResult } from "./jobs.js";
 import { prepareRetry, type RetryRequest } from "./retry.js";
-import { prepareSubmission, type BulkSubmission } from "./submission.js";
+import { DEFAULT_FAN_OUT_CHUNK_SIZE, prepareSubmission, type BulkSubmission } from "./submission.js";
 
 export type { BulkSubmission } from "./submission.js";
 export type { SubmitResult } from "./jobs.js";
@@ -100,7 +100,7 @@ export class BulkEngine implements BulkJobs {
     this.maxUserIds = options.maxUserIds ?? 100_000;
     this.fanOutConcurrency = options.fanOutConcurrency ?? 32;
     this.fanOutLanes = Math.min(2, this.fanOutConcurrency);
-    this.fanOutChunkSize = options.fanOutChunkSize ?? 200;
+    this.fanOutChunkSize = options.fanOutChunkSize ?? DEFAULT_FAN_OUT_CHUNK_SIZE;
     this.retry = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000, ...options.retry };
     this.limits = options.limits ?? DEFAULT_INPUT_LIMITS;
     this.onError = options.onError ?? (() => undefined);

@@ -3,8 +3,8 @@ import { failed, type DeliveryOutcome } from "../domain/results.js";
 import type { BulkCallPlan, BulkChange, CallContext, PreviewedRequest, Vendor } from "../domain/vendor.js";
 import { setCommand } from "./delivery.js";
 
-/** Users whose requests a bulk dry run shows (look-ups in them are real calls, paced like any). */
-export const PLAN_SAMPLE_USERS = 3;
+/** Users whose requests a bulk dry run shows by default (look-ups among them are real calls, paced like any). */
+export const DEFAULT_SAMPLE_USERS = 3;
 
 export interface BulkVendorPlan extends BulkCallPlan {
   readonly vendor: string;
@@ -29,13 +29,21 @@ export async function planBulkJob(
   change: BulkChange,
   targets: readonly Vendor[],
   context: Omit<CallContext, "dryRun" | "background">,
-  onAdapterCrash?: (vendor: string, error: unknown) => void,
+  options: {
+    /** Users whose requests are shown, from the first; at most each vendor's first chunk. */
+    readonly sampleUsers: number;
+    /** A chunk's size where the vendor has no native bulk path (the engine's fan-out chunk). */
+    readonly fanOutChunkSize: number;
+    readonly onAdapterCrash?: (vendor: string, error: unknown) => void;
+  },
 ): Promise<BulkVendorPlan[]> {
-  const sample = userIds.slice(0, PLAN_SAMPLE_USERS);
+  const { onAdapterCrash } = options;
   return Promise.all(
     targets.map(async (vendor): Promise<BulkVendorPlan> => {
       const adapter = vendor.adapter!;
       const native = vendor.capabilities.bulk !== undefined && adapter.setForMany !== undefined;
+      const firstChunk = (native ? vendor.capabilities.bulk?.chunkSize : undefined) ?? options.fanOutChunkSize;
+      const sample = userIds.slice(0, Math.min(options.sampleUsers, firstChunk));
       const calls = adapter.planBulk?.(userIds.length) ?? {
         path: "its single update, one per user (paced fan-out)",
         writes: userIds.length,
@@ -43,7 +51,8 @@ export async function planBulkJob(
         ratePerSecond: undefined,
       };
       const sampleRequests: PreviewedRequest[] = [];
-      const dry: CallContext = { ...context, dryRun: { record: (request) => sampleRequests.push(request) } };
+      // As a job's chunk would: look-ups wait for the vendor's rate however long a large sample takes.
+      const dry: CallContext = { ...context, background: true, dryRun: { record: (request) => sampleRequests.push(request) } };
       let outcomes: ReadonlyMap<string, DeliveryOutcome>;
       try {
         outcomes = native

@@ -12,7 +12,7 @@ import type { BulkJobs, RetryResult, SubmitResult } from "./jobs.js";
 import type { RedisJobStore, SettledUser } from "./redis-store.js";
 import { prepareRetry, type RetryRequest } from "./retry.js";
 import type { NewBulkJob } from "./store.js";
-import { prepareSubmission, type BulkSubmission } from "./submission.js";
+import { DEFAULT_FAN_OUT_CHUNK_SIZE, prepareSubmission, type BulkSubmission } from "./submission.js";
 import type { BulkJobSnapshot, JobStatus } from "./types.js";
 import { isFinished } from "./types.js";
 
@@ -92,7 +92,7 @@ export class SharedBulkEngine implements BulkJobs {
     this.vendors = options.vendors;
     this.maxUserIds = options.maxUserIds ?? 100_000;
     this.fanOutConcurrency = options.fanOutConcurrency ?? 32;
-    this.fanOutChunkSize = options.fanOutChunkSize ?? 200;
+    this.fanOutChunkSize = options.fanOutChunkSize ?? DEFAULT_FAN_OUT_CHUNK_SIZE;
     this.retry = { maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000, ...options.retry };
     this.limits = options.limits ?? DEFAULT_INPUT_LIMITS;
     this.onError = options.onError ?? (() => undefined);

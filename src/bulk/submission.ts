@@ -6,6 +6,9 @@ import { setCommand } from "./delivery.js";
 import type { NewBulkJob } from "./store.js";
 import { PackedUserIds } from "./user-ids.js";
 
+/** Users per chunk where a vendor has no native bulk path (both engines' default). */
+export const DEFAULT_FAN_OUT_CHUNK_SIZE = 200;
+
 export interface BulkSubmission {
   readonly userIds: readonly string[];
   readonly change: BulkChange;

@@ -157,6 +157,30 @@ describe("bulkSetCustomAttribute with dryRun", () => {
       expect({ vendor: m.id, writes: journal.filter((e) => !isLookup(e)).length }).toEqual({ vendor: m.id, writes: 0 });
     }
 
+    // A larger sample: up to each vendor's whole first chunk (Leanplum's multi takes 50 users).
+    const wide = (
+      await subgraph.gql(PLAN, {
+        input: {
+          userIds: users,
+          attribute: "plan",
+          value: { string: "gold" },
+          vendors: ["LEANPLUM", "CARNIVAL"],
+          dryRun: true,
+          dryRunSampleUsers: 60,
+        },
+      })
+    ).data.bulkSetCustomAttribute;
+    const [leanplum, carnival] = wide.vendors;
+    expect(leanplum.sampleUserIds).toHaveLength(50);
+    expect(leanplum.sampleRequests).toHaveLength(1);
+    expect(JSON.parse(leanplum.sampleRequests[0].body).data).toHaveLength(50);
+    expect(carnival.sampleUserIds).toHaveLength(60);
+    expect(carnival.sampleRequests).toHaveLength(60);
+    const refused = (
+      await subgraph.gql(PLAN, { input: { userIds: users, attribute: "plan", value: { string: "x" }, dryRun: true, dryRunSampleUsers: 0 } })
+    ).data.bulkSetCustomAttribute;
+    expect(refused).toMatchObject({ __typename: "AttributesInvalidInputError", problems: [{ path: ["input", "dryRunSampleUsers"] }] });
+
     // The job itself, for the sample users, sends exactly the previewed writes.
     for (const m of vendorModules) subgraph.sandbox(m.id).clearJournal();
     const job = (await subgraph.gql(BULK_MUTATION, { input: { userIds: ["1", "2", "3"], attribute: "plan", value: { string: "gold" } } }))

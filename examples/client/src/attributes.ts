@@ -152,7 +152,9 @@ export async function setForMany(
 ): Promise<BulkJobProgressFragment> {
   const started = await execute(endpoint, StartBulkJobDocument, { input }, options.token);
   const result = started.bulkSetCustomAttribute;
-  if (result.__typename !== "AttributesBulkJob") throw new Error(`${result.__typename}: ${result.message}`);
+  // Without dryRun the answer is a job or a typed error, never a plan.
+  if (result.__typename !== "AttributesBulkJob")
+    throw new Error(`${result.__typename}: ${"message" in result ? result.message : "no job"}`);
   for (;;) {
     const polled = (await execute(endpoint, BulkJobDocument, { id: result.id }, options.token)).attributeBulkJob;
     if (polled.__typename !== "AttributesBulkJob") throw new Error(`${polled.__typename}: ${polled.message}`);

@@ -1,4 +1,4 @@
-import { Field, ID, InputType } from "type-graphql";
+import { Field, ID, InputType, Int } from "type-graphql";
 import { Vendor } from "../vendor.enum.js";
 import { AttributeValueInput } from "./attribute-value.input.js";
 
@@ -22,4 +22,11 @@ export class BulkSetCustomAttributeInput {
       "Check everything and answer the plan (AttributesBulkPlan) instead of starting a job: per vendor, the path, the calls and their estimated duration at the vendor's rate, and the exact requests for the first users (look-ups made, nothing written).",
   })
   dryRun!: boolean;
+
+  @Field(() => Int, {
+    defaultValue: 3,
+    description:
+      "With dryRun: the users (from the first) whose exact requests the plan shows, at most each vendor's first chunk (its whole first chunk when larger). Look-ups among them are real calls at the vendor's rate: User.com's 500-user chunk takes 25 s of its 20/s.",
+  })
+  dryRunSampleUsers!: number;
 }

@@ -11,7 +11,7 @@ import { FAILURE_CATEGORIES } from "../../domain/failures.js";
 import type { GraphQLContext } from "../context.js";
 import { toInvalidInput, toPreviewedRequest, toVendorError } from "../errors/to-graphql.js";
 import { planBulkJob } from "../../bulk/plan.js";
-import { prepareSubmission } from "../../bulk/submission.js";
+import { DEFAULT_FAN_OUT_CHUNK_SIZE as FAN_OUT_CHUNK_SIZE, prepareSubmission } from "../../bulk/submission.js";
 import { selectTargets } from "../../domain/dispatch.js";
 import type { BulkChange } from "../../domain/vendor.js";
 import { BulkSetCustomAttributeInput } from "../inputs/bulk.input.js";
@@ -247,6 +247,9 @@ async function planBulk(
   context: GraphQLContext,
 ): Promise<typeof BulkSetCustomAttributeResult> {
   const submission = { userIds: input.userIds, change, vendors: input.vendors ?? null };
+  if (input.dryRunSampleUsers < 1) {
+    return toInvalidInput([{ path: ["input", "dryRunSampleUsers"], message: "show at least one user's requests" }]);
+  }
   const prepared = prepareSubmission(submission, {
     vendors: context.vendors,
     limits: context.limits,
@@ -265,7 +268,11 @@ async function planBulk(
       scope: context.scope,
       ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
     },
-    context.dispatchHooks.onAdapterCrash,
+    {
+      sampleUsers: input.dryRunSampleUsers,
+      fanOutChunkSize: FAN_OUT_CHUNK_SIZE,
+      ...(context.dispatchHooks.onAdapterCrash ? { onAdapterCrash: context.dispatchHooks.onAdapterCrash } : {}),
+    },
   );
   return Object.assign(new BulkPlan(), {
     attribute: change.attribute,

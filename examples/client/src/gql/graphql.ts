@@ -105,6 +105,8 @@ export type AttributesBulkSetCustomAttributeInput = {
   attribute: string;
   /** Check everything and answer the plan (AttributesBulkPlan) instead of starting a job: per vendor, the path, the calls and their estimated duration at the vendor's rate, and the exact requests for the first users (look-ups made, nothing written). */
   dryRun?: boolean;
+  /** With dryRun: the users (from the first) whose exact requests the plan shows, at most each vendor's first chunk (its whole first chunk when larger). Look-ups among them are real calls at the vendor's rate: User.com's 500-user chunk takes 25 s of its 20/s. */
+  dryRunSampleUsers?: number;
   /** The users; duplicates are processed once. At most BULK_MAX_USER_IDS (default 100,000) per call. */
   userIds: Array<string | number>;
   value: AttributeValueInput;
