@@ -68,12 +68,14 @@ export function withoutPathRedaction(logger: Logger): Logger {
 }
 
 /**
- * Exits once every buffered log line is written. Exiting at once leaves the flush to pino's exit
- * handler, whose synchronous write can overtake an asynchronous write still in flight (seen on a
- * loaded machine: "stopped" written before the request line that preceded it).
+ * Ends the process with `code` once every log line is written: it lets Node exit by itself, after
+ * the asynchronous writes still pending. (sonic-boom's flush callback fires at once when lines are
+ * not batched, even with a write in flight, and an explicit exit then runs pino's synchronous
+ * flush, which can overtake that write: "stopped" was seen before the request line preceding it.)
+ * Anything else still holding the process open is cut off after 2 s.
  */
 export function exitAfterLogs(logger: Logger, code: number): void {
-  logger.flush(() => process.exit(code));
-  // A stream that never drains (a stalled pipe) must not keep a stopping process alive.
+  process.exitCode = code;
+  logger.flush();
   setTimeout(() => process.exit(code), 2_000).unref();
 }
