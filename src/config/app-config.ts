@@ -94,8 +94,8 @@ export const APP_ENV = {
     "Largest accepted request body; larger ones get 413 (room for 100,000 bulk user ids)",
     integer(8 * 1_048_576, 1_024, 256 * 1_048_576),
   ),
-  GRAPHIQL: variable("Serve GraphiQL at GET /", optionalFlag(), "true, false in production"),
-  INTROSPECTION: variable("Allow introspection queries", optionalFlag(), "true, false in production"),
+  GRAPHIQL: variable("Serve GraphiQL at GET /", flag(), "true, false in production"),
+  INTROSPECTION: variable("Allow introspection queries", flag(), "true, false in production"),
   SANDBOX_USER_IDS: variable(
     "Comma-separated user ids, or ranges such as 1-100, that exist in the sandbox vendors",
     parsedBy(userIds, "1-100", "1-100"),
@@ -404,16 +404,6 @@ function sandboxMode() {
     if (word === "true" || word === "1") return { value: "force", problems: [] };
     if (word === "false" || word === "0") return { value: "off", problems: [] };
     return { value: "auto", problems: word ? [`SANDBOX must be true or false; got "${text}"`] : [] };
-  }, "");
-}
-
-/** GRAPHIQL and INTROSPECTION: true or false, or unset (then the default depends on NODE_ENV). */
-function optionalFlag() {
-  return parsedBy<boolean | undefined>((text) => {
-    if (!text.trim()) return { value: undefined, problems: [] };
-    const problems: string[] = [];
-    const value = readVariable({ value: text }, "value", flag(false), problems);
-    return { value, problems: problems.map((p) => p.replace(/^value /, "must be ")) };
   }, "");
 }
 

@@ -115,7 +115,10 @@ function positive(fallback: number, accepts: (number: number) => boolean, what: 
 }
 
 /** true/1 or false/0, any case. */
-export function flag(fallback: boolean): Documented<boolean> {
+export function flag(fallback: boolean): Documented<boolean>;
+/** Unset stays undefined (the default depends on other variables). */
+export function flag(): Documented<boolean | undefined>;
+export function flag(fallback?: boolean): Documented<boolean | undefined> {
   return documented(
     raw.transform((value, context) => {
       const word = value?.trim().toLowerCase();
@@ -125,7 +128,7 @@ export function flag(fallback: boolean): Documented<boolean> {
       context.addIssue({ code: "custom", message: `must be true or false; got "${value}"` });
       return z.NEVER;
     }),
-    String(fallback),
+    fallback === undefined ? undefined : String(fallback),
   );
 }
 

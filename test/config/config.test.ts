@@ -33,6 +33,12 @@ describe("application configuration", () => {
       'LOG_SYNC must be true or false; got "sometimes"',
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "loud"',
     ]);
+    // Flags whose default depends on NODE_ENV read and report like every other flag.
+    expect(problemsOf({ GRAPHIQL: "sometimes", INTROSPECTION: "maybe" })).toEqual([
+      'GRAPHIQL must be true or false; got "sometimes"',
+      'INTROSPECTION must be true or false; got "maybe"',
+    ]);
+    expect(readAppConfig({ NODE_ENV: "production", GRAPHIQL: "1" })).toMatchObject({ graphiql: true, introspection: false });
   });
 });
 
