@@ -1,6 +1,6 @@
 import type { InputLimits } from "../domain/command.js";
 import type { RequestScope } from "../domain/scope.js";
-import type { Vendor } from "../domain/vendor.js";
+import type { CallContext, Vendor } from "../domain/vendor.js";
 
 /** What every resolver sees for one GraphQL operation. */
 import type { Caller } from "../auth/caller.js";
@@ -34,4 +34,13 @@ export interface GraphQLContext {
   readonly sandboxFault?: string;
   /** Replaces every configured secret in a text (a dry run's previews pass through it). */
   readonly scrub: (text: string) => string;
+}
+
+/** The vendor call context of an operation's writes: its id, its request scope, and the sandbox fault it asked for. */
+export function writeContextOf(context: GraphQLContext): CallContext {
+  return {
+    requestId: context.requestId,
+    scope: context.scope,
+    ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
+  };
 }

@@ -8,7 +8,7 @@ import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
 import { parseValueChoice } from "../../domain/command.js";
 import { FAILURE_CATEGORIES } from "../../domain/failures.js";
-import type { GraphQLContext } from "../context.js";
+import { writeContextOf, type GraphQLContext } from "../context.js";
 import { toInvalidInput, toPreviewedRequest, toVendorError } from "../errors/to-graphql.js";
 import { planBulkJob } from "../../bulk/plan.js";
 import { DEFAULT_FAN_OUT_CHUNK_SIZE as FAN_OUT_CHUNK_SIZE, prepareSubmission } from "../../bulk/submission.js";
@@ -263,11 +263,7 @@ async function planBulk(
     unique,
     change,
     targets,
-    {
-      requestId: context.requestId,
-      scope: context.scope,
-      ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
-    },
+    writeContextOf(context),
     {
       sampleUsers: input.dryRunSampleUsers,
       fanOutChunkSize: FAN_OUT_CHUNK_SIZE,

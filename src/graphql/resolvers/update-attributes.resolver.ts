@@ -7,7 +7,7 @@ import { prefixProblems } from "../../domain/options.js";
 import type { PreviewedRequest, Vendor } from "../../domain/vendor.js";
 import { fingerprint, scopedKey } from "../../reliability/idempotency.js";
 import { mayResend } from "../../domain/results.js";
-import type { GraphQLContext, StoredUpdate } from "../context.js";
+import { writeContextOf, type GraphQLContext, type StoredUpdate } from "../context.js";
 import { isRedisUnreachable } from "../../redis/unavailable.js";
 import {
   sharedStateUnavailable,
@@ -85,11 +85,7 @@ export class UpdateAttributesResolver {
         targets: to,
         mode,
         owner: deliveryOwner(context.caller),
-        context: {
-          requestId: context.requestId,
-          scope: context.scope,
-          ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
-        },
+        context: writeContextOf(context),
         hooks: context.dispatchHooks,
       });
 
@@ -205,12 +201,7 @@ async function dryRun(command: UpdateCommand, targets: readonly Vendor[], contex
       const outcome = await deliverOne(
         vendor,
         command,
-        {
-          requestId: context.requestId,
-          scope: context.scope,
-          ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
-          dryRun: { record: (request) => requests.push(request) },
-        },
+        { ...writeContextOf(context), dryRun: { record: (request) => requests.push(request) } },
         // Not a delivery: not counted or logged as one.
         context.dispatchHooks.onAdapterCrash ? { onAdapterCrash: context.dispatchHooks.onAdapterCrash } : {},
       );

@@ -77,13 +77,9 @@ export class JiguangAdapter implements ClosableAdapter {
       return new Map(userIds.map((id) => [id, failure]));
     }
     // Bulk work: no caller waits, so pacing waits as long as Jiguang asks (no deadline, no cancel).
-    const committed: CallContext = {
-      requestId: context.requestId,
-      scope: context.scope,
-      background: true,
-      ...(context.dryRun ? { dryRun: context.dryRun } : {}),
-      ...(context.sandboxFault === undefined ? {} : { sandboxFault: context.sandboxFault }),
-    };
+    // Everything else of the call (a dry run, a sandbox fault) carries over.
+    const { signal: _, ...call } = context;
+    const committed: CallContext = { ...call, background: true };
     const cuids = await this.resolver.resolveMany(userIds, committed);
     const outcomes = await mapWithConcurrency(userIds, BULK_WRITES_IN_FLIGHT, async (id) => {
       const cuid = cuids.get(id)!;
