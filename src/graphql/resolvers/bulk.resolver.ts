@@ -259,17 +259,11 @@ async function planBulk(
   if (prepared.kind === "too-many") return tooManyUserIds(prepared.limit, prepared.received);
   const unique = [...new Set(input.userIds)];
   const targets = selectTargets(context.vendors, input.vendors);
-  const plans = await planBulkJob(
-    unique,
-    change,
-    targets,
-    writeContextOf(context),
-    {
-      sampleUsers: input.dryRunSampleUsers,
-      fanOutChunkSize: FAN_OUT_CHUNK_SIZE,
-      ...(context.dispatchHooks.onAdapterCrash ? { onAdapterCrash: context.dispatchHooks.onAdapterCrash } : {}),
-    },
-  );
+  const plans = await planBulkJob(unique, change, targets, writeContextOf(context), {
+    sampleUsers: input.dryRunSampleUsers,
+    fanOutChunkSize: FAN_OUT_CHUNK_SIZE,
+    ...(context.dispatchHooks.onAdapterCrash ? { onAdapterCrash: context.dispatchHooks.onAdapterCrash } : {}),
+  });
   return Object.assign(new BulkPlan(), {
     attribute: change.attribute,
     userCount: unique.length,
