@@ -92,16 +92,19 @@ function tokenProblem(error: unknown): string {
 }
 
 /** Why the caller may not act on this user's attributes, or undefined when it may. */
+/** Why an unauthenticated caller is refused; undefined for any authenticated one (or with authorization off). */
+export function refuseAnonymous(caller: Caller): string | undefined {
+  return caller.kind === "anonymous" ? `authentication required: ${caller.problem}` : undefined;
+}
+
 export function refuseUserAccess(caller: Caller, userId: string): string | undefined {
-  if (caller.kind === "open") return undefined;
-  if (caller.kind === "anonymous") return `authentication required: ${caller.problem}`;
+  if (caller.kind !== "authenticated") return refuseAnonymous(caller);
   if (caller.subject === userId || caller.scopes.has(SCOPES.writeAny)) return undefined;
   return `a caller may only act on its own user unless it holds the ${SCOPES.writeAny} scope`;
 }
 
 export function refuseScope(caller: Caller, scope: string): string | undefined {
-  if (caller.kind === "open") return undefined;
-  if (caller.kind === "anonymous") return `authentication required: ${caller.problem}`;
+  if (caller.kind !== "authenticated") return refuseAnonymous(caller);
   return caller.scopes.has(scope) ? undefined : `the ${scope} scope is required`;
 }
 

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Directive, ID, Mutation, Query, Resolver } from "type-graphql";
-import { mayAccessDelivery } from "../../auth/caller.js";
+import { mayAccessDelivery, refuseAnonymous } from "../../auth/caller.js";
 import type { DeliveryRecord } from "../../delivery/types.js";
 import { UNREACHABLE, whileReachable } from "../../redis/unavailable.js";
 import type { GraphQLContext } from "../context.js";
@@ -21,8 +21,8 @@ export class AttributeDeliveryResolver {
       "A delivery queued by updateAttributes (AttributesVendorDeliveryQueued.deliveryId): one the caller queued, or any with the attributes:write:any scope. Another caller's is answered as an unknown id is.",
   })
   async attributeDelivery(@Arg("id", () => ID) id: string, @Ctx() context: GraphQLContext): Promise<typeof AttributeDeliveryResult> {
-    const refusal = refuseAnonymous(context);
-    if (refusal) return refusal;
+    const refusal = refuseAnonymous(context.caller);
+    if (refusal) return notAuthorized(refusal);
     const record = await whileReachable(() => context.deliveries.get(id));
     if (record === UNREACHABLE) return sharedStateUnavailable();
     return record && mayAccessDelivery(context.caller, record.owner) ? toAttributeDelivery(record, context) : deliveryNotFound(id);
@@ -37,8 +37,8 @@ export class AttributeDeliveryResolver {
     @Arg("id", () => ID) id: string,
     @Ctx() context: GraphQLContext,
   ): Promise<typeof CancelAttributeDeliveryResult> {
-    const refusal = refuseAnonymous(context);
-    if (refusal) return refusal;
+    const refusal = refuseAnonymous(context.caller);
+    if (refusal) return notAuthorized(refusal);
     const found = await whileReachable(() => context.deliveries.get(id));
     if (found === UNREACHABLE) return sharedStateUnavailable();
     if (!found || !mayAccessDelivery(context.caller, found.owner)) return deliveryNotFound(id);
@@ -46,11 +46,6 @@ export class AttributeDeliveryResolver {
     if (cancelled === UNREACHABLE) return sharedStateUnavailable();
     return cancelled ? toAttributeDelivery(cancelled, context) : deliveryNotFound(id);
   }
-}
-
-function refuseAnonymous(context: GraphQLContext) {
-  const caller = context.caller;
-  return caller.kind === "anonymous" ? notAuthorized(`authentication required: ${caller.problem}`) : undefined;
 }
 
 function deliveryNotFound(id: string): AttributeDeliveryNotFoundError {
