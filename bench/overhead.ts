@@ -20,16 +20,24 @@
  *                             [--node-args="--max-old-space-size=256"] (node flags for the subgraph and
  *                             the Apollo baseline alike, to compare under a deployment's flags, e.g. the
  *                             image's heap cap, like for like)
+ *                             [--tail-connections=10,50] [--tail-rounds=5] [--tail-duration=8] [--tail-warmup=2]
+ *                             (the closed-loop tail of issue 26: apollo and each build saturated in turn,
+ *                             added p99 from every response's decimal latency; empty skips it)
+ *                             [--diagnose] (the servers run bench/support/diagnostics.ts: GC, event-loop
+ *                             delay and busy share of each tail window)
+ *                             [--log-level=warn] (LOG_LEVEL of the subgraph; default info, as shipped)
  *
  * At a fixed number of connections sending as fast as they can, every server runs saturated and
  * latency is queueing (at a fixed concurrency it scales with 1/throughput), so the added-latency
  * target is also measured where it means per-request overhead: at a fixed rate both serve easily.
  */
+import path from "node:path";
 import { load, paced, quantile, type LoadResult } from "./support/load.js";
-import { cpuMsOf, machineFacts, parallelCapacity, startSubgraph, type ServerProcess } from "./support/proc.js";
+import { cpuMsOf, DIST, machineFacts, parallelCapacity, startSubgraph, type ServerProcess } from "./support/proc.js";
 import { writeOut, table } from "./support/out.js";
 import { args, BASELINE_MUTATION, nodeArgsOption, rotatingBodies, startOverheadSetup, updateBody } from "./support/setups.js";
 import { BOOTSTRAP_ITERATIONS, median, medianInterval, pairedP99Difference, secondBlocks } from "./support/stats.js";
+import { closedLoopTail, type TailRun } from "./support/tail.js";
 
 const spread = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
@@ -49,12 +57,23 @@ const fixedRate = Number(options.rate ?? 600);
 const rateConnections = (options["rate-connections"] ?? "10,50").split(",").map(Number);
 const togetherRate = Number(options["together-rate"] ?? 200);
 const togetherConnectionsList = (options["together-connections"] ?? "1,10,50").split(",").filter(Boolean).map(Number);
+const tailConnectionsList = (options["tail-connections"] ?? "").split(",").filter(Boolean).map(Number);
+const diagnosticsFile = options.diagnose === "true" ? path.resolve(DIST, "../bench/out/logs", `diagnostics-${process.pid}`) : undefined;
+const diagnosticsArgs = diagnosticsFile ? [`--import=${path.join(DIST, "bench/support/diagnostics.js")}`] : [];
 
 type SetupName = string;
 // Measured before the servers start: what the cores give two busy processes at once.
 const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
 const sharedNodeArgs = nodeArgsOption(options);
-const setup = await startOverheadSetup({ baselines: true, subgraphNodeArgs: sharedNodeArgs, apolloNodeArgs: sharedNodeArgs });
+const setup = await startOverheadSetup({
+  baselines: true,
+  subgraphNodeArgs: [...sharedNodeArgs, ...diagnosticsArgs],
+  apolloNodeArgs: [...sharedNodeArgs, ...diagnosticsArgs],
+  env: {
+    ...(options["log-level"] ? { LOG_LEVEL: options["log-level"] } : {}),
+    ...(diagnosticsFile ? { DIAGNOSTICS_FILE: diagnosticsFile } : {}),
+  },
+});
 const variants: Record<string, ServerProcess> = {};
 for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {
   const [name, build] = [spec.slice(0, spec.indexOf("=")), spec.slice(spec.indexOf("=") + 1)];
@@ -66,7 +85,7 @@ for (const spec of (options.variants ?? "").split(",").filter(Boolean)) {
       .filter((extra) => !extra.startsWith("-"))
       .map((extra) => [extra.slice(0, extra.indexOf("=")), extra.slice(extra.indexOf("=") + 1)]),
   );
-  variants[name] = await startSubgraph({ ...setup.subgraphEnv, ...env }, nodeFlags, main);
+  variants[name] = await startSubgraph({ ...setup.subgraphEnv, ...env }, [...diagnosticsArgs, ...nodeFlags], main);
 }
 const urls: Record<SetupName, string> = {
   raw: setup.raw!.url,
@@ -109,9 +128,21 @@ type Measured = LoadResult & {
 };
 const results: Measured[] = [];
 const togetherIntervals: Array<Array<string | number>> = [];
+let tail: { runs: TailRun[]; rows: Array<Array<string | number>> } | undefined;
 try {
   // JIT warm-up of every setup before any measurement.
   for (const name of Object.keys(urls)) await load({ url: urls[name]!, connections: 10, durationSec: 3, body: bodies[name]! });
+  if (tailConnectionsList.length > 0) {
+    tail = await closedLoopTail({
+      setups: ["apollo", ...subgraphs].map((name) => ({ name, url: urls[name]!, body: bodies[name]!, pid: pids[name]! })),
+      baseline: "apollo",
+      connectionsList: tailConnectionsList,
+      rounds: Number(options["tail-rounds"] ?? 5),
+      durationSec: Number(options["tail-duration"] ?? 8),
+      warmupSec: Number(options["tail-warmup"] ?? 2),
+      ...(diagnosticsFile ? { diagnosticsFile } : {}),
+    });
+  }
   for (const connections of connectionsList) {
     for (let round = 1; round <= rounds; round++) {
       // Alternate the order each round so drift on the shared machine does not favour one setup.
@@ -450,6 +481,7 @@ try {
     atRate,
     atRateTogether,
     togetherIntervals,
+    tail,
     summary,
     sandbox: stats,
   });

@@ -5,7 +5,7 @@
  * so what the subgraph adds stands out, and the subgraph's top functions. The .cpuprofile files
  * are kept in bench/out/profiles/.
  *
- *   npm run bench:profile -- [--duration=12] [--connections=10]
+ *   npm run bench:profile -- [--duration=12] [--connections=10] [--log-level=warn] (the subgraph's LOG_LEVEL; default info)
  */
 import { readdirSync } from "node:fs";
 import path from "node:path";
@@ -23,6 +23,7 @@ const setup = await startOverheadSetup({
   baselines: true,
   subgraphNodeArgs: profArgs("subgraph"),
   apolloNodeArgs: profArgs("apollo"),
+  ...(options["log-level"] ? { env: { LOG_LEVEL: options["log-level"] } } : {}),
 });
 const results: Record<string, LoadResult> = {};
 try {

@@ -14,6 +14,12 @@ export interface LoadOptions {
   readonly timeoutSec?: number;
 }
 
+/** Each response of a run, in the order they came: latency in decimal ms, and when it ended (epoch ms, sub-ms). */
+export interface ResponseTimes {
+  readonly latencies: readonly number[];
+  readonly endedAt: readonly number[];
+}
+
 export interface LoadResult {
   readonly connections: number;
   readonly durationSec: number;
@@ -29,7 +35,14 @@ export interface LoadResult {
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  const { latencies: _latencies, endedAt: _endedAt, ...result } = await loadTimed(options);
+  return result;
+}
+
+/** As load, with every response's latency and end time (the closed-loop tail needs them all). */
+export async function loadTimed(options: LoadOptions): Promise<LoadResult & ResponseTimes> {
   const latencies: number[] = [];
+  const endedAt: number[] = [];
   const body = options.body;
   const instance = autocannon({
     url: options.url,
@@ -47,13 +60,20 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   });
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
     latencies.push(responseTime);
+    endedAt.push(performance.timeOrigin + performance.now());
   });
   const result = await instance;
-  return summarize(latencies, options.connections, result.duration, {
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-  });
+  // Copied before summarize sorts the latencies in place, so each keeps its end time.
+  const inOrder = [...latencies];
+  return {
+    ...summarize(latencies, options.connections, result.duration, {
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+    }),
+    latencies: inOrder,
+    endedAt,
+  };
 }
 
 /** The latency at quantile q of ascending latencies, in ms to 0.01. */

@@ -1,6 +1,7 @@
 /** Child processes of a benchmark: the sandbox vendors, the subgraph, the baselines. */
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -125,23 +126,49 @@ const SHIPPED_NODE_FLAGS = (
  * Starts the subgraph's real entry point (compiled src/main.ts) and waits for its "ready" log line.
  * Vendors are "live" here: their URLs and credentials point at the sandboxes of the vendors process.
  */
-export function startSubgraph(
+export async function startSubgraph(
   env: NodeJS.ProcessEnv,
   nodeArgs: string[] = [],
   main = SUBGRAPH_MAIN,
   limits: { memoryLimitMb?: number } = {},
 ): Promise<ServerProcess> {
+  // Above info the "ready" line is not logged: listen on a port chosen here and probe /health instead.
+  const quiet = !["trace", "debug", "info", undefined].includes(env.LOG_LEVEL);
+  const port = quiet ? await freePort() : undefined;
   return startServer(
     "subgraph",
     // A variant's own flags come last, so they can override the shipped ones (e.g. --memory-reducer).
     [...SHIPPED_NODE_FLAGS, ...nodeArgs, main],
-    env,
+    port === undefined ? env : { ...env, PORT: String(port) },
     (line) => {
       if (!line.includes("attributes subgraph ready")) return undefined;
       return (JSON.parse(line) as { url: string }).url;
     },
     limits.memoryLimitMb,
+    port === undefined ? undefined : `http://127.0.0.1:${port}/`,
   );
+}
+
+/** A loopback port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The URL once its /health answers 200. */
+async function probeHealth(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${url}health`);
+    return response.ok ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -201,6 +228,8 @@ async function startServer(
   env: NodeJS.ProcessEnv,
   readyUrl: (line: string) => string | undefined,
   memoryLimitMb?: number,
+  /** Readiness by probing this URL's /health rather than by a log line. */
+  probeUrl?: string,
 ): Promise<ServerProcess> {
   const dir = path.resolve(DIST, "../bench/out/logs");
   mkdirSync(dir, { recursive: true });
@@ -223,6 +252,10 @@ async function startServer(
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready; see ${logFile}`);
       if (Date.now() - started > 60_000) throw new Error(`${name} not ready after 60 s; see ${logFile}`);
       await sleep(50);
+      if (probeUrl) {
+        url = await probeHealth(probeUrl);
+        continue;
+      }
       for (const line of readFileSync(logFile, "utf8").split("\n")) {
         url = readyUrl(line);
         if (url) break;

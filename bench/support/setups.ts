@@ -58,6 +58,8 @@ export async function startOverheadSetup(options: {
   baselines: boolean;
   subgraphNodeArgs?: string[];
   apolloNodeArgs?: string[];
+  /** Environment for the subgraph and the Apollo baseline alike (e.g. LOG_LEVEL, DIAGNOSTICS_FILE). */
+  env?: Record<string, string>;
 }): Promise<OverheadSetup> {
   const vendors = await startVendorsProcess({
     vendors: ["carnival"],
@@ -65,7 +67,7 @@ export async function startOverheadSetup(options: {
     rateLimits: { carnival: 1_000_000_000 },
   });
   const carnival = vendors.envs.carnival!;
-  const env = subgraphEnv({ ...carnival, CARNIVAL_RATE_LIMIT: "1000000000" });
+  const env = subgraphEnv({ ...carnival, CARNIVAL_RATE_LIMIT: "1000000000", ...options.env });
   const subgraph = await startSubgraph(env, options.subgraphNodeArgs);
   const check = await gql(subgraph.url, UPDATE_MUTATION, updateBody(["CARNIVAL"])("1").variables);
   if (check.body?.data?.updateAttributes?.allDelivered !== true) throw new Error(`subgraph check failed: ${JSON.stringify(check.body)}`);
@@ -79,6 +81,7 @@ export async function startOverheadSetup(options: {
         NODE_ENV: "production",
         BASELINE_TARGET_URL: carnival.CARNIVAL_API_URL,
         BASELINE_AUTHORIZATION: `Basic ${Buffer.from(`:${carnival.CARNIVAL_API_KEY}`).toString("base64")}`,
+        ...options.env,
       },
       options.apolloNodeArgs,
     );

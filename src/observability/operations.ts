@@ -146,6 +146,8 @@ export class OperationObserver {
           ? "error"
           : "none";
     this.metrics.recordOperation({ type, field, result, durationMs });
+    // Above info (LOG_LEVEL=warn) the line is not written: do not build it either.
+    if (!this.operationLogger.isLevelEnabled("info")) return;
     const name = requestContext.operationName ?? null;
     const deliveries = record?.deliveries ?? [];
     this.operationLogger.info(

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { RateLimitWaitTooLong, type Waiter } from "../domain/vendor.js";
 import { pauseFor, WINDOW_SLACK_MS, type PauseState, type RateBudget, type RateBudgetStats } from "./budget.js";
 
@@ -192,7 +192,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * diagnostics and metrics, credentials must not.
  */
 export function credentialKey(vendor: string, credential: string): string {
-  return `${vendor}:${createHash("sha256").update(credential).digest("hex").slice(0, 16)}`;
+  return `${vendor}:${hash("sha256", credential, "hex").slice(0, 16)}`;
 }
 
 export interface PacerOptions {

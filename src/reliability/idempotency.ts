@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 export type IdempotencyBegin<T> =
   /**
@@ -146,7 +146,7 @@ function resultOf<T>(entry: Entry<T>): Promise<T> {
 
 /** A stable digest of plain data: key order and Date objects do not change it. */
 export function fingerprint(value: unknown): string {
-  return createHash("sha256").update(stableJson(value)).digest("base64url");
+  return hash("sha256", stableJson(value), "base64url");
 }
 
 /**
@@ -154,7 +154,7 @@ export function fingerprint(value: unknown): string {
  * key of up to 255 characters costs what a short one does (and holds no part of the request).
  */
 export function scopedKey(scope: string, key: string): string {
-  return createHash("sha256").update(scope).update("\u0000").update(key).digest("base64url");
+  return hash("sha256", `${scope}\u0000${key}`, "base64url");
 }
 
 function stableJson(value: unknown): string {
