@@ -72,9 +72,9 @@ export async function deliverChunk(delivery: ChunkDelivery, ids: readonly string
 async function deliverOnce(delivery: ChunkDelivery, ids: readonly string[]): Promise<Map<string, ChunkOutcome>> {
   const { jobId, vendor, change, signal } = delivery;
   const adapter = vendor.adapter!;
-  // Background work: pacing waits as long as the vendor asks, and the chunk's attempts are each
-  // user's one retry budget (the vendor HttpClient does not retry these calls itself).
-  const context: CallContext = { requestId: `bulk:${jobId}`, signal, background: true, scope: new RequestScope() };
+  // Background work: pacing waits as long as the vendor asks, behind live requests, and the chunk's
+  // attempts are each user's one retry budget (the vendor HttpClient does not retry these calls itself).
+  const context: CallContext = { requestId: `bulk:${jobId}`, signal, background: true, lowPriority: true, scope: new RequestScope() };
   const crashed = (error: unknown): DeliveryOutcome => {
     delivery.onError(jobId, error);
     return { ok: false, vendor: vendor.id, failure: internalFailure(vendor, jobId) };

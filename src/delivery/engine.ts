@@ -309,7 +309,14 @@ export class DeliveryEngine {
       outcome = await deliverOne(
         vendor,
         record.command,
-        { requestId: `delivery-${record.id}-${record.attempts.length + 1}`, scope: new RequestScope(), background: true, signal },
+        // Behind live requests in the rate budget: a draining backlog must not make them wait (issue 23).
+        {
+          requestId: `delivery-${record.id}-${record.attempts.length + 1}`,
+          scope: new RequestScope(),
+          background: true,
+          lowPriority: true,
+          signal,
+        },
         {
           onOutcome: (o, details) => this.options.onAttempt?.(o, details.durationMs),
           onAdapterCrash: (_vendor, error) => this.onError(error, { lane, deliveryId: record.id }),

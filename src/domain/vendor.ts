@@ -21,6 +21,12 @@ export interface Waiter {
    * Interactive calls (false) are refused at once when their wait would outlast their deadline.
    */
   readonly background?: boolean | undefined;
+  /**
+   * Gives way to interactive callers of the same rate budget (bulk chunks, queued deliveries): it
+   * takes a slot only when the budget is booked less than lowPriorityHorizonMs ahead (pacing/budget.ts),
+   * so a live request never queues behind more than that of such work. Set with `background`.
+   */
+  readonly lowPriority?: boolean | undefined;
 }
 
 export interface CallContext extends Waiter {

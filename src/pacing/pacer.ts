@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import { RateLimitWaitTooLong, type Waiter } from "../domain/vendor.js";
-import { pauseFor, WINDOW_SLACK_MS, type PauseState, type RateBudget, type RateBudgetStats } from "./budget.js";
+import { lowPriorityHorizonMs, pauseFor, WINDOW_SLACK_MS, type PauseState, type RateBudget, type RateBudgetStats } from "./budget.js";
 
 export { MAX_PAUSE_SECONDS, WINDOW_SLACK_MS, type RateBudget, type RateBudgetStats } from "./budget.js";
 
@@ -27,6 +27,10 @@ const MAX_WINDOW_CALLS = 100_000;
  *
  * A pause (a vendor's 429) also holds back callers already asleep on a slot it covers: they take a
  * new slot after it.
+ *
+ * Low-priority callers (bulk work, queued deliveries) reserve only while the schedule is booked less
+ * than lowPriorityHorizonMs ahead; the others wait in their own queue, so they never fill the schedule
+ * far ahead of a live request.
  */
 export class Pacer implements RateBudget {
   /** Longest an interactive caller waits for a slot (a background caller waits as long as it takes). */
@@ -41,6 +45,12 @@ export class Pacer implements RateBudget {
   /** When each of the last calls went out, a ring buffer of one window's calls (oldest at `sentNext`). */
   private readonly sent: Float64Array | undefined;
   private sentNext = 0;
+  /** Low-priority callers waiting for the schedule to come within the horizon, first come first served. */
+  private readonly lowPriority: LowPriorityWaiter[] = [];
+  private lowPriorityTimer: NodeJS.Timeout | undefined;
+  /** Low-priority callers let through that have not reserved yet (they do when they resume). */
+  private admittedPending = 0;
+  private readonly horizonMs: number;
 
   constructor(
     readonly ratePerSecond: number,
@@ -53,6 +63,7 @@ export class Pacer implements RateBudget {
     this.windowMs = 1000 + Math.max(0, options.windowSlackMs ?? WINDOW_SLACK_MS);
     this.intervalMs = this.windowMs / ratePerSecond;
     this.burstMs = Math.max(0, burst - 1) * this.intervalMs;
+    this.horizonMs = lowPriorityHorizonMs(this.intervalMs);
     // Rounded up: at 13.5/s the schedule itself puts 14 calls in some seconds, and flooring would slow it to 13/s.
     const callsPerWindow = Math.max(1, Math.ceil(ratePerSecond));
     this.sent = callsPerWindow <= MAX_WINDOW_CALLS ? new Float64Array(callsPerWindow).fill(-Infinity) : undefined;
@@ -71,6 +82,11 @@ export class Pacer implements RateBudget {
     signal?.throwIfAborted();
     const deadline = this.now() + this.maxWaitMs;
     for (;;) {
+      // Checked and booked in one synchronous step, so callers arriving together cannot all pass.
+      if (waiter.lowPriority === true && (this.lowPriority.length > 0 || this.bookedAheadMs() > this.horizonMs)) {
+        await this.lowPriorityTurn(signal);
+        this.admittedPending--;
+      }
       const slot = this.reserve();
       const delay = slot - this.now();
       if (waiter.background !== true && slot > deadline) {
@@ -97,6 +113,48 @@ export class Pacer implements RateBudget {
       await this.admitWithinWindow(signal);
       return;
     }
+  }
+
+  /** Resolves when a low-priority caller may reserve: the schedule is booked less than the horizon ahead. */
+  private lowPriorityTurn(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: LowPriorityWaiter = {
+        resolve,
+        onAbort: () => {
+          const index = this.lowPriority.indexOf(waiter);
+          if (index >= 0) this.lowPriority.splice(index, 1);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
+          reject(signal?.reason);
+        },
+        signal,
+      };
+      signal?.addEventListener("abort", waiter.onAbort, { once: true });
+      this.lowPriority.push(waiter);
+      this.admitLowPriority();
+    });
+  }
+
+  /** Lets low-priority callers through while their slots stay within the horizon; a timer for the rest. */
+  private admitLowPriority(): void {
+    clearTimeout(this.lowPriorityTimer);
+    this.lowPriorityTimer = undefined;
+    while (this.lowPriority.length > 0 && this.bookedAheadMs() <= this.horizonMs) {
+      const waiter = this.lowPriority.shift()!;
+      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      // It reserves its slot when it resumes: counted as booked until then.
+      this.admittedPending++;
+      waiter.resolve();
+    }
+    if (this.lowPriority.length === 0) return;
+    const wait = this.bookedAheadMs() - this.horizonMs;
+    this.lowPriorityTimer = setTimeout(() => this.admitLowPriority(), Math.min(Math.max(1, wait), MAX_TIMER_MS));
+    this.lowPriorityTimer.unref();
+  }
+
+  /** How far ahead of now the schedule is booked: a pause, and callers let through but not yet booked, count. */
+  private bookedAheadMs(): number {
+    const ahead = Math.max(this.theoreticalArrival, this.pauseState.pausedUntil) - this.now();
+    return Math.max(0, ahead) + this.admittedPending * this.intervalMs;
   }
 
   private giveBack(): void {
@@ -159,6 +217,12 @@ export class Pacer implements RateBudget {
     // The burst allowance lets a call go before its place in the schedule, never into a pause.
     return Math.max(start - this.burstMs, pausedUntil);
   }
+}
+
+interface LowPriorityWaiter {
+  readonly resolve: () => void;
+  readonly onAbort: () => void;
+  readonly signal: AbortSignal | undefined;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

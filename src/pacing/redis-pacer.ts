@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { RateLimitWaitTooLong, type Waiter } from "../domain/vendor.js";
 import {
+  lowPriorityHorizonMs,
   MAX_PAUSE_SECONDS,
   RateBudgetUnavailable,
   SHORT_PAUSE_MS,
@@ -55,7 +56,11 @@ export interface RedisPacerOptions {
  * the moment the answer arrived (a reply is never early, so a slot is never sent before its time).
  */
 
-/** ARGV: interval µs, idle ttl ms, then one max delay µs per waiter (-1: a background waiter, no bound). */
+/**
+ * ARGV: interval µs, idle ttl ms, then one max delay µs per waiter (-1: a background waiter, no bound;
+ * a low-priority waiter's bound is the horizon). A waiter refused gets -(its delay) - 1, and the
+ * waiters after it in the batch are placed as if it had not asked.
+ */
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -149,6 +154,10 @@ interface Slot {
 
 interface Entry {
   readonly background: boolean;
+  /** Books only within the horizon (Waiter.lowPriority); refused, it asks again when the schedule nears. */
+  readonly lowPriority: boolean;
+  /** Local ms before which a refused low-priority caller does not ask again. */
+  notBefore: number;
   /** performance.now() after which an interactive caller is refused. */
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
@@ -175,6 +184,10 @@ interface Entry {
  *   cannot send a batch of overdue slots at once.
  * - An interactive caller whose slot would lie beyond its deadline is refused by the script itself
  *   (RateLimitWaitTooLong), and nothing is reserved for it. A background caller waits.
+ * - A low-priority caller (bulk work, queued deliveries) is refused by the script, for now, when the
+ *   schedule is booked beyond the horizon (lowPriorityHorizonMs), and asks again when it has come
+ *   that close: however many wait in however many processes, live callers queue behind at most
+ *   the horizon's worth of their slots.
  * - A cancelled caller's slot goes to the next caller here that has none, or back to the schedule
  *   when it is the schedule's last; otherwise it is lost (a gap of one slot).
  * - pause() writes the pause to Redis, so a 429 seen by any process holds back all of them: this
@@ -193,6 +206,7 @@ export class RedisPacer implements RateBudget {
   private readonly lateToleranceMs: number;
   private readonly maxBatch: number;
   private readonly lookaheadMs: number;
+  private readonly horizonUs: number;
   private readonly retryMs: number;
   /** Callers waiting, first come first served. */
   private readonly queue: Entry[] = [];
@@ -202,6 +216,7 @@ export class RedisPacer implements RateBudget {
   private inFlight = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private deferTimer: NodeJS.Timeout | undefined;
+  private deferAt = 0;
   private retryDelayMs: number;
   /** What the last answer said, on this process's clock. */
   /** The latest pause Redis told us of (its clock, µs), and when it ends on this process's clock. */
@@ -236,6 +251,7 @@ export class RedisPacer implements RateBudget {
     this.lateToleranceMs = options.lateToleranceMs ?? Math.min(LATE_TOLERANCE_MS, slackMs / 2);
     this.maxBatch = options.maxBatch ?? MAX_BATCH;
     this.lookaheadMs = options.lookaheadMs ?? LOOKAHEAD_MS;
+    this.horizonUs = Math.round(lowPriorityHorizonMs(this.intervalUs / 1000) * 1000);
     this.retryMs = options.retryMs ?? 100;
     this.retryDelayMs = this.retryMs;
   }
@@ -248,7 +264,9 @@ export class RedisPacer implements RateBudget {
     return new Promise<void>((resolve, reject) => {
       const now = performance.now();
       const entry: Entry = {
-        background: waiter.background === true,
+        background: waiter.background === true || waiter.lowPriority === true,
+        lowPriority: waiter.lowPriority === true,
+        notBefore: 0,
         deadline: now + this.maxWaitMs,
         signal,
         startedAt: now,
@@ -356,20 +374,18 @@ export class RedisPacer implements RateBudget {
     }
     this.flushGiveBacks();
     if (this.inFlight || this.retryTimer) return;
-    const waiting = this.queue.filter((entry) => !entry.slot && !entry.requested);
-    if (waiting.length === 0) return;
+    const unserved = this.queue.filter((entry) => !entry.slot && !entry.requested);
+    const waiting = unserved.filter((entry) => entry.notBefore <= now);
+    if (waiting.length === 0) {
+      // Only low-priority callers the schedule refused: they ask again when it comes within their horizon.
+      if (unserved.length > 0) this.deferUntil(Math.min(...unserved.map((entry) => entry.notBefore)), now);
+      return;
+    }
     // Callers behind slots this process already holds well ahead wait for them to come closer.
     let furthest = -Infinity;
     for (const entry of this.queue) if (entry.slot) furthest = Math.max(furthest, entry.slot.local);
     if (furthest - now > this.lookaheadMs && waiting.every((entry) => entry.background)) {
-      this.deferTimer ??= setTimeout(
-        () => {
-          this.deferTimer = undefined;
-          this.pump();
-        },
-        furthest - now - this.lookaheadMs,
-      );
-      this.deferTimer.unref();
+      this.deferUntil(furthest - this.lookaheadMs, now);
       return;
     }
     clearTimeout(this.deferTimer);
@@ -377,11 +393,28 @@ export class RedisPacer implements RateBudget {
     void this.reserve(waiting.slice(0, this.maxBatch), now);
   }
 
+  /** Pumps again at local time `at` (or sooner, if a pump is already due sooner). */
+  private deferUntil(at: number, now: number): void {
+    if (this.deferTimer && this.deferAt <= at) return;
+    clearTimeout(this.deferTimer);
+    this.deferAt = at;
+    this.deferTimer = setTimeout(
+      () => {
+        this.deferTimer = undefined;
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
+    this.deferTimer.unref();
+  }
+
   private async reserve(batch: Entry[], now: number): Promise<void> {
     this.inFlight = true;
     this.roundTrips++;
     for (const entry of batch) entry.requested = true;
-    const bounds = batch.map((entry) => (entry.background ? -1 : Math.max(0, Math.floor((entry.deadline - now) * 1000))));
+    const bounds = batch.map((entry) =>
+      entry.lowPriority ? this.horizonUs : entry.background ? -1 : Math.max(0, Math.floor((entry.deadline - now) * 1000)),
+    );
     let answer: number[];
     try {
       answer = await withTimeout(this.redis.rateBudgetReserve(this.key, this.intervalUs, IDLE_TTL_MS, ...bounds), ROUND_TRIP_TIMEOUT_MS);
@@ -400,6 +433,11 @@ export class RedisPacer implements RateBudget {
     for (const [index, entry] of batch.entries()) {
       entry.requested = false;
       const value = answer[index + 2]!;
+      if (value < 0 && entry.lowPriority) {
+        // The schedule is booked beyond the horizon: ask again when it has come that close.
+        if (!entry.done) entry.notBefore = receivedAt + (-value - 1 - this.horizonUs) / 1000;
+        continue;
+      }
       if (value < 0) {
         // Refused by the script: nothing reserved.
         this.finish(entry);

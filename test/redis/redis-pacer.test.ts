@@ -101,6 +101,39 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
     expect(a.stats().droppedLate! + b.stats().droppedLate!).toBeGreaterThan(0);
   });
 
+  it("low-priority callers of any process book at most the horizon ahead: a live caller of another process goes after a few of their slots, not all", async () => {
+    // 50/s: slots 20.4 ms apart, a 100 ms horizon, about five slots.
+    const [a, b, key] = await twoPacers(50);
+    const order: string[] = [];
+    const backlog = Array.from({ length: 30 }, (_, i) =>
+      a.acquire({ background: true, lowPriority: true }).then(() => order.push(`bulk-${i}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // However many are waiting, the schedule in Redis is booked no further than the horizon and one slot.
+    const [tat] = await redis.client.hmget(key, "tat");
+    expect(Number(tat) / 1000 - (await serverNowMs())).toBeLessThanOrEqual(100 + 20.4);
+    const sentBefore = order.length;
+    const live = b.acquire().then(() => order.push("live"));
+    await Promise.all([...backlog, live]);
+    // Without priority the live caller would come after every one of the 30 (they were all waiting
+    // first); with it, after the few booked ahead.
+    expect(order.indexOf("live") - sentBefore).toBeLessThanOrEqual(7);
+    expect(order.filter((name) => name.startsWith("bulk"))).toHaveLength(30);
+    expect(a.stats().acquired).toBe(30);
+  });
+
+  it("a low-priority caller cancelled while the schedule is booked ahead rejects with its reason and holds nothing up", async () => {
+    const [a] = await twoPacers(200);
+    const first = Array.from({ length: 30 }, () => a.acquire({ background: true, lowPriority: true }));
+    const controller = new AbortController();
+    const cancelled = a.acquire({ background: true, lowPriority: true, signal: controller.signal });
+    const after = a.acquire({ background: true, lowPriority: true });
+    controller.abort(new Error("job cancelled"));
+    await expect(cancelled).rejects.toThrow("job cancelled");
+    await Promise.all([...first, after]);
+    expect(a.stats().acquired).toBe(31);
+  });
+
   it("reserves slots in batches: far fewer Redis round trips than calls at a high rate", async () => {
     const [a, b] = await twoPacers(2_000);
     await redis.client.config("RESETSTAT");

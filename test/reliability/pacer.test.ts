@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { isCancellation, RateLimitWaitTooLong } from "../../src/domain/vendor.js";
-import { pauseFor, SHORT_PAUSE_MS, type PauseState } from "../../src/pacing/budget.js";
+import { lowPriorityHorizonMs, pauseFor, SHORT_PAUSE_MS, type PauseState } from "../../src/pacing/budget.js";
 import { MAX_PAUSE_SECONDS, Pacer, sleep, WINDOW_SLACK_MS } from "../../src/pacing/pacer.js";
 
 /**
@@ -23,6 +23,37 @@ describe("Pacer", () => {
     expect(pacer.peekDelayMs()).toBe(0);
     expect(pacer.stats()).toEqual({ acquired: 2, waitedMs: 0 });
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("books low-priority callers at most the horizon ahead, so a live caller goes after a few of their slots, not all", async () => {
+    // 50/s: slots 20.4 ms apart, a 100 ms horizon (lowPriorityHorizonMs), about five slots.
+    expect(lowPriorityHorizonMs(1020 / 50)).toBe(100);
+    const pacer = new Pacer(50);
+    const order: string[] = [];
+    const backlog = Array.from({ length: 30 }, (_, i) =>
+      pacer.acquire({ background: true, lowPriority: true }).then(() => order.push(`bulk-${i}`)),
+    );
+    await sleep(30);
+    expect(pacer.peekDelayMs()).toBeLessThanOrEqual(100 + 20.4);
+    const sentBefore = order.length;
+    const live = pacer.acquire().then(() => order.push("live"));
+    await Promise.all([...backlog, live]);
+    // Without priority the live caller would come after all 30; with it, after the few booked ahead.
+    expect(order.indexOf("live") - sentBefore).toBeLessThanOrEqual(7);
+    expect(order.filter((name) => name.startsWith("bulk"))).toEqual(Array.from({ length: 30 }, (_, i) => `bulk-${i}`));
+    expect(pacer.stats().acquired).toBe(31);
+  });
+
+  it("a low-priority caller cancelled in its queue rejects with its reason; the ones behind it still go", async () => {
+    const pacer = new Pacer(200);
+    const first = Array.from({ length: 30 }, () => pacer.acquire({ background: true, lowPriority: true }));
+    const controller = new AbortController();
+    const cancelled = pacer.acquire({ background: true, lowPriority: true, signal: controller.signal });
+    const after = pacer.acquire({ background: true, lowPriority: true });
+    controller.abort(new Error("job cancelled"));
+    await expect(cancelled).rejects.toThrow("job cancelled");
+    await Promise.all([...first, after]);
+    expect(pacer.stats().acquired).toBe(31);
   });
 
   it("refuses a caller whose signal has already aborted, without reserving a slot", async () => {
