@@ -260,7 +260,7 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
     }
   });
 
-  it("while Redis is down nothing is let through: interactive callers are refused at once, background callers wait and go once it is back", async () => {
+  it("while Redis is down nothing is let through: interactive callers are refused at once, background and low-priority callers wait and go once it is back", async () => {
     const [a, , key] = await twoPacers(20, { maxWaitMs: 5_000, retryMs: 50 });
     await a.acquire();
     await redis.stop("SIGKILL");
@@ -268,15 +268,15 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
       const refused = await a.acquire().catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(RateBudgetUnavailable);
       expect(refused).toBeInstanceOf(RateLimitWaitTooLong); // the same typed AttributesRateLimitedError to the client
-      let released = false;
-      const background = a.acquire({ background: true }).then(() => {
-        released = true;
-      });
+      let released = 0;
+      const background = [a.acquire({ background: true }), a.acquire({ background: true, lowPriority: true })].map((waiting) =>
+        waiting.then(() => released++),
+      );
       await new Promise((resolve) => setTimeout(resolve, 700));
-      expect(released).toBe(false);
+      expect(released).toBe(0);
       await redis.restart();
-      await background;
-      expect(released).toBe(true);
+      await Promise.all(background);
+      expect(released).toBe(2);
       // The restarted (empty) Redis holds the schedule again.
       expect(await redis.client.hget(key, "tat")).not.toBeNull();
     } finally {
