@@ -7,6 +7,9 @@
  *
  *   npm run bench:isolation -- [--bulk-rates=100,1000] (Carnival calls/s of the bulk job: 100 is
  *                             Carnival's shipped default) [--rounds=3] [--duration=10] [--rate=50]
+ *                             [--same-vendor] (the single updates go to Carnival too: they share the
+ *                             bulk job's rate budget, where bulk work is low priority; keep --rate well
+ *                             below the bulk rate) [--main=dist-bench/variants/NAME/src/main.js] (another build)
  */
 import { gql, median, paced, quantile, round2 } from "./support/load.js";
 import { cpuMsOf, machineFacts, parallelCapacity, memoryOf, sleep } from "./support/proc.js";
@@ -18,6 +21,7 @@ const bulkRates = (options["bulk-rates"] ?? "100,1000").split(",").map(Number);
 const rounds = Number(options.rounds ?? 3);
 const durationSec = Number(options.duration ?? 10);
 const rate = Number(options.rate ?? 50);
+const singleVendor = options["same-vendor"] === "true" ? "CARNIVAL" : "USERCOM";
 // Enough users that each job outlasts its round's measurement.
 const bulkUsers = (bulkRate: number) => Math.ceil(bulkRate * (durationSec + 5));
 // Measured before the servers start: what the cores give two busy processes at once.
@@ -62,10 +66,11 @@ try {
         sandboxRateLimits: { carnival: Math.ceil(bulkRate * 1.2), usercom: 1_000_000 },
         vendorRates: { carnival: bulkRate, usercom: 1_000_000 },
         env: { BULK_MAX_USER_IDS: String(Math.max(bulkUsers(bulkRate), 100_000)) },
+        ...(options.main ? { subgraphMain: options.main } : {}),
       }),
     );
   }
-  const body = rotatingBodies(1000, updateBody(["USERCOM"]));
+  const body = rotatingBodies(1000, updateBody([singleVendor]));
   // Warm-up, so the first idle round does not measure JIT compilation.
   for (const setup of setups.values()) await paced({ url: setup.subgraph.url, connections: 20, durationSec: 3, overallRate: rate, body });
   const measure = async (setup: FullSetup) => {
