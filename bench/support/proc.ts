@@ -1,10 +1,10 @@
 /** Child processes of a benchmark: the sandbox vendors, the subgraph, the baselines. */
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freeLoopbackPort } from "../../src/dev/ports.js";
 import { median, round2 } from "./load.js";
 import type { Admissions, JournalSummary, SandboxStats, VendorsProcessConfig } from "./vendors-process.js";
 
@@ -134,7 +134,7 @@ export async function startSubgraph(
 ): Promise<ServerProcess> {
   // Above info the "ready" line is not logged: listen on a port chosen here and probe /health instead.
   const quiet = !["trace", "debug", "info", undefined].includes(env.LOG_LEVEL);
-  const port = quiet ? await freePort() : undefined;
+  const port = quiet ? await freeLoopbackPort() : undefined;
   return startServer(
     "subgraph",
     // A variant's own flags come last, so they can override the shipped ones (e.g. --memory-reducer).
@@ -147,18 +147,6 @@ export async function startSubgraph(
     limits.memoryLimitMb,
     port === undefined ? undefined : `http://127.0.0.1:${port}/`,
   );
-}
-
-/** A loopback port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The URL once its /health answers 200. */

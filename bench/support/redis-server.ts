@@ -1,10 +1,10 @@
 /** A throwaway redis-server on a free loopback port for a benchmark (no persistence), like test/support/redis.ts. */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { freeLoopbackPort } from "../../src/dev/ports.js";
 
 export interface BenchRedis {
   readonly url: string;
@@ -19,14 +19,7 @@ export interface BenchRedis {
 }
 
 export async function startBenchRedis(): Promise<BenchRedis> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port: free } = server.address() as net.AddressInfo;
-      server.close(() => resolve(free));
-    });
-  });
+  const port = await freeLoopbackPort();
   const dir = mkdtempSync(path.join(tmpdir(), "bench-redis-"));
   const child = spawn(
     process.env.REDIS_SERVER ?? "/usr/bin/redis-server",

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freeLoopbackPort } from "./ports.js";
 
 /** Where the dev stack looks for Debian's redis-server (REDIS_SERVER overrides). */
 export function redisServerPath(env: NodeJS.ProcessEnv): string | undefined {
@@ -15,14 +15,7 @@ export function redisServerPath(env: NodeJS.ProcessEnv): string | undefined {
  * directory removed on stop: shared mode on a laptop without setting anything up.
  */
 export async function startLocalRedis(binary: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port: free } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
+  const port = await freeLoopbackPort();
   const dir = mkdtempSync(path.join(tmpdir(), "attributes-dev-redis-"));
   const child: ChildProcess = spawn(
     binary,

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { freeLoopbackPort } from "../../src/dev/ports.js";
 
 /** Debian's redis-server (`apt-get install redis-server`; .ci/run installs it), or REDIS_SERVER. */
 const REDIS_SERVER = process.env.REDIS_SERVER ?? "/usr/bin/redis-server";
@@ -41,7 +41,7 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(`${REDIS_SERVER} is missing: install Debian's redis-server (apt-get install -y redis-server) or set REDIS_SERVER`);
   }
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dir = mkdtempSync(path.join(tmpdir(), "attributes-redis-"));
   const args = [
     "--bind",
@@ -128,15 +128,4 @@ export async function startTestRedis(options: TestRedisOptions = {}): Promise<Te
 /** Stops a suite's server and its client and removes its directory (afterAll). */
 export async function stopTestRedis(redis: TestRedis | undefined): Promise<void> {
   await redis?.dispose();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
