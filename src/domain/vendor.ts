@@ -24,7 +24,8 @@ export interface Waiter {
   /**
    * Gives way to interactive callers of the same rate budget (bulk chunks, queued deliveries): it
    * takes a slot only when the budget is booked less than lowPriorityHorizonMs ahead (pacing/budget.ts),
-   * so a live request never queues behind more than that of such work. Set with `background`.
+   * so a live request never queues behind more than that of such work. It is background work: it waits
+   * as long as it takes, whatever `background` says.
    */
   readonly lowPriority?: boolean | undefined;
 }

@@ -57,6 +57,11 @@ export function lowPriorityHorizonMs(intervalMs: number): number {
 
 export const LOW_PRIORITY_HORIZON_MS = 100;
 
+/** A background caller waits for its slot as long as it takes; a low-priority one is background work too. */
+export function waitsAsLongAsItTakes(waiter: Waiter): boolean {
+  return waiter.background === true || waiter.lowPriority === true;
+}
+
 /** The longest a vendor's `Retry-After` pauses every caller of its credential. */
 export const MAX_PAUSE_SECONDS = 60;
 

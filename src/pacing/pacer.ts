@@ -1,6 +1,14 @@
 import { hash } from "node:crypto";
 import { RateLimitWaitTooLong, type Waiter } from "../domain/vendor.js";
-import { lowPriorityHorizonMs, pauseFor, WINDOW_SLACK_MS, type PauseState, type RateBudget, type RateBudgetStats } from "./budget.js";
+import {
+  lowPriorityHorizonMs,
+  pauseFor,
+  waitsAsLongAsItTakes,
+  WINDOW_SLACK_MS,
+  type PauseState,
+  type RateBudget,
+  type RateBudgetStats,
+} from "./budget.js";
 
 export { MAX_PAUSE_SECONDS, WINDOW_SLACK_MS, type RateBudget, type RateBudgetStats } from "./budget.js";
 
@@ -89,7 +97,7 @@ export class Pacer implements RateBudget {
       }
       const slot = this.reserve();
       const delay = slot - this.now();
-      if (waiter.background !== true && slot > deadline) {
+      if (!waitsAsLongAsItTakes(waiter) && slot > deadline) {
         this.giveBack();
         throw new RateLimitWaitTooLong(delay);
       }

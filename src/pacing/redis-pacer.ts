@@ -6,6 +6,7 @@ import {
   RateBudgetUnavailable,
   SHORT_PAUSE_MS,
   SHORT_RETRY_AFTER_SECONDS,
+  waitsAsLongAsItTakes,
   WINDOW_SLACK_MS,
   type RateBudget,
   type RateBudgetStats,
@@ -264,7 +265,7 @@ export class RedisPacer implements RateBudget {
     return new Promise<void>((resolve, reject) => {
       const now = performance.now();
       const entry: Entry = {
-        background: waiter.background === true || waiter.lowPriority === true,
+        background: waitsAsLongAsItTakes(waiter),
         lowPriority: waiter.lowPriority === true,
         notBefore: 0,
         deadline: now + this.maxWaitMs,

@@ -175,6 +175,14 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
     expect(Number(await redis.client.hget(key, "tat"))).toBeGreaterThan(Number(tatBefore));
   });
 
+  it("treats a low-priority caller as background work: never refused for maxWaitMs, it waits its turn", async () => {
+    const [a] = await twoPacers(20, { maxWaitMs: 1 });
+    await a.acquire(); // the next slot is 51 ms away, beyond the 1 ms bound
+    await expect(a.acquire()).rejects.toBeInstanceOf(RateLimitWaitTooLong);
+    await a.acquire({ lowPriority: true });
+    expect(a.stats().acquired).toBe(2);
+  });
+
   it("a cancelled caller gets the signal's reason and its slot goes back to the schedule", async () => {
     const [a, b, key] = await twoPacers(1);
     await a.acquire();

@@ -213,4 +213,12 @@ describe("Pacer", () => {
     background.abort(new Error("stop"));
     await expect(waiting).rejects.toThrow("stop");
   });
+
+  it("treats a low-priority caller as background work: never refused for maxWaitMs, it waits its turn", async () => {
+    const pacer = new Pacer(20, { maxWaitMs: 1 });
+    await pacer.acquire(); // the next slot is 51 ms away, beyond the 1 ms bound
+    await expect(pacer.acquire()).rejects.toBeInstanceOf(RateLimitWaitTooLong);
+    await pacer.acquire({ lowPriority: true });
+    expect(pacer.stats().acquired).toBe(2);
+  });
 });
