@@ -108,7 +108,7 @@ export interface App {
 
 /** Builds the schema once, starts Apollo and the HTTP server. Used by main.ts and by the tests. */
 export async function startApp(options: AppOptions): Promise<App> {
-  const { schema } = await buildSubgraph(options.vendors, { authDirectives: options.federationAuthDirectives ?? true });
+  const { schema } = await buildSubgraph({ authDirectives: options.federationAuthDirectives ?? true });
   const logger = options.logger;
   const metrics = options.metrics ?? new Metrics();
   if (options.runtime) metrics.observeRuntime(options.runtime);

@@ -1,7 +1,6 @@
 import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
 import { buildSubgraph } from "../graphql/schema.js";
-import { vendorModules } from "../vendors/index.js";
 import { USERS_SDL } from "./users-subgraph.js";
 
 export const DEPLOY_SUPERGRAPH_BANNER =
@@ -14,7 +13,7 @@ export const DEPLOY_SUPERGRAPH_BANNER =
  * license grants authorization; the subgraph enforces authorization either way.
  */
 export async function composeDeploySupergraph(): Promise<string> {
-  const { sdl } = await buildSubgraph(vendorModules, { authDirectives: false });
+  const { sdl } = await buildSubgraph({ authDirectives: false });
   const result = composeServices([
     { name: "users", url: "http://users:4002/", typeDefs: parse(USERS_SDL) },
     { name: "attributes", url: "http://attributes:4001/", typeDefs: parse(sdl) },

@@ -106,7 +106,9 @@ export function rateBudgetFailure(vendor: Pick<Vendor, "id" | "displayName">, er
 /**
  * Resolves the `vendors` argument: the named vendors, or every configured one by default. With no
  * vendor configured at all, the default is every vendor, so the caller sees why nothing happened
- * instead of an empty success.
+ * instead of an empty success. A named vendor this process was not started with (the schema names
+ * every registered vendor; a process may start fewer) is a vendor without an adapter, which answers
+ * VENDOR_NOT_CONFIGURED like any unconfigured one.
  */
 export function selectTargets(all: readonly Vendor[], requested?: readonly string[] | null): Vendor[] {
   if (requested === undefined || requested === null) {
@@ -114,9 +116,14 @@ export function selectTargets(all: readonly Vendor[], requested?: readonly strin
     return configured.length > 0 ? configured : [...all];
   }
   const unique = [...new Set(requested)];
-  return unique.map((id) => {
-    const vendor = all.find((v) => v.id === id);
-    if (!vendor) throw new Error(`unknown vendor ${id}`);
-    return vendor;
-  });
+  return unique.map((id) => all.find((v) => v.id === id) ?? notStarted(id));
+}
+
+function notStarted(id: string): Vendor {
+  return {
+    id,
+    displayName: id,
+    mode: "not-configured",
+    capabilities: { operations: {}, profileFields: [], tags: { add: false, remove: false }, readProfile: false, createsUsers: false },
+  };
 }

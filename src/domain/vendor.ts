@@ -170,6 +170,9 @@ export interface BulkChange {
 
 export type VendorMode = "live" | "sandbox" | "not-configured";
 
+/** What the GraphQL schema declares of a registered vendor: its enum value and its options input. */
+export type VendorDeclaration = Pick<Vendor, "id" | "options">;
+
 /** A vendor as the running subgraph sees it: its declaration plus, when configured, an adapter. */
 export interface Vendor {
   readonly id: string;

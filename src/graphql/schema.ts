@@ -4,15 +4,12 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/ind
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { Kind, parse, print, visit, type DocumentNode, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
-import type { Vendor } from "../domain/vendor.js";
-import { registerVendorOptions } from "./inputs/vendor-options.input.js";
 import { AttributeDeliveryResolver } from "./resolvers/attribute-delivery.resolver.js";
 import { BulkResolver } from "./resolvers/bulk.resolver.js";
 import { UpdateAttributesResolver } from "./resolvers/update-attributes.resolver.js";
 import { UserAttributesResolver } from "./resolvers/user-attributes.resolver.js";
 import { VendorsResolver } from "./resolvers/vendors.resolver.js";
 import { User, userReference } from "./user.entity.js";
-import { useVendorIds } from "./vendor.enum.js";
 
 const AUTH_DIRECTIVES = ["authenticated", "requiresScopes"];
 
@@ -28,9 +25,6 @@ export const RESOLVER_CLASSES = [
   BulkResolver,
   AttributeDeliveryResolver,
 ] as const;
-
-/** What the schema needs to know of each vendor: its id (for the enum) and declared options. */
-export type SchemaVendor = Pick<Vendor, "id" | "options">;
 
 export interface SubgraphOptions {
   /**
@@ -50,12 +44,11 @@ export interface SubgraphSchema {
 /**
  * The one build function: type-graphql classes → SDL with directives → federation link →
  * buildSubgraphSchema with type-graphql's own resolver map (its public `createResolversMap`) and
- * the entity reference resolver.
+ * the entity reference resolver. The vendor enum and options input come from the vendor registry
+ * (built at import), so the schema does not depend on which vendors a process configures.
  * `schema.graphql` is printed from the same string, so the two cannot drift apart.
  */
-export async function buildSubgraph(vendors: readonly SchemaVendor[], options: SubgraphOptions = {}): Promise<SubgraphSchema> {
-  useVendorIds(vendors.map((v) => v.id));
-  registerVendorOptions(vendors);
+export async function buildSubgraph(options: SubgraphOptions = {}): Promise<SubgraphSchema> {
   const typeGraphQLSchema = await buildSchema({
     resolvers: RESOLVER_CLASSES,
     orphanedTypes: [User],

@@ -1,22 +1,20 @@
 import { registerEnumType } from "type-graphql";
+import { vendorDeclarations } from "../vendors/declarations.js";
+
+function vendorEnumName(id: string): string {
+  return id.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+}
 
 /**
- * The GraphQL `AttributesVendor` enum (CARNIVAL → "carnival"). Its values come from the vendor registry,
- * handed in by the composition root through `useVendorIds` before the schema is built; this layer
- * never names a vendor itself.
+ * The GraphQL `AttributesVendor` enum (CARNIVAL → "carnival"): one value per registered vendor,
+ * whether or not this deployment configures it (an unconfigured one answers
+ * AttributesVendorNotConfiguredError), so the schema never changes with configuration.
  */
-export const Vendor: Record<string, string> = {};
+export const Vendor: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(vendorDeclarations.map(({ id }) => [vendorEnumName(id), id])),
+);
 
 registerEnumType(Vendor, {
   name: "AttributesVendor",
   description: "A customer-engagement vendor this subgraph can deliver attributes to.",
 });
-
-export function useVendorIds(ids: readonly string[]): void {
-  for (const key of Object.keys(Vendor)) delete Vendor[key];
-  for (const id of ids) Vendor[vendorEnumName(id)] = id;
-}
-
-export function vendorEnumName(id: string): string {
-  return id.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-}

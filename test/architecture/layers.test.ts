@@ -40,11 +40,20 @@ describe("layer rules", () => {
     expect(bad).toEqual([]);
   });
 
-  it("graphql/ and bulk/ never import a vendor", async () => {
+  it("graphql/ and bulk/ never import a vendor; graphql/ reads only the registry's declarations (ids and option specs)", async () => {
+    const declarations = path.join("vendors", "declarations.js");
     const bad = (await imports()).filter(
-      ({ from, to }) => ["graphql", "bulk"].includes(layer(from)) && to.startsWith(`vendors${path.sep}`),
+      ({ from, to }) =>
+        ["graphql", "bulk"].includes(layer(from)) &&
+        to.startsWith(`vendors${path.sep}`) &&
+        !(layer(from) === "graphql" && to === declarations),
     );
     expect(bad).toEqual([]);
+    const viaDeclarations = (await imports()).filter(({ from, to }) => layer(from) === "graphql" && to === declarations);
+    expect(viaDeclarations.map((i) => i.from).sort()).toEqual([
+      path.join("graphql", "inputs", "vendor-options.input.ts"),
+      path.join("graphql", "vendor.enum.ts"),
+    ]);
   });
 
   it("a vendor folder never imports another vendor, the GraphQL layer or GraphQL packages", async () => {

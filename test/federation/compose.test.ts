@@ -3,7 +3,6 @@ import { composeServices } from "@apollo/composition";
 import { describe, expect, it } from "@jest/globals";
 import { parse } from "graphql";
 import { buildSubgraph } from "../../src/graphql/schema.js";
-import { vendorModules } from "../../src/vendors/index.js";
 import { USERS_SDL } from "../../src/dev/users-subgraph.js";
 
 describe("composition with a users subgraph", () => {
@@ -11,7 +10,7 @@ describe("composition with a users subgraph", () => {
     ["with the authorization directives (Apollo Router)", true],
     ["without them (@apollo/gateway)", false],
   ])("composes %s with no errors and no hints", async (_flavor, authDirectives) => {
-    const { sdl } = await buildSubgraph(vendorModules, { authDirectives });
+    const { sdl } = await buildSubgraph({ authDirectives });
     const result = composeServices([
       { name: "users", url: "http://users.invalid/graphql", typeDefs: parse(USERS_SDL) },
       { name: "attributes", url: "http://attributes.invalid/graphql", typeDefs: parse(sdl) },

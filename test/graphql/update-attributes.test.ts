@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { carnival } from "../../src/vendors/carnival/index.js";
+import { vendorModules } from "../../src/vendors/index.js";
 import type { CarnivalSandbox } from "../../src/vendors/carnival/sandbox.js";
 import { startTestSubgraph, UPDATE_ATTRIBUTES, type TestSubgraph } from "../support/subgraph.js";
 
@@ -298,5 +299,18 @@ describe("vendors that are not configured", () => {
       expect.objectContaining({ __typename: "AttributesVendorNotConfiguredError" }),
     ]);
     expect(defaulted.data.updateAttributes.allDelivered).toBe(false);
+  });
+
+  it("keep every registered vendor in the schema, and answer one this process did not start as not configured", async () => {
+    const enumValues = await subgraph.gql(`{ __type(name: "AttributesVendor") { enumValues { name } } }`);
+    expect(enumValues.data.__type.enumValues.map((v: { name: string }) => v.name)).toEqual(vendorModules.map((m) => m.id.toUpperCase()));
+    const result = await subgraph.gql(UPDATE_ATTRIBUTES, {
+      input: { userId: "1", vendors: ["LEANPLUM", "USERCOM"], operations: [{ op: "SET", attribute: "a", value: { int: 1 } }] },
+    });
+    expect(result.errors).toBeUndefined();
+    expect(result.data.updateAttributes.deliveries).toEqual([
+      expect.objectContaining({ __typename: "AttributesVendorNotConfiguredError", vendor: "LEANPLUM" }),
+      expect.objectContaining({ __typename: "AttributesVendorNotConfiguredError", vendor: "USERCOM" }),
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import type { OperationKind } from "../../domain/operations.js";
 import { AttributeOperationKind } from "../errors/error.types.js";
 import { Vendor } from "../vendor.enum.js";
 import { AttributeValueInput } from "./attribute-value.input.js";
+import { VendorOptionsInput } from "./vendor-options.input.js";
 
 @InputType({ description: "One operation on one custom attribute." })
 export class AttributeOperationInput {
@@ -96,6 +97,11 @@ export class UpdateAttributesInput {
   })
   dryRun!: boolean;
 
-  /** Declared by registerVendorOptions() when a registered vendor has options. */
+  /** A GraphQL field only when a registered vendor declares options (below). */
   vendorOptions?: Record<string, unknown> | null;
 }
+
+// Declared here, once at import: an input type needs at least one field, so with no vendor options
+// there is no field to declare.
+const vendorOptionsType = VendorOptionsInput;
+if (vendorOptionsType) Field(() => vendorOptionsType, { nullable: true })(UpdateAttributesInput.prototype, "vendorOptions");

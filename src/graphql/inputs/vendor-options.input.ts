@@ -1,47 +1,37 @@
 import { GraphQLDateTime } from "graphql-scalars";
 import { Field, Float, InputType, Int, registerEnumType, type ClassType } from "type-graphql";
-import type { OptionField, VendorOptionsSpec } from "../../domain/options.js";
-import { UpdateAttributesInput } from "./update-attributes.input.js";
+import type { OptionField } from "../../domain/options.js";
+import type { VendorDeclaration } from "../../domain/vendor.js";
+import { vendorDeclarations } from "../../vendors/declarations.js";
 
 /**
- * Builds `AttributesVendorOptionsInput { <vendor>: Attributes<Vendor>OptionsInput }` from the vendors'
- * declared option fields, and attaches it as `AttributesUpdateInput.vendorOptions`. type-graphql's
- * metadata is process-global, so this runs once per process; later calls must declare the same vendors.
- *
  * Every name a vendor declares (its options input, nested inputs, enums) must start with
  * `Attribute` like every other type of this subgraph (docs/api.md, "Names"), so that the subgraph can
- * join a supergraph whose other subgraphs use generic names; a name that does not is refused here,
- * before anything is registered.
+ * join a supergraph whose other subgraphs use generic names. The names that do not, for the check at
+ * import and its test.
  */
-let built: { key: string } | undefined;
+export function misnamedOptionTypes(vendors: readonly VendorDeclaration[]): string[] {
+  return vendors.flatMap((v) => (v.options ? declaredNames(v.options) : [])).filter((name) => !name.startsWith(TYPE_NAME_PREFIX));
+}
 
-export function registerVendorOptions(vendors: ReadonlyArray<{ id: string; options?: VendorOptionsSpec }>): void {
-  const withOptions = vendors.filter((v) => v.options);
-  const key = withOptions.map((v) => v.id).join(",");
-  if (built) {
-    if (!withOptions.every((v) => built!.key.split(",").includes(v.id))) {
-      throw new Error(`vendor options were built for [${built.key}] and cannot change to [${key}] in one process`);
-    }
-    return;
-  }
-  const misnamed = withOptions.flatMap((v) => declaredNames(v.options!)).filter((name) => !name.startsWith(TYPE_NAME_PREFIX));
+function vendorOptionsInput(vendors: readonly VendorDeclaration[]): ClassType | undefined {
+  const misnamed = misnamedOptionTypes(vendors);
   if (misnamed.length > 0) {
     throw new Error(
       `vendor option types must start with ${TYPE_NAME_PREFIX} like every type of this subgraph (docs/api.md, "Names"): ${misnamed.join(", ")}`,
     );
   }
-  built = { key };
-  if (withOptions.length === 0) return;
-
-  class VendorOptionsInput {}
+  const withOptions = vendors.filter((v) => v.options);
+  if (withOptions.length === 0) return undefined;
+  class AttributesVendorOptionsInput {}
   for (const vendor of withOptions) {
     const type = inputClass(vendor.options!.name, vendor.options!.description, vendor.options!.fields);
-    Field(() => type, { nullable: true, description: vendor.options!.description })(VendorOptionsInput.prototype, vendor.id);
+    Field(() => type, { nullable: true, description: vendor.options!.description })(AttributesVendorOptionsInput.prototype, vendor.id);
   }
   InputType("AttributesVendorOptionsInput", {
     description: "Vendor-specific options, one field per vendor. Options for a vendor that is not targeted are refused.",
-  })(VendorOptionsInput);
-  Field(() => VendorOptionsInput, { nullable: true })(UpdateAttributesInput.prototype, "vendorOptions");
+  })(AttributesVendorOptionsInput);
+  return AttributesVendorOptionsInput;
 }
 
 const enums = new Map<string, object>();
@@ -94,3 +84,10 @@ function fieldType(field: OptionField): ClassType | object {
       return inputClass(field.name, field.description, field.fields);
   }
 }
+
+/**
+ * `AttributesVendorOptionsInput { <vendor>: Attributes<Vendor>OptionsInput }`, built once at import
+ * from the registered vendors' declared option fields; undefined when no vendor declares options
+ * (an input type needs a field). `AttributesUpdateInput.vendorOptions` is of this type.
+ */
+export const VendorOptionsInput: ClassType | undefined = vendorOptionsInput(vendorDeclarations);
