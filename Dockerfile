@@ -13,9 +13,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # No dependency needs an install script (package.json "allowScripts" allows none).
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.image.json ./
 COPY src ./src
-RUN npm run build
+# Only what the image runs (tsconfig.image.json: the subgraph, the worker, compose's sandboxes and users
+# subgraph) and what they import, so no dev tooling that needs dev dependencies ships.
+RUN npm run build:image
 
 FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app

@@ -88,7 +88,7 @@ describe("Dockerfile", () => {
     expect(major === 20 ? minor! >= 19 : major! >= 22).toBe(true);
     const [build, dependencies, runtime] = stages as [string, string, string];
     expect(build).toContain("RUN npm ci ");
-    expect(build).toContain("RUN npm run build");
+    expect(build).toContain("RUN npm run build:image");
     expect(dependencies).toContain("npm ci --omit=dev");
     expect(runtime).toContain("ENV NODE_ENV=production");
     expect(runtime).toMatch(/^USER node$/m);
