@@ -47,20 +47,24 @@ import { table, writeOut } from "./support/out.js";
 import { args, rotatingBodies, updateBody } from "./support/setups.js";
 import { coresBetween, envOption, startSharedSetup, usersFrom } from "./support/shared.js";
 import { maxInWindow } from "./support/stats.js";
+import {
+  benchLimits,
+  benchVendors,
+  figuresOf,
+  pacedRate as pacedAt,
+  rateWindows,
+  urlVariable,
+  type JournalEntry,
+} from "./support/vendor-figures.js";
 
 const options = args();
-const vendors = (options.vendors ?? "carnival,jiguang,leanplum,usercom").split(",").filter(Boolean);
-const limits: Record<string, number> = Object.fromEntries(
-  (options.limits ?? "carnival:200,jiguang:200,leanplum:40,usercom:200").split(",").map((pair) => {
-    const [vendor, limit] = pair.split(":");
-    return [vendor!, Number(limit)];
-  }),
-);
+const vendors = benchVendors(options.vendors);
+const latencyVendor = options["latency-vendor"] ?? "carnival";
+const limits = benchLimits([...new Set([...vendors, latencyVendor])], options.limits);
 const backlogSeconds = Number(options["backlog-seconds"] ?? 20);
 const outageSeconds = Number(options["outage-seconds"] ?? 5);
 const cooldownMs = Number(options["circuit-cooldown-ms"] ?? 10_000);
 const injectConcurrency = Number(options["inject-concurrency"] ?? 16);
-const latencyVendor = options["latency-vendor"] ?? "carnival";
 const rounds = Number(options.rounds ?? 2);
 const singleShare = Number(options["single-share"] ?? 0.1);
 const singleSeconds = Number(options["single-seconds"] ?? 10);
@@ -68,8 +72,7 @@ const sampleSize = Number(options.sample ?? 200);
 const replicaCount = Number(options.replicas ?? 2);
 const workerCount = Number(options.workers ?? 2);
 
-/** The rate the adapter's pacer sends at: Jiguang's adapter keeps 10% of the project's QPS in reserve. */
-const pacedRate = (vendor: string): number => (vendor === "jiguang" ? limits[vendor]! * 0.9 : limits[vendor]!);
+const pacedRate = (vendor: string): number => pacedAt(vendor, limits[vendor]!);
 const backlogOf = (vendor: string): number => (options.backlog ? Number(options.backlog) : Math.round(limits[vendor]! * backlogSeconds));
 
 // Users: part 1 writes 1..N at each vendor (separate sandboxes); each latency round's backlog has its own
@@ -81,22 +84,14 @@ const singleUsers = 1_000;
 const firstProbeUser = firstSingleUser + singleUsers;
 const probeUsers = 1_000;
 
-const URL_ENV: Record<string, string> = {
-  carnival: "CARNIVAL_API_URL",
-  jiguang: "JIGUANG_API_URL",
-  leanplum: "LEANPLUM_API_URL",
-  usercom: "USERCOM_API_URL",
-};
 const SANDBOX_JOURNAL_LIMIT = 10_000;
 
 const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
-const ownWindow = ["carnival", "jiguang", "usercom"];
 const used = [...new Set([...vendors, ...(rounds > 0 ? [latencyVendor] : [])])];
 const setup = await startSharedSetup({
   vendors: used,
   seedUsers: firstProbeUser + probeUsers,
-  sandboxRateLimits: Object.fromEntries(used.filter((v) => ownWindow.includes(v)).map((v) => [v, limits[v]!])),
-  strictWindows: Object.fromEntries(used.filter((v) => !ownWindow.includes(v)).map((v) => [v, limits[v]!])),
+  ...rateWindows(used, limits),
   vendorRates: Object.fromEntries(used.map((v) => [v, limits[v]!])),
   replicas: replicaCount,
   workers: workerCount,
@@ -106,7 +101,7 @@ const setup = await startSharedSetup({
 
 // --- the sandboxes' admin routes (src/sandbox/kit.ts), reached over HTTP like any client ---
 
-const sandboxOrigin = (vendor: string): string => new URL(setup.env[URL_ENV[vendor]!]!).origin;
+const sandboxOrigin = (vendor: string): string => new URL(setup.env[urlVariable(vendor)]!).origin;
 
 /** Every call answers 503 until `up` (an hour's `down` fault, ended by clearing the faults). */
 async function down(vendor: string): Promise<void> {
@@ -123,34 +118,8 @@ async function up(vendor: string): Promise<void> {
   if (response.status !== 204) throw new Error(`${vendor}: clearing faults answered ${response.status}`);
 }
 
-interface JournalEntry {
-  readonly at: number;
-  readonly method: string;
-  readonly path: string;
-  readonly query: Record<string, string>;
-  readonly body: unknown;
-  readonly status: number;
-}
-
 async function journal(vendor: string): Promise<JournalEntry[]> {
   return (await (await fetch(`${sandboxOrigin(vendor)}/__sandbox/journal`)).json()) as JournalEntry[];
-}
-
-/** The user a journal entry writes `plan` for (the SET every update here makes), or undefined for any other call. */
-function writtenUser(vendor: string, entry: JournalEntry): string | undefined {
-  const body = entry.body as { cuid?: number | string; userId?: unknown } | undefined;
-  switch (vendor) {
-    case "carnival":
-      return entry.method === "PUT" ? /\/users\/([^/]+)$/.exec(entry.path)?.[1] : undefined;
-    case "usercom":
-      return entry.method === "PUT" ? /\/users-by-id\/([^/]+)\/?$/.exec(entry.path)?.[1] : undefined;
-    case "jiguang":
-      return entry.method === "PUT" && entry.path.endsWith("/user/attribute") && body?.cuid !== undefined ? String(body.cuid) : undefined;
-    case "leanplum":
-      return entry.query.action === "setUserAttributes" && typeof body?.userId === "string" ? body.userId : undefined;
-    default:
-      return undefined;
-  }
 }
 
 // --- metrics (a replica's /metrics: the queue depth, read from Redis; the workers': what they settled) ---
@@ -316,7 +285,7 @@ function exactness(vendor: string, entries: readonly JournalEntry[], userIds: re
   for (const entry of entries) {
     statuses[entry.status] = (statuses[entry.status] ?? 0) + 1;
     if (entry.status < 200 || entry.status >= 300) continue;
-    const user = writtenUser(vendor, entry);
+    const user = figuresOf(vendor).writtenUser(entry);
     if (user === undefined || !wanted.has(user)) continue;
     writes.set(user, (writes.get(user) ?? 0) + 1);
     times.push(entry.at);

@@ -23,36 +23,27 @@ import { table, writeOut } from "./support/out.js";
 import { args, rotatingBodies, updateBody } from "./support/setups.js";
 import { cancelBulk, coresBetween, envOption, exact, startSharedSetup, submitBulk, usersFrom, waitFinished } from "./support/shared.js";
 import { maxInWindow } from "./support/stats.js";
+import { benchLimits, benchVendors, pacedRate as pacedAt, rateWindows, usersPerCall } from "./support/vendor-figures.js";
 
 const options = args();
-const vendors = (options.vendors ?? "carnival,jiguang,leanplum,usercom").split(",");
-const limits: Record<string, number> = Object.fromEntries(
-  (options.limits ?? "carnival:200,jiguang:200,leanplum:40,usercom:200").split(",").map((pair) => {
-    const [vendor, limit] = pair.split(":");
-    return [vendor!, Number(limit)];
-  }),
-);
+const vendors = benchVendors(options.vendors);
+const limits = benchLimits(vendors, options.limits);
 const seconds = Number(options.seconds ?? 30);
 const settle = Number(options.settle ?? 3);
 const singleShare = Number(options["single-share"] ?? 0.15);
 const replicaCount = Number(options.replicas ?? 3);
 const workerCount = Number(options.workers ?? 2);
 
-/** The rate the adapter's pacer sends at: Jiguang's adapter keeps 10% of the project's QPS in reserve. */
-const pacedRate = (vendor: string): number => (vendor === "jiguang" ? limits[vendor]! * 0.9 : limits[vendor]!);
-/** Users one vendor call carries in a bulk job: Leanplum's multi takes 50; the others one call per user. */
-const usersPerCall = (vendor: string): number => (vendor === "leanplum" ? 50 : 1);
+const pacedRate = (vendor: string): number => pacedAt(vendor, limits[vendor]!);
 /** Enough users that the job outlasts the load (it is cancelled at the end). */
 const bulkUsers = (vendor: string): number => Math.ceil(pacedRate(vendor) * usersPerCall(vendor) * (seconds + 20));
 const singleUsers = 1_000;
 const firstSingleUser = Math.max(...vendors.map(bulkUsers)) + 1;
 
 const facts = { ...machineFacts(), parallelCapacity: String(await parallelCapacity()) };
-const ownWindow = ["carnival", "jiguang", "usercom"];
 const setup = await startSharedSetup({
   seedUsers: firstSingleUser + singleUsers,
-  sandboxRateLimits: Object.fromEntries(vendors.filter((v) => ownWindow.includes(v)).map((v) => [v, limits[v]!])),
-  strictWindows: Object.fromEntries(vendors.filter((v) => !ownWindow.includes(v)).map((v) => [v, limits[v]!])),
+  ...rateWindows(vendors, limits),
   recordArrivals: true,
   vendorRates: Object.fromEntries(vendors.map((v) => [v, limits[v]!])),
   replicas: replicaCount,

@@ -21,12 +21,13 @@ import { RedisJobStore } from "../src/bulk/redis-store.js";
 import { machineFacts, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args } from "./support/setups.js";
+import { benchVendors } from "./support/vendor-figures.js";
 import { cancelBulk, exact, jobState, startSharedSetup, submitBulk, usersFrom, waitFinished, type SharedSetup } from "./support/shared.js";
 
 const options = args();
 const users = Number(options.users ?? 1_000_000);
 const phases = (options.phases ?? "queued,run").split(",");
-const queuedVendors = (options["queued-vendors"] ?? "carnival,jiguang,leanplum,usercom").split(",");
+const queuedVendors = benchVendors(options["queued-vendors"]);
 const runVendor = options["run-vendor"] ?? "leanplum";
 const KEY_PREFIX = "attributes";
 const MB = 1_048_576;

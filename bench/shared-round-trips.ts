@@ -25,33 +25,26 @@ import { machineFacts, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { args, updateBody } from "./support/setups.js";
 import { envOption, exact, startSharedSetup, submitBulk, usersFrom, waitFinished } from "./support/shared.js";
+import { benchLimits, benchVendors, pacedRate as pacedAt, rateWindows, usersPerCall } from "./support/vendor-figures.js";
 
 const options = args();
-const vendors = (options.vendors ?? "carnival,jiguang,leanplum,usercom").split(",");
-const limits: Record<string, number> = Object.fromEntries(
-  (options.limits ?? "carnival:200,jiguang:200,leanplum:40,usercom:200").split(",").map((pair) => {
-    const [vendor, limit] = pair.split(":");
-    return [vendor!, Number(limit)];
-  }),
-);
+const vendors = benchVendors(options.vendors);
+const limits = benchLimits(vendors, options.limits);
 const bulkSeconds = Number(options["bulk-seconds"] ?? 10);
 const singleSeconds = Number(options["single-seconds"] ?? 10);
 const singleShare = Number(options["single-share"] ?? 0.5);
 const idleSeconds = Number(options["idle-seconds"] ?? 5);
 const phases = (options.phases ?? "bulk,single,single+key").split(",");
 
-const pacedRate = (vendor: string): number => (vendor === "jiguang" ? limits[vendor]! * 0.9 : limits[vendor]!);
-const usersPerCall = (vendor: string): number => (vendor === "leanplum" ? 50 : 1);
+const pacedRate = (vendor: string): number => pacedAt(vendor, limits[vendor]!);
 const bulkUsers = (vendor: string): number => Math.ceil(pacedRate(vendor) * usersPerCall(vendor) * bulkSeconds);
 const singleUsers = 1_000;
 const firstSingleUser = Math.max(...vendors.map(bulkUsers)) + 1;
 
 const facts = machineFacts();
-const ownWindow = ["carnival", "jiguang", "usercom"];
 const setup = await startSharedSetup({
   seedUsers: firstSingleUser + singleUsers,
-  sandboxRateLimits: Object.fromEntries(vendors.filter((v) => ownWindow.includes(v)).map((v) => [v, limits[v]!])),
-  strictWindows: Object.fromEntries(vendors.filter((v) => !ownWindow.includes(v)).map((v) => [v, limits[v]!])),
+  ...rateWindows(vendors, limits),
   vendorRates: Object.fromEntries(vendors.map((v) => [v, limits[v]!])),
   replicas: 3,
   workers: 2,

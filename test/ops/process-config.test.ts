@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "@jest/globals";
 import net from "node:net";
 import { ProcessGroup } from "../support/processes.js";
+import { vendorModules } from "../../src/vendors/index.js";
 
 /**
  * The shipped entry point refuses to start on a configuration that would fail open, and names
@@ -20,7 +21,10 @@ describe("the subgraph process with a bad configuration", () => {
   it("exits 78 in production without vendor credentials instead of starting sandboxes, naming the variables and the likely typo", async () => {
     const { exit, problems, lines } = await fatal({ NODE_ENV: "production", AUTH_JWT_SECRET: "x".repeat(32), CARNIVAL_APIKEY: "live-key" });
     expect(exit.code).toBe(78);
-    expect(problems.join(" ")).toMatch(/CARNIVAL_API_KEY.*JIGUANG_PROJECT_ID.*LEANPLUM_APP_ID.*USERCOM_API_KEY.*SANDBOX=true/s);
+    // Every registered vendor's credential variables, in registry order, then the sandbox escape hatch.
+    const credentials = vendorModules.map((m) => Object.keys(m.env).find((name) => m.env[name]!.credential)!);
+    expect(credentials).toHaveLength(vendorModules.length);
+    expect(problems.join(" ")).toMatch(new RegExp(`${[...credentials, "SANDBOX=true"].join(".*")}`, "s"));
     expect(problems.join(" ")).toContain("did you mean CARNIVAL_API_KEY?");
     expect(lines.join("\n")).not.toMatch(/ready at/);
   });

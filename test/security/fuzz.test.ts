@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { mapWithConcurrency } from "../../src/util/concurrency.js";
 import { startTestSubgraph, UPDATE_ATTRIBUTES, type GraphQLResponse, type TestSubgraph } from "../support/subgraph.js";
+import type { OptionField } from "../../src/domain/options.js";
 import { vendorModules } from "../../src/vendors/index.js";
 
 const SEED = 20261123;
@@ -49,6 +50,22 @@ const nastyNumber = fc.oneof(
   fc.constantFrom(0, -0, 2_147_483_647, -2_147_483_648, 2_147_483_648, Number.MAX_SAFE_INTEGER, 1e308, -1e-320, 0.1),
 );
 const anyJson = fc.oneof(fc.jsonValue({ maxDepth: 3 }), nastyString, nastyNumber);
+/** Every vendor's declared options, field by field from its spec: a new vendor's options are fuzzed too. */
+const optionsFor = (fields: Readonly<Record<string, OptionField>>): fc.Arbitrary<Record<string, unknown>> =>
+  fc.record(Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, optionValue(field)])), { requiredKeys: [] });
+const optionValue = (field: OptionField): fc.Arbitrary<unknown> => {
+  const one: fc.Arbitrary<unknown> =
+    field.type === "object"
+      ? optionsFor(field.fields)
+      : field.type === "enum"
+        ? fc.oneof(fc.constantFrom(...field.values), nastyString)
+        : field.type === "boolean"
+          ? fc.boolean()
+          : field.type === "int" || field.type === "float"
+            ? nastyNumber
+            : nastyString;
+  return field.list ? fc.array(one, { maxLength: 3 }) : one;
+};
 const valueFor = (kind: string): fc.Arbitrary<unknown> => {
   const base = kind.replace(/List$/, "");
   const scalar: fc.Arbitrary<unknown> =
@@ -100,23 +117,9 @@ const updateInput = fc.record(
     createIfMissing: fc.oneof(fc.boolean(), anyJson),
     idempotencyKey: fc.oneof(nastyString, anyJson),
     vendorOptions: fc.oneof(
-      fc.record(
-        {
-          leanplum: fc.record(
-            {
-              deviceId: nastyString,
-              newUserId: nastyString,
-              devMode: fc.boolean(),
-              unsubscribeCategoriesToAdd: fc.array(nastyString, { maxLength: 3 }),
-              events: fc.array(fc.record({ name: nastyString, count: nastyNumber, countIncrement: nastyNumber }, { requiredKeys: [] }), {
-                maxLength: 3,
-              }),
-            },
-            { requiredKeys: [] },
-          ),
-        },
-        { requiredKeys: [] },
-      ),
+      fc.record(Object.fromEntries(vendorModules.filter((m) => m.options).map((m) => [m.id, optionsFor(m.options!.fields)])), {
+        requiredKeys: [],
+      }),
       anyJson,
     ),
   },
