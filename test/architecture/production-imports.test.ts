@@ -1,8 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { GRAPHIQL_ASSETS } from "../../src/server/graphiql.js";
 
@@ -131,5 +133,27 @@ describe("what a production process loads", () => {
 
   it("loads no dev tooling", () => {
     expect(loaded.filter((file) => file.startsWith("dev/"))).toEqual([]);
+  });
+});
+
+describe("the Node versions production dependencies support", () => {
+  it("includes the oldest of every line package.json engines allows (what npm ci --omit=dev checks)", () => {
+    const { engines } = readJson<{ engines: { node: string } }>("package.json");
+    const oldest = engines.node.split("||").map((range) => semver.minVersion(range.trim())!.version);
+    expect(oldest).toEqual(["20.19.0", "22.13.0"]);
+    const installed = execFileSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((dir) => dir.includes("node_modules"));
+    expect(installed.length).toBeGreaterThan(50);
+    const refusing = [...new Set(installed)].flatMap((dir) => {
+      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+        name: string;
+        version: string;
+        engines?: { node?: string };
+      };
+      const range = pkg.engines?.node;
+      return range && oldest.some((version) => !semver.satisfies(version, range)) ? [`${pkg.name}@${pkg.version} (node ${range})`] : [];
+    });
+    expect(refusing).toEqual([]);
   });
 });
