@@ -1,6 +1,4 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
-// The package has no export map; its resolver-map type lives here.
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { Kind, parse, print, visit, type DocumentNode, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap } from "type-graphql";
@@ -16,6 +14,8 @@ const AUTH_DIRECTIVES = ["authenticated", "requiresScopes"];
 export const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", ${AUTH_DIRECTIVES.map((d) => `"@${d}"`).join(", ")}])`;
 
 type ResolverMap = Record<string, Record<string, unknown>>;
+/** buildSubgraphSchema's resolver map, named through its public signature (the package exports no name for it). */
+type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>["resolvers"]>;
 
 /** Every resolver class of the subgraph. */
 export const RESOLVER_CLASSES = [
@@ -63,7 +63,7 @@ export async function buildSubgraph(options: SubgraphOptions = {}): Promise<Subg
     ...resolvers.User,
     __resolveReference: (reference: { id: string }) => userReference(reference.id),
   };
-  const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> });
+  const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
   return { schema, sdl };
 }
 

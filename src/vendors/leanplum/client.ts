@@ -76,7 +76,7 @@ export class LeanplumClient {
       baseUrl: base,
       timeoutMs: config.timeoutMs,
       headers: { accept: "application/json" },
-      // Retries happen inside the user's turn in the queue, so they keep that user's order.
+      // Retries happen inside the user's turn (its keyed lock), so they keep that user's order.
       ...sharedHttpOptions(deps),
       ...(this.pacer ? { pacer: this.pacer } : {}),
       // Leanplum's 429 is about one user (a call for them in flight), not the app's rate: no pause.
