@@ -1,3 +1,4 @@
+import os from "node:os";
 import { pino, type DestinationStream, type Logger } from "pino";
 import { scrubText } from "./http/redaction.js";
 
@@ -78,4 +79,37 @@ export function exitAfterLogs(logger: Logger, code: number): void {
   process.exitCode = code;
   logger.flush();
   setTimeout(() => process.exit(code), 2_000).unref();
+}
+
+/**
+ * Stops the process on SIGINT or SIGTERM: `drain` runs once, and its outcome decides the exit code
+ * (0 or 1, once the logs are written). A second signal during the drain exits at once with
+ * 128 + the signal's number, saying what that cuts off.
+ */
+export function stopOnSignals(
+  logger: Logger,
+  options: { readonly graceMs: number; readonly draining: string; readonly secondSignal: string; readonly drain: () => Promise<unknown> },
+): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, `second signal during the shutdown: ${options.secondSignal}`);
+      logger.flush();
+      process.exit(128 + (os.constants.signals[signal] ?? 0));
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: options.graceMs }, `shutting down: ${options.draining}`);
+    options.drain().then(
+      () => {
+        logger.info("stopped");
+        exitAfterLogs(logger, 0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        exitAfterLogs(logger, 1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
 }

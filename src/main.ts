@@ -1,5 +1,4 @@
 import "reflect-metadata";
-import os from "node:os";
 import { startApp } from "./app.js";
 import { chooseAuthenticator } from "./auth/choose.js";
 import { ConfigError, listenProblem } from "./config/app-config.js";
@@ -9,7 +8,7 @@ import { redisBudgets } from "./pacing/redis-pacer.js";
 import { checkEvictionPolicy } from "./redis/eviction.js";
 import { openSharedState } from "./redis/shared-state.js";
 import { redisKeyedLocks } from "./reliability/redis-keyed-lock.js";
-import { createLogger, exitAfterLogs } from "./logging.js";
+import { createLogger, stopOnSignals } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
 import { vendorModules } from "./vendors/index.js";
@@ -128,32 +127,16 @@ async function main(): Promise<void> {
   // The drain (App.close): /ready turns 503, no new connections, requests in progress answered
   // for up to SHUTDOWN_GRACE_MS, then the vendors' clients and sandboxes close and the process
   // exits 0. A second signal during the drain exits at once (128 + the signal's number).
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal during the shutdown: exiting now, requests still in progress are cut off");
-      logger.flush();
-      process.exit(128 + (os.constants.signals[signal] ?? 0));
-    }
-    stopping = true;
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: draining requests in progress");
-    app
-      .close()
-      .then(() => shared?.close())
-      .then(() => runtime.close())
-      .then(
-        () => {
-          logger.info("stopped");
-          exitAfterLogs(logger, 0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          exitAfterLogs(logger, 1);
-        },
-      );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  stopOnSignals(logger, {
+    graceMs: config.shutdownGraceMs,
+    draining: "draining requests in progress",
+    secondSignal: "exiting now, requests still in progress are cut off",
+    drain: () =>
+      app
+        .close()
+        .then(() => shared?.close())
+        .then(() => runtime.close()),
+  });
 }
 
 await main();

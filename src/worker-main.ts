@@ -1,11 +1,10 @@
 import "reflect-metadata";
-import os from "node:os";
 import { bulkJobs, deliveryEngine } from "./app.js";
 import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { DEFAULT_INPUT_LIMITS } from "./domain/command.js";
 import { secretForms } from "./http/redaction.js";
-import { createLogger, exitAfterLogs } from "./logging.js";
+import { createLogger, stopOnSignals } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { Readiness } from "./observability/readiness.js";
 import { redisBudgets } from "./pacing/redis-pacer.js";
@@ -101,32 +100,21 @@ async function main(): Promise<void> {
   }
   logger.info({ url, concurrency: config.bulk.workerConcurrency, ready: `${url}ready` }, `attributes bulk worker ready at ${url}`);
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal during the shutdown: exiting now; chunks in flight are recovered by another worker");
-      logger.flush();
-      process.exit(128 + (os.constants.signals[signal] ?? 0));
-    }
-    stopping = true;
-    readiness.markDraining();
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down: finishing chunks in flight");
-    Promise.all([bulk.stop({ graceMs: config.shutdownGraceMs }), deliveries.stop(config.shutdownGraceMs), drainServer(server, 1_000)])
-      .then(() => shared.close())
-      .then(() => runtime.close())
-      .then(
-        () => {
-          logger.info("stopped");
-          exitAfterLogs(logger, 0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          exitAfterLogs(logger, 1);
-        },
-      );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  stopOnSignals(logger, {
+    graceMs: config.shutdownGraceMs,
+    draining: "finishing chunks in flight",
+    secondSignal: "exiting now; chunks in flight are recovered by another worker",
+    drain: () => {
+      readiness.markDraining();
+      return Promise.all([
+        bulk.stop({ graceMs: config.shutdownGraceMs }),
+        deliveries.stop(config.shutdownGraceMs),
+        drainServer(server, 1_000),
+      ])
+        .then(() => shared.close())
+        .then(() => runtime.close());
+    },
+  });
 }
 
 await main();

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { laneKey } from "./store.js";
 import type { Lane } from "./types.js";
+import { MAX_TIMER_MS } from "../util/sleep.js";
 
 /** Works one lane: attempts its due deliveries in order (DeliveryEngine.runLane). */
 export type LaneRunner = (lane: Lane, signal: AbortSignal) => Promise<void>;
@@ -20,7 +21,6 @@ export interface LaneScheduler {
 }
 
 /** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The embedded mode's scheduler: one timer per lane (the earliest wake wins), and at most

@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import { RateLimitWaitTooLong, type Waiter } from "../domain/vendor.js";
+import { MAX_TIMER_MS, sleep } from "../util/sleep.js";
 import {
   lowPriorityHorizonMs,
   pauseFor,
@@ -11,9 +12,6 @@ import {
 } from "./budget.js";
 
 export { MAX_PAUSE_SECONDS, WINDOW_SLACK_MS, type RateBudget, type RateBudgetStats } from "./budget.js";
-
-/** setTimeout fires at once for anything longer (Node warns and uses 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Rates above this skip the sliding-window check (it keeps one timestamp per call in a second). */
 const MAX_WINDOW_CALLS = 100_000;
@@ -231,32 +229,6 @@ interface LowPriorityWaiter {
   readonly resolve: () => void;
   readonly onAbort: () => void;
   readonly signal: AbortSignal | undefined;
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // Rejects with the signal's own reason, whatever it is: cancellation is recognised by that identity (isCancellation).
-    if (signal?.aborted) {
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      },
-      Math.min(ms, MAX_TIMER_MS),
-    );
-    // A wait alone must not keep a shutting-down process alive.
-    timer.unref();
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

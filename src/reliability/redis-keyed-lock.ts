@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { KeyedMutex, LockUnavailableError, type HeldKeys, type KeyedLock } from "./keyed-lock.js";
+import { sleep } from "../util/sleep.js";
 
 export interface RedisKeyedLockOptions {
   /** REDIS_KEY_PREFIX. */
@@ -256,7 +257,7 @@ export class RedisKeyedLock implements KeyedLock {
           state = await this.redis.attributesLockEnqueue(scriptKeys.length, ...scriptKeys, ticket, this.leaseMs);
           continue;
         }
-        await pause(delay, signal);
+        await sleep(delay, signal);
         delay = Math.min(delay * 2, MAX_POLL_MS);
         state = await this.redis.attributesLockPoll(scriptKeys.length, ...scriptKeys, ticket);
       }
@@ -274,27 +275,6 @@ export class RedisKeyedLock implements KeyedLock {
       await leave("release");
     }
   }
-}
-
-/** Sleeps `ms`, or rejects with the signal's own reason when it aborts. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's own reason, kept for isCancellation
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

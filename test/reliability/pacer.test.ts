@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { isCancellation, RateLimitWaitTooLong } from "../../src/domain/vendor.js";
 import { lowPriorityHorizonMs, pauseFor, SHORT_PAUSE_MS, type PauseState } from "../../src/pacing/budget.js";
-import { MAX_PAUSE_SECONDS, Pacer, sleep, WINDOW_SLACK_MS } from "../../src/pacing/pacer.js";
+import { MAX_PAUSE_SECONDS, Pacer, WINDOW_SLACK_MS } from "../../src/pacing/pacer.js";
+import { sleep } from "../../src/util/sleep.js";
 
 /**
  * The in-process rate budget. Its second is 1000 + WINDOW_SLACK_MS (20) ms long: at 10/s calls are

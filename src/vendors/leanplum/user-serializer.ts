@@ -1,4 +1,4 @@
-import { sleep } from "../../pacing/pacer.js";
+import { sleep } from "../../util/sleep.js";
 import { inProcessLocks, type KeyedLock } from "../../reliability/keyed-lock.js";
 
 /** devMode traffic may reach Leanplum at most once per second per user. */

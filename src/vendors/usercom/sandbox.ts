@@ -1,4 +1,4 @@
-import { sleep } from "../../pacing/pacer.js";
+import { sleep } from "../../util/sleep.js";
 import { RateWindow, SandboxServer, type SandboxRequest, type SandboxResponse } from "../../sandbox/kit.js";
 import type { SandboxOptions } from "../define-vendor.js";
 import { API_VERSIONS, CUSTOM_ID_FIELD, type ApiVersion } from "./api-version.js";
