@@ -5,24 +5,16 @@ import type { SharedHttpOptions } from "../http/client.js";
 import type { PacerRegistry } from "../pacing/pacer.js";
 import type { KeyedLock } from "../reliability/keyed-lock.js";
 import type { SandboxServer } from "../sandbox/kit.js";
-import type { Env } from "../config/variables.js";
+import type { Env, Variable, VariableSpec } from "../config/variables.js";
 
 export type { Env } from "../config/variables.js";
 
-/** One environment variable a vendor reads, documented where it is declared. */
-export interface EnvVariable {
-  readonly description: string;
-  readonly default?: string;
-  /** Never logged or returned; the secret-leak checks look for its value. */
-  readonly secret?: boolean;
-  /** One of the variables that together make the vendor configured (named when none is, in production). */
-  readonly credential?: boolean;
-  /**
-   * For a secret sent as an HTTP Basic password: the variable holding its user (absent: an empty
-   * user), so that the base64 `user:password` pair a vendor may echo is scrubbed too.
-   */
-  readonly basicAuth?: { readonly userVariable?: string };
-}
+/**
+ * One environment variable a vendor reads: its declaration in the vendor's spec (config.ts), read
+ * with readVariables. The same record documents it (docs/configuration.md is tested against it)
+ * and says whether it is a secret (scrubbed) or a credential.
+ */
+export type EnvVariable = Variable;
 
 export type ConfigResult<C> =
   | { readonly status: "absent" }
@@ -66,7 +58,8 @@ export interface VendorDefinition<Id extends string, C, S extends SandboxServer 
   readonly id: Id;
   readonly displayName: string;
   readonly capabilities: VendorCapabilities;
-  readonly env: Readonly<Record<string, EnvVariable>>;
+  /** The vendor's variables: the spec its readConfig reads them with. */
+  readonly env: VariableSpec;
   readonly docsUrl: string;
   /** Vendor-specific input, when the vendor has any; parsed values reach the adapter as `command.vendorOptions[id]`. */
   readonly options?: VendorOptionsSpec;

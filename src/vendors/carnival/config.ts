@@ -1,5 +1,5 @@
-import { httpUrl, positiveNumber, readVariable } from "../../config/variables.js";
-import type { ConfigResult, Env, EnvVariable } from "../define-vendor.js";
+import { httpUrl, positiveNumber, readVariables, text, variable, type VariableSpec } from "../../config/variables.js";
+import type { ConfigResult, Env } from "../define-vendor.js";
 
 export interface CarnivalConfig {
   /** Includes the version prefix, for example https://api.carnivalmobile.com/v6 */
@@ -14,25 +14,28 @@ export const DEFAULT_BASE_URL = "https://api.carnivalmobile.com/v6";
 export const DEFAULT_RATE_PER_SECOND = 100;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export const carnivalEnv: Record<string, EnvVariable> = {
-  CARNIVAL_API_URL: { description: "Carnival (Marigold Engage) API base URL, with the version prefix", default: DEFAULT_BASE_URL },
-  CARNIVAL_API_KEY: { description: "API client key (sent as the Basic auth password)", secret: true, credential: true, basicAuth: {} },
-  CARNIVAL_RATE_LIMIT: {
-    description: "Requests per second to Carnival, shared by all callers in the process",
-    default: String(DEFAULT_RATE_PER_SECOND),
-  },
-  CARNIVAL_TIMEOUT_MS: { description: "Timeout of one Carnival request", default: String(DEFAULT_TIMEOUT_MS) },
-};
+export const carnivalEnv = {
+  CARNIVAL_API_URL: variable(
+    "Carnival (Marigold Engage) API base URL, with the version prefix",
+    httpUrl({ default: DEFAULT_BASE_URL, credentialsIn: "CARNIVAL_API_KEY" }),
+  ),
+  CARNIVAL_API_KEY: variable("API client key (sent as the Basic auth password)", text(), { secret: true, credential: true, basicAuth: {} }),
+  CARNIVAL_RATE_LIMIT: variable(
+    "Requests per second to Carnival, shared by all callers in the process",
+    positiveNumber(DEFAULT_RATE_PER_SECOND),
+  ),
+  CARNIVAL_TIMEOUT_MS: variable("Timeout of one Carnival request", positiveNumber(DEFAULT_TIMEOUT_MS)),
+} as const satisfies VariableSpec;
 
 export function readCarnivalConfig(env: Env): ConfigResult<CarnivalConfig> {
-  const apiKey = env.CARNIVAL_API_KEY?.trim();
-  if (!apiKey) return { status: "absent" };
   const problems: string[] = [];
+  const v = readVariables(carnivalEnv, env, problems);
+  if (!v.CARNIVAL_API_KEY) return { status: "absent" };
   const config: CarnivalConfig = {
-    baseUrl: readVariable(env, "CARNIVAL_API_URL", httpUrl(DEFAULT_BASE_URL), problems),
-    apiKey,
-    ratePerSecond: readVariable(env, "CARNIVAL_RATE_LIMIT", positiveNumber(DEFAULT_RATE_PER_SECOND), problems),
-    timeoutMs: readVariable(env, "CARNIVAL_TIMEOUT_MS", positiveNumber(DEFAULT_TIMEOUT_MS), problems),
+    baseUrl: v.CARNIVAL_API_URL,
+    apiKey: v.CARNIVAL_API_KEY,
+    ratePerSecond: v.CARNIVAL_RATE_LIMIT,
+    timeoutMs: v.CARNIVAL_TIMEOUT_MS,
   };
   return problems.length > 0 ? { status: "invalid", problems } : { status: "configured", config };
 }

@@ -1,5 +1,5 @@
-import { httpUrl, positiveNumber, readVariable } from "../../config/variables.js";
-import type { ConfigResult, Env, EnvVariable } from "../define-vendor.js";
+import { httpUrl, positiveNumber, readVariables, text, timeZone, variable, type VariableSpec } from "../../config/variables.js";
+import type { ConfigResult, Env } from "../define-vendor.js";
 import { loadCatalogFile, parseCatalog, type AttributeCatalog, type CatalogDocument } from "./catalog.js";
 
 export interface JiguangConfig {
@@ -25,70 +25,69 @@ export const DEFAULT_RATE_PER_SECOND = 100;
 export const DEFAULT_TIME_ZONE = "Asia/Shanghai";
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export const jiguangEnv: Record<string, EnvVariable> = {
-  JIGUANG_API_URL: { description: "Jiguang Operation Growth API host", default: DEFAULT_BASE_URL },
-  JIGUANG_PROJECT_ID: {
-    description: "Project ID (console: Configuration Management → Project Information); the Basic auth user",
-    credential: true,
-  },
-  JIGUANG_PROJECT_SECRET: {
-    description: "Project secret; the Basic auth password",
+export const jiguangEnv = {
+  JIGUANG_API_URL: variable(
+    "Jiguang Operation Growth API host",
+    httpUrl({ default: DEFAULT_BASE_URL, credentialsIn: "JIGUANG_PROJECT_ID and JIGUANG_PROJECT_SECRET" }),
+  ),
+  JIGUANG_PROJECT_ID: variable(
+    "Project ID (console: Configuration Management → Project Information); the Basic auth user",
+    // Basic auth splits user and password at the first ":", so an id containing one would be misread.
+    text(undefined, { accepts: (id) => !id.includes(":"), message: 'must not contain ":"' }),
+    { credential: true },
+  ),
+  JIGUANG_PROJECT_SECRET: variable("Project secret; the Basic auth password", text(), {
     secret: true,
     credential: true,
     basicAuth: { userVariable: "JIGUANG_PROJECT_ID" },
-  },
-  JIGUANG_ATTRIBUTES_FILE: {
-    description:
-      "Path of the attribute catalog (JSON or YAML: attributes: {name: {type, rule}}). With a catalog every operation is checked against the attribute's type and rule before sending; without one, writes pass through",
-  },
-  JIGUANG_ATTRIBUTES: {
-    description: "The attribute catalog itself (JSON or YAML text), instead of JIGUANG_ATTRIBUTES_FILE; the sandbox uses this",
-  },
-  JIGUANG_TIMEZONE: {
-    description: "IANA time zone in which DATETIME values are written as yyyy-MM-dd HH:mm:ss",
-    default: DEFAULT_TIME_ZONE,
-  },
-  JIGUANG_IDENTITY_NAME: {
-    description:
-      "User identifier name (One ID, priority 1 in ID Mapping) whose values are the subgraph's user ids; they are mapped to CUIDs. Unset: user ids must be CUIDs",
-  },
-  JIGUANG_RATE_LIMIT: {
-    description:
-      "QPS Jiguang allows this project (attribute writes and CUID look-ups together, shared by all callers in the process); the adapter sends at most 90% of it",
-    default: String(DEFAULT_RATE_PER_SECOND),
-  },
-  JIGUANG_TIMEOUT_MS: { description: "Timeout of one Jiguang request", default: String(DEFAULT_TIMEOUT_MS) },
-};
+  }),
+  JIGUANG_ATTRIBUTES_FILE: variable(
+    "Path of the attribute catalog (JSON or YAML: attributes: {name: {type, rule}}). With a catalog every operation is checked against the attribute's type and rule before sending; without one, writes pass through",
+    text(),
+  ),
+  JIGUANG_ATTRIBUTES: variable(
+    "The attribute catalog itself (JSON or YAML text), instead of JIGUANG_ATTRIBUTES_FILE; the sandbox uses this",
+    text(),
+  ),
+  JIGUANG_TIMEZONE: variable("IANA time zone in which DATETIME values are written as yyyy-MM-dd HH:mm:ss", timeZone(DEFAULT_TIME_ZONE)),
+  JIGUANG_IDENTITY_NAME: variable(
+    "User identifier name (One ID, priority 1 in ID Mapping) whose values are the subgraph's user ids; they are mapped to CUIDs. Unset: user ids must be CUIDs",
+    text(),
+  ),
+  JIGUANG_RATE_LIMIT: variable(
+    "QPS Jiguang allows this project (attribute writes and CUID look-ups together, shared by all callers in the process); the adapter sends at most 90% of it",
+    positiveNumber(DEFAULT_RATE_PER_SECOND),
+  ),
+  JIGUANG_TIMEOUT_MS: variable("Timeout of one Jiguang request", positiveNumber(DEFAULT_TIMEOUT_MS)),
+} as const satisfies VariableSpec;
 
 export function readJiguangConfig(env: Env): ConfigResult<JiguangConfig> {
-  const projectId = env.JIGUANG_PROJECT_ID?.trim();
-  const projectSecret = env.JIGUANG_PROJECT_SECRET?.trim();
-  if (!projectId && !projectSecret) return { status: "absent" };
   const problems: string[] = [];
+  const v = readVariables(jiguangEnv, env, problems);
+  const projectId = v.JIGUANG_PROJECT_ID;
+  const projectSecret = v.JIGUANG_PROJECT_SECRET;
+  if (!projectId && !projectSecret) return { status: "absent" };
   if (!projectId) problems.push("JIGUANG_PROJECT_SECRET is set but JIGUANG_PROJECT_ID is not; set both or neither");
   if (!projectSecret) problems.push("JIGUANG_PROJECT_ID is set but JIGUANG_PROJECT_SECRET is not; set both or neither");
-  // Basic auth splits user and password at the first ":", so an id containing one would be misread.
-  if (projectId?.includes(":")) problems.push('JIGUANG_PROJECT_ID must not contain ":"');
-
-  const catalog = readCatalog(env, problems);
-  const timeZone = readTimeZone(env, problems);
-  const identityName = env.JIGUANG_IDENTITY_NAME?.trim() || undefined;
+  const catalog = loadCatalog(v.JIGUANG_ATTRIBUTES_FILE, v.JIGUANG_ATTRIBUTES, problems);
   const config: JiguangConfig = {
-    baseUrl: readVariable(env, "JIGUANG_API_URL", httpUrl(DEFAULT_BASE_URL), problems),
+    baseUrl: v.JIGUANG_API_URL,
     projectId: projectId ?? "",
     projectSecret: projectSecret ?? "",
     ...(catalog ? { catalog } : {}),
-    timeZone,
-    ...(identityName ? { identityName } : {}),
-    ratePerSecond: readVariable(env, "JIGUANG_RATE_LIMIT", positiveNumber(DEFAULT_RATE_PER_SECOND), problems),
-    timeoutMs: readVariable(env, "JIGUANG_TIMEOUT_MS", positiveNumber(DEFAULT_TIMEOUT_MS), problems),
+    timeZone: v.JIGUANG_TIMEZONE,
+    ...(v.JIGUANG_IDENTITY_NAME ? { identityName: v.JIGUANG_IDENTITY_NAME } : {}),
+    ratePerSecond: v.JIGUANG_RATE_LIMIT,
+    timeoutMs: v.JIGUANG_TIMEOUT_MS,
   };
   return problems.length > 0 ? { status: "invalid", problems } : { status: "configured", config };
 }
 
-function readCatalog(env: Env, problems: string[]): AttributeCatalog | undefined {
-  const file = env.JIGUANG_ATTRIBUTES_FILE?.trim();
-  const inline = env.JIGUANG_ATTRIBUTES?.trim();
+/**
+ * The catalog, from the file or the inline text: one of two variables, so it is loaded once both
+ * are read (and only for a configured vendor, since loading reads a file).
+ */
+function loadCatalog(file: string | undefined, inline: string | undefined, problems: string[]): AttributeCatalog | undefined {
   if (file && inline) {
     problems.push("set JIGUANG_ATTRIBUTES_FILE or JIGUANG_ATTRIBUTES, not both");
     return undefined;
@@ -100,23 +99,6 @@ function readCatalog(env: Env, problems: string[]): AttributeCatalog | undefined
     return undefined;
   }
   return result.catalog;
-}
-
-function readTimeZone(env: Env, problems: string[]): string {
-  const raw = env.JIGUANG_TIMEZONE?.trim();
-  if (!raw) return DEFAULT_TIME_ZONE;
-  const zone = canonicalTimeZone(raw);
-  if (!zone) problems.push(`JIGUANG_TIMEZONE must be an IANA time zone such as ${DEFAULT_TIME_ZONE}; got "${raw}"`);
-  return zone ?? DEFAULT_TIME_ZONE;
-}
-
-/** The zone's canonical name as Intl knows it, or `undefined` when Intl does not know it. */
-export function canonicalTimeZone(name: string): string | undefined {
-  try {
-    return new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Credentials and catalog of the sandbox project (the sandbox itself is loaded only when one starts). */

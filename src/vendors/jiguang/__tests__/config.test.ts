@@ -134,6 +134,28 @@ describe("Jiguang configuration", () => {
     expect(readJiguangConfig(env)).toEqual({ status: "invalid", problems: [problem] });
   });
 
+  it("reports every bad variable at once, with the rules between them", () => {
+    expect(
+      readJiguangConfig({
+        JIGUANG_PROJECT_ID: "a:b",
+        JIGUANG_API_URL: "https://user:pw@growth.jiguang.test",
+        JIGUANG_TIMEZONE: "Beijing",
+        JIGUANG_RATE_LIMIT: "0",
+        JIGUANG_TIMEOUT_MS: "-5",
+      }),
+    ).toEqual({
+      status: "invalid",
+      problems: [
+        "JIGUANG_API_URL must not contain credentials; use JIGUANG_PROJECT_ID and JIGUANG_PROJECT_SECRET",
+        'JIGUANG_PROJECT_ID must not contain ":"',
+        'JIGUANG_TIMEZONE must be an IANA time zone such as Asia/Shanghai; got "Beijing"',
+        'JIGUANG_RATE_LIMIT must be a positive number; got "0"',
+        'JIGUANG_TIMEOUT_MS must be a positive number; got "-5"',
+        "JIGUANG_PROJECT_ID is set but JIGUANG_PROJECT_SECRET is not; set both or neither",
+      ],
+    });
+  });
+
   it("has documented defaults", () => {
     expect(readJiguangConfig(CREDENTIALS)).toEqual({
       status: "configured",

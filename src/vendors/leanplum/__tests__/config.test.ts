@@ -75,6 +75,29 @@ describe("Leanplum configuration", () => {
     expect(readLeanplumConfig(env)).toEqual({ status: "invalid", problems });
   });
 
+  it("reports every bad variable at once, with the rules between them", () => {
+    expect(
+      readLeanplumConfig({
+        LEANPLUM_CLIENT_KEY: "k",
+        LEANPLUM_EXPORT_KEY: "k",
+        LEANPLUM_API_URL: "https://api.leanplum.com/api?appId=x",
+        LEANPLUM_TIMEOUT_MS: "soon",
+        LEANPLUM_RATE_LIMIT: "0",
+        LEANPLUM_READ_CONCURRENCY: "2.5",
+      }),
+    ).toEqual({
+      status: "invalid",
+      problems: [
+        "LEANPLUM_API_URL must not contain a query or fragment; the adapter adds ?action=",
+        'LEANPLUM_TIMEOUT_MS must be a positive number; got "soon"',
+        'LEANPLUM_RATE_LIMIT must be a positive number; got "0"',
+        'LEANPLUM_READ_CONCURRENCY must be a whole number; got "2.5"',
+        "LEANPLUM_CLIENT_KEY is set but LEANPLUM_APP_ID is not; set both or neither",
+        "LEANPLUM_EXPORT_KEY must be the data-export key, not the production key in LEANPLUM_CLIENT_KEY",
+      ],
+    });
+  });
+
   it("declares every variable it reads, and marks both keys secret", () => {
     expect(Object.keys(leanplum.env).sort()).toEqual([
       "LEANPLUM_API_URL",

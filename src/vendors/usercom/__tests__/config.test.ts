@@ -127,6 +127,34 @@ describe("User.com configuration", () => {
     expect(result).toEqual({ status: "invalid", problems: [problem] });
   });
 
+  it("reports every bad variable at once, several problems of one URL and every bad catalog entry included", () => {
+    const result = readUserComConfig({
+      USERCOM_API_KEY: KEY,
+      USERCOM_API_URL: "https://me:pw@acme.user.com/api/public?x=1",
+      USERCOM_API_VERSION: "3",
+      USERCOM_UNKNOWN_ATTRIBUTES: "maybe",
+      USERCOM_KNOWN_ATTRIBUTES: "plan:strng, ok, :string, tier:nmber",
+      USERCOM_LOOKUP_CONCURRENCY: "0",
+      USERCOM_MASS_UPDATE_METHOD: "PATCH",
+      USERCOM_RATE_LIMIT: "fast",
+    });
+    expect(result).toEqual({
+      status: "invalid",
+      problems: [
+        "USERCOM_API_URL must not contain credentials; use USERCOM_API_KEY",
+        'USERCOM_API_URL must not contain a query or fragment; got "https://me:pw@acme.user.com/api/public?x=1"',
+        'USERCOM_API_VERSION must be 1 or 2; got "3"',
+        'USERCOM_UNKNOWN_ATTRIBUTES must be "create" or "refuse"; got "maybe"',
+        'USERCOM_KNOWN_ATTRIBUTES: "plan:strng" has an unknown type "strng" (known: boolean, integer, float, fixed, string, date, datetime, json)',
+        'USERCOM_KNOWN_ATTRIBUTES: attribute names have 1 to 255 characters; got ""',
+        'USERCOM_KNOWN_ATTRIBUTES: "tier:nmber" has an unknown type "nmber" (known: boolean, integer, float, fixed, string, date, datetime, json)',
+        'USERCOM_LOOKUP_CONCURRENCY must be a positive integer; got "0"',
+        'USERCOM_MASS_UPDATE_METHOD must be PUT or POST; got "PATCH"',
+        'USERCOM_RATE_LIMIT must be a positive number; got "fast"',
+      ],
+    });
+  });
+
   it("describes its target without the key", () => {
     const result = readUserComConfig({ USERCOM_API_URL: URL_, USERCOM_API_KEY: KEY });
     if (result.status !== "configured") throw new Error("config");
