@@ -122,15 +122,15 @@ describe("what the production image holds and loads", () => {
   });
 });
 
-describe("what a production process loads", () => {
-  const loaded = [...reachable(path.join(SRC, "main.ts"))].map((file) => path.relative(SRC, file));
+describe.each(["main.ts", "worker-main.ts"])("what a production process loads (%s)", (entry) => {
+  const loaded = [...reachable(path.join(SRC, entry))].map((file) => path.relative(SRC, file));
 
   it("loads no sandbox code until a sandbox starts (vendor sandboxes are imported on demand)", () => {
     // Of sandbox/, only the fault vocabulary (the header name, SANDBOX_FAULTS' parser; no server) is loaded.
     expect(
       loaded.filter((file) => /(^|\/)sandbox\.ts$/.test(file) || (file.startsWith("sandbox/") && file !== "sandbox/faults.ts")),
     ).toEqual([]);
-    // The check itself must see the graph: main reaches every vendor's adapter.
+    // The check itself must see the graph: both reach every vendor's adapter.
     expect(loaded).toEqual(expect.arrayContaining(["vendors/carnival/index.ts", "vendors/carnival/client.ts", "http/client.ts"]));
   });
 
