@@ -1,9 +1,10 @@
 import { GraphQLError } from "graphql";
 import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { SCOPES, bulkJobOwner, mayAccessBulkJob, refuseScope } from "../../auth/caller.js";
-import { notAuthorized, sharedStateUnavailable } from "../errors/error.types.js";
+import { notAuthorized, sharedStateUnavailable, type InvalidInputError } from "../errors/error.types.js";
 import { UNREACHABLE, whileReachable } from "../../redis/unavailable.js";
 import { ForeignPositionError, type FailurePosition } from "../../bulk/failure-pages.js";
+import type { SubmitResult } from "../../bulk/jobs.js";
 import type { BulkJobSnapshot } from "../../bulk/types.js";
 import { pending } from "../../bulk/types.js";
 import { parseValueChoice } from "../../domain/command.js";
@@ -68,14 +69,7 @@ export class BulkResolver {
       }),
     );
     if (result === UNREACHABLE) return sharedStateUnavailable();
-    switch (result.kind) {
-      case "accepted":
-        return toBulkJob(result.job);
-      case "invalid":
-        return toInvalidInput(result.problems);
-      case "too-many":
-        return tooManyUserIds(result.limit, result.received);
-    }
+    return submitted(result);
   }
 
   @Directive("@authenticated")
@@ -106,11 +100,9 @@ export class BulkResolver {
     if (result === UNREACHABLE) return sharedStateUnavailable();
     switch (result.kind) {
       case "accepted":
-        return toBulkJob(result.job);
       case "invalid":
-        return toInvalidInput(result.problems);
       case "too-many":
-        return tooManyUserIds(result.limit, result.received);
+        return submitted(result);
       case "unfinished":
         return errorOf(
           BulkJobNotFinishedError,
@@ -285,4 +277,16 @@ async function planBulk(
       }),
     ),
   });
+}
+
+/** A new job, or why none was started: the answer to a submission and to a retry alike. */
+function submitted(result: SubmitResult): BulkJob | InvalidInputError | TooManyUserIdsError {
+  switch (result.kind) {
+    case "accepted":
+      return toBulkJob(result.job);
+    case "invalid":
+      return toInvalidInput(result.problems);
+    case "too-many":
+      return tooManyUserIds(result.limit, result.received);
+  }
 }
