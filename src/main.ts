@@ -4,13 +4,11 @@ import { chooseAuthenticator } from "./auth/choose.js";
 import { ConfigError, listenProblem } from "./config/app-config.js";
 import { checkConfiguration } from "./config/check.js";
 import { secretForms } from "./http/redaction.js";
-import { redisBudgets } from "./pacing/redis-pacer.js";
 import { checkEvictionPolicy } from "./redis/eviction.js";
 import { openSharedState } from "./redis/shared-state.js";
-import { redisKeyedLocks } from "./reliability/redis-keyed-lock.js";
 import { createLogger, stopOnSignals } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
-import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
+import { processSecrets, startConfiguredVendors } from "./runtime.js";
 import { vendorModules } from "./vendors/index.js";
 
 /** Entry point: configuration → vendors (live or sandboxed) → GraphQL server. */
@@ -38,24 +36,8 @@ async function main(): Promise<void> {
 
   let runtime;
   try {
-    runtime = await startVendors(vendorModules, process.env, {
-      sandbox: config.sandbox,
-      sandboxHost: "127.0.0.1",
-      sandboxUserIds: config.sandboxUserIds,
-      sandboxFaults: config.sandboxFaults,
-      retry: config.retry,
-      circuit: config.circuit,
-      maxResponseBytes: config.vendorLimits.maxResponseBytes,
-      extraSecrets: applicationSecrets(process.env),
-      // Shared mode: one rate budget per vendor credential across every replica and worker.
-      ...(shared
-        ? {
-            rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix),
-            // Leanplum's one-request-per-user rule, across every replica and worker.
-            locks: redisKeyedLocks(shared.commands, { keyPrefix: shared.settings.keyPrefix }),
-          }
-        : {}),
-      ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
+    runtime = await startConfiguredVendors(vendorModules, process.env, config, {
+      ...(shared ? { shared } : {}),
       logger,
       onCall: metrics.recordVendorCall,
     });

@@ -5,7 +5,10 @@ import { PacerRegistry, type RateBudgetFactory } from "./pacing/pacer.js";
 import type { RandomFault } from "./sandbox/faults.js";
 import type { SandboxServer } from "./sandbox/kit.js";
 import type { ClosableAdapter, ConfigResult, Env, VendorModule } from "./vendors/define-vendor.js";
-import { ConfigError, circuitSettings, type SandboxMode } from "./config/app-config.js";
+import { ConfigError, circuitSettings, type AppConfig, type SandboxMode } from "./config/app-config.js";
+import { redisBudgets } from "./pacing/redis-pacer.js";
+import type { SharedState } from "./redis/shared-state.js";
+import { redisKeyedLocks } from "./reliability/redis-keyed-lock.js";
 import { NO_RETRIES, type RetryPolicy } from "./http/client.js";
 import { SecretScrubber, withScrubbedFailures, type SecretValue } from "./http/redaction.js";
 import { CircuitBreaker, withCircuitBreaker, type CircuitSettings } from "./reliability/circuit-breaker.js";
@@ -88,6 +91,39 @@ export interface StartVendorsOptions {
   readonly extraSecrets?: readonly SecretValue[];
   /** The adapters' keyed locks (AdapterDeps.locks): shared mode passes redisKeyedLocks; default in process. */
   readonly locks?: (name: string) => KeyedLock;
+}
+
+/**
+ * The vendors as the subgraph and the worker start them: from the application's configuration,
+ * with the rate budgets and Leanplum's per-user locks in Redis when the process shares state, so
+ * that every replica and worker keeps one budget per credential and one writer per user.
+ */
+export function startConfiguredVendors(
+  modules: readonly VendorModule[],
+  env: Env,
+  config: AppConfig,
+  options: { readonly shared?: SharedState; readonly logger: Logger; readonly onCall: (call: VendorCallRecord) => void },
+): Promise<VendorRuntime> {
+  const { shared } = options;
+  return startVendors(modules, env, {
+    sandbox: config.sandbox,
+    sandboxHost: "127.0.0.1",
+    sandboxUserIds: config.sandboxUserIds,
+    sandboxFaults: config.sandboxFaults,
+    retry: config.retry,
+    circuit: config.circuit,
+    maxResponseBytes: config.vendorLimits.maxResponseBytes,
+    ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
+    extraSecrets: applicationSecrets(env),
+    ...(shared
+      ? {
+          rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix),
+          locks: redisKeyedLocks(shared.commands, { keyPrefix: shared.settings.keyPrefix }),
+        }
+      : {}),
+    logger: options.logger,
+    onCall: options.onCall,
+  });
 }
 
 /**

@@ -7,11 +7,9 @@ import { secretForms } from "./http/redaction.js";
 import { createLogger, stopOnSignals } from "./logging.js";
 import { Metrics } from "./observability/metrics.js";
 import { Readiness } from "./observability/readiness.js";
-import { redisBudgets } from "./pacing/redis-pacer.js";
 import { checkEvictionPolicy } from "./redis/eviction.js";
 import { openSharedState } from "./redis/shared-state.js";
-import { redisKeyedLocks } from "./reliability/redis-keyed-lock.js";
-import { applicationSecrets, processSecrets, startVendors } from "./runtime.js";
+import { processSecrets, startConfiguredVendors } from "./runtime.js";
 import { listen, drainServer } from "./server/http-server.js";
 import { createOpsServer } from "./server/ops-server.js";
 import { vendorModules } from "./vendors/index.js";
@@ -48,21 +46,7 @@ async function main(): Promise<void> {
   const shared = await openSharedState(redis, { logger, name: "worker" });
   const { warning } = await checkEvictionPolicy(shared.commands);
   if (warning) logger.warn(warning);
-  const runtime = await startVendors(vendorModules, process.env, {
-    sandbox: config.sandbox,
-    sandboxHost: "127.0.0.1",
-    sandboxUserIds: config.sandboxUserIds,
-    sandboxFaults: config.sandboxFaults,
-    retry: config.retry,
-    circuit: config.circuit,
-    maxResponseBytes: config.vendorLimits.maxResponseBytes,
-    ...(config.vendorLimits.maxWaitMs === undefined ? {} : { maxWaitMs: config.vendorLimits.maxWaitMs }),
-    extraSecrets: applicationSecrets(process.env),
-    rateBudgets: redisBudgets(shared.commands, shared.settings.keyPrefix),
-    locks: redisKeyedLocks(shared.commands, { keyPrefix: shared.settings.keyPrefix }),
-    logger,
-    onCall: metrics.recordVendorCall,
-  });
+  const runtime = await startConfiguredVendors(vendorModules, process.env, config, { shared, logger, onCall: metrics.recordVendorCall });
   metrics.observeRuntime(runtime);
   // A worker always runs one, whatever BULK_WORKER says (that variable is for subgraph replicas).
   const bulk = bulkJobs(
