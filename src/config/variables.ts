@@ -274,14 +274,19 @@ export function httpUrl(options: HttpUrlOptions = {}): Documented<string | undef
       if (text === undefined) return options.required === undefined ? undefined : fail(context, options.required);
       const url = parseUrl(text);
       if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-        return fail(context, `must be an http(s) URL${options.example ? ` such as ${options.example}` : ""}; got "${text}"`);
+        return fail(
+          context,
+          `must be an http(s) URL${options.example ? ` such as ${options.example}` : ""}; got "${withoutCredentials(text)}"`,
+        );
       }
       const problems: string[] = [];
       if (url.username || url.password) {
         problems.push(`must not contain credentials${options.credentialsIn ? `; use ${options.credentialsIn}` : ""}`);
       }
       if (options.noQuery !== undefined && /[?#]/.test(text)) {
-        problems.push(`must not contain a query or fragment; ${options.noQuery === true ? `got "${text}"` : options.noQuery}`);
+        problems.push(
+          `must not contain a query or fragment; ${options.noQuery === true ? `got "${withoutCredentials(text)}"` : options.noQuery}`,
+        );
       }
       for (const problem of problems) context.addIssue({ code: "custom", message: problem });
       return problems.length > 0 ? z.NEVER : text.replace(/\/+$/, "");
@@ -289,6 +294,11 @@ export function httpUrl(options: HttpUrlOptions = {}): Documented<string | undef
     options.default,
     (text) => text ?? options.default ?? "",
   );
+}
+
+/** A URL as a message may quote it: whatever stands before an "@" in its authority is hidden. */
+export function withoutCredentials(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@");
 }
 
 /**
@@ -301,10 +311,12 @@ export function httpsUrl(): Documented<string | undefined> {
       const text = value?.trim();
       if (!text) return undefined;
       const url = parseUrl(text);
-      if (!url) return fail(context, `must be a URL; got "${text}"`);
+      if (!url) return fail(context, `must be a URL; got "${withoutCredentials(text)}"`);
       if (url.protocol !== "https:" && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(text)) {
         return fail(context, "must use https (plain http only on loopback)");
       }
+      // Keys are public (RFC 7517): a URL with a password in it would only put that password in logs.
+      if (url.username || url.password) return fail(context, "must not contain credentials");
       return text;
     }),
     undefined,

@@ -34,8 +34,10 @@ describe("the readers", () => {
     // A refused URL is kept as written, so that rules between variables still see it set.
     expect(read(httpUrl({ credentialsIn: "X_KEY", noQuery: true }), "https://u:p@a.test/?k=1")).toEqual({
       value: "https://u:p@a.test/?k=1",
-      problems: ["X must not contain credentials; use X_KEY", 'X must not contain a query or fragment; got "https://u:p@a.test/?k=1"'],
+      problems: ["X must not contain credentials; use X_KEY", 'X must not contain a query or fragment; got "https://***@a.test/?k=1"'],
     });
+    // A quoted URL never shows what stood before its "@": a password, as often as not.
+    expect(read(httpUrl(), "ftp://user:s3cret@a.test/x").problems).toEqual(['X must be an http(s) URL; got "ftp://***@a.test/x"']);
     expect(read(httpUrl({ noQuery: "the adapter adds one" }), "https://a.test/#top").problems).toEqual([
       "X must not contain a query or fragment; the adapter adds one",
     ]);
@@ -49,6 +51,9 @@ describe("the readers", () => {
     expect(read(httpsUrl(), "http://localhost:8080/jwks")).toEqual({ value: "http://localhost:8080/jwks", problems: [] });
     expect(read(httpsUrl(), "http://keys.test/jwks").problems).toEqual(["X must use https (plain http only on loopback)"]);
     expect(read(httpsUrl(), "keys").problems).toEqual(['X must be a URL; got "keys"']);
+    // Keys are public: a password in the URL would only end up in logs.
+    expect(read(httpsUrl(), "https://u:s3cret@keys.test/jwks").problems).toEqual(["X must not contain credentials"]);
+    expect(read(httpsUrl(), "https://u:s3cret@[bad/jwks").problems).toEqual(['X must be a URL; got "https://***@[bad/jwks"']);
   });
 
   it("read an enumeration: two choices or more, numbers, any case, quoted, and a fallback", () => {
@@ -113,7 +118,7 @@ describe("the application's variables", () => {
   it("report every problem of the URL, list and text variables at once, by name", () => {
     const { problems } = parseAppConfig({
       SANDBOX_USER_IDS: "a, 9-3, 1-200000",
-      CORS_ORIGINS: "https://ok.test, ftp://no.test, */x",
+      CORS_ORIGINS: "https://ok.test, ftp://no.test, */x, https://u:s3cret@app.test",
       REDIS_URL: "http://:pw@cache.test",
       REDIS_KEY_PREFIX: "has space",
       REDIS_TLS_CA_FILE: "/ca.pem",
@@ -129,6 +134,7 @@ describe("the application's variables", () => {
       "AUTH_JWKS_URL must use https (plain http only on loopback)",
       'CORS_ORIGINS entry "ftp://no.test" must be an origin such as https://app.example.com, http://localhost:*, or *',
       'CORS_ORIGINS entry "*/x" must be an origin such as https://app.example.com, http://localhost:*, or *',
+      'CORS_ORIGINS entry "https://***@app.test" must be an origin such as https://app.example.com, http://localhost:*, or *',
       "REDIS_URL must start with redis:// or rediss://",
       "REDIS_KEY_PREFIX must be 1 to 64 of A-Z a-z 0-9 _ . -",
       "set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both",

@@ -142,7 +142,7 @@ describe("User.com configuration", () => {
       status: "invalid",
       problems: [
         "USERCOM_API_URL must not contain credentials; use USERCOM_API_KEY",
-        'USERCOM_API_URL must not contain a query or fragment; got "https://me:pw@acme.user.com/api/public?x=1"',
+        'USERCOM_API_URL must not contain a query or fragment; got "https://***@acme.user.com/api/public?x=1"',
         'USERCOM_API_VERSION must be 1 or 2; got "3"',
         'USERCOM_UNKNOWN_ATTRIBUTES must be "create" or "refuse"; got "maybe"',
         'USERCOM_KNOWN_ATTRIBUTES: "plan:strng" has an unknown type "strng" (known: boolean, integer, float, fixed, string, date, datetime, json)',
