@@ -75,7 +75,9 @@ export function readVariable<T>(env: Env, name: string, schema: VariableSchema<T
   for (const issue of parsed.error.issues) {
     const whole = "params" in issue && (issue.params as { whole?: boolean } | undefined)?.whole === true;
     // "<NAME> must …", or "<NAME>: entry …" for a message that starts with a colon.
-    problems.push(whole ? issue.message : issue.message.startsWith(":") ? `${name}${issue.message}` : `${name} ${issue.message}`);
+    const message = whole ? issue.message : issue.message.startsWith(":") ? `${name}${issue.message}` : `${name} ${issue.message}`;
+    // Whatever a reader quotes, a URL's credentials never reach the log (a value given to the wrong variable, say).
+    problems.push(message.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"@]*@/gi, "$1***@"));
   }
   const { whenInvalid } = schema as Documented<T>;
   if (whenInvalid) return whenInvalid(text?.trim() || undefined);
