@@ -128,20 +128,27 @@ const RECORD = `${FINISH_IF_COMPLETE}${FINISH_KEYS}
 local categoryCount, vendorCount, retainedCount, transientCount = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local cap, now, retention, n = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 local counted = 0
+-- Counters are added once per field for the batch, not once per user.
+local increments, fields = {}, {}
+local function count(field)
+  if not increments[field] then increments[field] = 0; fields[#fields + 1] = field end
+  increments[field] = increments[field] + 1
+end
 for i = 0, n - 1 do
   local at = 9 + i * 6
   local index, kind, category, position, retryable, json = tonumber(ARGV[at]), ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3]), ARGV[at + 4], ARGV[at + 5]
   if redis.call('SETBIT', KEYS[4], index, 1) == 0 then
     counted = counted + 1
-    redis.call('HINCRBY', KEYS[2], kind, 1)
+    count(kind)
     if kind == 'failed' then
-      redis.call('HINCRBY', KEYS[2], 'failed:' .. category, 1)
+      count('failed:' .. category)
       if redis.call('LLEN', KEYS[3]) < cap then redis.call('RPUSH', KEYS[3], json) end
       redis.call('SETBIT', KEYS[5 + position], index, 1)
       if retryable == '1' then redis.call('SETBIT', KEYS[5], index, 1) end
     end
   end
 end
+for _, field in ipairs(fields) do redis.call('HINCRBY', KEYS[2], field, increments[field]) end
 local vendorKeys, retained, idsKeys, transient = finish_keys(6 + categoryCount, vendorCount, retainedCount, transientCount)
 return { counted, finish_if_complete(KEYS[1], vendorKeys, retained, idsKeys, transient, now, retention) }
 `;
