@@ -4,6 +4,7 @@
  * its name, so a fifth vendor is never left out of a run silently.
  */
 import { PACING_HEADROOM } from "../../src/vendors/jiguang/adapter.js";
+import { MULTI_LIMITS } from "../../src/vendors/leanplum/capabilities.js";
 import { vendorModules } from "../../src/vendors/index.js";
 
 /** One request a sandbox recorded (GET /__sandbox/journal). */
@@ -23,6 +24,8 @@ interface BenchFigures {
   readonly pacerShare: number;
   /** Its sandbox counts no rate window of its own, so the bench puts a strict one in front of it. */
   readonly needsStrictWindow: boolean;
+  /** Users one vendor call of a bulk job carries (a bulk chunk may be larger: Jiguang's and User.com's batch look-ups). */
+  readonly usersPerCall: number;
   /** The user a sandbox journal entry writes an attribute for (a single update's call), or undefined. */
   writtenUser(entry: JournalEntry): string | undefined;
 }
@@ -32,6 +35,7 @@ const FIGURES: Readonly<Record<string, BenchFigures>> = {
     limit: 200,
     pacerShare: 1,
     needsStrictWindow: false,
+    usersPerCall: 1,
     writtenUser: (entry) => (entry.method === "PUT" ? /\/users\/([^/]+)$/.exec(entry.path)?.[1] : undefined),
   },
   jiguang: {
@@ -39,6 +43,7 @@ const FIGURES: Readonly<Record<string, BenchFigures>> = {
     // The adapter keeps part of the project's QPS in reserve.
     pacerShare: PACING_HEADROOM,
     needsStrictWindow: false,
+    usersPerCall: 1,
     writtenUser: (entry) => {
       const cuid = (entry.body as { cuid?: number | string } | undefined)?.cuid;
       return entry.method === "PUT" && entry.path.endsWith("/user/attribute") && cuid !== undefined ? String(cuid) : undefined;
@@ -48,6 +53,8 @@ const FIGURES: Readonly<Record<string, BenchFigures>> = {
     limit: 40,
     pacerShare: 1,
     needsStrictWindow: true,
+    // One multi call.
+    usersPerCall: MULTI_LIMITS.maxUsers,
     writtenUser: (entry) => {
       const userId = (entry.body as { userId?: unknown } | undefined)?.userId;
       return entry.query.action === "setUserAttributes" && typeof userId === "string" ? userId : undefined;
@@ -57,6 +64,8 @@ const FIGURES: Readonly<Record<string, BenchFigures>> = {
     limit: 200,
     pacerShare: 1,
     needsStrictWindow: false,
+    // Each user is looked up by one call; the mass update adds one call per 100.
+    usersPerCall: 1,
     writtenUser: (entry) => (entry.method === "PUT" ? /\/users-by-id\/([^/]+)\/?$/.exec(entry.path)?.[1] : undefined),
   },
 };
@@ -97,8 +106,8 @@ export function benchLimits(vendors: readonly string[], option: string | undefin
 /** The rate the adapter's pacer sends at, for a limit. */
 export const pacedRate = (vendor: string, limit: number): number => limit * figuresOf(vendor).pacerShare;
 
-/** Users one vendor call carries in a bulk job: its bulk chunk (Leanplum's multi takes 50), else one. */
-export const usersPerCall = (vendor: string): number => moduleOf(vendor).capabilities.bulk?.chunkSize ?? 1;
+/** Users one vendor call carries in a bulk job (Leanplum's multi takes 50; the others one call per user). */
+export const usersPerCall = (vendor: string): number => figuresOf(vendor).usersPerCall;
 
 /** The variable that points the adapter at its sandbox (…_API_URL). */
 export function urlVariable(vendor: string): string {
