@@ -31,16 +31,22 @@ export interface VendorRuntime {
   close(): Promise<void>;
 }
 
-/** Every secret variable any vendor declares that `env` sets, for scrubbing and leak checks. */
+/**
+ * Every secret variable any vendor declares that `env` sets, for scrubbing and leak checks: as
+ * sent (trimmed, as the readers give it to the adapters) and as written (a secret mounted from a
+ * file often ends in a newline). A Basic pair uses the user as sent.
+ */
 export function secretValues(modules: readonly VendorModule[], env: Env): SecretValue[] {
   return modules.flatMap((module) =>
     Object.entries(module.env)
-      .filter(([name, variable]) => variable.secret && env[name])
-      .map(([name, variable]): SecretValue => {
-        const value = env[name]!;
-        if (!variable.basicAuth) return { value };
+      .filter(([name, variable]) => variable.secret && env[name]?.trim())
+      .flatMap(([name, variable]): SecretValue[] => {
+        const written = env[name]!;
+        const forms = [...new Set([written.trim(), written])];
+        if (!variable.basicAuth) return forms.map((value) => ({ value }));
         const userVariable = variable.basicAuth.userVariable;
-        return { value, basicUser: userVariable === undefined ? "" : (env[userVariable] ?? "") };
+        const basicUser = userVariable === undefined ? "" : (env[userVariable] ?? "").trim();
+        return forms.map((value) => ({ value, basicUser }));
       }),
   );
 }

@@ -76,8 +76,7 @@ export function readVariable<T>(env: Env, name: string, schema: VariableSchema<T
     const whole = "params" in issue && (issue.params as { whole?: boolean } | undefined)?.whole === true;
     // "<NAME> must …", or "<NAME>: entry …" for a message that starts with a colon.
     const message = whole ? issue.message : issue.message.startsWith(":") ? `${name}${issue.message}` : `${name} ${issue.message}`;
-    // Whatever a reader quotes, a URL's credentials never reach the log (a value given to the wrong variable, say).
-    problems.push(message.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"@]*@/gi, "$1***@"));
+    problems.push(hideCredentials(message, text));
   }
   const { whenInvalid } = schema as Documented<T>;
   if (whenInvalid) return whenInvalid(text?.trim() || undefined);
@@ -298,9 +297,26 @@ export function httpUrl(options: HttpUrlOptions = {}): Documented<string | undef
   );
 }
 
-/** A URL as a message may quote it: whatever stands before an "@" in its authority is hidden. */
+/**
+ * A URL as a message may quote it: everything from "://" to its last "@" is hidden. A password
+ * may hold "/", "#", "@" or a space (written unencoded, by mistake or not), so the cut is the
+ * last "@" rather than the end of the authority; hiding a host along with it is the safe error.
+ */
 export function withoutCredentials(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@");
+  return text.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[\s\S]*@/i, "$1***@");
+}
+
+/**
+ * A problem as it may be logged: wherever it quotes the variable's value (as written or trimmed),
+ * the value's credentials are hidden; and any other URL it quotes (an entry of a list) is cut at
+ * its last "@" within the quotes. Whatever a reader quotes, a URL's credentials never reach the log.
+ */
+function hideCredentials(message: string, text: string | undefined): string {
+  let hidden = message;
+  if (text?.includes("@")) {
+    for (const form of [text, text.trim()]) if (form) hidden = hidden.split(form).join(withoutCredentials(form));
+  }
+  return hidden.replace(/([a-z][a-z0-9+.-]*:\/\/)[^"\n]*@/gi, "$1***@");
 }
 
 /**

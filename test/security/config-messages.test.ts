@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { APP_ENV, parseAppConfig } from "../../src/config/app-config.js";
+import { secretValues } from "../../src/runtime.js";
 import { vendorModules } from "../../src/vendors/index.js";
 
 /**
@@ -9,14 +10,17 @@ import { vendorModules } from "../../src/vendors/index.js";
  * registered vendor is tried. (Other values are quoted on purpose: they say what was wrong.)
  */
 const SECRET = "S3CR3T-9f2c";
+/** Passwords as generated secrets and hands write them: base64's "/", an unencoded "@", "#", a space, a quote. */
+const PASSWORDS = [SECRET, `${SECRET}/x+y=`, `p@${SECRET}`, `${SECRET}#x`, `pa ${SECRET}`, `${SECRET}"x`];
 const PLAIN = [`${SECRET}`, ` ${SECRET} `, `${SECRET}\n`, `a,${SECRET},b`];
-const IN_URLS = [
-  `https://user:${SECRET}@host.test/?q=1#f`,
-  `ftp://user:${SECRET}@host.test/x`,
-  `redis://:${SECRET}@`,
-  `rediss://user:${SECRET}@host.test:notaport`,
-  `http://user:${SECRET}@[bad`,
-];
+const IN_URLS = PASSWORDS.flatMap((password) => [
+  `https://user:${password}@host.test/?q=1#f`,
+  `ftp://user:${password}@host.test/x`,
+  `redis://:${password}@`,
+  `rediss://user:${password}@host.test:notaport`,
+  `http://user:${password}@[bad`,
+  ` https://user:${password}@host.test `,
+]);
 
 const variables = [
   ...Object.entries(APP_ENV).map(([name, { secret }]) => ({
@@ -59,5 +63,26 @@ describe("configuration problems never show a secret", () => {
       USERCOM_API_URL: `https://user:${SECRET}@host.test/?q=1`,
     });
     expect(result.status === "invalid" && result.problems.length).toBe(2);
+  });
+});
+
+describe("the secrets the scrubber is given", () => {
+  it("hold each secret as the adapters send it (trimmed) and as written, and a Basic pair with the user as sent", () => {
+    for (const module of vendorModules) {
+      const secretNames = Object.entries(module.env)
+        .filter(([, v]) => v.secret)
+        .map(([name]) => name);
+      expect(secretNames.length).toBeGreaterThan(0);
+      // Every variable with a newline or spaces around it, as a secret mounted from a file has.
+      const env: Record<string, string> = Object.fromEntries(
+        Object.entries(module.sandboxEnv("http://127.0.0.1:1")).map(([name, value]) => [name, ` ${value ?? ""}\n`]),
+      );
+      const values = secretValues([module], env);
+      expect(secretNames.filter((n) => env[n]).length).toBeGreaterThan(0);
+      for (const name of secretNames.filter((n) => env[n])) {
+        expect(values.map((v) => v.value)).toEqual(expect.arrayContaining([env[name]!.trim(), env[name]]));
+      }
+      for (const value of values.filter((v) => v.basicUser !== undefined)) expect(value.basicUser).toBe(value.basicUser!.trim());
+    }
   });
 });
