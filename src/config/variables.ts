@@ -275,19 +275,14 @@ export function httpUrl(options: HttpUrlOptions = {}): Documented<string | undef
       if (text === undefined) return options.required === undefined ? undefined : fail(context, options.required);
       const url = parseUrl(text);
       if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-        return fail(
-          context,
-          `must be an http(s) URL${options.example ? ` such as ${options.example}` : ""}; got "${withoutCredentials(text)}"`,
-        );
+        return fail(context, `must be an http(s) URL${options.example ? ` such as ${options.example}` : ""}; got "${text}"`);
       }
       const problems: string[] = [];
       if (url.username || url.password) {
         problems.push(`must not contain credentials${options.credentialsIn ? `; use ${options.credentialsIn}` : ""}`);
       }
       if (options.noQuery !== undefined && /[?#]/.test(text)) {
-        problems.push(
-          `must not contain a query or fragment; ${options.noQuery === true ? `got "${withoutCredentials(text)}"` : options.noQuery}`,
-        );
+        problems.push(`must not contain a query or fragment; ${options.noQuery === true ? `got "${text}"` : options.noQuery}`);
       }
       for (const problem of problems) context.addIssue({ code: "custom", message: problem });
       return problems.length > 0 ? z.NEVER : text.replace(/\/+$/, "");
@@ -298,11 +293,12 @@ export function httpUrl(options: HttpUrlOptions = {}): Documented<string | undef
 }
 
 /**
- * A URL as a message may quote it: everything from "://" to its last "@" is hidden. A password
+ * A URL as a problem may quote it (readVariable applies it to every problem, so readers quote values
+ * as written): everything from "://" to its last "@" is hidden. A password
  * may hold "/", "#", "@" or a space (written unencoded, by mistake or not), so the cut is the
  * last "@" rather than the end of the authority; hiding a host along with it is the safe error.
  */
-export function withoutCredentials(text: string): string {
+function withoutCredentials(text: string): string {
   return text.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[\s\S]*@/i, "$1***@");
 }
 
@@ -329,7 +325,7 @@ export function httpsUrl(): Documented<string | undefined> {
       const text = value?.trim();
       if (!text) return undefined;
       const url = parseUrl(text);
-      if (!url) return fail(context, `must be a URL; got "${withoutCredentials(text)}"`);
+      if (!url) return fail(context, `must be a URL; got "${text}"`);
       if (url.protocol !== "https:" && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(text)) {
         return fail(context, "must use https (plain http only on loopback)");
       }
@@ -375,7 +371,7 @@ export function timeZone(fallback: string): Documented<string> {
 }
 
 /** The zone's canonical name as Intl knows it, or `undefined` when Intl does not know it. */
-export function canonicalTimeZone(name: string): string | undefined {
+function canonicalTimeZone(name: string): string | undefined {
   try {
     return new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
   } catch {

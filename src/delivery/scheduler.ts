@@ -20,8 +20,6 @@ export interface LaneScheduler {
   stop(graceMs: number): Promise<void>;
 }
 
-/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days). */
-
 /**
  * The embedded mode's scheduler: one timer per lane (the earliest wake wins), and at most
  * `concurrency` lanes worked at once; the rest wait their turn in wake order.

@@ -1,4 +1,3 @@
-import { withoutCredentials } from "../config/variables.js";
 /**
  * Which browser origins may call the GraphQL endpoint from another origin (CORS_ORIGINS): exact
  * origins (`https://app.example.com`), origins on any port (`http://localhost:*`), or `*` for any
@@ -35,10 +34,7 @@ export class CorsPolicy {
 export function corsOriginProblems(origins: readonly string[]): string[] {
   return origins
     .filter((origin) => origin !== "*" && !/^https?:\/\/[a-z0-9.-]+(:(\d{1,5}|\*))?$/i.test(origin))
-    .map(
-      (origin) =>
-        `CORS_ORIGINS entry "${withoutCredentials(origin)}" must be an origin such as https://app.example.com, http://localhost:*, or *`,
-    );
+    .map((origin) => `CORS_ORIGINS entry "${origin}" must be an origin such as https://app.example.com, http://localhost:*, or *`);
 }
 
 /** Headers a browser may send on a cross-origin GraphQL request (what Apollo Client, Relay and urql send). */

@@ -5,16 +5,9 @@ import type { SharedHttpOptions } from "../http/client.js";
 import type { PacerRegistry } from "../pacing/pacer.js";
 import type { KeyedLock } from "../reliability/keyed-lock.js";
 import type { SandboxServer } from "../sandbox/kit.js";
-import type { Env, Variable, VariableSpec } from "../config/variables.js";
+import type { Env, VariableSpec } from "../config/variables.js";
 
 export type { Env } from "../config/variables.js";
-
-/**
- * One environment variable a vendor reads: its declaration in the vendor's spec (config.ts), read
- * with readVariables. The same record documents it (docs/configuration.md is tested against it)
- * and says whether it is a secret (scrubbed) or a credential.
- */
-export type EnvVariable = Variable;
 
 export type ConfigResult<C> =
   | { readonly status: "absent" }
