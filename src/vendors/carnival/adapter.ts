@@ -2,6 +2,7 @@ import type { UpdateCommand } from "../../domain/command.js";
 import { combineFailures, vendorFailure, type VendorFailure } from "../../domain/failures.js";
 import { delivered, failed, type DeliveryOutcome } from "../../domain/results.js";
 import type { BulkCallPlan, CallContext } from "../../domain/vendor.js";
+import { pathSegmentProblem } from "../../http/path.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import type { AdapterDeps, ClosableAdapter } from "../define-vendor.js";
 import { CarnivalClient } from "./client.js";
@@ -33,6 +34,14 @@ export class CarnivalAdapter implements ClosableAdapter {
   }
 
   async update(command: UpdateCommand, context: CallContext): Promise<DeliveryOutcome> {
+    const idProblem = pathSegmentProblem(command.userId);
+    if (idProblem) {
+      return failed(
+        vendorFailure("VALUE_REJECTED", "carnival", `the user id ${idProblem} (Carnival addresses users as /users/<user id>)`, {
+          retryable: false,
+        }),
+      );
+    }
     const built = buildRequest(command);
     if (!built.ok) return failed(combineFailures(built.failures));
     const { request } = built;

@@ -1,5 +1,6 @@
 import type { CallContext } from "../../domain/vendor.js";
 import { HttpClient, callOptions, sharedHttpOptions, type SharedHttpOptions, basicAuth } from "../../http/client.js";
+import { pathSegment } from "../../http/path.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import type { CarnivalConfig } from "./config.js";
 import type { CarnivalUserBody } from "./mapper.js";
@@ -23,7 +24,7 @@ export class CarnivalClient {
   putUser(userId: string, body: CarnivalUserBody, context: CallContext) {
     return this.http.send({
       method: "PUT",
-      path: `users/${encodeURIComponent(userId)}`,
+      path: `users/${pathSegment(userId)}`,
       json: body,
       operation: "putUser",
       // Carnival merges the values sent: sending them twice leaves the same state.

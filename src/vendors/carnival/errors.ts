@@ -1,6 +1,6 @@
 import type { VendorFailure } from "../../domain/failures.js";
 import type { HttpResult } from "../../http/client.js";
-import { statusFailure, transportFailure, undocumentedAnswer } from "../../http/failures.js";
+import { describeBody, statusFailure, transportFailure, undocumentedAnswer } from "../../http/failures.js";
 
 const VENDOR = "carnival";
 const NAME = "Carnival";
@@ -10,7 +10,8 @@ type Response = Extract<HttpResult, { kind: "response" }>;
 /**
  * Carnival's documented answers for PUT /users/:user_id:
  * 202 {"custom": {…}} accepted, echoing what was kept · 401 {"error":"unauthorized"} · 403
- * {"error":"your api client does not have the correct roles"} · 404 {} (no such user) · 5xx now
+ * {"error":"your api client does not have the correct roles"} · 404 {} (no such user; a 404 page
+ * that is not a JSON object means a wrong base URL) · 5xx now
  * and then. 400/422 (invalid data) and 429 (seen in practice, body undocumented) are read
  * conventionally. A 2xx without the echo (empty, HTML, cut off) is not an acceptance.
  */
@@ -26,6 +27,16 @@ export function failureFor(result: HttpResult): VendorFailure | undefined {
     case 403:
       return statusFailure(VENDOR, result, `the Carnival API client lacks the role for this endpoint${detail}`);
     case 404:
+      // A missing user gets Carnival's JSON `{}`; a path that does not exist (a wrong base URL) gets
+      // the web server's page, which must not read as "no such user".
+      if (typeof result.json !== "object" || result.json === null || Array.isArray(result.json)) {
+        return statusFailure(
+          VENDOR,
+          result,
+          `Carnival answered 404 with ${describeBody(result)}: the endpoint does not exist there; check CARNIVAL_API_URL (it ends with /v6)`,
+          { category: "VENDOR_UNAVAILABLE" },
+        );
+      }
       return statusFailure(VENDOR, result, "Carnival has no user with this user id (users are created by its SDK on login)");
     case 429:
       return statusFailure(VENDOR, result, `Carnival is rate limiting this API client${detail}`);

@@ -10,7 +10,7 @@ interface StoredAttribute {
 type Device = Map<string, StoredAttribute>;
 
 export interface CarnivalSandboxOptions extends SandboxOptions {
-  /** Default 120: Carnival asks for ≤ 120 requests/s; the sandbox answers 429 beyond it. */
+  /** Devices each seeded user has (default 1); every one of them gets the attributes. */
   readonly devicesPerUser?: number;
 }
 
@@ -67,7 +67,8 @@ export class CarnivalSandbox extends SandboxServer {
       };
     }
     const match = /^\/v[456]\/users\/([^/]+)$/.exec(request.path);
-    if (!match) return { status: 404, body: { error: "not found" } };
+    // A path outside the API gets the web server's page, not the API's JSON `{}` for a missing user.
+    if (!match) return { status: 404, headers: { "content-type": "text/html" }, body: "<html><body><h1>404 Not Found</h1></body></html>" };
     if (request.method !== "PUT") return { status: 405, body: { error: "method not allowed" } };
     const userId = decodeURIComponent(match[1]!);
     if (request.jsonError) return { status: 400, body: { error: "invalid JSON" } };
@@ -79,18 +80,14 @@ export class CarnivalSandbox extends SandboxServer {
     if (!devices) return { status: 404, body: {} };
 
     const accepted = new Map<string, StoredAttribute>();
-    let invalid = 0;
     for (const [rawKey, raw] of Object.entries(custom as Record<string, unknown>)) {
       const key = normalizeKey(rawKey).slice(0, LIMITS.maxKeyLength);
       const attribute = coerce(raw);
-      if (key.length === 0 || !attribute) {
-        invalid++; // discarded silently, as Carnival does
-        continue;
-      }
+      // Discarded with no error, as documented ("Invalid keys ... will simply be discarded"), even
+      // when nothing in the request is valid: the 202 echo then holds nothing.
+      if (key.length === 0 || !attribute) continue;
       accepted.set(key, attribute);
     }
-    if (accepted.size === 0 && invalid > 0) return { status: 422, body: { error: "no valid attributes" } };
-
     const keptEverywhere = new Map(accepted);
     for (const device of devices) {
       for (const [key, attribute] of accepted) {

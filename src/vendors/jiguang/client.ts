@@ -42,7 +42,7 @@ export class JiguangClient {
       jsonText: serializeWithCuid(cuid, data),
       operation: "setUserAttribute",
       repeatSafe,
-      dryRunAnswer: { status: 200, body: { code: 0, msg: "success" } },
+      dryRunAnswer: { status: 200, body: { code: 0, msg: "ok" } },
       ...callOptions(context),
     });
   }

@@ -124,8 +124,9 @@ export class JiguangSandbox extends SandboxServer {
     const body = this.parse(request.text);
     if (!body) return this.code(40002, `${MESSAGES.invalid}: 请求体不是JSON对象`);
     if (body.cuid === undefined || body.cuid === null || body.cuid === "") return this.code(40007, MESSAGES.emptyCuid);
-    const cuid = longFrom(body.cuid);
-    if (!cuid) return this.code(40002, `${MESSAGES.invalid}: cuid`);
+    // The documented type is Long: a JSON integer. Text, even of digits, is not one.
+    const cuid = typeof body.cuid === "string" ? undefined : longFrom(body.cuid);
+    if (!cuid) return this.code(40003, MESSAGES.badCuid);
     const user = this.users.get(cuid);
     if (!user) return this.code(40003, MESSAGES.badCuid);
     const data = body.data;

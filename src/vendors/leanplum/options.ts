@@ -102,10 +102,9 @@ export const LEANPLUM_OPTION_FIELDS: Record<string, OptionField> = {
   newUserId: {
     type: "string",
     description: [
-      "Re-identifies the user addressed by userId/deviceId. Leanplum decides what happens:",
-      "Login: the addressed user has no userId (addressed by deviceId) and newUserId exists: the two profiles are merged and the addressed one is deleted.",
-      "Register: no userId yet and newUserId does not exist: the addressed user is given newUserId.",
-      "Switch: the addressed user has a userId: its session ends and one starts for newUserId, which is created if needed.",
+      "Switches the session of the user addressed by userId (and deviceId) to newUserId, which Leanplum creates if needed:",
+      "the addressed profile is neither merged nor renamed. Every request addresses its user by userId, so this is Leanplum's Switch;",
+      "its Login and Register cases apply only to a request without a userId.",
       "Not reversible and not safe to repeat. At most 400 characters; must differ from userId.",
     ].join(" "),
   },

@@ -173,7 +173,7 @@ export class LeanplumSandbox extends SandboxServer {
       return scripted.response;
     }
     if (request.path !== "/api") return failure(404, "Not found");
-    const parsed = this.params(request);
+    const parsed = await this.params(request);
     if (!parsed.ok) return failure(400, parsed.problem);
     const params = parsed.params;
     const action = params.action;
@@ -398,16 +398,27 @@ export class LeanplumSandbox extends SandboxServer {
     };
   }
 
-  /** Query and body merged (the body wins), JSON-valued arguments parsed from their text form. */
-  private params(request: SandboxRequest): Parsed {
+  /**
+   * Query and body merged (the body wins), JSON-valued arguments parsed from their text form. Bodies
+   * are JSON (application/json, or text/plain as the JS SDK sends it) or multipart form data, the
+   * documented pair, with JSON-valued fields as text (Leanplum's Postman collection).
+   */
+  private async params(request: SandboxRequest): Promise<Parsed> {
     const merged: Params = Object.fromEntries(request.query);
     if (request.text.length > 0) {
-      const type = String(request.headers["content-type"] ?? "")
-        .split(";")[0]!
-        .trim()
-        .toLowerCase();
+      const contentType = String(request.headers["content-type"] ?? "");
+      const type = contentType.split(";")[0]!.trim().toLowerCase();
+      if (type === "multipart/form-data") {
+        const fields = await formFields(request.text, contentType);
+        if (!fields) return { ok: false, problem: "The multipart body could not be read" };
+        Object.assign(merged, fields);
+        return parseJsonArguments(merged);
+      }
       if (type !== "application/json" && type !== "text/plain") {
-        return { ok: false, problem: `Unsupported content type "${type}": the sandbox takes JSON bodies (application/json or text/plain)` };
+        return {
+          ok: false,
+          problem: `Unsupported content type "${type}": the sandbox takes JSON (application/json or text/plain) or multipart/form-data bodies`,
+        };
       }
       if (request.jsonError || typeof request.json !== "object" || request.json === null || Array.isArray(request.json)) {
         return { ok: false, problem: "The request body must be a JSON object" };
@@ -484,6 +495,18 @@ function userKey(params: Params): string | { problem: string } {
 }
 
 type Parsed = { readonly ok: true; readonly params: Params } | { readonly ok: false; readonly problem: string };
+
+/** A multipart body's fields as text (a file part's content too), read by the platform's own parser. */
+async function formFields(text: string, contentType: string): Promise<Params | undefined> {
+  try {
+    const form = await new Response(text, { headers: { "content-type": contentType } }).formData();
+    const fields: Params = {};
+    for (const [name, value] of form) fields[name] = typeof value === "string" ? value : await value.text();
+    return fields;
+  } catch {
+    return undefined;
+  }
+}
 
 function parseJsonArguments(params: Params): Parsed {
   const out: Params = { ...params };

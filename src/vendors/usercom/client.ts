@@ -7,6 +7,7 @@ import {
   type HttpRequest,
   type HttpResult,
 } from "../../http/client.js";
+import { pathSegment } from "../../http/path.js";
 import type { RateBudget } from "../../pacing/budget.js";
 import { VERSION_2_ACCEPT } from "./api-version.js";
 import type { UserComConfig } from "./config.js";
@@ -129,5 +130,5 @@ function updatedUser(customId: string, step: PutStep): Record<string, unknown> {
 
 /** `users-by-id/<custom id>/`: the custom id is one encoded path segment, and the slash is required. */
 export function userPath(customId: string): string {
-  return `users-by-id/${encodeURIComponent(customId)}/`;
+  return `users-by-id/${pathSegment(customId)}/`;
 }

@@ -4,6 +4,7 @@ import type { OperationKind } from "../../domain/operations.js";
 import { setProfileFields, type ProfileField } from "../../domain/profile.js";
 import type { DeliveryWarning } from "../../domain/results.js";
 import { characterLength, formatIsoDateTime, type AttributeValue } from "../../domain/values.js";
+import { pathSegmentProblem } from "../../http/path.js";
 import type { KnownAttribute, UserComConfig, UserComValueType } from "./config.js";
 
 const VENDOR = "usercom";
@@ -134,11 +135,10 @@ export interface UpdatePlan {
 
 export type Mapped<T> = { ok: true; value: T } | { ok: false; failures: VendorFailure[] };
 
-/** Custom ids that a URL path cannot carry: "." and ".." are resolved away by every URL parser. */
+/** Custom ids that User.com's URL paths cannot carry (see `pathSegmentProblem`). */
 export function customIdProblem(customId: string): string | undefined {
-  return customId === "." || customId === ".."
-    ? `the custom id "${customId}" cannot be sent in a URL path (User.com addresses users as /users-by-id/<custom id>/)`
-    : undefined;
+  const problem = pathSegmentProblem(customId);
+  return problem && `the custom id ${problem} (User.com addresses users as /users-by-id/<custom id>/)`;
 }
 
 /**

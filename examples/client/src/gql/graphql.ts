@@ -165,7 +165,7 @@ export type AttributesLeanplumOptionsInput = {
   deviceId?: string | null | undefined;
   /** Overwrites or increments lifetime aggregates of events, one entry per event name; each entry sets at least one field besides name. */
   events?: Array<AttributesLeanplumEventAggregateInput> | null | undefined;
-  /** Re-identifies the user addressed by userId/deviceId. Leanplum decides what happens: Login: the addressed user has no userId (addressed by deviceId) and newUserId exists: the two profiles are merged and the addressed one is deleted. Register: no userId yet and newUserId does not exist: the addressed user is given newUserId. Switch: the addressed user has a userId: its session ends and one starts for newUserId, which is created if needed. Not reversible and not safe to repeat. At most 400 characters; must differ from userId. */
+  /** Switches the session of the user addressed by userId (and deviceId) to newUserId, which Leanplum creates if needed: the addressed profile is neither merged nor renamed. Every request addresses its user by userId, so this is Leanplum's Switch; its Login and Register cases apply only to a request without a userId. Not reversible and not safe to repeat. At most 400 characters; must differ from userId. */
   newUserId?: string | null | undefined;
   /** Overwrites or increments lifetime aggregates of states, one entry per state name; each entry sets at least one field besides name. */
   states?: Array<AttributesLeanplumStateAggregateInput> | null | undefined;

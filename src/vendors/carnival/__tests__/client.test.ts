@@ -84,6 +84,32 @@ describe("Carnival adapter against its sandbox (loopback HTTP)", () => {
     expect(sandbox.journal()[0]!.path).toBe("/v6/users/user%2Fwith%20slash");
   });
 
+  it.each([".", ".."])("refuses the user id %j, which a URL path cannot carry, and sends nothing", async (userId) => {
+    const outcome = await adapter.update(setCommand(userId, ["a", { kind: "int", value: 1 }]), context());
+    expect(outcome).toEqual({
+      ok: false,
+      vendor: "carnival",
+      failure: expect.objectContaining({
+        category: "VALUE_REJECTED",
+        retryable: false,
+        message: expect.stringContaining("cannot be sent as a URL path segment"),
+      }),
+    });
+    expect(sandbox.journal()).toEqual([]);
+  });
+
+  it("reads a 404 page from a wrong base URL as the endpoint missing, not the user", async () => {
+    const outcome = await makeAdapter(SANDBOX_API_KEY, { baseUrl: sandbox.url }).update(
+      setCommand("u-1", ["a", { kind: "int", value: 1 }]),
+      context(),
+    );
+    expect(outcome.ok || outcome.failure).toMatchObject({
+      category: "VENDOR_UNAVAILABLE",
+      httpStatus: 404,
+      message: expect.stringContaining("check CARNIVAL_API_URL"),
+    });
+  });
+
   it("sends nothing for a rejected update", async () => {
     const outcome = await adapter.update(setCommand("u-1", ["bio", { kind: "string", value: "x".repeat(256) }]), context());
     expect(outcome.ok).toBe(false);

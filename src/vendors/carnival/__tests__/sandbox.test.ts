@@ -50,8 +50,11 @@ describe("Carnival sandbox enforces the documented rules", () => {
     expect(Object.keys(device)).not.toContain("~~~");
   });
 
-  it("answers 422 when nothing in the request is valid, 404 {} for an unknown user, 401 without a key", async () => {
-    expect((await put("u", { bad: { type: "nope", value: 1 } })).status).toBe(422);
+  it("answers 202 with nothing kept when nothing is valid (no error, as documented), 404 {} for an unknown user, 401 without a key", async () => {
+    const nothingValid = await put("u", { bad: { type: "nope", value: 1 }, "~~~": { type: "string", value: "x" } });
+    expect(nothingValid.status).toBe(202);
+    expect(await nothingValid.json()).toEqual({ custom: {} });
+    expect(Object.keys(sandbox.devices("u")![0]!)).not.toContain("bad");
     const missing = await put("ghost", { a: { type: "integer", value: 1 } });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({});

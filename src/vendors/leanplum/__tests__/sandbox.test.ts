@@ -91,7 +91,19 @@ describe("Leanplum sandbox: request forms", () => {
     expect(await call(query, body)).toEqual(failure(status, message));
   });
 
-  it("refuses multipart and form bodies it does not emulate", async () => {
+  it("accepts multipart form data, the documented other body form, with JSON-valued fields as text", async () => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries({ ...AUTH, userId: "f5", userAttributes: JSON.stringify({ a: 1, b: "x" }) })) {
+      form.append(name, value);
+    }
+    const response = await fetch(`${sandbox.url}/api?action=setUserAttributes`, { method: "POST", body: form });
+    expect({ status: response.status, body: await response.json() }).toEqual(ok);
+    expect(sandbox.user("f5")?.attributes).toEqual({ a: 1, b: "x" });
+  });
+
+  it("refuses a multipart body without its boundary, and form-urlencoded bodies (not documented)", async () => {
+    const broken = await call({ action: "setUserAttributes" }, "--x\r\nnot a part", "multipart/form-data");
+    expect(broken).toEqual(failure(400, "The multipart body could not be read"));
     const result = await call({ action: "setUserAttributes" }, "appId=x", "application/x-www-form-urlencoded");
     expect(result.status).toBe(400);
   });
