@@ -246,6 +246,9 @@ export class RedisJobStore {
     // Offsets are read back as little-endian uint32 by any worker, whatever this host's byte order.
     const endsBytes = Buffer.alloc(ends.length * 4);
     for (let i = 0; i < ends.length; i++) endsBytes.writeUInt32LE(ends[i]!, i * 4);
+    // Listed first (its own key: another cluster slot than the job's), so that a job stored but never
+    // queued, its submitter gone or Redis lost in between, is found and queued (see unqueued).
+    await this.redis.zadd(this.unqueuedKey, createdAt.getTime(), id);
     const multi = this.redis.multi();
     multi.hset(this.key(id, "job"), {
       spec: JSON.stringify(job.spec),
@@ -400,6 +403,23 @@ export class RedisJobStore {
     return { ids: PackedUserIds.fromStored(bytes, ends), vendors };
   }
 
+  /** Every chunk of the job is on the queue: it no longer needs the unqueued list. */
+  async markQueued(id: string): Promise<void> {
+    await this.redis.zrem(this.unqueuedKey, id);
+  }
+
+  /** Jobs listed as not yet queued since before `before` (epoch ms), oldest first. */
+  async unqueued(before: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.unqueuedKey, "-inf", before, "LIMIT", 0, limit);
+  }
+
+  /** What a job's chunk units are cut from: each vendor's chunk size, and whether it is a retry of selected users. */
+  async chunkPlan(id: string): Promise<{ chunkSizes: Record<string, number>; selected: boolean } | undefined> {
+    const [chunkSizes, selected] = await this.redis.hmget(this.key(id, "job"), "chunkSizes", "selected");
+    if (!chunkSizes) return undefined;
+    return { chunkSizes: JSON.parse(chunkSizes) as Record<string, number>, selected: selected === "1" };
+  }
+
   /** Takes a chunk for this worker (see ChunkClaim); the first chunk taken makes the job RUNNING. */
   async claim(id: string, vendor: string, chunk: number): Promise<ChunkClaim> {
     const reply = await this.redis.bulkClaim(this.key(id, "job"), this.key(id, `chunks:${vendor}`), chunk, new Date().toISOString());
@@ -519,6 +539,10 @@ export class RedisJobStore {
       retained: retained.length,
       transient: transient.length,
     };
+  }
+
+  private get unqueuedKey(): string {
+    return `${this.options.keyPrefix}:bulk:unqueued`;
   }
 
   private key(id: string, part: string): string {

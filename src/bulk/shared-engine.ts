@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from "../domain/command.js";
 import { vendorFailure, type VendorFailure } from "../domain/failures.js";
 import { repeatSafeAt, type BulkChange, type Vendor } from "../domain/vendor.js";
-import { countBits } from "./bitmap.js";
+import { countBits, type Bitmap } from "./bitmap.js";
 import type { BulkProgressEvent } from "./engine.js";
 import { deliverChunk, setCommand, statusEvent } from "./delivery.js";
 import { readFailurePage, type FailurePage, type FailurePageRequest } from "./failure-pages.js";
@@ -46,6 +46,15 @@ export interface SharedBulkEngineOptions {
   readonly worker?: false | { readonly concurrency: number; readonly lockDurationMs?: number; readonly stalledIntervalMs?: number };
   readonly onError?: (jobId: string, error: unknown) => void;
   readonly onProgress?: (event: BulkProgressEvent) => void;
+  /**
+   * How long a submit waits for its chunks to be queued before it answers anyway (default 5 s):
+   * BullMQ's connection waits for Redis however long it is away, and the job is already stored.
+   */
+  readonly enqueueWaitMs?: number;
+  /** A job still listed as unqueued this long after its creation is queued by a worker's sweep (default 60 s). */
+  readonly unqueuedAfterMs?: number;
+  /** How often a worker looks for such jobs (default 15 s). */
+  readonly sweepIntervalMs?: number;
 }
 
 const QUEUE = "bulk-chunks";
@@ -69,6 +78,9 @@ const STOPPING = new Error("worker stopping");
  *   chunks in flight on every worker through a pub/sub channel within milliseconds.
  * - A worker stopping for a shutdown finishes its chunks in flight within the grace, then gives
  *   back what it did not send: the chunk returns to the queue for another worker.
+ * - A job is stored before its chunks are queued. If its submitter dies or Redis goes away in
+ *   between, the job stays listed as unqueued, and a worker's sweep queues it (unit ids are
+ *   deterministic, so a chunk queued twice runs once more at most, and counts nobody twice).
  */
 export class SharedBulkEngine implements BulkJobs {
   private readonly store: RedisJobStore;
@@ -85,6 +97,9 @@ export class SharedBulkEngine implements BulkJobs {
   private readonly cancelChannel: string;
   /** Chunks in flight in this process, by bulk job id. */
   private readonly running = new Map<string, Set<AbortController>>();
+  private readonly enqueueWaitMs: number;
+  private readonly unqueuedAfterMs: number;
+  private readonly sweeper: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: SharedBulkEngineOptions) {
@@ -97,6 +112,8 @@ export class SharedBulkEngine implements BulkJobs {
     this.limits = options.limits ?? DEFAULT_INPUT_LIMITS;
     this.onError = options.onError ?? (() => undefined);
     this.onProgress = options.onProgress ?? (() => undefined);
+    this.enqueueWaitMs = options.enqueueWaitMs ?? 5_000;
+    this.unqueuedAfterMs = options.unqueuedAfterMs ?? 60_000;
     const prefix = `${options.keyPrefix}:bullmq`;
     this.cancelChannel = `${options.keyPrefix}:bulk:cancel`;
     this.queue = new Queue<ChunkUnit>(QUEUE, {
@@ -122,6 +139,10 @@ export class SharedBulkEngine implements BulkJobs {
         maxStalledCount: 1_000,
       });
       this.worker.on("error", (error) => this.onError("worker", error));
+      this.sweeper = setInterval(() => {
+        this.queueUnqueued().catch((error: unknown) => this.onError("sweep", error));
+      }, options.sweepIntervalMs ?? 15_000);
+      this.sweeper.unref();
     }
     void options.subscriber.subscribe(this.cancelChannel).catch((error: unknown) => this.onError("subscriber", error));
     options.subscriber.on("message", (channel: string, jobId: string) => {
@@ -151,26 +172,44 @@ export class SharedBulkEngine implements BulkJobs {
   private async start(newJob: NewBulkJob): Promise<Extract<SubmitResult, { kind: "accepted" }>> {
     const sizes = Object.fromEntries(newJob.spec.vendors.map((id) => [id, this.chunkSize(this.vendor(id))]));
     const job = await this.store.create(newJob, sizes);
-    const total = newJob.userIds.length;
-    // Chunk by chunk, every vendor in turn: the vendors progress side by side, each at its own rate.
-    // A retry's vendor gets no unit for a range without users of its selection.
-    const units: ChunkUnit[] = [];
-    const longest = Math.max(...Object.values(sizes).map((size) => Math.ceil(total / size)));
-    for (let chunk = 0; chunk < longest; chunk++) {
-      for (const vendor of job.spec.vendors) {
-        const size = sizes[vendor]!;
-        const selection = newJob.selections?.get(vendor);
-        const start = chunk * size;
-        const end = Math.min(total, (chunk + 1) * size);
-        if (start >= total || (selection && countBits(selection, start, end) === 0)) continue;
-        units.push({ jobId: job.id, vendor, chunk, start, end, ...(selection ? { selected: true as const } : {}) });
-      }
-    }
+    const units = chunkUnits(job.id, job.spec.vendors, newJob.userIds.length, sizes, (vendor) => newJob.selections?.get(vendor));
+    // From here the job is stored and will run: a failure to queue it now is the sweep's to mend,
+    // so the caller gets its job, never an error that would invite a second submission.
+    const enqueued = this.enqueue(job.id, units).then(
+      () => true,
+      (error: unknown) => {
+        this.onError(job.id, error);
+        return false;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([enqueued, new Promise((resolve) => (timer = setTimeout(resolve, this.enqueueWaitMs)))]);
+    clearTimeout(timer);
+    this.progress(statusEvent(job, job.status, true));
+    return { kind: "accepted", job };
+  }
+
+  private async enqueue(jobId: string, units: readonly ChunkUnit[]): Promise<void> {
     for (let i = 0; i < units.length; i += 1_000) {
       await this.queue.addBulk(units.slice(i, i + 1_000).map((unit) => ({ name: "chunk", data: unit, opts: { jobId: unitId(unit) } })));
     }
-    this.progress(statusEvent(job, job.status, true));
-    return { kind: "accepted", job };
+    await this.store.markQueued(jobId);
+  }
+
+  /** Queues the jobs their submitters stored but did not finish queueing (see `unqueuedAfterMs`). */
+  private async queueUnqueued(): Promise<void> {
+    for (const id of await this.store.unqueued(Date.now() - this.unqueuedAfterMs, 20)) {
+      const [job, plan] = await Promise.all([this.store.get(id), this.store.chunkPlan(id)]);
+      if (!job || !plan || isFinished(job.status)) {
+        await this.store.markQueued(id);
+        continue;
+      }
+      // A retry's selections stay in Redis: every range gets a unit, and one without selected users runs empty.
+      await this.enqueue(
+        id,
+        chunkUnits(id, job.spec.vendors, job.users, plan.chunkSizes, () => undefined, plan.selected),
+      );
+    }
   }
 
   get(id: string): Promise<BulkJobSnapshot | undefined> {
@@ -201,6 +240,7 @@ export class SharedBulkEngine implements BulkJobs {
   stop(options: { graceMs?: number } = {}): Promise<void> {
     this.stopped ??= (async () => {
       const graceMs = options.graceMs ?? 0;
+      clearInterval(this.sweeper);
       const timer = setTimeout(() => this.abortAll(STOPPING), Math.max(0, graceMs));
       try {
         await this.worker?.close();
@@ -344,6 +384,34 @@ export class SharedBulkEngine implements BulkJobs {
 }
 
 /** BullMQ job ids may not contain ":". */
+/**
+ * A job's chunk units, chunk by chunk with every vendor in turn, so the vendors progress side by
+ * side, each at its own rate. With a vendor's selection at hand, a range without selected users
+ * gets no unit; `allSelected` marks every unit as a retry's without one (each reads the selection).
+ */
+function chunkUnits(
+  jobId: string,
+  vendors: readonly string[],
+  total: number,
+  sizes: Readonly<Record<string, number>>,
+  selectionOf: (vendor: string) => Bitmap | undefined,
+  allSelected = false,
+): ChunkUnit[] {
+  const units: ChunkUnit[] = [];
+  const longest = Math.max(...vendors.map((vendor) => Math.ceil(total / sizes[vendor]!)));
+  for (let chunk = 0; chunk < longest; chunk++) {
+    for (const vendor of vendors) {
+      const size = sizes[vendor]!;
+      const selection = selectionOf(vendor);
+      const start = chunk * size;
+      const end = Math.min(total, (chunk + 1) * size);
+      if (start >= total || (selection && countBits(selection, start, end) === 0)) continue;
+      units.push({ jobId, vendor, chunk, start, end, ...(selection || allSelected ? { selected: true as const } : {}) });
+    }
+  }
+  return units;
+}
+
 function unitId(unit: ChunkUnit): string {
   return `${unit.jobId}.${unit.vendor}.${unit.chunk}`;
 }

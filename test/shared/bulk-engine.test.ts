@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import type { Redis } from "ioredis";
+import { Redis as IORedis, type Redis } from "ioredis";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { newBitmap, setBit } from "../../src/bulk/bitmap.js";
 import { RedisJobStore } from "../../src/bulk/redis-store.js";
-import { SharedBulkEngine } from "../../src/bulk/shared-engine.js";
+import { SharedBulkEngine, type SharedBulkEngineOptions } from "../../src/bulk/shared-engine.js";
 import { PackedUserIds } from "../../src/bulk/user-ids.js";
 import type { Vendor } from "../../src/domain/vendor.js";
 import { connectRedis, whenReady } from "../../src/redis/connection.js";
@@ -23,10 +24,17 @@ const connections: Redis[] = [];
 const engines: SharedBulkEngine[] = [];
 const users = (n: number, from = 1) => Array.from({ length: n }, (_, i) => String(from + i));
 
-async function replica(vendors: readonly Vendor[], worker: boolean): Promise<{ engine: SharedBulkEngine; store: RedisJobStore }> {
+async function replica(
+  vendors: readonly Vendor[],
+  worker: boolean,
+  extra: Partial<Pick<SharedBulkEngineOptions, "enqueueWaitMs" | "unqueuedAfterMs" | "sweepIntervalMs">> & { bullmqUrl?: string } = {},
+): Promise<{ engine: SharedBulkEngine; store: RedisJobStore }> {
   const settings = { url: redis!.url, keyPrefix: KEY_PREFIX };
   const [commands, subscriber, bullmq] = (["commands", "subscriber", "bullmq"] as const).map((role) =>
-    connectRedis(settings, role, `test-${role}`),
+    role === "bullmq" && extra.bullmqUrl
+      ? // A server that never answers: ioredis would keep each half-closed socket for its 2 s disconnect timeout.
+        new IORedis(extra.bullmqUrl, { maxRetriesPerRequest: null, disconnectTimeout: 10 })
+      : connectRedis(settings, role, `test-${role}`),
   );
   connections.push(commands!, subscriber!, bullmq!);
   await whenReady(commands!, 5_000);
@@ -41,6 +49,9 @@ async function replica(vendors: readonly Vendor[], worker: boolean): Promise<{ e
     fanOutChunkSize: 50,
     retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 50 },
     worker: worker ? { concurrency: 4, lockDurationMs: 2_000, stalledIntervalMs: 1_000 } : false,
+    ...(extra.enqueueWaitMs === undefined ? {} : { enqueueWaitMs: extra.enqueueWaitMs }),
+    ...(extra.unqueuedAfterMs === undefined ? {} : { unqueuedAfterMs: extra.unqueuedAfterMs }),
+    ...(extra.sweepIntervalMs === undefined ? {} : { sweepIntervalMs: extra.sweepIntervalMs }),
   });
   engines.push(engine);
   return { engine, store };
@@ -217,6 +228,47 @@ describe("shared bulk jobs", () => {
     const inFlight = Array.from({ length: 17 }, (_, i) => ({ index: 51 + i * 3, kind: "succeeded" as const }));
     expect(await store.record(job.id, "carnival", inFlight)).toEqual({ counted: 17, finished: "CANCELLED" });
     expect((await store.get(job.id))!.progress[0]).toMatchObject({ total: 40, succeeded: 19, failed: 0, cancelled: 21 });
+  });
+
+  it("queues a job its submitter stored but never queued (it died in between): a worker's sweep runs it, counting each user once", async () => {
+    const a = await replica(runtime.vendors, false);
+    // The state a submitter leaves when it dies after storing the job: no chunk on the queue.
+    const job = await a.store.create(
+      {
+        spec: { attribute: "tier", value: { kind: "int", value: 4 }, vendors: ["carnival"] },
+        userIds: PackedUserIds.from(users(120), 120),
+        duplicateUserIds: 0,
+      },
+      { carnival: 50 },
+    );
+    const b = await replica(runtime.vendors, true, { unqueuedAfterMs: 200, sweepIntervalMs: 100 });
+    const done = await finished(b.engine, job.id);
+    expect(done).toMatchObject({ status: "SUCCEEDED", progress: [{ total: 120, succeeded: 120, failed: 0 }] });
+    const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
+    expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(120);
+    expect(await a.store.unqueued(Date.now(), 10)).toEqual([]);
+  });
+
+  it("answers a submit in bounded time when the queue cannot be reached, and the stored job runs once a worker sweeps it", async () => {
+    // BullMQ's connection waits for Redis indefinitely; here it reaches a server that never answers, while the job store can.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const a = await replica(runtime.vendors, false, { bullmqUrl: `redis://127.0.0.1:${silentPort}`, enqueueWaitMs: 300 });
+    const started = Date.now();
+    const submitted = await a.engine.submit({ userIds: users(60), change: { attribute: "tier", value: { kind: "int", value: 5 } } });
+    expect(Date.now() - started).toBeLessThan(10_000); // bounded: the wait is 300 ms, not "until Redis is back"
+    expect(submitted).toMatchObject({ kind: "accepted", job: { status: "QUEUED" } });
+    const id = submitted.kind === "accepted" ? submitted.job.id : "";
+    expect(await a.store.unqueued(Date.now(), 10)).toEqual([id]);
+    connections.find((connection) => connection.options.port === silentPort)!.disconnect();
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+    const b = await replica(runtime.vendors, true, { unqueuedAfterMs: 200, sweepIntervalMs: 100 });
+    expect(await finished(b.engine, id)).toMatchObject({ status: "SUCCEEDED", progress: [{ total: 60, succeeded: 60 }] });
+    const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
+    expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(60);
   });
 
   it("survives every process stopping: a job submitted with no worker anywhere runs when a worker starts", async () => {
