@@ -24,6 +24,7 @@ import { gql, round2 } from "./support/load.js";
 import { cpuMsOf, liveHeapAfterFullGcs, machineFacts, parallelCapacity, memoryCgroup, memoryOf, sleep } from "./support/proc.js";
 import { table, writeOut } from "./support/out.js";
 import { ALL_VENDORS, args, nodeArgsOption, startFullSetup } from "./support/setups.js";
+import { pacedRate } from "./support/vendor-figures.js";
 
 const options = args();
 // Measured before the servers start: what the cores give two busy processes at once.
@@ -66,17 +67,14 @@ interface Progress {
 
 /**
  * Sandbox limit for a configured vendor rate: Carnival documents 120/s against the adapter's default 100/s; the same
- * headroom for User.com (no published limit); Jiguang's adapter itself sends 90% of the QPS it is given. With
- * --strict-window, exactly the configured rate.
+ * headroom for User.com (no published limit); Jiguang's is the QPS it is given. With --strict-window, exactly the
+ * configured rate.
  */
 function sandboxLimit(vendor: string, rate: number): number | undefined {
   if (vendor === "carnival" || vendor === "usercom") return options["strict-window"] === undefined ? Math.ceil(rate * 1.2) : rate;
   if (vendor === "jiguang") return rate;
   return undefined; // Leanplum's sandbox has no rate window (it refuses concurrent requests per user)
 }
-
-/** The pacer rate the adapter derives from the configured rate. */
-const pacedRate = (vendor: string, rate: number): number => (vendor === "jiguang" ? rate * 0.9 : rate);
 
 async function runJob(params: {
   readonly users: number;

@@ -13,8 +13,8 @@
  *    answered (each must be AttributesVendorDeliveryQueued, RETRYABLE_FAILURE). Then it comes up, and the
  *    workers drain the queue. Measured from the sandbox's journal (every write it accepted, per
  *    user, with its time): deliveries written per second over the middle 80% of the backlog's
- *    writes ("steady") and over all of them, ÷ the limit (÷ the pacer rate for Jiguang, whose
- *    adapter sends at most 90% of JIGUANG_RATE_LIMIT by design); 429s; time to empty (the queue
+ *    writes ("steady") and over all of them, ÷ the limit (and ÷ the rate the adapter paces at, today
+ *    the limit for every vendor); 429s; time to empty (the queue
  *    depth on a replica's /metrics back at 0) from the moment the vendor came up; exactness (every
  *    user written exactly once; attributeDelivery DELIVERED with one delivered attempt for an
  *    evenly spread sample; the workers' attributes_deliveries_settled_total). Target: steady drain

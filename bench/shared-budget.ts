@@ -8,9 +8,8 @@
  * replicas at the same time, so bulk and single paths draw on one budget; then the job is cancelled.
  *
  * Achieved = calls the sandbox's window admitted in the steady part (from `--settle` seconds after the
- * first call to the end of the single-update load) ÷ its length; ÷ the limit, or for Jiguang ÷ its
- * pacer rate (the adapter sends at most 90% of JIGUANG_RATE_LIMIT by design). 429s from the sandbox's
- * status counts. Target: achieved ÷ limit in [0.95, 1.00] with zero 429s.
+ * first call to the end of the single-update load) ÷ its length; ÷ the limit, and ÷ the rate the
+ * adapter paces at (today the limit for every vendor). 429s from the sandbox's status counts. Target: achieved ÷ limit in [0.95, 1.00] with zero 429s.
  *
  *   npm run bench:shared:budget -- [--vendors=carnival,jiguang,leanplum,usercom]
  *        [--limits=carnival:200,jiguang:200,leanplum:40,usercom:200] [--seconds=30] [--settle=3]

@@ -3,7 +3,6 @@
  * lists default to the registry, and a registered vendor without figures here stops a bench with
  * its name, so a fifth vendor is never left out of a run silently.
  */
-import { PACING_HEADROOM } from "../../src/vendors/jiguang/adapter.js";
 import { MULTI_LIMITS } from "../../src/vendors/leanplum/capabilities.js";
 import { vendorModules } from "../../src/vendors/index.js";
 
@@ -40,8 +39,7 @@ const FIGURES: Readonly<Record<string, BenchFigures>> = {
   },
   jiguang: {
     limit: 200,
-    // The adapter keeps part of the project's QPS in reserve.
-    pacerShare: PACING_HEADROOM,
+    pacerShare: 1,
     needsStrictWindow: false,
     usersPerCall: 1,
     writtenUser: (entry) => {

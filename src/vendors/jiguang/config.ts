@@ -13,7 +13,7 @@ export interface JiguangConfig {
   readonly timeZone: string;
   /** Set: user ids are identity values mapped to CUIDs; unset: user ids are CUIDs. */
   readonly identityName?: string;
-  /** The QPS Jiguang grants the project; the adapter paces below it (see PACING_HEADROOM). */
+  /** The QPS Jiguang grants the project; the adapter paces at it (the budget keeps its margin for jitter). */
   readonly ratePerSecond: number;
   readonly timeoutMs: number;
 }
@@ -55,7 +55,7 @@ export const jiguangEnv = {
     text(),
   ),
   JIGUANG_RATE_LIMIT: variable(
-    "QPS Jiguang allows this project (attribute writes and CUID look-ups together, shared by all callers in the process); the adapter sends at most 90% of it",
+    "QPS Jiguang allows this project (attribute writes and CUID look-ups together, shared by all callers in the process); the adapter paces at it, with the budget's 2% margin for jitter",
     positiveNumber(DEFAULT_RATE_PER_SECOND),
   ),
   JIGUANG_TIMEOUT_MS: variable("Timeout of one Jiguang request", positiveNumber(DEFAULT_TIMEOUT_MS)),

@@ -24,7 +24,7 @@ describe.each([
     subgraph = await startTestSubgraph({
       modules: [jiguang],
       sandboxUserIds: ids(2_000, prefix),
-      // Scaled: the adapter paces at 90% of 1,000/s; the sandbox refuses beyond 1,000/s.
+      // Scaled: the adapter paces at 1,000/s; the sandbox refuses beyond 1,000/s (a 429 is retried in the job).
       env: { JIGUANG_RATE_LIMIT: "1000", ...env },
       sandboxRateLimits: { jiguang: 1000 },
     });

@@ -12,9 +12,9 @@ import { adapterFor, command, context } from "./support.js";
  */
 const QPS = 200;
 /**
- * The adapters are told 150 QPS (paced at 90%: 135/s), not 200: sandbox and client share one
- * event loop here, and on a loaded CI machine a stall delivers a second's requests to the sandbox
- * bunched, which a 10% margin does not absorb. Two unshared pacers (270/s) still exceed 200.
+ * The adapters are told 150 QPS, not 200: sandbox and client share one event loop here, and on a
+ * loaded CI machine a stall delivers a second's requests to the sandbox bunched, which the
+ * budget's 2% margin does not absorb. Two unshared pacers (300/s) still exceed 200.
  */
 const CONFIGURED_QPS = 150;
 const SET_NICKNAME: RawOperation = { op: "SET", attribute: "nickname", value: { string: "x" } };
