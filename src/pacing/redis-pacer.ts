@@ -31,8 +31,12 @@ export const LOOKAHEAD_MS = 10;
 const ROUND_TRIP_TIMEOUT_MS = 1_000;
 /** How long a clock-offset sample counts (clocks drift apart slowly; Redis's wall clock may be stepped). */
 const OFFSET_WINDOW_MS = 10_000;
-/** Idle budgets expire this long after their last slot or pause. */
-const IDLE_TTL_MS = 60_000;
+/**
+ * Idle budgets expire this long after their last slot or pause. Long, because a budget that is not
+ * there starts one window late (see RESERVE): absent only after a day without calls, or when Redis
+ * lost its data.
+ */
+const IDLE_TTL_MS = 86_400_000;
 
 export interface RedisPacerOptions {
   /** Longest an interactive caller waits for its slot; default unbounded. */
@@ -58,9 +62,13 @@ export interface RedisPacerOptions {
  */
 
 /**
- * ARGV: interval µs, idle ttl ms, then one max delay µs per waiter (-1: a background waiter, no bound;
- * a low-priority waiter's bound is the horizon). A waiter refused gets -(its delay) - 1, and the
- * waiters after it in the batch are placed as if it had not asked.
+ * ARGV: interval µs, idle ttl ms, window µs, then one max delay µs per waiter (-1: a background
+ * waiter, no bound; a low-priority waiter's bound is the horizon). A waiter refused gets -(its
+ * delay) - 1, and the waiters after it in the batch are placed as if it had not asked.
+ *
+ * A budget with no schedule starts one window from now: it is new, idle for a day, or lost with
+ * Redis's data (a restart without persistence, a flush), and then the calls of the last second,
+ * which the vendor still counts, are unknown.
  */
 const RESERVE = `
 local t = redis.call('TIME')
@@ -69,10 +77,16 @@ local s = redis.call('HMGET', KEYS[1], 'tat', 'until')
 local tat = tonumber(s[1]) or 0
 local paused = tonumber(s[2]) or 0
 local interval = tonumber(ARGV[1])
+if not s[1] then
+  -- Kept at once, also when every waiter is refused: a low-priority one asks again when it comes due.
+  tat = now + tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], 'tat', tat)
+  redis.call('PEXPIRE', KEYS[1], math.floor((math.max(tat, paused) - now) / 1000) + tonumber(ARGV[2]))
+end
 local start = math.max(tat, now, paused)
 local candidate = start
 local out = {now, paused}
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local bound = tonumber(ARGV[i])
   local delay = candidate - now
   if bound < 0 or delay <= bound then
@@ -197,13 +211,17 @@ interface Entry {
  * - Redis unreachable (or no answer within a second): nothing is sent without a slot from Redis.
  *   Interactive callers are refused at once with RateBudgetUnavailable (an AttributesRateLimitedError to the
  *   client, retry after 1 s); background callers wait and ask again, from 100 ms up to every second,
- *   until Redis answers or they are cancelled. A restarted, empty Redis starts a new schedule: slots
- *   handed out before (at most one batch per process) may then share a second with new ones.
+ *   until Redis answers or they are cancelled. A restarted, empty Redis has no schedule: the new one
+ *   starts a window later, so the calls sent in the second before it (which the vendor still
+ *   counts) and slots handed out before (at most one batch per process) never share a second with
+ *   new ones.
  */
 export class RedisPacer implements RateBudget {
   readonly maxWaitMs: number;
   private readonly redis: BudgetCommands;
   private readonly intervalUs: number;
+  /** The vendor's second with the slack: what a new schedule waits for (see RESERVE). */
+  private readonly windowUs: number;
   private readonly lateToleranceMs: number;
   private readonly maxBatch: number;
   private readonly lookaheadMs: number;
@@ -249,6 +267,7 @@ export class RedisPacer implements RateBudget {
     this.redis = withScripts(redis);
     this.maxWaitMs = options.maxWaitMs ?? Infinity;
     this.intervalUs = Math.max(1, Math.round(((1000 + slackMs) * 1000) / ratePerSecond));
+    this.windowUs = Math.round((1000 + slackMs) * 1000);
     this.lateToleranceMs = options.lateToleranceMs ?? Math.min(LATE_TOLERANCE_MS, slackMs / 2);
     this.maxBatch = options.maxBatch ?? MAX_BATCH;
     this.lookaheadMs = options.lookaheadMs ?? LOOKAHEAD_MS;
@@ -418,7 +437,10 @@ export class RedisPacer implements RateBudget {
     );
     let answer: number[];
     try {
-      answer = await withTimeout(this.redis.rateBudgetReserve(this.key, this.intervalUs, IDLE_TTL_MS, ...bounds), ROUND_TRIP_TIMEOUT_MS);
+      answer = await withTimeout(
+        this.redis.rateBudgetReserve(this.key, this.intervalUs, IDLE_TTL_MS, this.windowUs, ...bounds),
+        ROUND_TRIP_TIMEOUT_MS,
+      );
     } catch (error) {
       this.inFlight = false;
       this.unreachable(batch, error);

@@ -34,12 +34,16 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
     return made;
   }
 
-  /** Two pacers of one budget, each on its own connection. */
+  /**
+   * Two pacers of one budget, each on its own connection. The budget already has a schedule (ended
+   * long ago), as a running deployment's has; a new one starts a window late (tested on its own).
+   */
   async function twoPacers(
     rate: number,
     options: ConstructorParameters<typeof RedisPacer>[3] = {},
   ): Promise<[RedisPacer, RedisPacer, string]> {
     const key = `test:rate:carnival:budget-${++keys}`;
+    await redis.client.hset(key, "tat", "0");
     return [new RedisPacer(await connection(), key, rate, options), new RedisPacer(await connection(), key, rate, options), key];
   }
 
@@ -237,15 +241,45 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
     expect(await untilIn()).toBeLessThanOrEqual(5_000);
   });
 
+  it("starts a budget Redis has no schedule for a window late: the vendor still counts the second before Redis lost it", async () => {
+    const [a, b, key] = await twoPacers(50);
+    // Process A sends a second's worth at the limit; then Redis loses its data (a restart without persistence).
+    const before = await drive([a], 8, 1_000);
+    expect(before.length).toBeGreaterThan(25);
+    await redis.client.del(key);
+    const lostAt = performance.now();
+    // Process B, which never saw A's calls, asks at once: its first slot comes a window (1 s + slack) later,
+    // so no sliding second holds more than the limit of A's calls and B's together.
+    const after = await drive([b], 8, 1_800);
+    expect(after[0]! - lostAt).toBeGreaterThanOrEqual(1_000);
+    const all = [...before, ...after].sort((x, y) => x - y);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < all.length; i++) {
+      while (all[i]! - all[j]! >= 1_000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    expect(busiest).toBeLessThanOrEqual(50);
+    // The new schedule then runs at the rate again: not a second budget-less start per batch.
+    expect(after.length).toBeGreaterThan(10);
+  });
+
+  it("gives a low-priority caller a slot on a new budget: the late start is kept, not begun anew each time it asks", async () => {
+    const pacer = new RedisPacer(await connection(), `test:rate:carnival:budget-${++keys}`, 50);
+    // Its bound (the horizon, ~100 ms) is shorter than the late start: refused at first, it asks again when that comes due.
+    await pacer.acquire({ lowPriority: true });
+    await pacer.acquire({ lowPriority: true });
+    expect(pacer.stats().acquired).toBe(2);
+  });
+
   it("keys the budget under the prefix by the hashed credential, never the credential itself", async () => {
     const registry = new PacerRegistry({ factory: redisBudgets(await connection(), "deploy-a") });
-    const budget = registry.forCredential("carnival", "very-secret-api-key", 10, { maxWaitMs: 1_000 });
+    const budget = registry.forCredential("carnival", "very-secret-api-key", 10, { maxWaitMs: 5_000 });
     await budget.acquire();
     const stored = await redis.client.keys("deploy-a:*");
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatch(/^deploy-a:rate:carnival:[0-9a-f]{16}$/);
     expect(stored[0]).not.toContain("very-secret");
-    expect(budget.maxWaitMs).toBe(1_000);
+    expect(budget.maxWaitMs).toBe(5_000);
     expect(await redis.client.pttl(stored[0]!)).toBeGreaterThan(0); // idle budgets expire
   });
 
