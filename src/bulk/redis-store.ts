@@ -5,6 +5,7 @@ import { countBits, type Bitmap } from "./bitmap.js";
 import type { FailedUsers } from "./retry.js";
 import type { NewBulkJob } from "./store.js";
 import type { BulkFailure, BulkJobSnapshot, BulkJobSpec, CancelReason, JobStatus, VendorProgress } from "./types.js";
+import { isFinished } from "./types.js";
 import { PackedUserIds } from "./user-ids.js";
 
 /**
@@ -401,6 +402,17 @@ export class RedisJobStore {
       vendors.set(vendor, users);
     });
     return { ids: PackedUserIds.fromStored(bytes, ends), vendors };
+  }
+
+  /** For each job, whether a cancel was asked for it (or it is over): one round trip for all of them. */
+  async cancelled(ids: readonly string[]): Promise<boolean[]> {
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.key(id, "job"), "cancelRequested", "status");
+    return ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      const [cancelRequested, status] = value as [string | null, string | null];
+      return cancelRequested === "1" || status === null || isFinished(status as JobStatus);
+    });
   }
 
   /** Every chunk of the job is on the queue: it no longer needs the unqueued list. */

@@ -55,6 +55,12 @@ export interface SharedBulkEngineOptions {
   readonly unqueuedAfterMs?: number;
   /** How often a worker looks for such jobs (default 15 s). */
   readonly sweepIntervalMs?: number;
+  /**
+   * How often a worker with chunks in flight reads their jobs' cancel flags (default 500 ms): the
+   * net under the cancel message, which pub/sub drops for a subscriber not (yet, or not again)
+   * subscribed, a worker just started or reconnecting.
+   */
+  readonly cancelCheckMs?: number;
 }
 
 const QUEUE = "bulk-chunks";
@@ -75,7 +81,8 @@ const STOPPING = new Error("worker stopping");
  *   only where a repeat is safe (a bulk SET is, except at a vendor whose configuration makes it
  *   accumulate); elsewhere they end as AttributesDeliveryOutcomeUnknownError, never sent twice.
  * - A cancel is recorded in Redis, settles every chunk no worker holds at once, and reaches the
- *   chunks in flight on every worker through a pub/sub channel within milliseconds.
+ *   chunks in flight on every worker through a pub/sub channel within milliseconds, or, where the
+ *   message was lost, at the worker's next read of the flags (every 500 ms while it has chunks).
  * - A worker stopping for a shutdown finishes its chunks in flight within the grace, then gives
  *   back what it did not send: the chunk returns to the queue for another worker.
  * - A job is stored before its chunks are queued. If its submitter dies or Redis goes away in
@@ -100,6 +107,8 @@ export class SharedBulkEngine implements BulkJobs {
   private readonly enqueueWaitMs: number;
   private readonly unqueuedAfterMs: number;
   private readonly sweeper: NodeJS.Timeout | undefined;
+  private readonly cancelChecker: NodeJS.Timeout | undefined;
+  private checkingCancels = false;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: SharedBulkEngineOptions) {
@@ -143,6 +152,8 @@ export class SharedBulkEngine implements BulkJobs {
         this.queueUnqueued().catch((error: unknown) => this.onError("sweep", error));
       }, options.sweepIntervalMs ?? 15_000);
       this.sweeper.unref();
+      this.cancelChecker = setInterval(() => void this.checkCancels(), options.cancelCheckMs ?? 500);
+      this.cancelChecker.unref();
     }
     void options.subscriber.subscribe(this.cancelChannel).catch((error: unknown) => this.onError("subscriber", error));
     options.subscriber.on("message", (channel: string, jobId: string) => {
@@ -196,6 +207,23 @@ export class SharedBulkEngine implements BulkJobs {
     await this.store.markQueued(jobId);
   }
 
+  /** Aborts this worker's chunks of jobs cancelled since (see `cancelCheckMs`); nothing to read while it has none. */
+  private async checkCancels(): Promise<void> {
+    const ids = [...this.running.keys()];
+    if (ids.length === 0 || this.checkingCancels) return;
+    this.checkingCancels = true;
+    try {
+      const cancelled = await this.store.cancelled(ids);
+      ids.forEach((id, i) => {
+        if (cancelled[i]) this.abortLocal(id, CANCELLED);
+      });
+    } catch (error) {
+      this.onError("cancel check", error);
+    } finally {
+      this.checkingCancels = false;
+    }
+  }
+
   /** Queues the jobs their submitters stored but did not finish queueing (see `unqueuedAfterMs`). */
   private async queueUnqueued(): Promise<void> {
     for (const id of await this.store.unqueued(Date.now() - this.unqueuedAfterMs, 20)) {
@@ -241,6 +269,7 @@ export class SharedBulkEngine implements BulkJobs {
     this.stopped ??= (async () => {
       const graceMs = options.graceMs ?? 0;
       clearInterval(this.sweeper);
+      clearInterval(this.cancelChecker);
       const timer = setTimeout(() => this.abortAll(STOPPING), Math.max(0, graceMs));
       try {
         await this.worker?.close();
