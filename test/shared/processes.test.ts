@@ -251,6 +251,28 @@ describe("replicas and workers sharing Redis", () => {
     await worker();
     expect((await finished(b, id)).progress[0]).toEqual({ total: 300, succeeded: 300, failed: 0, cancelled: 0 });
   });
+
+  it("finishes a job with exact counts after a SIGKILL of every process mid-job, once a worker is back", async () => {
+    vendor.setResponseDelay(20);
+    const a = await replica({ BULK_WORKER: "false" });
+    const w = await worker();
+    const id = await submit(a, 1_000);
+    await waitUntil(() => puts().length > 200, "the worker to be well into the job", 60_000);
+    a.kill("SIGKILL");
+    w.kill("SIGKILL");
+    await Promise.all([within(a.exited, "the replica to exit"), within(w.exited, "the worker to exit")]);
+    const sentBefore = puts().length;
+    expect(sentBefore).toBeLessThan(1_000); // chunks were in flight, and some never taken
+    const b = await replica({ BULK_WORKER: "false" });
+    expect((await job(b, id)).status).toBe("RUNNING");
+    await worker();
+    const done = await finished(b, id, 120_000);
+    expect(done.status).toBe("SUCCEEDED");
+    expect(done.progress[0]).toEqual({ total: 1_000, succeeded: 1_000, failed: 0, cancelled: 0 });
+    // The dead worker's chunks ran again (stalled-job recovery): users in flight at the kill were sent again
+    // (Carnival's SET is repeat-safe), every user at least once, each counted once.
+    expect(new Set(puts().map((entry) => entry.path.split("/").at(-1))).size).toBe(1_000);
+  });
 });
 
 describe("shared mode when Redis goes away and comes back", () => {
