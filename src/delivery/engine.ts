@@ -199,7 +199,7 @@ export class DeliveryEngine {
             "VENDOR_UNAVAILABLE",
             vendor.id,
             `the delivery queue (shared mode's Redis) cannot be reached to check that no earlier update of this user is queued for ${vendor.displayName}; nothing was sent`,
-            { retryable: true, vendorCode: QUEUE_UNAVAILABLE },
+            { retryable: true, vendorCode: QUEUE_UNAVAILABLE, retryAfterSeconds: 1 },
           ),
         );
       }

@@ -233,7 +233,7 @@ describe("queued deliveries across replicas", () => {
       expect(answer).toMatchObject({
         ok: false,
         vendor: "carnival",
-        failure: { category: "VENDOR_UNAVAILABLE", vendorCode: "DELIVERY_QUEUE_UNAVAILABLE", retryable: true },
+        failure: { category: "VENDOR_UNAVAILABLE", vendorCode: "DELIVERY_QUEUE_UNAVAILABLE", retryable: true, retryAfterSeconds: 1 },
       });
       expect(carnivalWrites("7")).toHaveLength(0);
     } finally {

@@ -331,6 +331,49 @@ describe("shared mode when Redis goes away and comes back", () => {
     const ready = await request(`${replica.url}ready`);
     expect(ready.status).toBe(503);
     expect(ready.body.dependencies).toEqual([expect.objectContaining({ name: "redis", ready: false })]);
+    // Nothing that needs Redis goes ahead on a guess: a new job, a cancel and a keyed update are refused, typed;
+    // an update without a key is refused per vendor (its rate budget is in Redis), and nothing of either is sent.
+    const unavailable = { __typename: "AttributesSharedStateUnavailableError", code: "SHARED_STATE_UNAVAILABLE" };
+    const submitted = await postGraphQLRaw(
+      replica.url,
+      `mutation($input: AttributesBulkSetCustomAttributeInput!) { bulkSetCustomAttribute(input: $input) { __typename ... on AttributesError { code } } }`,
+      { input: { userIds: users(10), attribute: "plan", value: { string: "gold" }, vendors: ["CARNIVAL"] } },
+    );
+    expect(submitted.body.data.bulkSetCustomAttribute).toEqual(unavailable);
+    const cancel = await postGraphQLRaw(
+      replica.url,
+      `mutation($id: ID!) { cancelAttributeBulkJob(id: $id) { __typename ... on AttributesError { code } } }`,
+      { id },
+    );
+    expect(cancel.body.data.cancelAttributeBulkJob).toEqual(unavailable);
+    const UPDATE = `mutation($input: AttributesUpdateInput!) { updateAttributes(input: $input) { __typename
+      ... on AttributesUpdateSuccess { deliveries { __typename ... on AttributesVendorError { code message vendorCode retryable retryAfterSeconds } } } ... on AttributesError { code } } }`;
+    const update = (idempotencyKey?: string) =>
+      postGraphQLRaw(replica.url, UPDATE, {
+        input: {
+          userId: "7",
+          vendors: ["CARNIVAL"],
+          operations: [{ op: "SET", attribute: "plan", value: { string: "gold" } }],
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+        },
+      });
+    expect((await update("outage-key")).body.data.updateAttributes).toEqual(unavailable);
+    expect((await update()).body.data.updateAttributes).toEqual({
+      __typename: "AttributesUpdateSuccess",
+      // The first shared piece a single update needs is its lane in the delivery queue (nothing queued before it).
+      deliveries: [
+        {
+          __typename: "AttributesVendorUnavailableError",
+          code: "VENDOR_UNAVAILABLE",
+          vendorCode: "DELIVERY_QUEUE_UNAVAILABLE",
+          message: expect.stringContaining("nothing was sent"),
+          retryable: true,
+          retryAfterSeconds: 1,
+        },
+      ],
+    });
+    const sentPlan = () => vendor.journal().filter((entry) => entry.method === "PUT" && JSON.stringify(entry.body).includes('"plan"'));
+    expect(sentPlan()).toEqual([]);
 
     await redis!.restart();
     let job: any;
