@@ -7,6 +7,7 @@ import { RedisPacer, redisBudgets } from "../../src/pacing/redis-pacer.js";
 import { connectRedis, whenReady } from "../../src/redis/connection.js";
 import { startVendors } from "../../src/runtime.js";
 import { carnival } from "../../src/vendors/carnival/index.js";
+import { vendorModules } from "../../src/vendors/index.js";
 import { startTestRedis, stopTestRedis, type TestRedis } from "../support/redis.js";
 
 /**
@@ -299,6 +300,34 @@ describe("RedisPacer: one rate budget shared through Redis", () => {
       expect(await redis.client.exists(`wired:rate:${key}`)).toBe(1);
     } finally {
       await runtime.close();
+    }
+  });
+
+  it("gives every vendor one Redis budget per credential that every process shares (Jiguang's per project, Leanplum's per app key)", async () => {
+    const start = async () =>
+      // Leanplum publishes no limit: its budget exists once LEANPLUM_RATE_LIMIT is set.
+      startVendors(
+        vendorModules,
+        { LEANPLUM_RATE_LIMIT: "40" },
+        { sandbox: "force", sandboxUserIds: ["1"], rateBudgets: redisBudgets(await connection(), "all") },
+      );
+    const [one, two] = [await start(), await start()];
+    try {
+      const keysOf = (runtime: typeof one) =>
+        Object.fromEntries(
+          runtime.pacers.entries().map(([key, budget]) => {
+            expect(budget).toBeInstanceOf(RedisPacer);
+            return [key.split(":")[0], (budget as RedisPacer).key];
+          }),
+        );
+      const keys = keysOf(one);
+      // One budget per vendor (its writes, look-ups and bulk calls all draw on it), the same key in both processes.
+      expect(Object.keys(keys).sort()).toEqual(vendorModules.map((m) => m.id).sort());
+      expect(one.pacers.entries()).toHaveLength(vendorModules.length);
+      expect(keysOf(two)).toEqual(keys);
+      for (const key of Object.values(keys)) expect(key).toMatch(/^all:rate:[a-z]+:[0-9a-f]{16}$/);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
     }
   });
 

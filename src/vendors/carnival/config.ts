@@ -21,7 +21,7 @@ export const carnivalEnv = {
   ),
   CARNIVAL_API_KEY: variable("API client key (sent as the Basic auth password)", text(), { secret: true, credential: true, basicAuth: {} }),
   CARNIVAL_RATE_LIMIT: variable(
-    "Requests per second to Carnival, shared by all callers in the process",
+    "Requests per second to Carnival, shared by all callers in the process (by every process, in shared mode)",
     positiveNumber(DEFAULT_RATE_PER_SECOND),
   ),
   CARNIVAL_TIMEOUT_MS: variable("Timeout of one Carnival request", positiveNumber(DEFAULT_TIMEOUT_MS)),

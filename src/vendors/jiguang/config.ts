@@ -55,7 +55,7 @@ export const jiguangEnv = {
     text(),
   ),
   JIGUANG_RATE_LIMIT: variable(
-    "QPS Jiguang allows this project (attribute writes and CUID look-ups together, shared by all callers in the process); the adapter paces at it, with the budget's 2% margin for jitter",
+    "QPS Jiguang allows this project (attribute writes and CUID look-ups together, shared by all callers in the process (by every process, in shared mode)); the adapter paces at it, with the budget's 2% margin for jitter",
     positiveNumber(DEFAULT_RATE_PER_SECOND),
   ),
   JIGUANG_TIMEOUT_MS: variable("Timeout of one Jiguang request", positiveNumber(DEFAULT_TIMEOUT_MS)),

@@ -37,7 +37,7 @@ export const leanplumEnv = {
   ),
   LEANPLUM_TIMEOUT_MS: variable("Timeout of one Leanplum request, in milliseconds", positiveNumber(DEFAULT_TIMEOUT_MS)),
   LEANPLUM_RATE_LIMIT: variable(
-    "Optional cap on requests per second to Leanplum, shared by all callers in the process. Leanplum publishes no account-wide rate (it is contractual), so the default is unpaced; set it to your contract's rate",
+    "Optional cap on requests per second to Leanplum, shared by all callers in the process (by every process, in shared mode). Leanplum publishes no account-wide rate (it is contractual), so the default is unpaced; set it to your contract's rate",
     positiveNumber(),
     "(unpaced)",
   ),

@@ -108,7 +108,7 @@ export const usercomEnv = {
     oneOf(["PUT", "POST"], DEFAULT_MASS_UPDATE_METHOD, { ignoreCase: true }),
   ),
   USERCOM_RATE_LIMIT: variable(
-    "Requests per second to User.com, shared by all callers in the process (User.com publishes no limit)",
+    "Requests per second to User.com, shared by all callers in the process (by every process, in shared mode) (User.com publishes no limit)",
     positiveNumber(DEFAULT_RATE_PER_SECOND),
   ),
   USERCOM_TIMEOUT_MS: variable("Timeout of one User.com request", positiveNumber(DEFAULT_TIMEOUT_MS)),
