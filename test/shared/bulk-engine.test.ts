@@ -104,59 +104,53 @@ describe("shared bulk jobs", () => {
     expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(301);
   });
 
-  it("cancels from another replica: every worker stops its chunks in flight, users never sent count as cancelled, counts add up", async () => {
+  /**
+   * Submits `userCount` users on a replica without a worker, cancels them there once the workers have sent
+   * something (Carnival slowed, so every chunk is still in flight), and checks what any cancel must leave:
+   * the job CANCELLED, every user counted once, some cancelled, and every user the vendor received counted
+   * by its outcome, never as cancelled. Returns the job as `workers[0]` reads it.
+   */
+  async function cancelInFlight(userCount: number, workers: Array<{ engine: SharedBulkEngine }>, a: { engine: SharedBulkEngine }) {
     const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
     sandbox.setResponseDelay(50);
     try {
-      const a = await replica(runtime.vendors, false);
-      // Two workers of 4 chunks each take all 8 chunks of 50 users at once: every user is in a chunk in flight, so only
-      // the cancel's message to each worker can stop them (Carnival's 100/s budget would need 4 s to send them all).
-      const b = await replica(runtime.vendors, true);
-      const c = await replica(runtime.vendors, true);
-      const submitted = await a.engine.submit({ userIds: users(400), change: { attribute: "tier", value: { kind: "int", value: 4 } } });
+      const submitted = await a.engine.submit({
+        userIds: users(userCount),
+        change: { attribute: "tier", value: { kind: "int", value: 4 } },
+      });
       const id = submitted.kind === "accepted" ? submitted.job.id : "";
-      // Wait until the workers have sent something, then cancel through the replica that runs no worker.
       for (let i = 0; i < 400 && sandbox.requestCount() < 20; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       await a.engine.cancel(id);
-      const job = await finished(c.engine, id);
+      const job = await finished(workers[0]!.engine, id);
       const [progress] = job.progress;
       expect(job).toMatchObject({ status: "CANCELLED", cancelRequested: true, cancelReason: "CANCEL_REQUESTED" });
-      expect(progress!.succeeded + progress!.failed + progress!.cancelled).toBe(400);
+      expect(progress!.succeeded + progress!.failed + progress!.cancelled).toBe(userCount);
       expect(progress!.cancelled).toBeGreaterThan(0);
-      expect((await b.engine.get(id))!.status).toBe("CANCELLED");
-      // Every user the vendor received is counted by its outcome, none as cancelled. (How soon the cancel lands is
-      // not asserted here, where workers and sandbox share a loaded event loop: cancelled > 0 with every chunk in
-      // flight is what only the cancel message can produce.)
+      for (const worker of workers) expect((await worker.engine.get(id))!.status).toBe("CANCELLED");
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(progress!.succeeded + progress!.failed);
+      return job;
     } finally {
       sandbox.setResponseDelay(0);
     }
+  }
+
+  it("cancels from another replica: every worker stops its chunks in flight, users never sent count as cancelled, counts add up", async () => {
+    const a = await replica(runtime.vendors, false);
+    // Two workers of 4 chunks each take all 8 chunks of 50 users at once: every user is in a chunk in flight, so only
+    // the cancel's message to each worker can stop them (Carnival's 100/s budget would need 4 s to send them all).
+    // How soon it lands is not asserted here, where workers and sandbox share a loaded event loop.
+    const workers = [await replica(runtime.vendors, true), await replica(runtime.vendors, true)];
+    await cancelInFlight(400, workers, a);
   });
 
   it("stops a worker's chunks in flight when it missed the cancel message (pub/sub drops it for a subscriber not subscribed)", async () => {
-    const sandbox = runtime.sandboxes.get("carnival") as CarnivalSandbox;
-    sandbox.setResponseDelay(50);
-    try {
-      const a = await replica(runtime.vendors, false);
-      const b = await replica(runtime.vendors, true);
-      // b's subscriber as a worker just started (not subscribed yet) or reconnecting finds it: the message never comes.
-      await connections.at(-2)!.unsubscribe();
-      const submitted = await a.engine.submit({ userIds: users(200), change: { attribute: "tier", value: { kind: "int", value: 6 } } });
-      const id = submitted.kind === "accepted" ? submitted.job.id : "";
-      for (let i = 0; i < 400 && sandbox.requestCount() < 20; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-      await a.engine.cancel(id);
-      const job = await finished(b.engine, id);
-      const [progress] = job.progress;
-      expect(job.status).toBe("CANCELLED");
-      expect(progress!.succeeded + progress!.failed + progress!.cancelled).toBe(200);
-      // All 4 chunks were in flight on b (Carnival's 100/s would need 2 s for them): only its reading of the flag stopped them.
-      expect(progress!.cancelled).toBeGreaterThan(0);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(sandbox.journal().filter((entry) => entry.method === "PUT")).toHaveLength(progress!.succeeded + progress!.failed);
-    } finally {
-      sandbox.setResponseDelay(0);
-    }
+    const a = await replica(runtime.vendors, false);
+    const b = await replica(runtime.vendors, true);
+    // b's subscriber as a worker just started (not subscribed yet) or reconnecting finds it: the message never comes.
+    // All 4 chunks are in flight on b (Carnival's 100/s would need 2 s for them): only its reading of the flag stops them.
+    await connections.at(-2)!.unsubscribe();
+    await cancelInFlight(200, [b], a);
   });
 
   it("counts each user once when a chunk runs again after its worker died, and resends only where that is safe", async () => {
